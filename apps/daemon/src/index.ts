@@ -1,0 +1,2 @@
+// @sotto/daemon: see README.md.
+export {};

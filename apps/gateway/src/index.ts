@@ -1,0 +1,2 @@
+// @sotto/gateway: see README.md.
+export {};

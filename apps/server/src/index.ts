@@ -1,0 +1,2 @@
+// @sotto/server: see README.md.
+export {};

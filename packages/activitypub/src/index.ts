@@ -1,0 +1,2 @@
+// @sotto/activitypub: see README.md.
+export {};

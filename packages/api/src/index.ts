@@ -1,0 +1,2 @@
+// @sotto/api: see README.md.
+export {};

@@ -1,0 +1,2 @@
+// @sotto/core: see README.md.
+export {};

@@ -1,0 +1,2 @@
+// @sotto/fedify: see README.md.
+export {};

@@ -1,0 +1,2 @@
+// @sotto/storage: see README.md.
+export {};

@@ -1,0 +1,1 @@
+export { emit, mean, percentile, round, sample } from "./report.js";
