@@ -1,2 +1,3 @@
-// @sotto/core: see README.md.
-export {};
+export { SottoError } from "./errors.js";
+export * from "./mls/index.js";
+export { err, ok, type Result } from "./result.js";

@@ -1,0 +1,2 @@
+// The MLS engine: see ../../README.md.
+export {};
