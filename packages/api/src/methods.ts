@@ -1,0 +1,235 @@
+// Every method of the API: its params (by name, a JSON object; unknown keys are refused so typos surface),
+// its result, and the domain errors it may answer with besides the generic ones.
+import { z } from "zod";
+import type { ApiErrorCode } from "./errors.js";
+import {
+  Account,
+  ActorRef,
+  Contact,
+  Conversation,
+  ConversationId,
+  Device,
+  Message,
+  MessageId,
+  Seq,
+  Status,
+  SyncState,
+} from "./model.js";
+
+export interface MethodSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  readonly summary: string;
+  readonly params: P;
+  readonly result: R;
+  readonly errors: readonly ApiErrorCode[];
+}
+
+function method<P extends z.ZodType, R extends z.ZodType>(
+  name: string,
+  summary: string,
+  params: P,
+  result: R,
+  errors: readonly ApiErrorCode[] = [],
+): MethodSpec<P, R> {
+  const id = name
+    .split(".")
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join("");
+  return {
+    summary,
+    params: params.meta({ id: `${id}Params` }) as P,
+    result: result.meta({ id: `${id}Result` }) as R,
+    errors,
+  };
+}
+
+const none = () => z.strictObject({});
+const Ok = () => z.object({ ok: z.literal(true) });
+const inConversation = { conversationId: ConversationId };
+const onMessage = { conversationId: ConversationId, messageId: MessageId };
+const members = z.array(ActorRef).min(1).max(1000);
+const emoji = z.string().min(1).max(64).describe("One emoji (or a short reaction text).");
+const text = z.string().min(1).max(65536).describe("Plain text.");
+
+export const methods = {
+  auth: method(
+    "auth",
+    "Authenticate with the token, as the first frame (for clients that cannot set headers, such as browsers).",
+    z.strictObject({ token: z.string().min(1).max(512) }),
+    Ok(),
+    ["unauthorized"],
+  ),
+  status: method("status", "A summary of the daemon's state.", none(), Status),
+  "account.get": method("account.get", "The account this daemon runs.", none(), Account, ["not_ready"]),
+  "conversations.list": method(
+    "conversations.list",
+    "Conversations, most recent activity first.",
+    z.strictObject({
+      includeLeft: z.boolean().default(false).describe("Also list conversations this account left."),
+    }),
+    z.object({ conversations: z.array(Conversation) }),
+    ["not_ready"],
+  ),
+  "conversations.get": method(
+    "conversations.get",
+    "One conversation.",
+    z.strictObject(inConversation),
+    Conversation,
+    ["conversation_not_found"],
+  ),
+  "conversations.create": method(
+    "conversations.create",
+    "Start a conversation (a new MLS group) with these actors; their devices are added from their KeyPackages.",
+    z.strictObject({ members, title: z.string().max(256).optional() }),
+    Conversation,
+    ["actor_not_found", "no_key_package", "server_unavailable", "not_ready"],
+  ),
+  "conversations.addMembers": method(
+    "conversations.addMembers",
+    "Add actors (all their devices) to a conversation.",
+    z.strictObject({ ...inConversation, members }),
+    Conversation,
+    [
+      "conversation_not_found",
+      "not_a_member",
+      "actor_not_found",
+      "already_member",
+      "no_key_package",
+      "server_unavailable",
+    ],
+  ),
+  "conversations.removeMembers": method(
+    "conversations.removeMembers",
+    "Remove actors (all their devices) from a conversation.",
+    z.strictObject({ ...inConversation, members }),
+    Conversation,
+    ["conversation_not_found", "not_a_member", "actor_not_found", "server_unavailable"],
+  ),
+  "conversations.leave": method(
+    "conversations.leave",
+    "Leave a conversation; its history stays readable.",
+    z.strictObject(inConversation),
+    Ok(),
+    ["conversation_not_found", "not_a_member", "server_unavailable"],
+  ),
+  "conversations.markRead": method(
+    "conversations.markRead",
+    "Move the read marker to a message (default: the latest) and send a read receipt.",
+    z.strictObject({ ...inConversation, messageId: MessageId.optional() }),
+    Ok(),
+    ["conversation_not_found", "message_not_found"],
+  ),
+  "messages.list": method(
+    "messages.list",
+    "A page of a conversation's messages, oldest first within the page. Pass `before` from the previous page to read further back.",
+    z.strictObject({
+      ...inConversation,
+      before: z.string().optional().describe("The `before` cursor of the previous page."),
+      limit: z.int().min(1).max(500).default(50),
+    }),
+    z.object({
+      messages: z.array(Message),
+      before: z
+        .string()
+        .nullable()
+        .describe("Cursor for the next older page; null when this page is the oldest."),
+    }),
+    ["conversation_not_found"],
+  ),
+  "messages.send": method(
+    "messages.send",
+    "Send a text message. It is stored and queued at once (`outbox: queued`); `outbox.state` events follow.",
+    z.strictObject({ ...inConversation, text, inReplyTo: MessageId.optional() }),
+    Message,
+    ["conversation_not_found", "not_a_member", "message_not_found"],
+  ),
+  "messages.edit": method(
+    "messages.edit",
+    "Replace the text of one of this account's messages (an Update).",
+    z.strictObject({ ...onMessage, text }),
+    Message,
+    ["conversation_not_found", "message_not_found", "not_a_member", "not_author"],
+  ),
+  "messages.delete": method(
+    "messages.delete",
+    "Delete one of this account's messages for everyone (a Delete).",
+    z.strictObject(onMessage),
+    Ok(),
+    ["conversation_not_found", "message_not_found", "not_a_member", "not_author"],
+  ),
+  "messages.react": method(
+    "messages.react",
+    "React to a message with an emoji (a Like).",
+    z.strictObject({ ...onMessage, emoji }),
+    Ok(),
+    ["conversation_not_found", "message_not_found", "not_a_member"],
+  ),
+  "messages.unreact": method(
+    "messages.unreact",
+    "Take back a reaction (an Undo of the Like).",
+    z.strictObject({ ...onMessage, emoji }),
+    Ok(),
+    ["conversation_not_found", "message_not_found", "not_a_member"],
+  ),
+  "contacts.list": method(
+    "contacts.list",
+    "Everyone this account shares a conversation with.",
+    none(),
+    z.object({ contacts: z.array(Contact) }),
+  ),
+  "contacts.get": method(
+    "contacts.get",
+    "One contact and their devices.",
+    z.strictObject({ actor: ActorRef }),
+    Contact,
+    ["contact_not_found"],
+  ),
+  "contacts.verify": method(
+    "contacts.verify",
+    "Mark a contact's current devices as verified, after comparing fingerprints out of band. When `fingerprints` is given, every one must match a current device.",
+    z.strictObject({ actor: ActorRef, fingerprints: z.array(z.string().min(1)).optional() }),
+    Contact,
+    ["contact_not_found", "fingerprint_mismatch"],
+  ),
+  "contacts.unverify": method(
+    "contacts.unverify",
+    "Clear a contact's verification.",
+    z.strictObject({ actor: ActorRef }),
+    Contact,
+    ["contact_not_found"],
+  ),
+  "devices.list": method(
+    "devices.list",
+    "This account's devices (MLS leaves): this daemon and any other.",
+    none(),
+    z.object({ devices: z.array(Device) }),
+    ["not_ready"],
+  ),
+  "sync.now": method(
+    "sync.now",
+    "Sync with the home server now instead of waiting; answers when that sync is done.",
+    none(),
+    SyncState,
+    ["not_ready", "server_unavailable"],
+  ),
+  "events.subscribe": method(
+    "events.subscribe",
+    "Receive `event` notifications. With `since`, first replays every event after that seq, then streams live ones: none lost, none twice, the same order for every client. Without it, only new events. Subscribing again replaces the subscription.",
+    z.strictObject({ since: Seq.optional() }),
+    z.object({ head: Seq.describe("The latest seq at the time of subscribing.") }),
+  ),
+  "events.unsubscribe": method("events.unsubscribe", "Stop receiving events.", none(), Ok()),
+} as const satisfies Record<string, MethodSpec>;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+/** What a caller passes (defaults not yet applied). */
+export type ParamsIn<M extends MethodName> = z.input<Methods[M]["params"]>;
+/** What a handler receives (validated, defaults applied). */
+export type Params<M extends MethodName> = z.output<Methods[M]["params"]>;
+export type Result<M extends MethodName> = z.output<Methods[M]["result"]>;
+
+export const METHOD_NAMES = Object.keys(methods) as MethodName[];
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(methods, name);
+}

@@ -1,0 +1,158 @@
+// The domain objects methods return. Every schema carries an `id` in its metadata: that id names it in the
+// generated JSON Schema / OpenRPC document, so renaming one is an API change.
+import { z } from "zod";
+
+export const ActorId = z.url().meta({ id: "ActorId", description: "An ActivityPub actor id (a URL)." });
+
+export const ActorRef = z.string().min(1).max(2048).meta({
+  id: "ActorRef",
+  description:
+    "Who to talk to: an actor id URL, or a handle `@user@host` / `user@host` (resolved by WebFinger).",
+});
+
+export const ConversationId = z.string().min(1).max(512).meta({
+  id: "ConversationId",
+  description: "A conversation is one MLS group; its id is the group id, `urn:uuid:<uuid>`.",
+});
+
+export const MessageId = z.string().min(1).max(2048).meta({
+  id: "MessageId",
+  description: "The id of the message's application-data activity (`urn:uuid:<uuid>`).",
+});
+
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .meta({ id: "Timestamp", description: "An RFC 3339 date-time." });
+
+export const Seq = z.int().min(0).meta({
+  id: "Seq",
+  description: "Position in the daemon's event log: monotonic, never reused. 0 = before the first event.",
+});
+
+export const OutboxState = z.enum(["queued", "sent", "failed"]).meta({
+  id: "OutboxState",
+  description: "Where an outgoing message is: queued -> sent, or failed after its retries.",
+});
+
+export const SyncState = z
+  .object({
+    state: z.enum(["idle", "syncing", "offline", "error"]),
+    lastSyncAt: Timestamp.nullable().describe("When the last sync with the home server completed."),
+    error: z.string().nullable().describe("Why the last sync failed, when `state` is `error` or `offline`."),
+  })
+  .meta({ id: "SyncState", description: "How the daemon's sync with its home server is doing." });
+
+export const Member = z
+  .object({
+    actorId: ActorId,
+    handle: z.string().nullable(),
+    displayName: z.string().nullable(),
+  })
+  .meta({ id: "Member", description: "A member of a conversation." });
+
+export const Conversation = z
+  .object({
+    id: ConversationId,
+    title: z.string().nullable(),
+    members: z.array(Member).describe("Every member, this account included."),
+    createdAt: Timestamp,
+    lastActivityAt: Timestamp,
+    lastMessageId: MessageId.nullable(),
+    unread: z.int().min(0).describe("Messages from others after the read marker."),
+    epoch: z.int().min(0).describe("The MLS epoch the group is in."),
+    left: z.boolean().describe("True once this account left or was removed; history stays readable."),
+  })
+  .meta({ id: "Conversation", description: "A conversation: one end-to-end encrypted MLS group." });
+
+export const Reaction = z
+  .object({
+    emoji: z.string().min(1),
+    actors: z.array(ActorId),
+  })
+  .meta({
+    id: "Reaction",
+    description: "One emoji and who reacted with it (a `Like` with the emoji as content).",
+  });
+
+export const Message = z
+  .object({
+    id: MessageId,
+    conversationId: ConversationId,
+    author: ActorId,
+    type: z.string().describe("The ActivityStreams object type: Note, Article, Image, Audio, Video."),
+    content: z.string().describe("The text; sanitized when `mediaType` is text/html."),
+    mediaType: z.string().describe("text/plain or text/html."),
+    inReplyTo: MessageId.nullable(),
+    published: Timestamp,
+    editedAt: Timestamp.nullable(),
+    deleted: z.boolean().describe("True once the author deleted it; `content` is then empty."),
+    reactions: z.array(Reaction),
+    readBy: z.array(ActorId).describe("Members who sent a read receipt for this message or a later one."),
+    outbox: OutboxState.nullable().describe("For messages this account sent: their delivery state."),
+  })
+  .meta({
+    id: "Message",
+    description: "A message in a conversation, as decrypted and stored by the daemon.",
+  });
+
+export const Device = z
+  .object({
+    id: z.string().min(1).describe("Stable id of the device (MLS leaf signature key fingerprint)."),
+    name: z.string().nullable().describe("The `generator` name the device publishes."),
+    fingerprint: z.string().describe("The device's key fingerprint, for comparing out of band."),
+    current: z.boolean().describe("True for the device this daemon is."),
+    firstSeen: Timestamp,
+    verified: z.boolean(),
+  })
+  .meta({ id: "Device", description: "One MLS device (a leaf) of an actor." });
+
+export const Contact = z
+  .object({
+    actorId: ActorId,
+    handle: z.string().nullable(),
+    displayName: z.string().nullable(),
+    devices: z.array(Device),
+    verified: z.boolean().describe("True when every current device of the contact is verified."),
+    keyChangedAt: Timestamp.nullable().describe("When a device key last appeared or changed."),
+  })
+  .meta({ id: "Contact", description: "Someone this account shares conversations with, and their devices." });
+
+export const Account = z
+  .object({
+    actorId: ActorId,
+    handle: z.string(),
+    displayName: z.string().nullable(),
+    server: z.url().describe("The home server's origin."),
+    device: Device,
+  })
+  .meta({ id: "Account", description: "The account this daemon runs, and its own device." });
+
+export const Status = z
+  .object({
+    version: z.string(),
+    ready: z.boolean().describe("False until an account is set up and the store is open."),
+    account: z.object({ actorId: ActorId, handle: z.string() }).nullable(),
+    sync: SyncState,
+    outbox: z.object({ queued: z.int().min(0), failed: z.int().min(0) }),
+    events: z
+      .object({ head: Seq, oldest: Seq })
+      .describe("`head` is the latest event's seq; events after `oldest` can be replayed."),
+  })
+  .meta({ id: "Status", description: "A summary of the daemon's state." });
+
+export type ActorId = z.infer<typeof ActorId>;
+export type ActorRef = z.infer<typeof ActorRef>;
+export type ConversationId = z.infer<typeof ConversationId>;
+export type MessageId = z.infer<typeof MessageId>;
+export type Timestamp = z.infer<typeof Timestamp>;
+export type Seq = z.infer<typeof Seq>;
+export type OutboxState = z.infer<typeof OutboxState>;
+export type SyncState = z.infer<typeof SyncState>;
+export type Member = z.infer<typeof Member>;
+export type Conversation = z.infer<typeof Conversation>;
+export type Reaction = z.infer<typeof Reaction>;
+export type Message = z.infer<typeof Message>;
+export type Device = z.infer<typeof Device>;
+export type Contact = z.infer<typeof Contact>;
+export type Account = z.infer<typeof Account>;
+export type Status = z.infer<typeof Status>;
