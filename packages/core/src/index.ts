@@ -1,3 +1,5 @@
+export * from "./envelope/index.js";
 export { SottoError } from "./errors.js";
 export * from "./mls/index.js";
 export { err, ok, type Result } from "./result.js";
+export * from "./vocab/index.js";

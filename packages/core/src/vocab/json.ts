@@ -1,0 +1,54 @@
+// Small readers for the loose shapes JSON-LD allows: a value or an array of values, a link as a string or an
+// object with an `id`, property names with or without a namespace prefix.
+import { stripTermPrefix } from "./context.js";
+
+export type JsonObject = Readonly<Record<string, unknown>>;
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Returns the object with every prefixed property name (`mls:content`, `as:to`, full IRIs) renamed to its bare
+ * term. A bare name already present wins over its prefixed spelling.
+ */
+export function normalizeTerms(object: JsonObject): JsonObject {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    const bare = stripTermPrefix(key);
+    if (bare === key || !Object.hasOwn(object, bare)) out[bare] = value;
+  }
+  return out;
+}
+
+/** A JSON-LD value as a list: absent -> [], single -> [value], array -> itself. */
+export function asList(value: unknown): readonly unknown[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** The id of a link: a string, or an object's `id` (or `href` for a Link). */
+export function linkId(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (!isJsonObject(value)) return undefined;
+  const normalized = normalizeTerms(value);
+  if (typeof normalized.id === "string") return normalized.id;
+  if (typeof normalized.href === "string") return normalized.href;
+  return undefined;
+}
+
+/** The first link of a possibly multi-valued property. */
+export function firstLinkId(value: unknown): string | undefined {
+  for (const item of asList(value)) {
+    const id = linkId(item);
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+/** Every `type` of a node, prefixes stripped. */
+export function typesOf(object: JsonObject): readonly string[] {
+  return asList(object.type)
+    .filter((t): t is string => typeof t === "string")
+    .map(stripTermPrefix);
+}
