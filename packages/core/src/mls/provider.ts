@@ -1,0 +1,172 @@
+// A CryptoProvider on node:crypto. ts-mls' default one goes through WebCrypto and re-imports every key on
+// every call (an Ed25519 key per signature, an AES key per message, an HMAC key per MAC); here keys are
+// cached KeyObjects and the symmetric work is synchronous node:crypto, so a message costs about what the
+// bare primitives cost. HPKE (commits, Welcomes) stays ts-mls' own.
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  timingSafeEqual,
+  verify,
+} from "node:crypto";
+import {
+  type Ciphersuite,
+  type CiphersuiteImpl,
+  type CryptoProvider,
+  defaultCryptoProvider,
+  type Hash,
+  type Kdf,
+  type Signature,
+} from "ts-mls";
+
+const toBytes = (b: Buffer): Uint8Array => new Uint8Array(b);
+
+/** A small bounded cache: keys are looked up by their bytes, the oldest entry goes first. */
+function keyCache(limit: number): (bytes: Uint8Array, make: () => KeyObject) => KeyObject {
+  const cache = new Map<string, KeyObject>();
+  return (bytes, make) => {
+    const id = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+    let key = cache.get(id);
+    if (key === undefined) {
+      key = make();
+      if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+      cache.set(id, key);
+    }
+    return key;
+  };
+}
+
+// PKCS#8 prefix of a raw 32-byte Ed25519 seed (what WebCrypto exports and ts-mls stores).
+const ED25519_PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
+
+function ed25519Signature(): Signature {
+  const privateKeys = keyCache(64);
+  const publicKeys = keyCache(4096);
+  const privateKey = (signKey: Uint8Array) =>
+    privateKeys(signKey, () => {
+      const der =
+        signKey.length === 32 ? Buffer.concat([ED25519_PKCS8_PREFIX, signKey]) : Buffer.from(signKey);
+      return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+    });
+  const publicKey = (raw: Uint8Array) =>
+    publicKeys(raw, () =>
+      createPublicKey({
+        key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(raw).toString("base64url") },
+        format: "jwk",
+      }),
+    );
+  return {
+    async sign(signKey, message) {
+      return toBytes(sign(null, message, privateKey(signKey)));
+    },
+    async verify(raw, message, signature) {
+      if (raw.length !== 32 || signature.length !== 64) return false;
+      return verify(null, message, publicKey(raw), signature);
+    },
+    async keygen() {
+      const pair = generateKeyPairSync("ed25519");
+      const jwk = pair.publicKey.export({ format: "jwk" });
+      return {
+        publicKey: toBytes(Buffer.from(jwk.x as string, "base64url")),
+        signKey: toBytes(pair.privateKey.export({ format: "der", type: "pkcs8" })),
+      };
+    },
+  };
+}
+
+function nodeHash(algorithm: "sha256" | "sha384" | "sha512"): Hash {
+  const mac = (key: Uint8Array, data: Uint8Array) => createHmac(algorithm, key).update(data).digest();
+  return {
+    async digest(data) {
+      return toBytes(createHash(algorithm).update(data).digest());
+    },
+    async mac(key, data) {
+      return toBytes(mac(key, data));
+    },
+    async verifyMac(key, tag, data) {
+      const expected = mac(key, data);
+      return expected.length === tag.length && timingSafeEqual(expected, tag);
+    },
+  };
+}
+
+// HKDF (RFC 5869) on HMAC; MLS expands to at most a few hash lengths at a time.
+function nodeHkdf(algorithm: "sha256" | "sha384" | "sha512", size: number): Kdf {
+  return {
+    size,
+    async extract(salt, ikm) {
+      return toBytes(createHmac(algorithm, salt).update(ikm).digest());
+    },
+    async expand(prk, info, len) {
+      const out = new Uint8Array(len);
+      let previous: Uint8Array = new Uint8Array(0);
+      for (let i = 1, filled = 0; filled < len; i++) {
+        previous = createHmac(algorithm, prk).update(previous).update(info).update(Uint8Array.of(i)).digest();
+        out.set(previous.subarray(0, len - filled), filled);
+        filled += previous.length;
+      }
+      return out;
+    },
+  };
+}
+
+function aesGcm(bits: 128 | 256) {
+  const algorithm = bits === 128 ? "aes-128-gcm" : "aes-256-gcm";
+  return {
+    async encryptAead(
+      key: Uint8Array,
+      nonce: Uint8Array,
+      aad: Uint8Array | undefined,
+      plaintext: Uint8Array,
+    ) {
+      const cipher = createCipheriv(algorithm, key, nonce);
+      if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
+      return toBytes(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+    },
+    async decryptAead(
+      key: Uint8Array,
+      nonce: Uint8Array,
+      aad: Uint8Array | undefined,
+      ciphertext: Uint8Array,
+    ) {
+      if (ciphertext.length < 16) throw new Error("ciphertext shorter than the tag");
+      const decipher = createDecipheriv(algorithm, key, nonce);
+      if (aad !== undefined && aad.length > 0) decipher.setAAD(aad);
+      decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+      return toBytes(
+        Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]),
+      );
+    },
+  };
+}
+
+const hashes = {
+  "SHA-256": ["sha256", 32],
+  "SHA-384": ["sha384", 48],
+  "SHA-512": ["sha512", 64],
+} as const;
+
+/** ts-mls' default provider with node:crypto for hashing, HKDF, AES-GCM and Ed25519. */
+export const nodeCryptoProvider: CryptoProvider = {
+  async getCiphersuiteImpl(cs: Ciphersuite): Promise<CiphersuiteImpl> {
+    const base = await defaultCryptoProvider.getCiphersuiteImpl(cs);
+    const [algorithm, size] = hashes[cs.hash];
+    const aead =
+      cs.hpke.aead === "AES128GCM" ? aesGcm(128) : cs.hpke.aead === "AES256GCM" ? aesGcm(256) : undefined;
+    return {
+      ...base,
+      hash: nodeHash(algorithm),
+      kdf: cs.hpke.kdf === `HKDF-${cs.hash}` ? nodeHkdf(algorithm, size) : base.kdf,
+      signature: cs.signature === "Ed25519" ? ed25519Signature() : base.signature,
+      hpke: aead === undefined ? base.hpke : { ...base.hpke, ...aead },
+    };
+  },
+};

@@ -1,0 +1,260 @@
+// Incoming group messages: application data, proposals and commits, with the epoch rules of DESIGN.md §3
+// (hold the future, refuse the replayed, settle concurrent commits on one winner).
+import {
+  type ClientState,
+  emptyPskIndex,
+  type MlsPrivateMessage,
+  type MlsPublicMessage,
+  type ProposalWithSender,
+  processPrivateMessage,
+  processPublicMessage,
+} from "ts-mls";
+import { decryptSenderData } from "ts-mls/privateMessage.js";
+import { err, ok, type Result } from "../result.js";
+import { classify } from "./classify.js";
+import { bytesEqual, readMlsMessage, sha256Hex, toHex } from "./codec.js";
+import { type Conversation, type Intent, type Member, membersOf, ownLeafIndex } from "./conversation.js";
+import { FutureEpochError, type MlsEngineError, mlsError } from "./errors.js";
+import { suiteImpl } from "./suite.js";
+
+export interface IncomingMessage {
+  /** MLSMessage bytes (PrivateMessage or PublicMessage) from the envelope. */
+  readonly bytes: Uint8Array;
+  /** The envelope's `published`: orders concurrent commits. Missing sorts last. */
+  readonly published?: Date | string;
+}
+
+export type Received =
+  | {
+      readonly kind: "application";
+      readonly conversation: Conversation;
+      readonly data: Uint8Array;
+      readonly sender: Member;
+      readonly epoch: bigint;
+    }
+  | {
+      readonly kind: "proposal";
+      readonly conversation: Conversation;
+      readonly sender: Member;
+      readonly proposal: ProposalSummary;
+    }
+  | {
+      readonly kind: "commit";
+      readonly conversation: Conversation;
+      readonly sender: Member;
+      /** The epoch the conversation is in now. */
+      readonly epoch: bigint;
+      readonly added: readonly Member[];
+      readonly removed: readonly Member[];
+      /** This device was removed: the conversation is closed. */
+      readonly removedSelf: boolean;
+      /** This device's own commit for the same epoch lost: commit this again with `reapplyIntent`. */
+      readonly superseded?: Intent;
+    };
+
+export type ProposalSummary =
+  | { readonly kind: "remove"; readonly member: Member; readonly selfRemove: boolean }
+  | { readonly kind: "add"; readonly actorId: string }
+  | { readonly kind: "update" }
+  | { readonly kind: "other"; readonly type: string };
+
+function millis(published: Date | string | undefined): number {
+  const ms = published === undefined ? Number.NaN : new Date(published).getTime();
+  return Number.isFinite(ms) ? ms : Number.POSITIVE_INFINITY;
+}
+
+/** Deterministic order of two commits for one epoch: earlier `published`, then the lower SHA-256 of the bytes. */
+export function commitPrecedes(
+  a: { published: number; ref: string },
+  b: { published: number; ref: string },
+): boolean {
+  return a.published !== b.published ? a.published < b.published : a.ref < b.ref;
+}
+
+function memberAt(state: ClientState, leafIndex: number | undefined): Member | undefined {
+  return leafIndex === undefined
+    ? undefined
+    : membersOf(state.ratchetTree).find((m) => m.leafIndex === leafIndex);
+}
+
+function diffMembers(before: ClientState, after: ClientState) {
+  const key = (m: Member) => `${m.leafIndex}:${toHex(m.signaturePublicKey)}`;
+  const was = membersOf(before.ratchetTree);
+  const now = membersOf(after.ratchetTree);
+  const wasKeys = new Set(was.map(key));
+  const nowKeys = new Set(now.map(key));
+  return { added: now.filter((m) => !wasKeys.has(key(m))), removed: was.filter((m) => !nowKeys.has(key(m))) };
+}
+
+function summarize(state: ClientState, p: ProposalWithSender): ProposalSummary {
+  const { proposal } = p;
+  if (!("proposalType" in proposal) || typeof proposal.proposalType !== "string")
+    return { kind: "other", type: String(proposal.proposalType) };
+  switch (proposal.proposalType) {
+    case "remove": {
+      const member = memberAt(state, proposal.remove.removed);
+      return member
+        ? { kind: "remove", member, selfRemove: p.senderLeafIndex === proposal.remove.removed }
+        : { kind: "other", type: "remove" };
+    }
+    case "add": {
+      const { credential } = proposal.add.keyPackage.leafNode;
+      const actorId =
+        credential.credentialType === "basic" ? new TextDecoder().decode(credential.identity) : "";
+      return { kind: "add", actorId };
+    }
+    case "update":
+      return { kind: "update" };
+    default:
+      return { kind: "other", type: proposal.proposalType };
+  }
+}
+
+/** The secrets and tree to read a message of `epoch` with: the current epoch's or a retained past one's. */
+function receiverView(state: ClientState, epoch: bigint) {
+  if (epoch === state.groupContext.epoch)
+    return { senderDataSecret: state.keySchedule.senderDataSecret, ratchetTree: state.ratchetTree };
+  return state.historicalReceiverData.get(epoch);
+}
+
+type GroupMessage = MlsPrivateMessage | MlsPublicMessage;
+
+function headerOf(message: GroupMessage) {
+  if (message.wireformat === "mls_private_message") {
+    const { groupId, epoch, contentType } = message.privateMessage;
+    return { groupId, epoch, contentType };
+  }
+  const { groupId, epoch, contentType } = message.publicMessage.content;
+  return { groupId, epoch, contentType };
+}
+
+/** Runs one message through ts-mls against `conversation` as it is (same epoch, or a past one for data). */
+async function apply(
+  conversation: Conversation,
+  message: GroupMessage,
+  ref: string,
+  published: number,
+): Promise<Result<Received, MlsEngineError>> {
+  const { state } = conversation;
+  const cs = await suiteImpl(state.groupContext.cipherSuite);
+  try {
+    if (message.wireformat === "mls_public_message") {
+      const pm = message.publicMessage;
+      if (pm.content.sender.senderType !== "member")
+        return err(mlsError("not_member", `${pm.content.sender.senderType} senders are not accepted`));
+      if (pm.content.contentType === "application")
+        return err(mlsError("invalid", "application data must come as PrivateMessage"));
+      const sender = memberAt(state, pm.content.sender.leafIndex);
+      if (sender === undefined) return err(mlsError("not_member", "the sender is not a member of the group"));
+      const result = await processPublicMessage(state, pm, emptyPskIndex, cs);
+      return ok(toReceived(conversation, result.newState, sender, pm.content.contentType, ref, published));
+    }
+    const pm = message.privateMessage;
+    const view = receiverView(state, pm.epoch);
+    if (view === undefined) return err(mlsError("epoch_too_old", `keys of epoch ${pm.epoch} are gone`));
+    const senderData = await decryptSenderData(pm, view.senderDataSecret, cs);
+    if (senderData === undefined) return err(mlsError("undecryptable", "sender data does not decrypt"));
+    const sender = membersOf(view.ratchetTree).find((m) => m.leafIndex === senderData.leafIndex);
+    if (sender === undefined) return err(mlsError("not_member", "the sender is not a member of the group"));
+    if (sender.leafIndex === ownLeafIndex(conversation) && pm.contentType !== "commit")
+      return err(mlsError("duplicate", "this device's own message, delivered back"));
+    const result = await processPrivateMessage(state, pm, emptyPskIndex, cs);
+    if (result.kind === "applicationMessage")
+      return ok({
+        kind: "application",
+        conversation: { ...conversation, state: result.newState },
+        data: result.message,
+        sender,
+        epoch: pm.epoch,
+      });
+    return ok(toReceived(conversation, result.newState, sender, pm.contentType, ref, published));
+  } catch (cause) {
+    return err(classify(cause));
+  }
+}
+
+function toReceived(
+  conversation: Conversation,
+  newState: ClientState,
+  sender: Member,
+  contentType: string,
+  ref: string,
+  published: number,
+): Received {
+  const before = conversation.state;
+  if (contentType === "proposal") {
+    const fresh = Object.entries(newState.unappliedProposals).filter(
+      ([ref]) => !(ref in before.unappliedProposals),
+    );
+    const latest = fresh.at(-1)?.[1];
+    return {
+      kind: "proposal",
+      conversation: { ...conversation, state: newState },
+      sender,
+      proposal: latest ? summarize(before, latest) : { kind: "other", type: "unknown" },
+    };
+  }
+  const { added, removed } = diffMembers(before, newState);
+  return {
+    kind: "commit",
+    conversation: {
+      ...conversation,
+      state: newState,
+      lastCommit: { epoch: before.groupContext.epoch, ref, published, byThisDevice: false, before },
+    },
+    sender,
+    epoch: newState.groupContext.epoch,
+    added,
+    removed,
+    removedSelf: newState.groupActiveState.kind === "removedFromGroup",
+  };
+}
+
+/**
+ * Processes one PrivateMessage or PublicMessage of this conversation. Errors are returned, typed:
+ * `future_epoch` (a FutureEpochError: hold the message and retry it after the next commit), `duplicate`,
+ * `self_commit_echo`, `stale`, `epoch_too_old`, `not_member`, `wrong_group`, `malformed`, `undecryptable`,
+ * `authentication_failed`, `invalid`. On error the conversation is unchanged.
+ */
+export async function processMessage(
+  conversation: Conversation,
+  incoming: IncomingMessage,
+): Promise<Result<Received, MlsEngineError>> {
+  const decoded = readMlsMessage(incoming.bytes);
+  if (!decoded.ok) return decoded;
+  const message = decoded.value;
+  if (message.wireformat !== "mls_private_message" && message.wireformat !== "mls_public_message")
+    return err(mlsError("malformed", `a ${message.wireformat} is not a group message`));
+  const { groupId, epoch, contentType } = headerOf(message);
+  if (!bytesEqual(groupId, conversation.state.groupContext.groupId))
+    return err(mlsError("wrong_group", "message for another group"));
+  if (conversation.state.groupActiveState.kind !== "active")
+    return err(mlsError("not_member", "this device is no longer a member of the group"));
+  const current = conversation.state.groupContext.epoch;
+  if (epoch > current) return err(new FutureEpochError(epoch, current));
+  const ref = sha256Hex(incoming.bytes);
+  const published = millis(incoming.published);
+  if (epoch === current || contentType === "application") return apply(conversation, message, ref, published);
+
+  // A handshake message for a past epoch: only a commit competing with the one applied there matters.
+  const last = conversation.lastCommit;
+  if (contentType !== "commit" || last === undefined || last.epoch !== epoch)
+    return err(mlsError("stale", `handshake message for past epoch ${epoch}`));
+  if (ref === last.ref)
+    return err(
+      last.byThisDevice
+        ? mlsError("self_commit_echo", "this device's own commit, delivered back")
+        : mlsError("duplicate", "commit already applied"),
+    );
+  if (!commitPrecedes({ published, ref }, last))
+    return err(mlsError("stale", `commit lost to the concurrent commit applied for epoch ${epoch}`));
+  // The incoming commit wins: return to the state before ours and apply it instead.
+  const rewound: Conversation = {
+    groupId: conversation.groupId,
+    handshake: conversation.handshake,
+    state: last.before,
+  };
+  const result = await apply(rewound, message, ref, published);
+  if (!result.ok || result.value.kind !== "commit") return result;
+  return ok(last.byThisDevice && last.intent ? { ...result.value, superseded: last.intent } : result.value);
+}
