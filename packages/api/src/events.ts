@@ -10,96 +10,103 @@ import { ActorId, ConversationId, MessageId, OutboxState, Seq, SyncState } from 
 /** The JSON-RPC method name of every event notification. */
 export const EVENT_METHOD = "event";
 
-// Each event is declared once, as its body; the event adds `seq`.
-function body<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
-  return z.object({ type: z.literal(type), ...shape });
-}
-function withSeq<B extends z.ZodObject>(b: B, id: string, description: string) {
-  return b.extend({ seq: Seq }).meta({ id, description });
+// Each event is declared once: its body (what the daemon writes) and the event (the body with its `seq`).
+function define<T extends string, S extends z.ZodRawShape>(
+  type: T,
+  id: string,
+  description: string,
+  shape: S,
+) {
+  return {
+    body: z.object({ type: z.literal(type), ...shape }),
+    event: z.object({ seq: Seq, type: z.literal(type), ...shape }).meta({ id, description }),
+  };
 }
 
 const inConversation = { conversationId: ConversationId };
 const aboutMessage = { conversationId: ConversationId, messageId: MessageId };
 
-const bodies = {
-  messageCreated: body("message.created", aboutMessage),
-  messageUpdated: body("message.updated", aboutMessage),
-  messageDeleted: body("message.deleted", aboutMessage),
-  reactionsChanged: body("reactions.changed", aboutMessage),
-  conversationCreated: body("conversation.created", inConversation),
-  conversationUpdated: body("conversation.updated", inConversation),
-  conversationMembersChanged: body("conversation.members_changed", {
-    ...inConversation,
-    added: z.array(ActorId),
-    removed: z.array(ActorId),
-  }),
-  receipt: body("receipt", { ...aboutMessage, actor: ActorId, kind: z.enum(["delivered", "read"]) }),
-  contactKeyChanged: body("contact.key_changed", { actorId: ActorId }),
-  syncState: body("sync.state", { sync: SyncState }),
-  outboxState: body("outbox.state", { ...aboutMessage, state: OutboxState, error: z.string().nullable() }),
-  gap: body("gap", { from: Seq, to: Seq }),
-};
-
-export const MessageCreatedEvent = withSeq(
-  bodies.messageCreated,
+const messageCreated = define(
+  "message.created",
   "MessageCreatedEvent",
   "A message arrived, or was sent from this account.",
+  aboutMessage,
 );
-export const MessageUpdatedEvent = withSeq(
-  bodies.messageUpdated,
+const messageUpdated = define(
+  "message.updated",
   "MessageUpdatedEvent",
   "A message was edited, or its delivery state or receipts changed.",
+  aboutMessage,
 );
-export const MessageDeletedEvent = withSeq(
-  bodies.messageDeleted,
+const messageDeleted = define(
+  "message.deleted",
   "MessageDeletedEvent",
   "A message was deleted by its author.",
+  aboutMessage,
 );
-export const ReactionsChangedEvent = withSeq(
-  bodies.reactionsChanged,
+const reactionsChanged = define(
+  "reactions.changed",
   "ReactionsChangedEvent",
   "Reactions on a message were added or removed.",
+  aboutMessage,
 );
-export const ConversationCreatedEvent = withSeq(
-  bodies.conversationCreated,
+const conversationCreated = define(
+  "conversation.created",
   "ConversationCreatedEvent",
   "This account created, or was welcomed into, a conversation.",
+  inConversation,
 );
-export const ConversationUpdatedEvent = withSeq(
-  bodies.conversationUpdated,
+const conversationUpdated = define(
+  "conversation.updated",
   "ConversationUpdatedEvent",
   "A conversation's title, read marker, unread count or state changed (leaving it included).",
+  inConversation,
 );
-export const ConversationMembersChangedEvent = withSeq(
-  bodies.conversationMembersChanged,
+const conversationMembersChanged = define(
+  "conversation.members_changed",
   "ConversationMembersChangedEvent",
   "Members were added to or removed from a conversation (an MLS commit).",
+  { ...inConversation, added: z.array(ActorId), removed: z.array(ActorId) },
 );
-export const ReceiptEvent = withSeq(
-  bodies.receipt,
-  "ReceiptEvent",
-  "A member sent a delivery or read receipt.",
-);
-export const ContactKeyChangedEvent = withSeq(
-  bodies.contactKeyChanged,
+const receipt = define("receipt", "ReceiptEvent", "A member sent a delivery or read receipt.", {
+  ...aboutMessage,
+  actor: ActorId,
+  kind: z.enum(["delivered", "read"]),
+});
+const contactKeyChanged = define(
+  "contact.key_changed",
   "ContactKeyChangedEvent",
   "A contact's device appeared, disappeared or changed its key: an earlier verification no longer covers it.",
+  { actorId: ActorId },
 );
-export const SyncStateEvent = withSeq(
-  bodies.syncState,
-  "SyncStateEvent",
-  "The sync with the home server changed state.",
-);
-export const OutboxStateEvent = withSeq(
-  bodies.outboxState,
+const syncState = define("sync.state", "SyncStateEvent", "The sync with the home server changed state.", {
+  sync: SyncState,
+});
+const outboxState = define(
+  "outbox.state",
   "OutboxStateEvent",
   "An outgoing message moved through the outbox (queued -> sent | failed).",
+  { ...aboutMessage, state: OutboxState, error: z.string().nullable() },
 );
-export const GapEvent = withSeq(
-  bodies.gap,
+const gap = define(
+  "gap",
   "GapEvent",
   "Events `from`..`to` (inclusive) are older than the log keeps and cannot be replayed: re-query everything. `seq` equals `to`.",
+  { from: Seq, to: Seq },
 );
+
+export const MessageCreatedEvent = messageCreated.event;
+export const MessageUpdatedEvent = messageUpdated.event;
+export const MessageDeletedEvent = messageDeleted.event;
+export const ReactionsChangedEvent = reactionsChanged.event;
+export const ConversationCreatedEvent = conversationCreated.event;
+export const ConversationUpdatedEvent = conversationUpdated.event;
+export const ConversationMembersChangedEvent = conversationMembersChanged.event;
+export const ReceiptEvent = receipt.event;
+export const ContactKeyChangedEvent = contactKeyChanged.event;
+export const SyncStateEvent = syncState.event;
+export const OutboxStateEvent = outboxState.event;
+export const GapEvent = gap.event;
 
 export const ApiEvent = z
   .discriminatedUnion("type", [
@@ -124,17 +131,17 @@ export const EVENT_TYPES = ApiEvent.options.map((o) => o.shape.type.value);
 /** What the daemon writes into the event log: an event without its `seq`. `gap` is the server's own. */
 export const EventBody = z
   .discriminatedUnion("type", [
-    bodies.messageCreated,
-    bodies.messageUpdated,
-    bodies.messageDeleted,
-    bodies.reactionsChanged,
-    bodies.conversationCreated,
-    bodies.conversationUpdated,
-    bodies.conversationMembersChanged,
-    bodies.receipt,
-    bodies.contactKeyChanged,
-    bodies.syncState,
-    bodies.outboxState,
+    messageCreated.body,
+    messageUpdated.body,
+    messageDeleted.body,
+    reactionsChanged.body,
+    conversationCreated.body,
+    conversationUpdated.body,
+    conversationMembersChanged.body,
+    receipt.body,
+    contactKeyChanged.body,
+    syncState.body,
+    outboxState.body,
   ])
   .meta({
     id: "EventBody",
