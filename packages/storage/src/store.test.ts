@@ -1,0 +1,238 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CommitInfo } from "./store.js";
+import { openStore, type Store } from "./store.js";
+import { expectStorageError, FAST_ARGON2ID, messageUnit, tempDir } from "./test-support.js";
+
+describe("Store", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let store: Store;
+  let path: string;
+
+  beforeEach(async () => {
+    tmp = tempDir();
+    path = `${tmp.dir}/account.db`;
+    store = await openStore({ path, key: { passphrase: "correct horse" }, argon2id: FAST_ARGON2ID });
+  });
+
+  afterEach(() => {
+    store.close();
+    tmp.remove();
+  });
+
+  it("writes a unit of work and reads every part back", () => {
+    const result = store.apply(messageUnit(1, "hello"));
+    expect(result.applied).toBe(true);
+    expect(result.events.map((e) => e.seq)).toEqual([1]);
+    expect(store.message("https://example.test/messages/1")).toMatchObject({
+      conversation: "group-1",
+      author: "https://example.test/users/bob",
+      body: { text: "hello" },
+      state: "received",
+      direction: "in",
+      editedAt: null,
+      deletedAt: null,
+    });
+    expect(store.group("group-1")?.state).toEqual(new Uint8Array(64).fill(1));
+    expect(store.groups()).toEqual([
+      expect.objectContaining({ id: "group-1", epoch: 1, members: ["a", "b"] }),
+    ]);
+    expect(store.cursor("messages")).toBe("https://example.test/activities/1");
+    expect(store.isProcessed("https://example.test/activities/1")).toBe(true);
+    expect(store.isProcessed("https://example.test/activities/2")).toBe(false);
+    expect(store.since(0).events).toMatchObject([{ seq: 1, type: "message.received" }]);
+  });
+
+  it("skips a unit whose activity was processed already (idempotent replay)", () => {
+    store.apply(messageUnit(1, "first"));
+    const again = store.apply({ ...messageUnit(1, "changed on replay") });
+    expect(again).toEqual({ applied: false, events: [] });
+    expect(store.message("https://example.test/messages/1")?.body).toEqual({ text: "first" });
+    expect(store.lastSeq).toBe(1);
+  });
+
+  it("keeps device keys, KeyPackage private parts, contacts and settings", () => {
+    const privateKey = new Uint8Array([1, 2, 3, 4]);
+    store.apply({
+      deviceKeys: [{ id: "signature", publicKey: new Uint8Array([9]), privateKey, createdAt: 5 }],
+      keyPackages: [
+        { ref: "kp1", keyPackage: new Uint8Array([7]), privateKey, createdAt: 6, objectId: "https://o/kp/1" },
+        { ref: "kp2", keyPackage: new Uint8Array([8]), privateKey, createdAt: 7, lastResort: true },
+      ],
+      contacts: [
+        {
+          actor: "https://example.test/users/bob",
+          name: "Bob",
+          devices: [{ fingerprint: "AB CD", firstSeen: 3 }],
+          verification: "verified",
+        },
+      ],
+      settings: { theme: "dark", retries: { max: 5 } },
+    });
+    expect(store.deviceKey("signature")).toEqual({
+      id: "signature",
+      publicKey: new Uint8Array([9]),
+      privateKey,
+      createdAt: 5,
+    });
+    expect(store.keyPackages().map((k) => [k.ref, k.objectId, k.lastResort])).toEqual([
+      ["kp1", "https://o/kp/1", false],
+      ["kp2", undefined, true],
+    ]);
+    expect(store.contact("https://example.test/users/bob")).toEqual({
+      actor: "https://example.test/users/bob",
+      name: "Bob",
+      devices: [{ fingerprint: "AB CD", firstSeen: 3 }],
+      verification: "verified",
+    });
+    expect(store.setting("retries")).toEqual({ max: 5 });
+
+    store.apply({ keyPackagesRemoved: ["kp1"], settings: { theme: null }, contactsRemoved: [] });
+    expect(store.keyPackage("kp1")).toBeUndefined();
+    expect(store.keyPackage("kp2")?.privateKey).toEqual(privateKey);
+    expect(store.setting("theme")).toBeUndefined();
+  });
+
+  it("keeps edit, delete and reaction history, and erases content on delete", () => {
+    store.apply(messageUnit(1, "original"));
+    const messageId = "https://example.test/messages/1";
+    store.apply({
+      messageChanges: [
+        { id: "edit-1", messageId, kind: "edit", actor: "bob", at: 10, data: { text: "edited" } },
+        { id: "react-1", messageId, kind: "reaction", actor: "alice", at: 11, data: "👍" },
+      ],
+    });
+    expect(store.message(messageId)).toMatchObject({ body: { text: "edited" }, editedAt: 10 });
+    expect(store.messageHistory(messageId)).toMatchObject([
+      { id: "edit-1", kind: "edit", actor: "bob", data: { text: "edited" }, previous: { text: "original" } },
+      { id: "react-1", kind: "reaction", actor: "alice", data: "👍", previous: null },
+    ]);
+
+    store.apply({ messageChanges: [{ id: "delete-1", messageId, kind: "delete", actor: "bob", at: 12 }] });
+    expect(store.message(messageId)).toMatchObject({ body: null, deletedAt: 12 });
+    const history = store.messageHistory(messageId);
+    expect(history.find((h) => h.id === "edit-1")).toMatchObject({ data: null, previous: null });
+    expect(history.find((h) => h.id === "react-1")?.data).toBe("👍");
+
+    // A replayed message upsert does not bring deleted content back.
+    store.apply({ messages: messageUnit(1, "original").messages });
+    expect(store.message(messageId)?.body).toBeNull();
+  });
+
+  it("moves outbox items queued -> retry -> sent, and queued -> failed", () => {
+    store.apply({
+      at: 100,
+      outbox: [
+        { op: "enqueue", id: "out-1", payload: { type: "Create" }, conversation: "group-1" },
+        { op: "enqueue", id: "out-2", payload: { type: "Create" }, notBefore: 500 },
+      ],
+      messages: [{ ...messageUnit(1).messages![0]!, direction: "out", state: "queued" }],
+    });
+    expect(store.outboxDue(100).map((o) => o.id)).toEqual(["out-1"]);
+    store.apply({ at: 110, outbox: [{ op: "retry", id: "out-1", error: "HTTP 503", nextAttemptAt: 200 }] });
+    expect(store.outboxDue(150)).toEqual([]);
+    expect(store.outboxItem("out-1")).toMatchObject({ state: "queued", attempts: 1, lastError: "HTTP 503" });
+    store.apply({
+      at: 210,
+      outbox: [{ op: "sent", id: "out-1" }],
+      messageStates: [{ id: "https://example.test/messages/1", state: "sent" }],
+    });
+    store.apply({ at: 600, outbox: [{ op: "failed", id: "out-2", error: "gone" }] });
+    expect(store.outbox("sent").map((o) => [o.id, o.payload])).toEqual([["out-1", { type: "Create" }]]);
+    expect(store.outbox("failed")).toMatchObject([{ id: "out-2", attempts: 1, lastError: "gone" }]);
+    expect(store.message("https://example.test/messages/1")?.state).toBe("sent");
+  });
+
+  it("writes all of a unit or nothing of it", async () => {
+    store.apply(messageUnit(1));
+    const failing = { ...messageUnit(2), outbox: [{ op: "sent" as const, id: "no-such-item" }] };
+    await expectStorageError(() => store.apply(failing), "invalid_unit");
+    expect(store.message("https://example.test/messages/2")).toBeUndefined();
+    expect(store.cursor("messages")).toBe("https://example.test/activities/1");
+    expect(store.isProcessed("https://example.test/activities/2")).toBe(false);
+    expect(store.group("group-1")?.state).toEqual(new Uint8Array(64).fill(1));
+    // The seq of the rolled-back event is not skipped.
+    expect(store.apply(messageUnit(3)).events[0]?.seq).toBe(2);
+  });
+
+  it("refuses group state that goes back an epoch", async () => {
+    store.apply({ groups: [{ id: "g", epoch: 5, state: new Uint8Array([5]), members: [] }] });
+    await expectStorageError(
+      () => store.apply({ groups: [{ id: "g", epoch: 4, state: new Uint8Array([4]), members: [] }] }),
+      "invalid_unit",
+    );
+    expect(store.group("g")?.epoch).toBe(5);
+  });
+
+  it("tells commit listeners about new events, after the commit", () => {
+    const seen: CommitInfo[] = [];
+    const unsubscribe = store.onCommit((info) => {
+      // The events are already readable when listeners run.
+      expect(store.since(info.last - 1).events.at(-1)?.seq).toBe(info.last);
+      seen.push(info);
+    });
+    store.apply(messageUnit(1));
+    store.apply(messageUnit(1)); // duplicate: nothing committed, no notification
+    store.apply(messageUnit(2));
+    unsubscribe();
+    store.apply(messageUnit(3));
+    expect(seen.map((s) => [s.last, s.events.map((e) => e.seq)])).toEqual([
+      [1, [1]],
+      [2, [2]],
+    ]);
+  });
+
+  it("reports a listener's error without undoing the commit", () => {
+    const errors: unknown[] = [];
+    store.close();
+    return openStore({
+      path,
+      key: { passphrase: "correct horse" },
+      onListenerError: (e) => errors.push(e),
+    }).then((reopened) => {
+      store = reopened;
+      store.onCommit(() => {
+        throw new Error("listener bug");
+      });
+      expect(store.apply(messageUnit(1)).applied).toBe(true);
+      expect(errors).toHaveLength(1);
+      expect(store.isProcessed("https://example.test/activities/1")).toBe(true);
+    });
+  });
+
+  it("pages events with since() and reports a gap when retention dropped some", async () => {
+    store.close();
+    store = await openStore({ path, key: { passphrase: "correct horse" }, keepEvents: 10 });
+    for (let i = 1; i <= 30; i++) store.apply(messageUnit(i));
+    const page = store.since(0, 5);
+    expect(page.gap).not.toBeNull();
+    expect(page.gap?.from).toBe(1);
+    const first = page.events[0]?.seq ?? 0;
+    expect(page.gap?.to).toBe(first - 1);
+    expect(page.events.map((e) => e.seq)).toEqual([first, first + 1, first + 2, first + 3, first + 4]);
+    expect(page.last).toBe(30);
+    expect(store.since(29)).toEqual({ events: [expect.objectContaining({ seq: 30 })], gap: null, last: 30 });
+    expect(store.since(30).events).toEqual([]);
+
+    // seq keeps growing across reopen, never reused.
+    store.close();
+    store = await openStore({ path, key: { passphrase: "correct horse" }, keepEvents: 10 });
+    expect(store.apply(messageUnit(31)).events[0]?.seq).toBe(31);
+    expect(store.since(0, 1).gap).not.toBeNull();
+  });
+
+  it("lists a conversation's messages newest page first, oldest first within it", () => {
+    for (let i = 1; i <= 5; i++) store.apply(messageUnit(i));
+    const page = store.messages("group-1", { limit: 2 });
+    expect(page.map((m) => m.body)).toEqual([{ text: "message number 4" }, { text: "message number 5" }]);
+    const older = store.messages("group-1", { limit: 2, before: page[0]?.at });
+    expect(older.map((m) => m.body)).toEqual([{ text: "message number 2" }, { text: "message number 3" }]);
+  });
+
+  it("passes its own full check and refuses use after close", async () => {
+    for (let i = 1; i <= 3; i++) store.apply(messageUnit(i));
+    // One group row (state, members, info), three messages (author, body), three events.
+    expect(store.check()).toBe(3 + 3 * 2 + 3);
+    store.close();
+    await expectStorageError(() => store.apply(messageUnit(4)), "closed");
+  });
+});

@@ -1,0 +1,509 @@
+import { createHmac, type KeyObject, randomBytes } from "node:crypto";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { FieldCipher } from "./cipher.js";
+import { type Durability, fromSqlite, openDatabase } from "./database.js";
+import { StorageError } from "./errors.js";
+import { EventLog } from "./event-log.js";
+import { writeExport } from "./export-file.js";
+import type { JsonValue } from "./json.js";
+import { type Argon2idParams, type Kdf, type StoreKey, subkey, unwrapKey, wrapKey } from "./key.js";
+import type {
+  ApplyResult,
+  ContactDevice,
+  ContactRecord,
+  DeviceKey,
+  EventPage,
+  GroupRecord,
+  GroupSummary,
+  KeyPackageSecret,
+  MessageChangeKind,
+  MessageDirection,
+  MessageState,
+  OutboxItem,
+  OutboxState,
+  StoredEvent,
+  StoredMessage,
+  StoredMessageChange,
+  Unit,
+  Verification,
+} from "./records.js";
+import { SEALED_COLUMNS } from "./sealed-columns.js";
+import { UnitWriter } from "./unit-writer.js";
+
+export interface OpenStoreOptions {
+  /** The database file (one per account). `-wal` and `-journal` files live beside it. */
+  readonly path: string;
+  readonly key: StoreKey;
+  /** Create the store if the file does not exist (default true). */
+  readonly create?: boolean | undefined;
+  /** Argon2id cost for a new store's passphrase (default `DEFAULT_ARGON2ID`). */
+  readonly argon2id?: Argon2idParams | undefined;
+  readonly durability?: Durability | undefined;
+  /** How many of the newest events the log keeps (default 10,000). */
+  readonly keepEvents?: number | undefined;
+  /** The clock for times the caller does not give (default `Date.now`). */
+  readonly clock?: (() => number) | undefined;
+  /** Gets what a commit listener threw (default: rethrown asynchronously, like an uncaught error). */
+  readonly onListenerError?: ((error: unknown) => void) | undefined;
+}
+
+/** What commit listeners learn: the events of the unit just committed and the last seq. */
+export interface CommitInfo {
+  readonly events: readonly StoredEvent[];
+  readonly last: number;
+}
+
+export type CommitListener = (info: CommitInfo) => void;
+
+/** Associated data of the wrapped data key in the keyring row. */
+export const KEYRING_CONTEXT = "sotto-storage/1 keyring";
+
+/**
+ * Opens (creating if needed) the encrypted store at `path`, unlocking it with `key`. Fails with a
+ * `StorageError`: `locked` (open elsewhere), `wrong_key`, `corrupt`, `key_file_permissions`, ...
+ */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const db = openDatabase(options.path, options.create ?? true, options.durability ?? "full");
+  try {
+    const row = db.prepare("SELECT kdf, wrapped FROM keyring WHERE id = 1").get() as
+      | { kdf: string; wrapped: Uint8Array }
+      | undefined;
+    let dataKey: Buffer;
+    if (row === undefined) {
+      dataKey = randomBytes(32);
+      const wrapped = await wrapKey(dataKey, options.key, KEYRING_CONTEXT, options.argon2id);
+      db.prepare("INSERT INTO keyring (id, kdf, wrapped) VALUES (1, ?, ?)").run(
+        JSON.stringify(wrapped.kdf),
+        wrapped.wrapped,
+      );
+    } else {
+      dataKey = await unwrapKey(
+        { kdf: parseKdf(row.kdf), wrapped: row.wrapped },
+        options.key,
+        KEYRING_CONTEXT,
+      );
+    }
+    return new Store(db, dataKey, options);
+  } catch (error) {
+    db.close();
+    throw fromSqlite(error, options.path);
+  }
+}
+
+function parseKdf(text: string): Kdf {
+  try {
+    return JSON.parse(text) as Kdf;
+  } catch (error) {
+    throw new StorageError("corrupt", "the keyring record is damaged", { cause: error });
+  }
+}
+
+/**
+ * An open store. One writer: all writes go through `apply`, one transaction per unit of work.
+ * Every read authenticates what it decrypts and throws `tampered` rather than serve a changed value.
+ */
+export class Store {
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #dataKey: Buffer;
+  readonly #cipher: FieldCipher;
+  readonly #ids: KeyObject;
+  readonly #writer: UnitWriter;
+  readonly #events: EventLog;
+  readonly #clock: () => number;
+  readonly #onListenerError: (error: unknown) => void;
+  readonly #listeners = new Set<CommitListener>();
+  readonly #q: Record<string, StatementSync>;
+  #closed = false;
+
+  /** Use `openStore`. */
+  constructor(db: DatabaseSync, dataKey: Buffer, options: OpenStoreOptions) {
+    this.path = options.path;
+    this.#db = db;
+    this.#dataKey = dataKey;
+    this.#cipher = new FieldCipher(subkey(dataKey, "fields"));
+    this.#ids = subkey(dataKey, "activity ids");
+    this.#writer = new UnitWriter(db, this.#cipher);
+    this.#events = new EventLog(db, this.#cipher, options.keepEvents ?? 10_000);
+    this.#clock = options.clock ?? Date.now;
+    this.#onListenerError =
+      options.onListenerError ??
+      ((error) =>
+        queueMicrotask(() => {
+          throw error;
+        }));
+    const sql: Record<string, string> = {
+      begin: "BEGIN IMMEDIATE",
+      commit: "COMMIT",
+      rollback: "ROLLBACK",
+      processed: "SELECT 1 AS hit FROM processed WHERE id = ?",
+      markProcessed: "INSERT INTO processed (id, at) VALUES (?, ?)",
+      deviceKey: "SELECT id, public, private, created_at FROM device_keys WHERE id = ?",
+      keyPackage: "SELECT * FROM key_packages WHERE ref = ?",
+      keyPackages: "SELECT * FROM key_packages ORDER BY created_at, ref",
+      group: "SELECT * FROM groups WHERE id = ?",
+      groups: "SELECT id, epoch, members, info, updated_at FROM groups ORDER BY id",
+      message: "SELECT * FROM messages WHERE id = ?",
+      messages: `SELECT * FROM (SELECT * FROM messages WHERE conversation = ? AND at < ?
+        ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id`,
+      history: "SELECT * FROM message_history WHERE message_id = ? ORDER BY at, id",
+      contact: "SELECT * FROM contacts WHERE actor = ?",
+      contacts: "SELECT * FROM contacts ORDER BY actor",
+      cursor: "SELECT position FROM cursors WHERE name = ?",
+      outboxItem: "SELECT * FROM outbox WHERE id = ?",
+      outboxDue: `SELECT * FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?
+        ORDER BY next_attempt_at, created_at LIMIT ?`,
+      outboxByState: "SELECT * FROM outbox WHERE state = ? ORDER BY created_at, id",
+      setting: "SELECT value FROM settings WHERE name = ?",
+    };
+    this.#q = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
+  }
+
+  /**
+   * Writes one unit of work in one transaction (BEGIN IMMEDIATE ... COMMIT): all of it or nothing.
+   * A unit whose `activityId` was processed before writes nothing (`applied: false`).
+   * Commit listeners run after the commit.
+   */
+  apply(unit: Unit): ApplyResult {
+    this.#open();
+    const at = unit.at ?? this.#clock();
+    const mark = this.#events.mark();
+    let result: ApplyResult;
+    try {
+      this.#stmt("begin").run();
+      try {
+        result = this.#write(unit, at);
+        this.#stmt(result.applied ? "commit" : "rollback").run();
+      } catch (error) {
+        this.#events.rollback(mark);
+        if (this.#db.isTransaction) this.#stmt("rollback").run();
+        throw error;
+      }
+    } catch (error) {
+      throw fromSqlite(error, this.path);
+    }
+    if (result.applied) this.#notify({ events: result.events, last: this.#events.last });
+    return result;
+  }
+
+  #write(unit: Unit, at: number): ApplyResult {
+    let processedId: Uint8Array | undefined;
+    if (unit.activityId !== undefined) {
+      processedId = this.#activityHash(unit.activityId);
+      if (this.#stmt("processed").get(processedId)) return { applied: false, events: [] };
+    }
+    this.#writer.write(unit, at);
+    const events = this.#events.append(unit.events ?? [], at);
+    if (processedId) this.#stmt("markProcessed").run(processedId, at);
+    return { applied: true, events };
+  }
+
+  /** Activity ids are kept as keyed hashes: enough to dedupe, nothing to read back. */
+  #activityHash(activityId: string): Uint8Array {
+    return createHmac("sha256", this.#ids).update(activityId).digest().subarray(0, 16);
+  }
+
+  #notify(info: CommitInfo): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(info);
+      } catch (error) {
+        this.#onListenerError(error);
+      }
+    }
+  }
+
+  /** Calls `listener` after every committed unit (so a server can push without polling). Returns an unsubscribe. */
+  onCommit(listener: CommitListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Events with `seq > after`, oldest first, at most `limit`; `gap` when retention dropped some. */
+  since(after: number, limit = 100): EventPage {
+    return this.#read(() => this.#events.since(after, Math.max(0, Math.floor(limit))));
+  }
+
+  /** The last event seq written (0 when none). */
+  get lastSeq(): number {
+    return this.#events.last;
+  }
+
+  isProcessed(activityId: string): boolean {
+    return this.#read(() => this.#stmt("processed").get(this.#activityHash(activityId)) !== undefined);
+  }
+
+  cursor(name: string): string | undefined {
+    return this.#read(() => (this.#stmt("cursor").get(name) as { position: string } | undefined)?.position);
+  }
+
+  deviceKey(id: string): DeviceKey | undefined {
+    return this.#read(() => {
+      const row = this.#stmt("deviceKey").get(id) as Row | undefined;
+      if (!row) return undefined;
+      return {
+        id,
+        publicKey: row.public as Uint8Array,
+        privateKey: this.#cipher.open("device_keys", "private", id, row.private as Uint8Array),
+        createdAt: row.created_at as number,
+      };
+    });
+  }
+
+  keyPackage(ref: string): KeyPackageSecret | undefined {
+    return this.#read(() => {
+      const row = this.#stmt("keyPackage").get(ref) as Row | undefined;
+      return row && this.#keyPackage(row);
+    });
+  }
+
+  keyPackages(): KeyPackageSecret[] {
+    return this.#read(() => (this.#stmt("keyPackages").all() as Row[]).map((row) => this.#keyPackage(row)));
+  }
+
+  #keyPackage(row: Row): KeyPackageSecret {
+    const ref = row.ref as string;
+    return {
+      ref,
+      keyPackage: row.public as Uint8Array,
+      privateKey: this.#cipher.open("key_packages", "private", ref, row.private as Uint8Array),
+      objectId: (row.object_id as string | null) ?? undefined,
+      createdAt: row.created_at as number,
+      expiresAt: (row.expires_at as number | null) ?? undefined,
+      lastResort: row.last_resort === 1,
+    };
+  }
+
+  group(id: string): GroupRecord | undefined {
+    return this.#read(() => {
+      const row = this.#stmt("group").get(id) as Row | undefined;
+      if (!row) return undefined;
+      return {
+        ...this.#groupSummary(row),
+        state: this.#cipher.open("groups", "state", id, row.state as Uint8Array),
+      };
+    });
+  }
+
+  /** Every group without its state (which can be megabytes). */
+  groups(): GroupSummary[] {
+    return this.#read(() => (this.#stmt("groups").all() as Row[]).map((row) => this.#groupSummary(row)));
+  }
+
+  #groupSummary(row: Row): GroupSummary {
+    const id = row.id as string;
+    return {
+      id,
+      epoch: row.epoch as number,
+      members: this.#cipher.openJson<string[]>("groups", "members", id, row.members as Uint8Array),
+      info: this.#cipher.openJson<JsonValue>("groups", "info", id, row.info as Uint8Array),
+      updatedAt: row.updated_at as number,
+    };
+  }
+
+  message(id: string): StoredMessage | undefined {
+    return this.#read(() => {
+      const row = this.#stmt("message").get(id) as Row | undefined;
+      return row && this.#message(row);
+    });
+  }
+
+  /** The newest `limit` messages of a conversation sent before `before` (ms), oldest first. */
+  messages(conversation: string, options: { before?: number; limit?: number } = {}): StoredMessage[] {
+    const before = options.before ?? Number.MAX_SAFE_INTEGER;
+    const limit = options.limit ?? 50;
+    return this.#read(() =>
+      (this.#stmt("messages").all(conversation, before, limit) as Row[]).map((row) => this.#message(row)),
+    );
+  }
+
+  #message(row: Row): StoredMessage {
+    const id = row.id as string;
+    const c = this.#cipher;
+    return {
+      id,
+      conversation: row.conversation as string,
+      author: c.openJson<string>("messages", "author", id, row.author as Uint8Array),
+      at: row.at as number,
+      direction: row.direction as MessageDirection,
+      state: row.state as MessageState,
+      body: row.body === null ? null : c.openJson<JsonValue>("messages", "body", id, row.body as Uint8Array),
+      editedAt: row.edited_at as number | null,
+      deletedAt: row.deleted_at as number | null,
+      updatedAt: row.updated_at as number,
+    };
+  }
+
+  /** Edits, deletions and reactions of a message, oldest first. */
+  messageHistory(messageId: string): StoredMessageChange[] {
+    return this.#read(() =>
+      (this.#stmt("history").all(messageId) as Row[]).map((row) => {
+        const id = row.id as string;
+        const c = this.#cipher;
+        const sealed = (column: string) =>
+          row[column] === null
+            ? null
+            : c.openJson<JsonValue>("message_history", column, id, row[column] as Uint8Array);
+        return {
+          id,
+          messageId,
+          kind: row.kind as MessageChangeKind,
+          actor: c.openJson<string>("message_history", "actor", id, row.actor as Uint8Array),
+          at: row.at as number,
+          data: sealed("data"),
+          previous: sealed("previous"),
+        };
+      }),
+    );
+  }
+
+  contact(actor: string): ContactRecord | undefined {
+    return this.#read(() => {
+      const row = this.#stmt("contact").get(actor) as Row | undefined;
+      return row && this.#contact(row);
+    });
+  }
+
+  contacts(): ContactRecord[] {
+    return this.#read(() => (this.#stmt("contacts").all() as Row[]).map((row) => this.#contact(row)));
+  }
+
+  #contact(row: Row): ContactRecord {
+    const actor = row.actor as string;
+    const data = this.#cipher.openJson<{ name: string | null; devices: ContactDevice[] }>(
+      "contacts",
+      "data",
+      actor,
+      row.data as Uint8Array,
+    );
+    return {
+      actor,
+      name: data.name ?? undefined,
+      devices: data.devices,
+      verification: row.verification as Verification,
+    };
+  }
+
+  outboxItem(id: string): OutboxItem | undefined {
+    return this.#read(() => {
+      const row = this.#stmt("outboxItem").get(id) as Row | undefined;
+      return row && this.#outboxItem(row);
+    });
+  }
+
+  /** Queued items whose next attempt is due at `now`, the most overdue first. */
+  outboxDue(now: number, limit = 100): OutboxItem[] {
+    return this.#read(() =>
+      (this.#stmt("outboxDue").all(now, limit) as Row[]).map((row) => this.#outboxItem(row)),
+    );
+  }
+
+  outbox(state: OutboxState): OutboxItem[] {
+    return this.#read(() =>
+      (this.#stmt("outboxByState").all(state) as Row[]).map((row) => this.#outboxItem(row)),
+    );
+  }
+
+  #outboxItem(row: Row): OutboxItem {
+    const id = row.id as string;
+    return {
+      id,
+      conversation: row.conversation as string | null,
+      state: row.state as OutboxState,
+      attempts: row.attempts as number,
+      nextAttemptAt: row.next_attempt_at as number,
+      lastError: row.last_error as string | null,
+      payload: this.#cipher.openJson<JsonValue>("outbox", "payload", id, row.payload as Uint8Array),
+      createdAt: row.created_at as number,
+      updatedAt: row.updated_at as number,
+    };
+  }
+
+  setting(name: string): JsonValue | undefined {
+    return this.#read(() => {
+      const row = this.#stmt("setting").get(name) as { value: Uint8Array } | undefined;
+      return row && this.#cipher.openJson<JsonValue>("settings", "value", name, row.value);
+    });
+  }
+
+  /**
+   * Re-wraps the data key under a new passphrase / key file (fresh salt); no data is rewritten.
+   * The old key stops working at once.
+   */
+  async changeKey(key: StoreKey, argon2id?: Argon2idParams): Promise<void> {
+    this.#open();
+    const wrapped = await wrapKey(this.#dataKey, key, KEYRING_CONTEXT, argon2id);
+    this.#read(() =>
+      this.#db
+        .prepare("UPDATE keyring SET kdf = ?, wrapped = ? WHERE id = 1")
+        .run(JSON.stringify(wrapped.kdf), wrapped.wrapped),
+    );
+  }
+
+  /**
+   * Writes an encrypted copy of the whole store to `file` (created, mode 0600), protected by its
+   * own passphrase; `importStore` turns it back into a store on another machine.
+   */
+  async exportTo(file: string, passphrase: string, argon2id?: Argon2idParams): Promise<void> {
+    this.#open();
+    await writeExport(this.#db, this.#dataKey, file, passphrase, argon2id);
+  }
+
+  /**
+   * Full check: SQLite's `integrity_check`, then every sealed value of every row is authenticated.
+   * Throws `corrupt` or `tampered`; returns the number of sealed values checked.
+   */
+  check(): number {
+    return this.#read(() => {
+      const rows = this.#db.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[];
+      if (rows.length !== 1 || rows[0]?.integrity_check !== "ok") {
+        throw new StorageError("corrupt", "integrity_check found damage");
+      }
+      let checked = 0;
+      for (const { table, key, columns } of SEALED_COLUMNS) {
+        const select = this.#db.prepare(`SELECT ${[key, ...columns].join(", ")} FROM ${table}`);
+        for (const row of select.iterate() as Iterable<Row>) {
+          for (const column of columns) {
+            const value = row[column];
+            if (value === null) continue;
+            this.#cipher.open(table, column, String(row[key]), value as Uint8Array);
+            checked++;
+          }
+        }
+      }
+      return checked;
+    });
+  }
+
+  /** Closes the store and releases its lock. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#db.close();
+    this.#dataKey.fill(0);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #stmt(name: string): StatementSync {
+    return this.#q[name] as StatementSync;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new StorageError("closed", "the store is closed");
+  }
+
+  #read<T>(fn: () => T): T {
+    this.#open();
+    try {
+      return fn();
+    } catch (error) {
+      throw fromSqlite(error, this.path);
+    }
+  }
+}
+
+type Row = Record<string, unknown>;

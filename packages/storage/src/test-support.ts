@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { StorageError, type StorageErrorCode } from "./errors.js";
+import type { Argon2idParams } from "./key.js";
+import type { Unit } from "./records.js";
+
+/** Cheap Argon2id for tests that are not about the KDF (the default costs ~140 ms per open). */
+export const FAST_ARGON2ID: Argon2idParams = { memory: 8192, passes: 1, parallelism: 1 };
+
+export function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "sotto-storage-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Asserts that `fn` fails with a StorageError of this code (not just that it throws). */
+export async function expectStorageError(fn: () => unknown, code: StorageErrorCode): Promise<StorageError> {
+  let caught: unknown;
+  try {
+    await fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(StorageError);
+  expect((caught as StorageError).code).toBe(code);
+  return caught as StorageError;
+}
+
+/** The unit of work an incoming message makes: group state, the message, cursor, dedupe, event. */
+export function messageUnit(i: number, text = `message number ${i}`): Unit {
+  const id = `https://example.test/activities/${i}`;
+  return {
+    activityId: id,
+    groups: [{ id: "group-1", epoch: 1, state: new Uint8Array(64).fill(i % 256), members: ["a", "b"] }],
+    messages: [
+      {
+        id: `https://example.test/messages/${i}`,
+        conversation: "group-1",
+        author: "https://example.test/users/bob",
+        at: 1_700_000_000_000 + i,
+        direction: "in",
+        state: "received",
+        body: { text },
+      },
+    ],
+    cursor: { name: "messages", position: id },
+    events: [{ type: "message.received", data: { id: `https://example.test/messages/${i}` } }],
+  };
+}
