@@ -1,0 +1,27 @@
+// Typed errors of the gateway; each carries a `code` (SottoError) and never plaintext or secrets.
+import { SottoError } from "@sotto/core";
+
+/** A JID, handle or username that does not map. */
+export class AddressError extends SottoError<"bad_jid" | "not_component" | "bad_handle" | "bad_username"> {}
+
+/** An incoming stanza the gateway cannot or will not bridge; `condition` is the XMPP error condition to answer. */
+export class StanzaError extends SottoError<
+  "malformed" | "unsupported" | "not_allowed" | "unknown_recipient"
+> {
+  constructor(
+    code: "malformed" | "unsupported" | "not_allowed" | "unknown_recipient",
+    message: string,
+    readonly condition:
+      | "bad-request"
+      | "feature-not-implemented"
+      | "not-allowed"
+      | "item-not-found"
+      | "service-unavailable"
+      | "remote-server-not-found",
+  ) {
+    super(code, message);
+  }
+}
+
+/** Application data from the Fediverse that cannot be bridged (logged and skipped). */
+export class ActivityError extends SottoError<"malformed" | "unknown_object" | "not_author" | "duplicate"> {}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { htmlToText, textToHtml } from "./text.js";
+
+describe("textToHtml", () => {
+  it("escapes markup and keeps line structure", () => {
+    expect(textToHtml("a < b & c\nnext\n\npara 2")).toBe("<p>a &lt; b &amp; c<br>next</p><p>para 2</p>");
+    expect(textToHtml(`<script>alert("x")</script>`)).toBe(
+      "<p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p>",
+    );
+  });
+});
+
+describe("htmlToText", () => {
+  it("drops markup, decodes entities and keeps links readable", () => {
+    expect(htmlToText("<p>Hello, <s>World</s> Universe!</p>")).toBe("Hello, World Universe!");
+    expect(htmlToText("<br>Five!<br>Four!")).toBe("Five!\nFour!");
+    expect(htmlToText("Tom &amp; Jerry &lt;3")).toBe("Tom & Jerry <3");
+    expect(htmlToText('see <a href="https://e.example/x">this</a>')).toBe("see this [https://e.example/x]");
+  });
+
+  it("never lets script or style text through", () => {
+    expect(htmlToText("<p>hi</p><script>steal()</script><style>p{}</style><img src=x onerror=y>")).toBe("hi");
+  });
+
+  it("round-trips plain text through HTML", () => {
+    for (const t of ["plain", "a < b && c > d", "line1\nline2", "p1\n\np2", "émoji 🎉 'quotes' \"dq\""]) {
+      expect(htmlToText(textToHtml(t))).toBe(t);
+    }
+  });
+});

@@ -1,0 +1,54 @@
+// Service discovery (XEP-0030) and entity capabilities (XEP-0115) of the component and of each actor JID.
+import { createHash } from "node:crypto";
+import { NS } from "./namespaces.js";
+import { type Element, xml } from "./xml.js";
+
+export interface Identity {
+  readonly category: string;
+  readonly type: string;
+  readonly name: string;
+}
+
+/** What a bridged conversation supports, advertised on every actor JID. */
+export const CONTACT_FEATURES: readonly string[] = [
+  NS.discoInfo,
+  NS.receipts,
+  NS.markers,
+  NS.correction,
+  NS.retraction,
+  NS.reactions,
+  NS.ping,
+].toSorted();
+
+/** The component itself also answers disco#items and version queries. */
+export const SERVICE_FEATURES: readonly string[] = [
+  ...CONTACT_FEATURES,
+  NS.discoItems,
+  NS.version,
+].toSorted();
+
+export function discoInfo(identity: Identity, features: readonly string[], node?: string): Element {
+  return xml(
+    "query",
+    { xmlns: NS.discoInfo, node },
+    xml("identity", { category: identity.category, type: identity.type, name: identity.name }),
+    ...features.map((f) => xml("feature", { var: f })),
+  );
+}
+
+/** XEP-0115 verification string hash (SHA-1, no extended forms). */
+export function capsVer(identity: Identity, features: readonly string[]): string {
+  const s = `${identity.category}/${identity.type}//${identity.name}<${[...features].toSorted().join("<")}<`;
+  return createHash("sha1").update(s, "utf8").digest("base64");
+}
+
+export const CAPS_NODE = "https://github.com/sotto/sotto-xmpp";
+
+export function capsElement(identity: Identity, features: readonly string[]): Element {
+  return xml("c", {
+    xmlns: "http://jabber.org/protocol/caps",
+    hash: "sha-1",
+    node: CAPS_NODE,
+    ver: capsVer(identity, features),
+  });
+}
