@@ -35,7 +35,7 @@ describe("XMPP -> Fediverse", () => {
       actor: ACTOR,
       object: { type: "Note", content: "<p>a &lt;b&gt;<br>c</p>" },
     });
-    const noteId = (create?.object as { id: string }).id;
+    const noteId = (create?.object as { id?: string } | undefined)?.id;
     expect(noteId).toMatch(/^urn:uuid:/);
     expect(r.value.remember).toEqual({ xmppId: "x9", noteId, author: "xmpp" });
   });
