@@ -1,3 +1,4 @@
+export * from "./appdata/index.js";
 export * from "./envelope/index.js";
 export { SottoError } from "./errors.js";
 export * from "./mls/index.js";

@@ -1,0 +1,21 @@
+export { checkAuthorship, modifiedObjectId } from "./authorship.js";
+export { AppDataError, type AppDataErrorCode } from "./errors.js";
+export { canonicalApplicationId, isWebUrl, newApplicationId } from "./ids.js";
+export {
+  ACTIVITY_TYPES,
+  type ActivityObject,
+  type ActivityType,
+  type ApplicationActivity,
+  type ApplicationData,
+  ATTACHMENT_TYPES,
+  AUTHOR_ONLY_ACTIVITIES,
+  CONTENT_TYPES,
+  type ContentObject,
+  type ContentType,
+  type Media,
+  type Tag,
+  type UnsupportedData,
+} from "./model.js";
+export { readApplicationData } from "./read.js";
+export { sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
+export { applicationDataToJson, contentObjectToJson, writeApplicationData } from "./write.js";

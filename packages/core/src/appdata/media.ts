@@ -1,0 +1,54 @@
+// Inline media: the spec's base64 `content` with `mediaType`, or Emissary's attachment `url` holding a
+// `data:` URI.
+import { decodeBase64 } from "../envelope/base64.js";
+import { err, ok, type Result } from "../result.js";
+import { asList, isJsonObject, type JsonObject, normalizeTerms } from "../vocab/json.js";
+import { AppDataError } from "./errors.js";
+import type { Media } from "./model.js";
+
+const DATA_URI = /^data:([^,]*?)(;base64)?,(.*)$/s;
+
+export function readDataUri(uri: string): Media | undefined {
+  const match = DATA_URI.exec(uri);
+  if (match === null) return undefined;
+  const [, type = "", base64, data = ""] = match;
+  const mediaType = type.split(";")[0]?.trim();
+  let bytes: Uint8Array | undefined;
+  if (base64 !== undefined) {
+    bytes = decodeBase64(data);
+  } else {
+    try {
+      bytes = new TextEncoder().encode(decodeURIComponent(data));
+    } catch {
+      bytes = undefined;
+    }
+  }
+  if (bytes === undefined) return undefined;
+  return mediaType === undefined || mediaType === "" ? { bytes } : { mediaType, bytes };
+}
+
+/** Reads the media of a binary content object; undefined when it carries none. */
+export function readMedia(node: JsonObject, path: string): Result<Media | undefined, AppDataError> {
+  const mediaType = typeof node.mediaType === "string" ? node.mediaType : undefined;
+  if (node.content !== undefined) {
+    if (typeof node.content !== "string") {
+      return err(new AppDataError("invalid_property", "must be base64 text", `${path}content`));
+    }
+    if (node.encoding !== undefined && node.encoding !== "base64") {
+      return err(new AppDataError("invalid_media", "only base64 encoding is defined", `${path}encoding`));
+    }
+    const bytes = decodeBase64(node.content);
+    if (bytes === undefined) return err(new AppDataError("invalid_media", "is not base64", `${path}content`));
+    return ok(mediaType === undefined ? { bytes } : { mediaType, bytes });
+  }
+  for (const url of asList(node.url)) {
+    const href = typeof url === "string" ? url : isJsonObject(url) ? normalizeTerms(url).href : undefined;
+    if (typeof href !== "string" || !href.startsWith("data:")) continue;
+    const media = readDataUri(href);
+    if (media === undefined)
+      return err(new AppDataError("invalid_media", "is not a valid data: URI", `${path}url`));
+    const type = mediaType ?? media.mediaType;
+    return ok(type === undefined ? { bytes: media.bytes } : { mediaType: type, bytes: media.bytes });
+  }
+  return ok(undefined);
+}

@@ -1,0 +1,90 @@
+// The application data Sotto reads and writes: the AS2 profile of spec §Application data, plus Emissary's
+// `Acknowledge` receipts.
+import type { JsonObject } from "../vocab/json.js";
+
+/** Content objects of the spec; `Document` appears only as an Emissary attachment. */
+export const CONTENT_TYPES = ["Note", "Article", "Image", "Audio", "Video"] as const;
+export const ATTACHMENT_TYPES = [...CONTENT_TYPES, "Document"] as const;
+export type ContentType = (typeof ATTACHMENT_TYPES)[number];
+
+export const ACTIVITY_TYPES = [
+  "Create",
+  "Update",
+  "Delete",
+  "Like",
+  "Announce",
+  "Undo",
+  "Read",
+  "Listen",
+  "View",
+  "IntransitiveActivity",
+  "Acknowledge",
+] as const;
+export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+
+/** Only the author of the original may send these (spec §Activities). */
+export const AUTHOR_ONLY_ACTIVITIES: readonly ActivityType[] = ["Update", "Delete", "Undo"];
+
+export interface Tag {
+  /** `Mention` or `Hashtag` (others are kept with their own type). */
+  readonly type: string;
+  readonly href?: string;
+  /** Plain text, sanitized. */
+  readonly name?: string;
+}
+
+export interface Media {
+  readonly mediaType?: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface ContentObject {
+  readonly type: ContentType;
+  readonly id?: string;
+  /** Plain text, sanitized. */
+  readonly name?: string;
+  /** Sanitized HTML. */
+  readonly summary?: string;
+  /** Sanitized HTML, for Note and Article. */
+  readonly content?: string;
+  /** The inline binary of Image/Audio/Video/Document: base64 `content`, or Emissary's `data:` URI `url`. */
+  readonly media?: Media;
+  readonly inReplyTo?: string;
+  readonly published?: string;
+  readonly updated?: string;
+  readonly tag?: readonly Tag[];
+  readonly attachment?: readonly ContentObject[];
+  /** Attachments of types outside the profile (e.g. Link): left out, counted so the UI can say so. */
+  readonly unsupportedAttachments?: number;
+  readonly width?: number;
+  readonly height?: number;
+  readonly blurhash?: string;
+}
+
+/** The object of an activity: embedded content (Create, Update, Announce) or a reference by id. */
+export type ActivityObject =
+  | { readonly form: "embedded"; readonly value: ContentObject }
+  | { readonly form: "reference"; readonly id: string; readonly type?: string };
+
+export interface ApplicationActivity {
+  readonly type: ActivityType;
+  /** Absent when a bare content object was sent (it is read as an implicit Create). */
+  readonly id?: string;
+  /** What the sender claims; the MLS sender's identity is what counts. */
+  readonly actor?: string;
+  readonly published?: string;
+  /** Like: the reaction emoji (plain text). Announce: a comment (HTML). Both sanitized. */
+  readonly content?: string;
+  readonly object?: ActivityObject;
+}
+
+/** A type outside the profile: kept, and shown as unsupported rather than dropped. */
+export interface UnsupportedData {
+  readonly type: "unsupported";
+  readonly originalType: readonly string[];
+  readonly id?: string;
+  readonly reason: string;
+  readonly json: JsonObject;
+}
+
+export type ApplicationData = ApplicationActivity | UnsupportedData;

@@ -1,0 +1,58 @@
+// Every HTML field of received application data goes through sanitize-html with a strict allow-list: inline
+// text formatting, paragraphs, lists, quotes, code and links (http, https, mailto; opened without referrer).
+// No images, styles, classes, scripts or forms: nothing that loads remote content or runs code.
+import sanitizeHtml from "sanitize-html";
+
+const HTML_OPTIONS: sanitizeHtml.IOptions = {
+  allowedTags: [
+    "p",
+    "br",
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "s",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "span",
+  ],
+  // rel and target are set by the transform below, never taken from the sender.
+  allowedAttributes: { a: ["href", "rel", "target"] },
+  allowedSchemes: ["http", "https", "mailto"],
+  allowedSchemesAppliedToAttributes: ["href"],
+  allowProtocolRelative: false,
+  disallowedTagsMode: "discard",
+  transformTags: {
+    a: (tagName, attribs) => ({
+      tagName,
+      attribs: {
+        ...(attribs.href === undefined ? {} : { href: attribs.href }),
+        rel: "nofollow noopener noreferrer",
+        target: "_blank",
+      },
+    }),
+  },
+};
+
+const TEXT_OPTIONS: sanitizeHtml.IOptions = {
+  allowedTags: [],
+  allowedAttributes: {},
+  disallowedTagsMode: "discard",
+};
+
+/** Sanitizes an HTML field (`content`, `summary`). */
+export function sanitizeHtmlField(html: string): string {
+  return sanitizeHtml(html, HTML_OPTIONS);
+}
+
+/** Reduces a plain-text field (`name`, a reaction, a tag name) to HTML-safe text with no markup. */
+export function sanitizeTextField(text: string): string {
+  return sanitizeHtml(text, TEXT_OPTIONS);
+}

@@ -1,0 +1,53 @@
+// Writing application data in the spec's form: AS2 JSON, inline base64 media with `mediaType`, no URLs.
+import { encodeBase64 } from "../envelope/base64.js";
+import { ACTIVITYSTREAMS_CONTEXT } from "../vocab/context.js";
+import type { ActivityObject, ApplicationActivity, ContentObject } from "./model.js";
+
+type Json = Record<string, unknown>;
+
+function defined(entries: Record<string, unknown>): Json {
+  return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
+}
+
+export function contentObjectToJson(object: ContentObject): Json {
+  return defined({
+    type: object.type,
+    id: object.id,
+    name: object.name,
+    summary: object.summary,
+    content: object.media === undefined ? object.content : encodeBase64(object.media.bytes),
+    mediaType: object.media?.mediaType,
+    encoding: object.media === undefined ? undefined : "base64",
+    inReplyTo: object.inReplyTo,
+    published: object.published,
+    updated: object.updated,
+    tag: object.tag?.map((tag) => defined({ type: tag.type, href: tag.href, name: tag.name })),
+    attachment: object.attachment?.map(contentObjectToJson),
+    width: object.width,
+    height: object.height,
+    blurhash: object.blurhash,
+  });
+}
+
+function objectToJson(object: ActivityObject): unknown {
+  if (object.form === "embedded") return contentObjectToJson(object.value);
+  return object.type === undefined ? object.id : { type: object.type, id: object.id };
+}
+
+/** The JSON of an activity, with the AS2 `@context`. */
+export function applicationDataToJson(activity: ApplicationActivity): Json {
+  return defined({
+    "@context": ACTIVITYSTREAMS_CONTEXT,
+    type: activity.type,
+    id: activity.id,
+    actor: activity.actor,
+    published: activity.published,
+    content: activity.content,
+    object: activity.object === undefined ? undefined : objectToJson(activity.object),
+  });
+}
+
+/** The UTF-8 bytes to encrypt as an MLS application message. */
+export function writeApplicationData(activity: ApplicationActivity): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(applicationDataToJson(activity)));
+}
