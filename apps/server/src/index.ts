@@ -1,2 +1,4 @@
-// @sotto/server: see README.md.
-export {};
+// @sotto/server: sotto-server, a small ActivityPub home server with C2S and MLS key delivery. See README.md.
+export { ServerError, type ServerErrorCode } from "./errors.js";
+export { type ServerOptions, type SottoServer, startServer } from "./server.js";
+export { Users } from "./users.js";

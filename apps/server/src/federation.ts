@@ -1,0 +1,68 @@
+import type { DatabaseSync } from "node:sqlite";
+import { createFederation, type Federation } from "@fedify/fedify";
+import { SqliteKvStore, SqliteMessageQueue } from "@fedify/sqlite";
+import { Activity, Endpoints, Person, type Recipient } from "@fedify/vocab";
+import { mlsLoaderFactories } from "@sotto/fedify";
+import type { Paths } from "./paths.js";
+import type { Users } from "./users.js";
+
+/** Per-request data: set only by the server itself when it hands a checked C2S activity to Fedify to deliver. */
+export interface ContextData {
+  readonly handoff?: { readonly recipients: readonly Recipient[] };
+}
+
+export interface FederationOptions {
+  readonly db: DatabaseSync;
+  readonly users: Users;
+  readonly paths: Paths;
+  readonly domain: string;
+  readonly allowPrivateAddress: boolean;
+}
+
+/**
+ * The Fedify federation of sotto-server: actors (with key pairs), WebFinger, and outbox delivery through
+ * Fedify's queue with retries. The S2S inbox (inbox.ts) verifies signatures with Fedify's `verifyRequest`
+ * but reads the JSON itself: Fedify's vocabulary rejects objects of the MLS types.
+ */
+export function buildFederation(options: FederationOptions): Federation<ContextData> {
+  const { db, users, paths } = options;
+  const kv = new SqliteKvStore(db);
+  const federation = createFederation<ContextData>({
+    kv,
+    // Inbox activities are handled synchronously so that 202 means stored; deliveries go through the queue.
+    queue: { outbox: new SqliteMessageQueue(db, { pollInterval: { milliseconds: 500 } }) },
+    manuallyStartQueue: true,
+    origin: { handleHost: options.domain, webOrigin: paths.origin },
+    ...mlsLoaderFactories({ allowPrivateAddress: options.allowPrivateAddress, kv }),
+  });
+
+  federation
+    .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+      if (!users.exists(identifier)) return null;
+      const keys = await ctx.getActorKeyPairs(identifier);
+      return new Person({
+        id: ctx.getActorUri(identifier),
+        preferredUsername: identifier,
+        inbox: new URL(paths.inbox(identifier)),
+        outbox: new URL(paths.outbox(identifier)),
+        endpoints: new Endpoints({ sharedInbox: new URL(paths.sharedInbox) }),
+        publicKey: keys[0]?.cryptographicKey ?? null,
+        assertionMethods: keys.map((k) => k.multikey),
+      });
+    })
+    .setKeyPairsDispatcher((_ctx, identifier) => users.keyPairs(identifier));
+
+  federation
+    .setOutboxListeners("/users/{identifier}/outbox")
+    .authorize((ctx) => ctx.data.handoff !== undefined)
+    .on(Activity, async (ctx) => {
+      const recipients = ctx.data.handoff?.recipients ?? [];
+      // forwardActivity sends the JSON as posted; sendActivity would re-serialise it and drop MLS fields.
+      await ctx.forwardActivity({ identifier: ctx.identifier }, [...recipients], {
+        preferSharedInbox: true,
+        skipIfUnsigned: false,
+      });
+    });
+
+  return federation;
+}

@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { ServerError } from "./errors.js";
+
+/** Reads a request body, refusing more than `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > limit) {
+      reject(new ServerError("body_too_large", `the body exceeds ${limit} bytes`, 413));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        reject(new ServerError("body_too_large", `the body exceeds ${limit} bytes`, 413));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** A Fetch API request for a node:http request, resolved against the server's canonical origin. */
+export function toRequest(req: IncomingMessage, origin: string, body?: Uint8Array): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const method = req.method ?? "GET";
+  return new Request(new URL(req.url ?? "/", origin), {
+    method,
+    headers,
+    ...(body !== undefined && method !== "GET" && method !== "HEAD" ? { body } : {}),
+  });
+}
+
+/** Writes a Fetch API response, streaming its body (Server-Sent Events stay open until either side ends). */
+export async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  res.writeHead(response.status, headers);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  const body = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+  res.on("close", () => body.destroy());
+  body.on("error", () => res.destroy());
+  body.pipe(res);
+}

@@ -1,0 +1,39 @@
+import { verifyRequest } from "@fedify/fedify";
+import type { DocumentLoader } from "@fedify/vocab-runtime";
+import { idOf, isJsonObject, type JsonObject, values } from "@sotto/fedify";
+import { ServerError } from "./errors.js";
+
+export interface InboxDeps {
+  readonly documentLoader: DocumentLoader;
+  readonly contextLoader: DocumentLoader;
+  /** Puts the verified activity into the addressed local users' mailboxes. */
+  readonly deliver: (activity: JsonObject, recipient: string | undefined) => Promise<void>;
+}
+
+/**
+ * The S2S inbox (personal, or shared when `recipient` is undefined). Fedify's `verifyRequest` checks the HTTP
+ * Signature (draft-cavage or RFC 9421, with the body digest); the signing key must belong to the activity's
+ * actor. The JSON itself is read as received, because Fedify's vocabulary would refuse the MLS object types.
+ * Ordinary Fediverse traffic is accepted into the inbox and otherwise ignored.
+ */
+export async function receive(
+  request: Request,
+  received: unknown,
+  recipient: string | undefined,
+  deps: InboxDeps,
+): Promise<Response> {
+  if (!isJsonObject(received)) throw new ServerError("invalid_activity", "the body must be a JSON object");
+  const actorId = idOf(values(received.actor)[0]);
+  if (actorId === undefined) throw new ServerError("invalid_activity", "the activity has no actor");
+  const key = await verifyRequest(request, {
+    documentLoader: deps.documentLoader,
+    contextLoader: deps.contextLoader,
+  }).catch(() => null);
+  if (key === null)
+    throw new ServerError("unauthorized", "the request's HTTP Signature does not verify", 401);
+  if (key.ownerId?.href !== actorId) {
+    throw new ServerError("unauthorized", "the signing key does not belong to the activity's actor", 401);
+  }
+  await deps.deliver(received, recipient);
+  return new Response(null, { status: 202 });
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from "node:crypto";
+import type { Recipient } from "@fedify/vocab";
+import { err, ok, type Result } from "@sotto/core";
+import {
+  ACTIVITYSTREAMS_CONTEXT_URL,
+  type ActivityLog,
+  applyKeyPackageActivity,
+  carriesMls,
+  idOf,
+  isJsonObject,
+  type JsonObject,
+  type KeyPackageStore,
+  MLS_CONTEXT_URL,
+  type MlsDeliveryError,
+  typesOf,
+  validateMls,
+  values,
+} from "@sotto/fedify";
+import { ServerError } from "./errors.js";
+import { addressees, deliverLocally, type MailboxLogs } from "./mailboxes.js";
+import type { Paths } from "./paths.js";
+
+// Activity types of AS2; anything else posted to the outbox is an object to wrap in a Create (AP §6.2.1).
+const ACTIVITY_TYPES = new Set([
+  "Accept",
+  "Add",
+  "Announce",
+  "Arrive",
+  "Block",
+  "Create",
+  "Delete",
+  "Dislike",
+  "Flag",
+  "Follow",
+  "Ignore",
+  "Invite",
+  "Join",
+  "Leave",
+  "Like",
+  "Listen",
+  "Move",
+  "Offer",
+  "Question",
+  "Reject",
+  "Read",
+  "Remove",
+  "TentativeReject",
+  "TentativeAccept",
+  "Travel",
+  "Undo",
+  "Update",
+  "View",
+  "Activity",
+  "IntransitiveActivity",
+]);
+const SUPPORTED = new Set(["Create", "Update", "Delete", "Add", "Remove"]);
+const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"]);
+const ADDRESSING = ["to", "cc", "bto", "bcc", "audience"] as const;
+
+/** What a remote addressee turned out to be. */
+export type Resolved =
+  | { readonly kind: "actor"; readonly recipient: Recipient }
+  | { readonly kind: "collection" }
+  | undefined;
+
+export interface OutboxDeps {
+  readonly paths: Paths;
+  readonly userExists: (name: string) => boolean;
+  readonly keyPackages: KeyPackageStore;
+  readonly outbox: ActivityLog;
+  readonly objects: ActivityLog;
+  readonly logs: MailboxLogs;
+  readonly resolve: (iri: string) => Promise<Resolved>;
+  /** Queues the activity, unchanged, for delivery to remote inboxes (Fedify's outbox queue). */
+  readonly handoff: (name: string, activity: JsonObject, recipients: Recipient[]) => Promise<void>;
+}
+
+type PostError = ServerError | MlsDeliveryError;
+
+/**
+ * Handles a C2S POST to `name`'s outbox: wraps a bare object in a Create, assigns ids, validates (MLS objects,
+ * ownership, addressing), applies the KeyPackage lifecycle, queues remote delivery, stores, and delivers to
+ * local recipients. Every check runs before anything is written, so a refused post stores nothing.
+ */
+export async function postToOutbox(
+  deps: OutboxDeps,
+  name: string,
+  posted: unknown,
+): Promise<Result<JsonObject, PostError>> {
+  const { paths } = deps;
+  const actorId = paths.actor(name);
+  const normalized = normalize(posted, actorId, (kind) => paths.mint(name, kind, randomUUID()));
+  if (!normalized.ok) return normalized;
+  const activity = normalized.value;
+  const [type] = typesOf(activity);
+
+  const isMls = carriesMls(activity) && (type === "Create" || type === "Update" || type === "Add");
+  const isLocalCollection = (iri: string): boolean =>
+    iri.startsWith(`${paths.origin}/`) && paths.localActor(iri) === undefined;
+  if (isMls) {
+    const valid = validateMls(activity, { actorId, isCollection: isLocalCollection });
+    if (!valid.ok) return valid;
+  }
+
+  // Recipients: local users directly, remote actors through the queue; MLS may go to actors only.
+  const local: string[] = [];
+  const remote: Recipient[] = [];
+  for (const iri of addressees(activity)) {
+    if (PUBLIC.has(iri)) continue;
+    const user = paths.localActor(iri);
+    if (user !== undefined) {
+      if (deps.userExists(user)) local.push(user);
+      continue;
+    }
+    if (iri.startsWith(`${paths.origin}/`)) continue;
+    const resolved = await deps.resolve(iri);
+    if (resolved?.kind === "actor") remote.push(resolved.recipient);
+    else if (resolved?.kind === "collection" && isMls) {
+      return err(new ServerError("invalid_activity", `${iri} is a collection; MLS goes to actors only`));
+    } else if (resolved === undefined) {
+      return err(new ServerError("recipient_unreachable", `could not resolve recipient ${iri}`, 502));
+    }
+  }
+
+  const lifecycle = await applyKeyPackageActivity(deps.keyPackages, activity, {
+    actorId,
+    collectionId: paths.keyPackages(name),
+  });
+  if (!lifecycle.ok) return lifecycle;
+  if (lifecycle.value === undefined && type !== "Create") {
+    return err(new ServerError("unsupported_activity", `${type} is supported for KeyPackages only`));
+  }
+
+  // bto and bcc name recipients but are never shown to them (AP §6).
+  const { bto: _bto, bcc: _bcc, ...delivered } = activity;
+  if (remote.length > 0) await deps.handoff(name, delivered, remote);
+  const activityId = idOf(activity) as string;
+  await deps.outbox.append(name, activityId, activity);
+  const object = activity.object;
+  if (type === "Create" && isJsonObject(object) && lifecycle.value === undefined) {
+    await deps.objects.append(name, idOf(object) as string, object);
+  }
+  for (const user of new Set(local)) await deliverLocally(deps.logs, user, delivered);
+  return ok(activity);
+}
+
+function normalize(
+  posted: unknown,
+  actorId: string,
+  mint: (kind: "activities" | "objects") => string,
+): Result<JsonObject, ServerError> {
+  if (!isJsonObject(posted))
+    return err(new ServerError("invalid_activity", "the body must be a JSON object"));
+  const [type] = typesOf(posted);
+  if (type === undefined) return err(new ServerError("invalid_activity", "the posted object has no type"));
+  const context = posted["@context"] ?? [ACTIVITYSTREAMS_CONTEXT_URL, MLS_CONTEXT_URL];
+  let activity: JsonObject;
+  if (ACTIVITY_TYPES.has(type)) {
+    if (!SUPPORTED.has(type)) {
+      return err(new ServerError("unsupported_activity", `the outbox does not accept ${type} activities`));
+    }
+    const actors = values(posted.actor).map(idOf);
+    if (actors.some((a) => a !== actorId)) {
+      return err(new ServerError("not_owner", "the activity's actor is not the outbox owner", 403));
+    }
+    activity = posted;
+  } else {
+    const addressing = Object.fromEntries(ADDRESSING.filter((p) => p in posted).map((p) => [p, posted[p]]));
+    const { "@context": _, ...object } = posted;
+    activity = { type: "Create", ...addressing, object };
+  }
+  let object = activity.object;
+  const wantsObjectId = type !== undefined && (activity === posted ? ["Create", "Add"].includes(type) : true);
+  if (isJsonObject(object) && wantsObjectId) {
+    const author = values(object.attributedTo).map(idOf);
+    if (author.some((a) => a !== actorId)) {
+      return err(new ServerError("not_owner", "the object's attributedTo is not the outbox owner", 403));
+    }
+    const ownId = typeof object.id === "string" && object.id.startsWith(`${actorId}/`);
+    object = { ...object, id: ownId ? object.id : mint("objects"), attributedTo: actorId };
+  }
+  return ok({
+    ...activity,
+    "@context": context,
+    id: mint("activities"),
+    actor: actorId,
+    ...(object === undefined ? {} : { object }),
+    published: typeof activity.published === "string" ? activity.published : new Date().toISOString(),
+  });
+}

@@ -1,0 +1,300 @@
+import { mkdirSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { Collection, isActor } from "@fedify/vocab";
+import {
+  ActivityFeed,
+  errorResponse,
+  jsonResponse,
+  MlsDeliveryError,
+  respondWithKeyPackage,
+  respondWithKeyPackages,
+  respondWithLog,
+  SqliteActivityLog,
+  SqliteKeyPackageStore,
+  withMlsActor,
+} from "@sotto/fedify";
+import { ServerError } from "./errors.js";
+import { buildFederation } from "./federation.js";
+import { readBody, toRequest, writeResponse } from "./http.js";
+import { type InboxDeps, receive } from "./inbox.js";
+import { addressees, deliverLocally, type MailboxLogs } from "./mailboxes.js";
+import { type OutboxDeps, postToOutbox } from "./outbox.js";
+import { makePaths, type Paths } from "./paths.js";
+import { Users } from "./users.js";
+
+export interface ServerOptions {
+  /** Where the SQLite database lives; created if missing. */
+  readonly dataDir: string;
+  /** TCP port; 0 (the default) lets the OS choose. */
+  readonly port?: number;
+  /** Address to bind; 127.0.0.1 by default. */
+  readonly host?: string;
+  /** Public origin (behind a TLS proxy in production); defaults to http://host:port. */
+  readonly origin?: string;
+  /** The host part of handles (acct:user@domain); defaults to the origin's host. */
+  readonly domain?: string;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  readonly bodyLimit?: number;
+  /** Fetch private/loopback addresses; defaults to true only when the origin is on loopback. */
+  readonly allowPrivateAddress?: boolean;
+}
+
+export interface SottoServer {
+  readonly origin: string;
+  readonly domain: string;
+  /** Creates a local user and issues a first bearer token. */
+  createUser(name: string): Promise<{ actorId: string; token: string }>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || hostname.startsWith("127.")
+  );
+}
+
+/** Opens the server's database (its tables, @sotto/fedify's and Fedify's KV + queue share one file). */
+export function openDatabase(dataDir: string): DatabaseSync {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new DatabaseSync(join(dataDir, "sotto-server.sqlite"));
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON");
+  return db;
+}
+
+/** Starts sotto-server: resolves once it listens. */
+export async function startServer(options: ServerOptions): Promise<SottoServer> {
+  const host = options.host ?? "127.0.0.1";
+  const http = createServer();
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+  const origin = (options.origin ?? `http://${hostPart}:${port}`).replace(/\/+$/, "");
+  const originUrl = new URL(origin);
+  const domain = options.domain ?? originUrl.host;
+  const paths = makePaths(origin);
+
+  const db = openDatabase(options.dataDir);
+  const users = new Users(db);
+  const keyPackages = new SqliteKeyPackageStore(db);
+  const logs: MailboxLogs = {
+    inbox: new SqliteActivityLog(db, "inbox"),
+    inboxFeed: new ActivityFeed(),
+    messages: new SqliteActivityLog(db, "mls_messages"),
+    messagesFeed: new ActivityFeed(),
+  };
+  const outbox = new SqliteActivityLog(db, "outbox");
+  const objects = new SqliteActivityLog(db, "objects");
+
+  const federation = buildFederation({
+    db,
+    users,
+    paths,
+    domain,
+    allowPrivateAddress: options.allowPrivateAddress ?? isLoopback(originUrl.hostname),
+  });
+  const queue = new AbortController();
+  const queueDone = federation.startQueue({}, { signal: queue.signal });
+  const context = federation.createContext(new URL(origin), {});
+  const inboxDeps: InboxDeps = {
+    documentLoader: context.documentLoader,
+    contextLoader: context.contextLoader,
+    deliver: async (activity, recipient) => {
+      const owners =
+        recipient !== undefined
+          ? [recipient]
+          : addressees(activity)
+              .map((iri) => paths.localActor(iri))
+              .filter((u): u is string => u !== undefined && users.exists(u));
+      for (const owner of new Set(owners)) await deliverLocally(logs, owner, activity);
+    },
+  };
+
+  const deps: OutboxDeps = {
+    paths,
+    userExists: (name) => users.exists(name),
+    keyPackages,
+    outbox,
+    objects,
+    logs,
+    resolve: async (iri) => {
+      const found = await context.lookupObject(iri).catch(() => null);
+      if (found === null) return undefined;
+      if (isActor(found)) return { kind: "actor", recipient: found };
+      if (found instanceof Collection) return { kind: "collection" };
+      return undefined;
+    },
+    handoff: async (name, activity, recipients) => {
+      const request = new Request(paths.outbox(name), {
+        method: "POST",
+        headers: { "content-type": "application/activity+json" },
+        body: JSON.stringify(activity),
+      });
+      const response = await federation.fetch(request, { contextData: { handoff: { recipients } } });
+      if (response.status !== 202) {
+        throw new Error(`Fedify refused the outbox hand-off (${response.status} ${await response.text()})`);
+      }
+    },
+  };
+
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const handle = (req: IncomingMessage): Promise<Response> =>
+    route(req, { paths, users, keyPackages, logs, outbox, objects, deps, inboxDeps, bodyLimit, federation });
+
+  http.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    handle(req)
+      .catch((error: unknown) => {
+        if (error instanceof ServerError || error instanceof MlsDeliveryError) {
+          return errorResponse(error.status, error.code, error.message);
+        }
+        // Unexpected: answer 500 without echoing anything the client sent.
+        process.stderr.write(`sotto-server: ${error instanceof Error ? error.stack : String(error)}\n`);
+        return errorResponse(500, "internal_error", "the server failed to handle the request");
+      })
+      .then((response) => writeResponse(res, response))
+      .catch(() => res.destroy());
+  });
+
+  let closed = false;
+  return {
+    origin,
+    domain,
+    async createUser(name) {
+      await users.add(name);
+      return { actorId: paths.actor(name), token: users.issueToken(name) };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      logs.inboxFeed.close();
+      logs.messagesFeed.close();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      queue.abort();
+      await queueDone.catch(() => undefined);
+      db.close();
+    },
+  };
+}
+
+interface RouteDeps {
+  readonly paths: Paths;
+  readonly users: Users;
+  readonly keyPackages: SqliteKeyPackageStore;
+  readonly logs: MailboxLogs;
+  readonly outbox: SqliteActivityLog;
+  readonly objects: SqliteActivityLog;
+  readonly deps: OutboxDeps;
+  readonly inboxDeps: InboxDeps;
+  readonly bodyLimit: number;
+  readonly federation: ReturnType<typeof buildFederation>;
+}
+
+/** The bearer token's user, or a 401/403 error when it is missing, unknown, or not `owner`'s. */
+function requireOwner(req: IncomingMessage, users: Users, owner: string): void {
+  const header = req.headers.authorization ?? "";
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  const user = match?.[1] === undefined ? undefined : users.authenticate(match[1]);
+  if (user === undefined) throw new ServerError("unauthorized", "a valid bearer token is required", 401);
+  if (user !== owner) throw new ServerError("forbidden", "only the owner may do this", 403);
+}
+
+function tokenOwner(req: IncomingMessage, users: Users): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
+  return match?.[1] === undefined ? undefined : users.authenticate(match[1]);
+}
+
+function parseJson(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(body).toString("utf8"));
+  } catch {
+    throw new ServerError("malformed_json", "the body is not valid JSON");
+  }
+}
+
+const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"]);
+
+async function route(req: IncomingMessage, d: RouteDeps): Promise<Response> {
+  const { paths, users } = d;
+  const method = req.method ?? "GET";
+  const url = new URL(req.url ?? "/", paths.origin);
+  const target = paths.route(url.pathname);
+  const known = target !== undefined && (target.kind === "sharedInbox" || users.exists(target.name));
+
+  if (method === "POST") {
+    const body = await readBody(req, d.bodyLimit);
+    if (known && target.kind === "outbox") {
+      requireOwner(req, users, target.name);
+      const posted = await postToOutbox(d.deps, target.name, parseJson(body));
+      if (!posted.ok) throw posted.error;
+      return new Response(JSON.stringify(posted.value), {
+        status: 201,
+        headers: { "content-type": "application/activity+json", location: String(posted.value.id) },
+      });
+    }
+    if (known && (target.kind === "inbox" || target.kind === "sharedInbox")) {
+      const recipient = target.kind === "inbox" ? target.name : undefined;
+      return receive(toRequest(req, paths.origin, body), parseJson(body), recipient, d.inboxDeps);
+    }
+    return errorResponse(404, "not_found", "nothing to post to here");
+  }
+
+  if (method === "GET" && known && target.kind !== "sharedInbox") {
+    const name = target.name;
+    switch (target.kind) {
+      case "messages":
+      case "inbox": {
+        requireOwner(req, users, name);
+        const messages = target.kind === "messages";
+        return respondWithLog(toRequest(req, paths.origin), {
+          log: messages ? d.logs.messages : d.logs.inbox,
+          feed: messages ? d.logs.messagesFeed : d.logs.inboxFeed,
+          owner: name,
+          id: messages ? paths.messages(name) : paths.inbox(name),
+        });
+      }
+      case "outbox":
+        requireOwner(req, users, name);
+        return respondWithLog(toRequest(req, paths.origin), {
+          log: d.outbox,
+          owner: name,
+          id: paths.outbox(name),
+        });
+      case "keyPackages":
+        return respondWithKeyPackages(d.keyPackages, {
+          owner: paths.actor(name),
+          id: paths.keyPackages(name),
+        });
+      case "objects":
+      case "activities": {
+        const keyPackage = await respondWithKeyPackage(d.keyPackages, target.id);
+        if (keyPackage !== undefined) return keyPackage;
+        const item = await (target.kind === "objects" ? d.objects : d.outbox).find(name, target.id);
+        const visible =
+          item !== undefined &&
+          (addressees(item.activity).some((iri) => PUBLIC.has(iri)) || tokenOwner(req, users) === name);
+        return visible ? jsonResponse(item.activity) : errorResponse(404, "not_found", "no such object");
+      }
+      case "actor": {
+        const response = await d.federation.fetch(toRequest(req, paths.origin), { contextData: {} });
+        return withMlsActor(response, {
+          keyPackages: paths.keyPackages(name),
+          messages: paths.messages(name),
+        });
+      }
+    }
+  }
+  return d.federation.fetch(toRequest(req, paths.origin), {
+    contextData: {},
+    onNotFound: () => errorResponse(404, "not_found", "no such resource"),
+  });
+}

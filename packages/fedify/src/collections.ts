@@ -1,0 +1,216 @@
+import { ACTIVITYSTREAMS_CONTEXT_URL, MLS_CONTEXT_URL } from "./context.js";
+import type { ActivityFeed } from "./feed.js";
+import type { JsonObject } from "./json.js";
+import type { ActivityLog, LoggedActivity } from "./storage.js";
+
+export const ACTIVITY_JSON = "application/activity+json";
+const CONTEXT = [ACTIVITYSTREAMS_CONTEXT_URL, MLS_CONTEXT_URL];
+
+export interface LogCollection {
+  readonly log: ActivityLog;
+  /** Live readers of this log; enables `Accept: text/event-stream`. */
+  readonly feed?: ActivityFeed;
+  readonly owner: string;
+  /** The collection's URL (e.g. the actor's `messages`). */
+  readonly id: string;
+  /** Items per page (default 20, at most 200 through `limit`). */
+  readonly pageSize?: number;
+}
+
+const MAX_PAGE = 200;
+
+export function jsonResponse(body: unknown, status = 200, type = ACTIVITY_JSON): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": type, vary: "accept" } });
+}
+
+export function errorResponse(status: number, error: string, message: string): Response {
+  return jsonResponse({ error, message }, status, "application/json");
+}
+
+function wantsEventStream(request: Request): boolean {
+  return (request.headers.get("accept") ?? "").includes("text/event-stream");
+}
+
+/**
+ * Serves an owner-only log (the `messages` collection, or the inbox) — the caller has checked the owner:
+ * - no query: the OrderedCollection (`totalItems`, `first`, `last`);
+ * - `?after=<activity id>&limit=n`: forward reading, oldest to newest strictly after that item (no `after`
+ *   value = from the oldest), with `next` while more exist — the seekItem reading the spec asks for;
+ * - `?page=first|last` or `?before=<seq>`: pages newest first;
+ * - `Accept: text/event-stream`: Server-Sent Events of new items, `Last-Event-ID` replaying what was missed.
+ */
+export async function respondWithLog(request: Request, collection: LogCollection): Promise<Response> {
+  if (wantsEventStream(request) && collection.feed !== undefined) {
+    return eventStream(request, collection, collection.feed);
+  }
+  const params = new URL(request.url).searchParams;
+  const size = pageSize(params.get("limit"), collection.pageSize);
+  if (size === undefined)
+    return errorResponse(400, "invalid_limit", `limit must be an integer from 1 to ${MAX_PAGE}`);
+  if (params.has("after")) return forwardPage(collection, params.get("after") ?? "", size);
+  const page = params.get("page");
+  const before = params.get("before");
+  if (before !== null) {
+    const seq = Number(before);
+    if (!Number.isSafeInteger(seq))
+      return errorResponse(400, "invalid_cursor", "before must be an item number");
+    return newestPage(collection, seq, size);
+  }
+  if (page === "first") return newestPage(collection, undefined, size);
+  if (page === "last") return lastPage(collection, size);
+  const total = await collection.log.count(collection.owner);
+  return jsonResponse({
+    "@context": CONTEXT,
+    id: collection.id,
+    type: "OrderedCollection",
+    totalItems: total,
+    first: `${collection.id}?page=first`,
+    last: `${collection.id}?page=last`,
+  });
+}
+
+function pageSize(limit: string | null, configured = 20): number | undefined {
+  if (limit === null) return configured;
+  const n = Number(limit);
+  return Number.isInteger(n) && n >= 1 && n <= MAX_PAGE ? n : undefined;
+}
+
+function page(collection: LogCollection, id: string, items: LoggedActivity[], links: JsonObject): Response {
+  return jsonResponse({
+    "@context": CONTEXT,
+    id,
+    type: "OrderedCollectionPage",
+    partOf: collection.id,
+    orderedItems: items.map((i) => i.activity),
+    ...links,
+  });
+}
+
+async function forwardPage(collection: LogCollection, after: string, size: number): Promise<Response> {
+  const { log, owner, id } = collection;
+  let from = 0;
+  if (after !== "") {
+    const anchor = await log.find(owner, after);
+    if (anchor === undefined)
+      return errorResponse(404, "unknown_item", "after names no item of this collection");
+    from = anchor.seq;
+  }
+  // One extra item tells whether a next page exists.
+  const items = await log.after(owner, from, size + 1);
+  const shown = items.slice(0, size);
+  const last = shown.at(-1);
+  const self = `${id}?after=${encodeURIComponent(after)}&limit=${size}`;
+  return page(
+    collection,
+    self,
+    shown,
+    items.length > size && last !== undefined
+      ? { next: `${id}?after=${encodeURIComponent(last.id)}&limit=${size}` }
+      : {},
+  );
+}
+
+async function newestPage(
+  collection: LogCollection,
+  before: number | undefined,
+  size: number,
+): Promise<Response> {
+  const { log, owner, id } = collection;
+  const items = await log.newest(owner, { ...(before === undefined ? {} : { before }), limit: size + 1 });
+  const shown = items.slice(0, size);
+  const oldest = shown.at(-1);
+  const newest = shown[0];
+  const self = before === undefined ? `${id}?page=first` : `${id}?before=${before}`;
+  return page(collection, self, shown, {
+    ...(items.length > size && oldest !== undefined
+      ? { next: `${id}?before=${oldest.seq}&limit=${size}` }
+      : {}),
+    ...(newest !== undefined && before !== undefined
+      ? { prev: `${id}?after=${encodeURIComponent(newest.id)}&limit=${size}` }
+      : {}),
+  });
+}
+
+async function lastPage(collection: LogCollection, size: number): Promise<Response> {
+  const { log, owner, id } = collection;
+  const oldest = await log.after(owner, 0, size);
+  const newest = oldest.at(-1);
+  return page(collection, `${id}?page=last`, oldest.reverse(), {
+    ...(newest !== undefined ? { prev: `${id}?after=${encodeURIComponent(newest.id)}&limit=${size}` } : {}),
+  });
+}
+
+const encoder = new TextEncoder();
+const KEEPALIVE_MS = 15_000;
+const REPLAY_BATCH = 200;
+
+function sseEvent(item: LoggedActivity): Uint8Array {
+  // JSON.stringify never emits raw newlines, so one `data:` line carries the whole activity.
+  return encoder.encode(`id: ${item.id}\ndata: ${JSON.stringify(item.activity)}\n\n`);
+}
+
+async function eventStream(
+  request: Request,
+  collection: LogCollection,
+  feed: ActivityFeed,
+): Promise<Response> {
+  const { log, owner } = collection;
+  const lastEventId = request.headers.get("last-event-id");
+  let from: number | undefined;
+  if (lastEventId !== null && lastEventId !== "") {
+    const anchor = await log.find(owner, lastEventId);
+    if (anchor === undefined)
+      return errorResponse(404, "unknown_item", "Last-Event-ID names no item of this collection");
+    from = anchor.seq;
+  }
+  let cleanup = (): void => {};
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      // Subscribe before replaying, and drop live items the replay already sent, so none is lost in between.
+      let sent = from ?? 0;
+      const pending: LoggedActivity[] = [];
+      let live = false;
+      let open = true;
+      const send = (item: LoggedActivity): void => {
+        if (open && item.seq > sent) {
+          controller.enqueue(sseEvent(item));
+          sent = item.seq;
+        }
+      };
+      const unsubscribe = feed.subscribe(owner, {
+        next: (item) => (live ? send(item) : pending.push(item)),
+        end: () => {
+          cleanup();
+          controller.close();
+        },
+      });
+      const keepalive = setInterval(
+        () => controller.enqueue(encoder.encode(": keepalive\n\n")),
+        KEEPALIVE_MS,
+      );
+      keepalive.unref();
+      cleanup = () => {
+        open = false;
+        clearInterval(keepalive);
+        unsubscribe();
+      };
+      controller.enqueue(encoder.encode(": stream open\n\n"));
+      if (from !== undefined) {
+        for (;;) {
+          const batch = await log.after(owner, sent, REPLAY_BATCH);
+          for (const item of batch) send(item);
+          if (batch.length < REPLAY_BATCH || !open) break;
+        }
+      }
+      for (const item of pending) send(item);
+      live = true;
+    },
+    cancel() {
+      cleanup();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
+  });
+}

@@ -1,0 +1,22 @@
+import { SottoError } from "@sotto/core";
+
+/** Why an MLS activity was refused; each maps to a 4xx answer. */
+export type MlsDeliveryErrorCode =
+  | "invalid_mls_object"
+  | "addressed_to_public"
+  | "addressed_to_collection"
+  | "no_recipients"
+  | "not_owner"
+  | "unknown_key_package"
+  | "key_package_deleted"
+  | "unsupported_target";
+
+export class MlsDeliveryError extends SottoError<MlsDeliveryErrorCode> {
+  /** The HTTP status a server answers with. */
+  readonly status: number;
+
+  constructor(code: MlsDeliveryErrorCode, message: string, status = 400) {
+    super(code, message);
+    this.status = status;
+  }
+}

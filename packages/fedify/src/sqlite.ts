@@ -1,0 +1,153 @@
+import type { DatabaseSync } from "node:sqlite";
+import type { JsonObject } from "./json.js";
+import type { ActivityLog, KeyPackageRecord, KeyPackageStore, LoggedActivity } from "./storage.js";
+
+// Table names are interpolated into SQL, so only plain identifiers are accepted.
+function checkTableName(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`invalid table name: ${name}`);
+  return name;
+}
+
+interface LogRow {
+  seq: number;
+  id: string;
+  json: string;
+  received: string;
+}
+
+function toLogged(row: LogRow): LoggedActivity {
+  return { seq: row.seq, id: row.id, activity: JSON.parse(row.json) as JsonObject, received: row.received };
+}
+
+/** An {@link ActivityLog} in one table of a `node:sqlite` database the host owns. */
+export class SqliteActivityLog implements ActivityLog {
+  readonly #db: DatabaseSync;
+  readonly #table: string;
+
+  constructor(db: DatabaseSync, table: string) {
+    this.#db = db;
+    this.#table = checkTableName(table);
+    db.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      owner TEXT NOT NULL,
+      id TEXT NOT NULL,
+      json TEXT NOT NULL,
+      received TEXT NOT NULL,
+      UNIQUE (owner, id))`);
+  }
+
+  append(owner: string, id: string, activity: JsonObject): Promise<LoggedActivity | undefined> {
+    const received = new Date().toISOString();
+    const row = this.#db
+      .prepare(
+        `INSERT INTO ${this.#table} (owner, id, json, received) VALUES (?, ?, ?, ?)
+         ON CONFLICT (owner, id) DO NOTHING RETURNING seq, id, json, received`,
+      )
+      .get(owner, id, JSON.stringify(activity), received) as LogRow | undefined;
+    return Promise.resolve(row === undefined ? undefined : toLogged(row));
+  }
+
+  find(owner: string, id: string): Promise<LoggedActivity | undefined> {
+    const row = this.#db
+      .prepare(`SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND id = ?`)
+      .get(owner, id) as LogRow | undefined;
+    return Promise.resolve(row === undefined ? undefined : toLogged(row));
+  }
+
+  count(owner: string): Promise<number> {
+    const row = this.#db.prepare(`SELECT count(*) AS n FROM ${this.#table} WHERE owner = ?`).get(owner) as {
+      n: number;
+    };
+    return Promise.resolve(row.n);
+  }
+
+  newest(owner: string, options: { before?: number; limit: number }): Promise<LoggedActivity[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(owner, options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as unknown as LogRow[];
+    return Promise.resolve(rows.map(toLogged));
+  }
+
+  after(owner: string, after: number, limit: number): Promise<LoggedActivity[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
+      )
+      .all(owner, after, limit) as unknown as LogRow[];
+    return Promise.resolve(rows.map(toLogged));
+  }
+}
+
+interface KeyPackageRow {
+  id: string;
+  owner: string;
+  json: string;
+  listed: number;
+  deleted: number;
+}
+
+function toRecord(row: KeyPackageRow): KeyPackageRecord {
+  return {
+    id: row.id,
+    owner: row.owner,
+    object: JSON.parse(row.json) as JsonObject,
+    listed: row.listed === 1,
+    deleted: row.deleted === 1,
+  };
+}
+
+/** A {@link KeyPackageStore} in one table of a `node:sqlite` database the host owns. */
+export class SqliteKeyPackageStore implements KeyPackageStore {
+  readonly #db: DatabaseSync;
+  readonly #table: string;
+
+  constructor(db: DatabaseSync, table = "mls_key_packages") {
+    this.#db = db;
+    this.#table = checkTableName(table);
+    db.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+      id TEXT PRIMARY KEY,
+      owner TEXT NOT NULL,
+      json TEXT NOT NULL,
+      listed INTEGER NOT NULL,
+      deleted INTEGER NOT NULL,
+      position INTEGER NOT NULL)`);
+  }
+
+  get(id: string): Promise<KeyPackageRecord | undefined> {
+    const row = this.#db
+      .prepare(`SELECT id, owner, json, listed, deleted FROM ${this.#table} WHERE id = ?`)
+      .get(id) as KeyPackageRow | undefined;
+    return Promise.resolve(row === undefined ? undefined : toRecord(row));
+  }
+
+  put(record: KeyPackageRecord): Promise<void> {
+    // `position` keeps the collection in publication order across in-place Updates.
+    this.#db
+      .prepare(
+        `INSERT INTO ${this.#table} (id, owner, json, listed, deleted, position)
+         VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM ${this.#table}))
+         ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, json = excluded.json,
+           listed = excluded.listed, deleted = excluded.deleted`,
+      )
+      .run(
+        record.id,
+        record.owner,
+        JSON.stringify(record.object),
+        record.listed ? 1 : 0,
+        record.deleted ? 1 : 0,
+      );
+    return Promise.resolve();
+  }
+
+  listed(owner: string): Promise<KeyPackageRecord[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT id, owner, json, listed, deleted FROM ${this.#table}
+         WHERE owner = ? AND listed = 1 AND deleted = 0 ORDER BY position`,
+      )
+      .all(owner) as unknown as KeyPackageRow[];
+    return Promise.resolve(rows.map(toRecord));
+  }
+}

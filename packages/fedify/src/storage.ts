@@ -1,0 +1,44 @@
+import type { JsonObject } from "./json.js";
+
+/** One activity in an actor's ordered log (inbox, messages, outbox), with its position. */
+export interface LoggedActivity {
+  /** Monotonic position in the log; later items have larger numbers. */
+  readonly seq: number;
+  readonly id: string;
+  readonly activity: JsonObject;
+  readonly received: string;
+}
+
+/**
+ * An append-only, per-owner ordered log of activities, kept in the host's database.
+ * `append` is idempotent on the activity id: a second delivery of the same activity returns `undefined`.
+ */
+export interface ActivityLog {
+  append(owner: string, id: string, activity: JsonObject): Promise<LoggedActivity | undefined>;
+  find(owner: string, id: string): Promise<LoggedActivity | undefined>;
+  count(owner: string): Promise<number>;
+  /** Newest first, items with `seq < before` (all when omitted). */
+  newest(owner: string, options: { before?: number; limit: number }): Promise<LoggedActivity[]>;
+  /** Oldest first, items with `seq > after` (0 = from the start). */
+  after(owner: string, after: number, limit: number): Promise<LoggedActivity[]>;
+}
+
+/** A KeyPackage object and where it is in its lifecycle (Create, Add, Remove, Delete). */
+export interface KeyPackageRecord {
+  readonly id: string;
+  /** The actor id that owns it (its `attributedTo`). */
+  readonly owner: string;
+  readonly object: JsonObject;
+  /** In the owner's `keyPackages` collection. */
+  readonly listed: boolean;
+  /** Deleted: answered with a Tombstone, never listed again. */
+  readonly deleted: boolean;
+}
+
+export interface KeyPackageStore {
+  get(id: string): Promise<KeyPackageRecord | undefined>;
+  /** Inserts or replaces the record with this id. */
+  put(record: KeyPackageRecord): Promise<void>;
+  /** The listed, undeleted KeyPackages of an owner, oldest first. */
+  listed(owner: string): Promise<KeyPackageRecord[]>;
+}
