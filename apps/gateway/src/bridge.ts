@@ -1,0 +1,134 @@
+// The bridge: XMPP chats become application data sent by the user's puppet, application data received by a
+// puppet becomes XMPP stanzas from the sender's JID. It keeps the id pairs and reaction sets in GatewayState
+// and tells each XMPP user once per conversation that encryption ends at the gateway.
+import { ok, type Result } from "@sotto/core";
+import { activitiesForChat, chatForActivity } from "./activity.js";
+import { type BareJid, formatBareJid } from "./addressing.js";
+import type { Chat } from "./chat.js";
+import { type FediverseError, StanzaError } from "./errors.js";
+import type { FediverseActor, FediverseSide, Received } from "./fediverse.js";
+import type { Log } from "./log.js";
+import type { GatewayState } from "./state.js";
+import type { XmppSide, XmppSideHandlers } from "./xmpp/xmpp-side.js";
+
+export const ENCRYPTION_NOTICE =
+  "ℹ️ This conversation is bridged to the Fediverse by a gateway. Messages are end-to-end encrypted (MLS) " +
+  "between the gateway and the Fediverse, but not between you and the gateway: the gateway can read them.";
+
+export const GROUP_NOTICE =
+  "⚠️ You were added to a Fediverse group conversation. Group conversations are not bridged to XMPP yet, " +
+  "so its messages are not shown here; messages sent to you directly are.";
+
+export interface BridgeOptions {
+  readonly xmpp: XmppSide;
+  readonly fediverse: FediverseSide;
+  readonly state: GatewayState;
+  readonly log: Log;
+  readonly newId: () => string;
+}
+
+function conversationKey(user: BareJid, handle: string): string {
+  return `${formatBareJid(user)} ${handle.toLowerCase()}`;
+}
+
+function toStanzaError(e: FediverseError): StanzaError {
+  return e.code === "unknown_actor"
+    ? new StanzaError("unknown_recipient", e.message, "item-not-found")
+    : new StanzaError("unsupported", `the Fediverse side failed: ${e.message}`, "service-unavailable");
+}
+
+export class Bridge implements XmppSideHandlers {
+  readonly #o: BridgeOptions;
+
+  constructor(options: BridgeOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    await this.#o.fediverse.start((r) => this.receive(r));
+    await this.#o.xmpp.start(this);
+  }
+
+  async stop(): Promise<void> {
+    await this.#o.xmpp.stop();
+    await this.#o.fediverse.stop();
+  }
+
+  async #actor(handle: string): Promise<Result<FediverseActor, StanzaError>> {
+    const key = handle.toLowerCase();
+    const cached = this.#o.state.actor(key);
+    if (cached) return ok(cached);
+    const found = await this.#o.fediverse.lookup(key);
+    if (!found.ok) return { ok: false, error: toStanzaError(found.error) };
+    this.#o.state.setActor({ ...found.value, handle: key });
+    return ok({ ...found.value, handle: key });
+  }
+
+  async contact(user: BareJid, handle: string): Promise<Result<{ readonly name?: string }, StanzaError>> {
+    const actor = await this.#actor(handle);
+    if (!actor.ok) return actor;
+    const puppet = await this.#o.fediverse.ensurePuppet(user);
+    if (!puppet.ok) return { ok: false, error: toStanzaError(puppet.error) };
+    return ok(actor.value.name ? { name: actor.value.name } : {});
+  }
+
+  async chat(user: BareJid, handle: string, chat: Chat): Promise<Result<void, StanzaError>> {
+    const actor = await this.#actor(handle);
+    if (!actor.ok) return actor;
+    const { state } = this.#o;
+    const conversation = conversationKey(user, actor.value.handle);
+    const puppet = await this.#o.fediverse.ensurePuppet(user);
+    if (!puppet.ok) return { ok: false, error: toStanzaError(puppet.error) };
+    const out = activitiesForChat(chat, {
+      actor: puppet.value.actorId,
+      newId: this.#o.newId,
+      byXmppId: (id) => state.byXmppId(conversation, id),
+      reactionsTo: (noteId) => state.reactions(conversation, "xmpp", noteId),
+    });
+    if (!out.ok) return out;
+    if (out.value.activities.length === 0) return ok(undefined);
+    this.#noticeOnce(user, actor.value.handle);
+    const sent = await this.#o.fediverse.send(user, actor.value, out.value.activities);
+    if (!sent.ok) return { ok: false, error: toStanzaError(sent.error) };
+    if (out.value.remember) state.remember(conversation, out.value.remember);
+    if (out.value.reactions)
+      state.setReactions(conversation, "xmpp", out.value.reactions.noteId, out.value.reactions.byEmoji);
+    this.#o.log("debug", "bridge.to_fediverse", { kind: chat.type, activities: out.value.activities.length });
+    return ok(undefined);
+  }
+
+  /** One application message received by a puppet. Bad data is logged and skipped; nothing throws. */
+  async receive(r: Received): Promise<void> {
+    const { state, log } = this.#o;
+    const handle = r.sender.handle.toLowerCase();
+    state.setActor({ ...r.sender, handle });
+    if (r.members.length > 2) {
+      if (state.firstTime(`${formatBareJid(r.user)} group ${r.conversationId}`))
+        this.#o.xmpp.notice(r.user, handle, GROUP_NOTICE);
+      log("info", "bridge.group_skipped", { conversation: r.conversationId, members: r.members.length });
+      return;
+    }
+    const conversation = conversationKey(r.user, handle);
+    const incoming = chatForActivity(r.data, {
+      byNoteId: (id) => state.byNoteId(conversation, id),
+      peerReactionsTo: (noteId) => state.reactions(conversation, "fediverse", noteId),
+      peerLike: (likeId) => state.like(conversation, "fediverse", likeId),
+    });
+    if (!incoming.ok) {
+      log("warn", "bridge.skipped", { code: incoming.error.code, conversation: r.conversationId });
+      return;
+    }
+    if (!incoming.value) return;
+    const { chat, remember, reactions } = incoming.value;
+    if (remember) state.remember(conversation, remember);
+    if (reactions) state.setReactions(conversation, "fediverse", reactions.noteId, reactions.byEmoji);
+    this.#noticeOnce(r.user, handle);
+    this.#o.xmpp.deliver(r.user, handle, chat);
+    log("debug", "bridge.to_xmpp", { kind: chat.type });
+  }
+
+  #noticeOnce(user: BareJid, handle: string): void {
+    if (this.#o.state.firstTime(conversationKey(user, handle)))
+      this.#o.xmpp.notice(user, handle, ENCRYPTION_NOTICE);
+  }
+}
