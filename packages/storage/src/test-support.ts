@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { StorageError, type StorageErrorCode } from "./errors.js";
 import type { Argon2idParams } from "./key.js";
@@ -47,4 +49,15 @@ export function messageUnit(i: number, text = `message number ${i}`): Unit {
     cursor: { name: "messages", position: id },
     events: [{ type: "message.received", data: { id: `https://example.test/messages/${i}` } }],
   };
+}
+
+/** A key file of 32 random bytes, mode 0600. */
+export function writeKeyFile(path: string): string {
+  writeFileSync(path, randomBytes(32), { mode: 0o600 });
+  return path;
+}
+
+/** A fixture script (in ../fixtures), run by the Node that runs the tests. */
+export function fixture(name: string): string {
+  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 }

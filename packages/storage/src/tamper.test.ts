@@ -1,0 +1,121 @@
+import { readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openStore } from "./store.js";
+import { expectStorageError, messageUnit, tempDir, writeKeyFile } from "./test-support.js";
+
+/** Damage done with a plain SQLite connection, as someone with the file but not the key could. */
+function raw(path: string, fn: (db: DatabaseSync) => void): void {
+  const db = new DatabaseSync(path);
+  try {
+    fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+describe("a damaged store fails closed with a typed error", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let path: string;
+  let keyFile: string;
+
+  beforeEach(async () => {
+    tmp = tempDir();
+    path = `${tmp.dir}/account.db`;
+    keyFile = writeKeyFile(`${tmp.dir}/key`);
+    const store = await openStore({ path, key: { keyFile } });
+    for (let i = 1; i <= 200; i++) store.apply(messageUnit(i));
+    store.close();
+  });
+
+  afterEach(() => tmp.remove());
+
+  it("a flipped byte in a stored value on disk: tampered", async () => {
+    let sealed = new Uint8Array();
+    raw(path, (db) => {
+      const row = db.prepare("SELECT body FROM messages WHERE id = ?").get("https://example.test/messages/7");
+      sealed = row?.body as Uint8Array;
+    });
+    const file = readFileSync(path);
+    const at = file.indexOf(sealed);
+    expect(at).toBeGreaterThan(0);
+    file[at + 20] = (file[at + 20] as number) ^ 0x01;
+    writeFileSync(path, file);
+
+    const store = await openStore({ path, key: { keyFile } });
+    await expectStorageError(() => store.message("https://example.test/messages/7"), "tampered");
+    await expectStorageError(() => store.messages("group-1", { limit: 500 }), "tampered");
+    await expectStorageError(() => store.check(), "tampered");
+    // Untouched rows still read.
+    expect(store.message("https://example.test/messages/8")?.body).toEqual({ text: "message number 8" });
+    store.close();
+  });
+
+  it("a value swapped into another row or column: tampered", async () => {
+    raw(path, (db) => {
+      const get = db.prepare("SELECT body, author FROM messages WHERE id = ?");
+      const a = get.get("https://example.test/messages/1") as { body: Uint8Array; author: Uint8Array };
+      const b = get.get("https://example.test/messages/2") as { body: Uint8Array };
+      const set = db.prepare("UPDATE messages SET body = ?, author = ? WHERE id = ?");
+      set.run(b.body, a.author, "https://example.test/messages/1");
+      set.run(a.body, a.body, "https://example.test/messages/3");
+    });
+    const store = await openStore({ path, key: { keyFile } });
+    const swapped = await expectStorageError(
+      () => store.message("https://example.test/messages/1"),
+      "tampered",
+    );
+    expect(swapped.message).toBe("messages.body of a row failed authentication");
+    const moved = await expectStorageError(
+      () => store.message("https://example.test/messages/3"),
+      "tampered",
+    );
+    expect(moved.message).toMatch(/^messages\.(author|body) /);
+    store.close();
+  });
+
+  it("an event's sealed data moved to another seq: tampered", async () => {
+    raw(path, (db) => {
+      const data = db.prepare("SELECT data FROM events WHERE seq = 5").get()?.data as Uint8Array;
+      db.prepare("UPDATE events SET data = ? WHERE seq = 6").run(data);
+    });
+    const store = await openStore({ path, key: { keyFile } });
+    await expectStorageError(() => store.since(4, 10), "tampered");
+    expect(store.since(0, 5).events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    store.close();
+  });
+
+  it("a truncated file: corrupt", async () => {
+    truncateSync(path, Math.floor(statSync(path).size / 2));
+    await expectStorageError(() => openStore({ path, key: { keyFile } }), "corrupt");
+  });
+
+  it("a file that is not a database, or not a Sotto store: corrupt", async () => {
+    writeFileSync(path, Buffer.alloc(8192, 7));
+    await expectStorageError(() => openStore({ path, key: { keyFile } }), "corrupt");
+    const other = `${tmp.dir}/other.db`;
+    raw(other, (db) => db.exec("CREATE TABLE notes (text TEXT)"));
+    await expectStorageError(() => openStore({ path: other, key: { keyFile } }), "corrupt");
+  });
+
+  it("a store from a newer Sotto: newer_schema", async () => {
+    raw(path, (db) => db.exec("PRAGMA user_version = 99"));
+    await expectStorageError(() => openStore({ path, key: { keyFile } }), "newer_schema");
+  });
+
+  it("a damaged keyring record: wrong_key (nothing is served)", async () => {
+    raw(path, (db) => {
+      const wrapped = db.prepare("SELECT wrapped FROM keyring").get()?.wrapped as Uint8Array;
+      wrapped[10] = (wrapped[10] as number) ^ 0x80;
+      db.prepare("UPDATE keyring SET wrapped = ?").run(wrapped);
+    });
+    await expectStorageError(() => openStore({ path, key: { keyFile } }), "wrong_key");
+  });
+
+  it("a missing store with create: false: not_found", async () => {
+    await expectStorageError(
+      () => openStore({ path: `${tmp.dir}/none.db`, key: { keyFile }, create: false }),
+      "not_found",
+    );
+  });
+});
