@@ -1,2 +1,32 @@
-// @sotto/gateway: see README.md.
-export {};
+// @sotto/gateway (sotto-xmpp): an XMPP <-> MLS-over-ActivityPub gateway. See README.md.
+export {
+  type AppActivity,
+  activitiesForChat,
+  chatForActivity,
+  type Incoming,
+  type IncomingContext,
+  type KnownMessage,
+  type Outgoing,
+  type OutgoingContext,
+} from "./activity.js";
+export {
+  type BareJid,
+  formatBareJid,
+  handleForJid,
+  jidForHandle,
+  jidForUsername,
+  parseBareJid,
+  usernameForJid,
+} from "./addressing.js";
+export { Bridge, type BridgeOptions, ENCRYPTION_NOTICE, GROUP_NOTICE } from "./bridge.js";
+export type { Chat } from "./chat.js";
+export { ActivityError, AddressError, FediverseError, StanzaError } from "./errors.js";
+export type { FediverseActor, FediverseSide, Received } from "./fediverse.js";
+export { type Gateway, type GatewayOptions, startGateway } from "./gateway.js";
+export { escapeLocalpart, unescapeLocalpart } from "./jid-escape.js";
+export { jsonLog, type Log, type LogLevel } from "./log.js";
+export { GatewayState, type KnownActor, type Side } from "./state.js";
+export { htmlToText, textToHtml } from "./text.js";
+export { readChatStanza, writeChatStanza } from "./xmpp/chat-stanza.js";
+export { ComponentLink, type ComponentLinkOptions } from "./xmpp/component-link.js";
+export { XmppSide, type XmppSideHandlers, type XmppSideOptions } from "./xmpp/xmpp-side.js";

@@ -1,0 +1,55 @@
+// A running gateway: the XMPP component, the Fediverse side, the bridge between them and its state.
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { Bridge } from "./bridge.js";
+import type { FediverseSide } from "./fediverse.js";
+import { jsonLog, type Log } from "./log.js";
+import { GatewayState } from "./state.js";
+import { XmppSide } from "./xmpp/xmpp-side.js";
+
+export interface GatewayOptions {
+  readonly xmpp: {
+    /** The server's component port, `xmpp://host:port`. */
+    readonly service: string;
+    /** The component's domain (a subdomain the XMPP server routes to it). */
+    readonly domain: string;
+    readonly secret: string;
+    /** XMPP domains whose users may use the gateway; only the first (the local server's) by default. */
+    readonly allowedDomains: readonly string[];
+  };
+  readonly fediverse: FediverseSide;
+  /** Where the gateway keeps its state (`gateway.sqlite`). */
+  readonly dataDir: string;
+  readonly log?: Log;
+}
+
+export interface Gateway {
+  readonly xmpp: XmppSide;
+  readonly state: GatewayState;
+  stop(): Promise<void>;
+}
+
+const newId = () => `urn:uuid:${randomUUID()}`;
+
+/** Starts the gateway; resolves once the Fediverse side runs and the component has tried to connect. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.log ?? jsonLog();
+  const state = new GatewayState(join(options.dataDir, "gateway.sqlite"));
+  const xmpp = new XmppSide({ ...options.xmpp, log, newId });
+  const bridge = new Bridge({ xmpp, fediverse: options.fediverse, state, log, newId });
+  try {
+    await bridge.start();
+  } catch (e) {
+    await bridge.stop().catch(() => undefined);
+    state.close();
+    throw e;
+  }
+  return {
+    xmpp,
+    state,
+    async stop() {
+      await bridge.stop();
+      state.close();
+    },
+  };
+}
