@@ -1,5 +1,5 @@
 export { checkAuthorship, modifiedObjectId } from "./authorship.js";
-export { AppDataError, type AppDataErrorCode } from "./errors.js";
+export { APP_DATA_ERROR_CODES, AppDataError, type AppDataErrorCode } from "./errors.js";
 export { canonicalApplicationId, isWebUrl, newApplicationId } from "./ids.js";
 export {
   ACTIVITY_TYPES,

@@ -1,25 +1,27 @@
 import { SottoError } from "../errors.js";
 
 /** What can be wrong with an incoming MLS-over-ActivityPub document. */
-export type EnvelopeErrorCode =
-  | "invalid_json"
-  | "not_an_object"
-  | "unsupported_activity"
-  | "object_not_embedded"
-  | "not_mls_object"
-  | "invalid_property"
-  | "unsupported_encoding"
-  | "unsupported_media_type"
-  | "invalid_base64"
-  | "mls_decode_failed"
-  | "not_key_package"
-  | "unknown_ciphersuite"
-  | "ciphersuite_mismatch"
-  | "actor_mismatch"
-  | "addressed_to_public"
-  | "addressed_to_collection"
-  | "invalid_key_packages"
-  | "invalid_recipients";
+export const ENVELOPE_ERROR_CODES = [
+  "invalid_json",
+  "not_an_object",
+  "unsupported_activity",
+  "object_not_embedded",
+  "not_mls_object",
+  "invalid_property",
+  "unsupported_encoding",
+  "unsupported_media_type",
+  "invalid_base64",
+  "mls_decode_failed",
+  "not_key_package",
+  "unknown_ciphersuite",
+  "ciphersuite_mismatch",
+  "actor_mismatch",
+  "addressed_to_public",
+  "addressed_to_collection",
+  "invalid_key_packages",
+  "invalid_recipients",
+] as const;
+export type EnvelopeErrorCode = (typeof ENVELOPE_ERROR_CODES)[number];
 
 /** A typed error naming the property (`path`) that is wrong, when there is one. */
 export class EnvelopeError extends SottoError<EnvelopeErrorCode> {

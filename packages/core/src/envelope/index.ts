@@ -1,6 +1,6 @@
 export { decodeBase64, encodeBase64 } from "./base64.js";
 export { parseJsonText } from "./document.js";
-export { EnvelopeError, type EnvelopeErrorCode } from "./errors.js";
+export { ENVELOPE_ERROR_CODES, EnvelopeError, type EnvelopeErrorCode } from "./errors.js";
 export {
   KEY_PACKAGE_ACTIVITIES,
   type KeyPackageActivity,
