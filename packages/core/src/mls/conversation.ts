@@ -65,19 +65,23 @@ export const clientConfig: ClientConfig = {
   authService: memberAuthenticationService,
 };
 
+function leafMember(tree: RatchetTree, nodeIndex: number): Member | undefined {
+  const node = tree[nodeIndex];
+  if (node?.nodeType !== "leaf") return undefined;
+  return {
+    leafIndex: nodeIndex / 2,
+    actorId: actorIdOf(node.leaf.credential as { credentialType: string; identity?: Uint8Array }) ?? "",
+    signaturePublicKey: node.leaf.signaturePublicKey,
+  };
+}
+
 export function membersOf(tree: RatchetTree): Member[] {
-  return tree.flatMap((node, nodeIndex) =>
-    node?.nodeType === "leaf"
-      ? [
-          {
-            leafIndex: nodeIndex / 2,
-            actorId:
-              actorIdOf(node.leaf.credential as { credentialType: string; identity?: Uint8Array }) ?? "",
-            signaturePublicKey: node.leaf.signaturePublicKey,
-          },
-        ]
-      : [],
-  );
+  return tree.flatMap((_, nodeIndex) => leafMember(tree, nodeIndex) ?? []);
+}
+
+/** The member at a leaf index (leaves sit at even node indexes), or undefined for a blank leaf. */
+export function memberAt(tree: RatchetTree, leafIndex: number): Member | undefined {
+  return Number.isInteger(leafIndex) && leafIndex >= 0 ? leafMember(tree, leafIndex * 2) : undefined;
 }
 
 /** The devices currently in the conversation, this one included. */

@@ -1,7 +1,9 @@
 // A CryptoProvider on node:crypto. ts-mls' default one goes through WebCrypto and re-imports every key on
-// every call (an Ed25519 key per signature, an AES key per message, an HMAC key per MAC); here keys are
-// cached KeyObjects and the symmetric work is synchronous node:crypto, so a message costs about what the
-// bare primitives cost. HPKE (commits, Welcomes) stays ts-mls' own.
+// every call (an Ed25519 key per signature, an AES key per message, an HMAC key per MAC); here signature keys
+// are cached KeyObjects and the symmetric work is synchronous node:crypto, so a message costs about what the
+// bare primitives cost. Symmetric keys are wrapped with createSecretKey first: on Node 24 passing raw bytes to
+// createHmac/createCipheriv costs 3-4 times more than building the KeyObject and passing that.
+// HPKE (commits, Welcomes) stays ts-mls' own.
 import {
   createCipheriv,
   createDecipheriv,
@@ -9,6 +11,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  createSecretKey,
   generateKeyPairSync,
   type KeyObject,
   sign,
@@ -26,6 +29,9 @@ import {
 } from "ts-mls";
 
 const toBytes = (b: Buffer): Uint8Array => new Uint8Array(b);
+
+// HMAC with an empty key is HMAC with a zero block (RFC 2104 pads keys with zeros); KeyObjects cannot be empty.
+const secret = (key: Uint8Array): KeyObject => createSecretKey(key.length === 0 ? new Uint8Array(1) : key);
 
 /** A small bounded cache: keys are looked up by their bytes, the oldest entry goes first. */
 function keyCache(limit: number): (bytes: Uint8Array, make: () => KeyObject) => KeyObject {
@@ -83,7 +89,7 @@ function ed25519Signature(): Signature {
 }
 
 function nodeHash(algorithm: "sha256" | "sha384" | "sha512"): Hash {
-  const mac = (key: Uint8Array, data: Uint8Array) => createHmac(algorithm, key).update(data).digest();
+  const mac = (key: Uint8Array, data: Uint8Array) => createHmac(algorithm, secret(key)).update(data).digest();
   return {
     async digest(data) {
       return toBytes(createHash(algorithm).update(data).digest());
@@ -103,13 +109,14 @@ function nodeHkdf(algorithm: "sha256" | "sha384" | "sha512", size: number): Kdf 
   return {
     size,
     async extract(salt, ikm) {
-      return toBytes(createHmac(algorithm, salt).update(ikm).digest());
+      return toBytes(createHmac(algorithm, secret(salt)).update(ikm).digest());
     },
     async expand(prk, info, len) {
       const out = new Uint8Array(len);
+      const key = secret(prk);
       let previous: Uint8Array = new Uint8Array(0);
       for (let i = 1, filled = 0; filled < len; i++) {
-        previous = createHmac(algorithm, prk).update(previous).update(info).update(Uint8Array.of(i)).digest();
+        previous = createHmac(algorithm, key).update(previous).update(info).update(Uint8Array.of(i)).digest();
         out.set(previous.subarray(0, len - filled), filled);
         filled += previous.length;
       }
@@ -127,7 +134,7 @@ function aesGcm(bits: 128 | 256) {
       aad: Uint8Array | undefined,
       plaintext: Uint8Array,
     ) {
-      const cipher = createCipheriv(algorithm, key, nonce);
+      const cipher = createCipheriv(algorithm, secret(key), nonce);
       if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
       return toBytes(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
     },
@@ -138,7 +145,7 @@ function aesGcm(bits: 128 | 256) {
       ciphertext: Uint8Array,
     ) {
       if (ciphertext.length < 16) throw new Error("ciphertext shorter than the tag");
-      const decipher = createDecipheriv(algorithm, key, nonce);
+      const decipher = createDecipheriv(algorithm, secret(key), nonce);
       if (aad !== undefined && aad.length > 0) decipher.setAAD(aad);
       decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
       return toBytes(
@@ -149,22 +156,22 @@ function aesGcm(bits: 128 | 256) {
 }
 
 const hashes = {
-  "SHA-256": ["sha256", 32],
-  "SHA-384": ["sha384", 48],
-  "SHA-512": ["sha512", 64],
+  "SHA-256": ["sha256", 32, "HKDF-SHA256"],
+  "SHA-384": ["sha384", 48, "HKDF-SHA384"],
+  "SHA-512": ["sha512", 64, "HKDF-SHA512"],
 } as const;
 
 /** ts-mls' default provider with node:crypto for hashing, HKDF, AES-GCM and Ed25519. */
 export const nodeCryptoProvider: CryptoProvider = {
   async getCiphersuiteImpl(cs: Ciphersuite): Promise<CiphersuiteImpl> {
     const base = await defaultCryptoProvider.getCiphersuiteImpl(cs);
-    const [algorithm, size] = hashes[cs.hash];
+    const [algorithm, size, hkdf] = hashes[cs.hash];
     const aead =
       cs.hpke.aead === "AES128GCM" ? aesGcm(128) : cs.hpke.aead === "AES256GCM" ? aesGcm(256) : undefined;
     return {
       ...base,
       hash: nodeHash(algorithm),
-      kdf: cs.hpke.kdf === `HKDF-${cs.hash}` ? nodeHkdf(algorithm, size) : base.kdf,
+      kdf: cs.hpke.kdf === hkdf ? nodeHkdf(algorithm, size) : base.kdf,
       signature: cs.signature === "Ed25519" ? ed25519Signature() : base.signature,
       hpke: aead === undefined ? base.hpke : { ...base.hpke, ...aead },
     };

@@ -13,7 +13,14 @@ import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { err, ok, type Result } from "../result.js";
 import { classify } from "./classify.js";
 import { bytesEqual, readMlsMessage, sha256Hex, toHex } from "./codec.js";
-import { type Conversation, type Intent, type Member, membersOf, ownLeafIndex } from "./conversation.js";
+import {
+  type Conversation,
+  type Intent,
+  type Member,
+  memberAt,
+  membersOf,
+  ownLeafIndex,
+} from "./conversation.js";
 import { FutureEpochError, type MlsEngineError, mlsError } from "./errors.js";
 import { suiteImpl } from "./suite.js";
 
@@ -71,12 +78,6 @@ export function commitPrecedes(
   return a.published !== b.published ? a.published < b.published : a.ref < b.ref;
 }
 
-function memberAt(state: ClientState, leafIndex: number | undefined): Member | undefined {
-  return leafIndex === undefined
-    ? undefined
-    : membersOf(state.ratchetTree).find((m) => m.leafIndex === leafIndex);
-}
-
 function diffMembers(before: ClientState, after: ClientState) {
   const key = (m: Member) => `${m.leafIndex}:${toHex(m.signaturePublicKey)}`;
   const was = membersOf(before.ratchetTree);
@@ -92,7 +93,7 @@ function summarize(state: ClientState, p: ProposalWithSender): ProposalSummary {
     return { kind: "other", type: String(proposal.proposalType) };
   switch (proposal.proposalType) {
     case "remove": {
-      const member = memberAt(state, proposal.remove.removed);
+      const member = memberAt(state.ratchetTree, proposal.remove.removed);
       return member
         ? { kind: "remove", member, selfRemove: p.senderLeafIndex === proposal.remove.removed }
         : { kind: "other", type: "remove" };
@@ -144,7 +145,7 @@ async function apply(
         return err(mlsError("not_member", `${pm.content.sender.senderType} senders are not accepted`));
       if (pm.content.contentType === "application")
         return err(mlsError("invalid", "application data must come as PrivateMessage"));
-      const sender = memberAt(state, pm.content.sender.leafIndex);
+      const sender = memberAt(state.ratchetTree, pm.content.sender.leafIndex);
       if (sender === undefined) return err(mlsError("not_member", "the sender is not a member of the group"));
       const result = await processPublicMessage(state, pm, emptyPskIndex, cs);
       return ok(toReceived(conversation, result.newState, sender, pm.content.contentType, ref, published));
@@ -154,7 +155,7 @@ async function apply(
     if (view === undefined) return err(mlsError("epoch_too_old", `keys of epoch ${pm.epoch} are gone`));
     const senderData = await decryptSenderData(pm, view.senderDataSecret, cs);
     if (senderData === undefined) return err(mlsError("undecryptable", "sender data does not decrypt"));
-    const sender = membersOf(view.ratchetTree).find((m) => m.leafIndex === senderData.leafIndex);
+    const sender = memberAt(view.ratchetTree, senderData.leafIndex);
     if (sender === undefined) return err(mlsError("not_member", "the sender is not a member of the group"));
     if (sender.leafIndex === ownLeafIndex(conversation) && pm.contentType !== "commit")
       return err(mlsError("duplicate", "this device's own message, delivered back"));

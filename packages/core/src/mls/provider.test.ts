@@ -1,0 +1,58 @@
+// The node:crypto provider must agree bit for bit with ts-mls' own (WebCrypto) provider.
+import { randomBytes } from "node:crypto";
+import { defaultCryptoProvider, getCiphersuiteFromName } from "ts-mls";
+import { describe, expect, it } from "vitest";
+import { nodeCryptoProvider } from "./provider.js";
+import { DEFAULT_SUITE } from "./suite.js";
+
+const suite = getCiphersuiteFromName(DEFAULT_SUITE);
+
+describe("nodeCryptoProvider", async () => {
+  const ours = await nodeCryptoProvider.getCiphersuiteImpl(suite);
+  const theirs = await defaultCryptoProvider.getCiphersuiteImpl(suite);
+  const bytes = (n: number) => new Uint8Array(randomBytes(n));
+
+  it("hashes, MACs and derives like the default provider", async () => {
+    for (const n of [0, 1, 31, 32, 64, 200]) {
+      const data = bytes(n);
+      const key = bytes(32);
+      expect(await ours.hash.digest(data)).toEqual(await theirs.hash.digest(data));
+      const tag = await theirs.hash.mac(key, data);
+      expect(await ours.hash.mac(key, data)).toEqual(tag);
+      expect(await ours.hash.verifyMac(key, tag, data)).toBe(true);
+      expect(await ours.hash.verifyMac(key, bytes(32), data)).toBe(false);
+      for (const salt of [new Uint8Array(0), bytes(32)])
+        expect(await ours.kdf.extract(salt, data)).toEqual(await theirs.kdf.extract(salt, data));
+      for (const len of [12, 16, 32, 33, 100])
+        expect(await ours.kdf.expand(key, data, len)).toEqual(await theirs.kdf.expand(key, data, len));
+    }
+  });
+
+  it("seals and opens AES-128-GCM interchangeably, and refuses a tampered ciphertext", async () => {
+    const key = bytes(16);
+    const nonce = bytes(12);
+    for (const aad of [undefined, new Uint8Array(0), bytes(40)]) {
+      const plaintext = bytes(200);
+      const sealed = await ours.hpke.encryptAead(key, nonce, aad, plaintext);
+      expect(sealed).toEqual(await theirs.hpke.encryptAead(key, nonce, aad, plaintext));
+      expect(await theirs.hpke.decryptAead(key, nonce, aad, sealed)).toEqual(plaintext);
+      expect(await ours.hpke.decryptAead(key, nonce, aad, sealed)).toEqual(plaintext);
+      sealed[3] = (sealed[3] as number) ^ 1;
+      await expect(ours.hpke.decryptAead(key, nonce, aad, sealed)).rejects.toThrow();
+    }
+  });
+
+  it("signs Ed25519 so the default provider verifies, and the other way round", async () => {
+    const message = bytes(300);
+    for (const [signer, verifier] of [
+      [ours, theirs],
+      [theirs, ours],
+    ] as const) {
+      const { signKey, publicKey } = await signer.signature.keygen();
+      const signature = await signer.signature.sign(signKey, message);
+      expect(await verifier.signature.verify(publicKey, message, signature)).toBe(true);
+      expect(await verifier.signature.verify(publicKey, bytes(300), signature)).toBe(false);
+    }
+    expect(await ours.signature.verify(bytes(5), message, bytes(64))).toBe(false);
+  });
+});

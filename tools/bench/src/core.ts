@@ -1,0 +1,179 @@
+// `npm run bench -- core [--max-members=1000]`: the MLS engine of @sotto/core.
+// 1. encrypt + decrypt of a 200-byte application message, against the bare native primitives such a message
+//    needs (one Ed25519 sign + verify and one AES-128-GCM seal + open, keys imported once), and the ratio of
+//    their medians;
+// 2. commit create and process (an empty commit with a fresh UpdatePath) at 10, 100 and 1000 members, the
+//    group built with one big commit adding everyone.
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  verify,
+} from "node:crypto";
+import {
+  type Conversation,
+  createConversation,
+  type DeviceIdentity,
+  encryptMessage,
+  generateDeviceIdentity,
+  generateKeyPackages,
+  joinConversation,
+  type OwnKeyPackage,
+  processMessage,
+  updateConversation,
+} from "@sotto/core";
+import { emit, mean, percentile, round, sample } from "./report.js";
+
+const actor = (i: number) => `https://bench.example/users/u${i}`;
+
+interface Group {
+  readonly creator: Conversation;
+  readonly member: Conversation;
+  readonly ctx: {
+    device: DeviceIdentity;
+    fetcher: { keyPackagesOf(a: string): Promise<Uint8Array[]> };
+    time: Date;
+  };
+}
+
+/** A group of `size` devices: the creator adds everyone in one commit; one other member joins for real. */
+async function buildGroup(size: number): Promise<Group> {
+  const listed = new Map<string, Uint8Array[]>();
+  let joiner: { device: DeviceIdentity; pool: OwnKeyPackage[] } | undefined;
+  for (let i = 1; i < size; i++) {
+    const device = await generateDeviceIdentity(actor(i));
+    const pool = await generateKeyPackages(device, { count: 1, lastResort: false, time: new Date() });
+    listed.set(
+      actor(i),
+      pool.map((p) => p.keyPackage),
+    );
+    if (i === 1) joiner = { device, pool };
+  }
+  const fetcher = { keyPackagesOf: async (a: string) => listed.get(a) ?? [] };
+  const ctx = { device: await generateDeviceIdentity(actor(0)), fetcher, time: new Date() };
+  const created = await createConversation(ctx, { members: [...listed.keys()] });
+  if (joiner === undefined || created.welcome === undefined) throw new Error("group has no second member");
+  const joined = await joinConversation(joiner.device, created.welcome, joiner.pool);
+  if (!joined.ok) throw joined.error;
+  return { creator: created.conversation, member: joined.value.conversation, ctx };
+}
+
+/** One round of the bare primitives a message needs, keys imported once. */
+function nativeRound() {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const key = createSecretKey(randomBytes(16));
+  const aad = randomBytes(64);
+  const plaintext = randomBytes(200);
+  return () => {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv("aes-128-gcm", key, nonce).setAAD(aad);
+    const sealed = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    const signature = sign(null, sealed, privateKey);
+    if (!verify(null, sealed, publicKey, signature)) throw new Error("verify failed");
+    const decipher = createDecipheriv("aes-128-gcm", key, nonce).setAAD(aad).setAuthTag(tag);
+    Buffer.concat([decipher.update(sealed), decipher.final()]);
+  };
+}
+
+/** One encrypt + decrypt of a 200-byte message between two members, states carried from call to call. */
+async function messageRound() {
+  let { creator, member } = await buildGroup(2);
+  const data = new TextEncoder().encode("m".repeat(200));
+  return async () => {
+    const sent = await encryptMessage(creator, data);
+    creator = sent.conversation;
+    const received = await processMessage(member, { bytes: sent.message });
+    if (!received.ok) throw received.error;
+    member = received.value.conversation;
+  };
+}
+
+async function commitCost(size: number, iterations: number, budgetMs: number) {
+  const t0 = performance.now();
+  const group = await buildGroup(size);
+  const buildMs = performance.now() - t0;
+  let { creator, member } = group;
+  const create: number[] = [];
+  const process: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < iterations && (i < 2 || performance.now() - start < budgetMs); i++) {
+    let t = performance.now();
+    const outcome = await updateConversation({ ...group.ctx, time: new Date() }, creator);
+    create.push(performance.now() - t);
+    creator = outcome.conversation;
+    t = performance.now();
+    const received = await processMessage(member, { bytes: outcome.commit, published: outcome.published });
+    process.push(performance.now() - t);
+    if (!received.ok) throw received.error;
+    member = received.value.conversation;
+  }
+  return { buildMs, create, process };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const maxMembers = Number(args.find((a) => a.startsWith("--max-members="))?.split("=")[1] ?? 1000);
+  // The machine is shared: MLS and native batches alternate so both see the same load, and medians compare.
+  const message = await messageRound();
+  const native = nativeRound();
+  await sample(300, message); // warm-up: JIT, key caches
+  await sample(300, native);
+  const mls: number[] = [];
+  const bare: number[] = [];
+  for (let batch = 0; batch < 10; batch++) {
+    mls.push(...(await sample(200, message)));
+    bare.push(...(await sample(200, native)));
+  }
+  const mlsMs = percentile(mls, 50);
+  const nativeMs = percentile(bare, 50);
+  emit({
+    bench: "core",
+    case: "message_200B",
+    what: "encryptMessage + processMessage of 200 bytes (suite 1, node:crypto provider)",
+    iterations: mls.length,
+    p50_ms: round(mlsMs, 4),
+    mean_ms: round(mean(mls), 4),
+    p99_ms: round(percentile(mls, 99), 3),
+  });
+  emit({
+    bench: "core",
+    case: "native_baseline",
+    what: "Ed25519 sign+verify + AES-128-GCM seal+open of 200 bytes, node:crypto, keys imported once",
+    iterations: bare.length,
+    p50_ms: round(nativeMs, 4),
+    mean_ms: round(mean(bare), 4),
+    p99_ms: round(percentile(bare, 99), 3),
+  });
+  const headline: Record<string, unknown> = {
+    bench: "core",
+    message_p50_ms: round(mlsMs, 4),
+    native_p50_ms: round(nativeMs, 4),
+    ratio: round(mlsMs / nativeMs, 2),
+    ratio_of_means: round(mean(mls) / mean(bare), 2),
+  };
+  for (const [size, rounds, budgetMs] of [
+    [10, 30, 10_000],
+    [100, 10, 20_000],
+    [1000, 5, 30_000],
+  ] as const) {
+    if (size > maxMembers) continue;
+    const { buildMs, create, process } = await commitCost(size, rounds, budgetMs);
+    emit({
+      bench: "core",
+      case: `commit_${size}`,
+      what: `empty commit with UpdatePath, group of ${size} devices built by one commit adding all`,
+      build_ms: round(buildMs, 0),
+      rounds: create.length,
+      create_mean_ms: round(mean(create), 1),
+      create_p50_ms: round(percentile(create, 50), 1),
+      process_mean_ms: round(mean(process), 1),
+      process_p50_ms: round(percentile(process, 50), 1),
+    });
+    headline[`commit_create_${size}_ms`] = round(mean(create), 1);
+    headline[`commit_process_${size}_ms`] = round(mean(process), 1);
+  }
+  emit(headline);
+}
