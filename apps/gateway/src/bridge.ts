@@ -1,13 +1,13 @@
-// The bridge: XMPP chats become application data sent by the user's puppet, application data received by a
-// puppet becomes XMPP stanzas from the sender's JID. It keeps the id pairs and reaction sets in GatewayState
-// and tells each XMPP user once per conversation that encryption ends at the gateway.
+// The bridge: XMPP chats become operations of the user's puppet on the Fediverse, changes its puppet sees
+// become XMPP stanzas from the peer's JID. It keeps the id pairs in GatewayState and tells each XMPP user once
+// per conversation that encryption ends at the gateway.
 import { ok, type Result } from "@sotto/core";
-import { activitiesForChat, chatForActivity } from "./activity.js";
 import { type BareJid, formatBareJid } from "./addressing.js";
 import type { Chat } from "./chat.js";
 import { type FediverseError, StanzaError } from "./errors.js";
 import type { FediverseActor, FediverseSide, Received } from "./fediverse.js";
 import type { Log } from "./log.js";
+import { chatForChange, operationsForChat } from "./mapping.js";
 import type { GatewayState } from "./state.js";
 import type { XmppSide, XmppSideHandlers } from "./xmpp/xmpp-side.js";
 
@@ -75,53 +75,51 @@ export class Bridge implements XmppSideHandlers {
   async chat(user: BareJid, handle: string, chat: Chat): Promise<Result<void, StanzaError>> {
     const actor = await this.#actor(handle);
     if (!actor.ok) return actor;
-    const { state } = this.#o;
+    const { state, fediverse } = this.#o;
     const conversation = conversationKey(user, actor.value.handle);
-    const puppet = await this.#o.fediverse.ensurePuppet(user);
+    const puppet = await fediverse.ensurePuppet(user);
     if (!puppet.ok) return { ok: false, error: toStanzaError(puppet.error) };
-    const out = activitiesForChat(chat, {
-      actor: puppet.value.actorId,
-      newId: this.#o.newId,
+    const operations = operationsForChat(chat, {
       byXmppId: (id) => state.byXmppId(conversation, id),
-      reactionsTo: (noteId) => state.reactions(conversation, "xmpp", noteId),
+      ownReactions: (messageId) => fediverse.ownReactions(user, messageId),
     });
-    if (!out.ok) return out;
-    if (out.value.activities.length === 0) return ok(undefined);
-    this.#noticeOnce(user, actor.value.handle);
-    const sent = await this.#o.fediverse.send(user, actor.value, out.value.activities);
-    if (!sent.ok) return { ok: false, error: toStanzaError(sent.error) };
-    if (out.value.remember) state.remember(conversation, out.value.remember);
-    if (out.value.reactions)
-      state.setReactions(conversation, "xmpp", out.value.reactions.noteId, out.value.reactions.byEmoji);
-    this.#o.log("debug", "bridge.to_fediverse", { kind: chat.type, activities: out.value.activities.length });
+    if (!operations.ok) return operations;
+    if (operations.value.length > 0) this.#noticeOnce(user, actor.value.handle);
+    for (const operation of operations.value) {
+      const done = await fediverse.perform(user, actor.value, operation);
+      if (!done.ok) return { ok: false, error: toStanzaError(done.error) };
+      if (operation.op === "send" && done.value.messageId) {
+        state.remember(conversation, { xmppId: chat.id, messageId: done.value.messageId, author: "xmpp" });
+      }
+    }
+    this.#o.log("debug", "bridge.to_fediverse", { kind: chat.type, operations: operations.value.length });
     return ok(undefined);
   }
 
-  /** One application message received by a puppet. Bad data is logged and skipped; nothing throws. */
+  /** One change seen by a puppet. Bad or unknown data is logged and skipped; nothing throws. */
   async receive(r: Received): Promise<void> {
     const { state, log } = this.#o;
-    const handle = r.sender.handle.toLowerCase();
-    state.setActor({ ...r.sender, handle });
-    if (r.members.length > 2) {
-      if (state.firstTime(`${formatBareJid(r.user)} group ${r.conversationId}`))
+    const handle = r.peer.handle.toLowerCase();
+    state.setActor({ ...r.peer, handle });
+    if (r.memberCount > 2) {
+      if (state.firstTime(`${formatBareJid(r.user)} group ${r.conversationId}`)) {
         this.#o.xmpp.notice(r.user, handle, GROUP_NOTICE);
-      log("info", "bridge.group_skipped", { conversation: r.conversationId, members: r.members.length });
+      }
+      log("info", "bridge.group_skipped", { conversation: r.conversationId, members: r.memberCount });
       return;
     }
     const conversation = conversationKey(r.user, handle);
-    const incoming = chatForActivity(r.data, {
-      byNoteId: (id) => state.byNoteId(conversation, id),
-      peerReactionsTo: (noteId) => state.reactions(conversation, "fediverse", noteId),
-      peerLike: (likeId) => state.like(conversation, "fediverse", likeId),
-    });
+    const incoming = chatForChange(r.change, { byMessageId: (id) => state.byMessageId(conversation, id) });
     if (!incoming.ok) {
-      log("warn", "bridge.skipped", { code: incoming.error.code, conversation: r.conversationId });
+      log("warn", "bridge.skipped", {
+        code: incoming.error.code,
+        kind: r.change.kind,
+        conversation: r.conversationId,
+      });
       return;
     }
-    if (!incoming.value) return;
-    const { chat, remember, reactions } = incoming.value;
+    const { chat, remember } = incoming.value;
     if (remember) state.remember(conversation, remember);
-    if (reactions) state.setReactions(conversation, "fediverse", reactions.noteId, reactions.byEmoji);
     this.#noticeOnce(r.user, handle);
     this.#o.xmpp.deliver(r.user, handle, chat);
     log("debug", "bridge.to_xmpp", { kind: chat.type });

@@ -1,10 +1,10 @@
-// The Fediverse as the bridge sees it: actors found by handle, and for each XMPP user a device (a puppet
-// actor on the gateway's domain holding an MLS device) that sends and receives application data in 1:1
-// conversations. Implemented over sotto-server + the sottod engine in `puppets.ts`.
+// The Fediverse as the bridge sees it: actors found by handle, and for each XMPP user a puppet (an actor on the
+// gateway's domain with its own MLS device) that performs operations and reports changes in 1:1 conversations.
+// Implemented over sotto-server and sottod's engine in `puppets.ts`.
 import type { Result } from "@sotto/core";
-import type { AppActivity } from "./activity.js";
 import type { BareJid } from "./addressing.js";
 import type { FediverseError } from "./errors.js";
+import type { FediverseChange, Operation } from "./mapping.js";
 
 export interface FediverseActor {
   readonly handle: string;
@@ -12,29 +12,30 @@ export interface FediverseActor {
   readonly name?: string;
 }
 
-/** One decrypted application message for an XMPP user's puppet. */
+/** A change seen by an XMPP user's puppet, in a conversation with `peer`. */
 export interface Received {
   readonly user: BareJid;
-  readonly sender: FediverseActor;
+  readonly peer: FediverseActor;
   readonly conversationId: string;
-  /** Every member actor of the conversation, the puppet included. */
-  readonly members: readonly string[];
-  /** The application data as JSON (an AS2 activity). */
-  readonly data: unknown;
+  /** How many members the conversation has, the puppet included (more than 2 = a group). */
+  readonly memberCount: number;
+  readonly change: FediverseChange;
 }
 
 export interface FediverseSide {
   /** Finds an actor by `user@host` (WebFinger). */
   lookup(handle: string): Promise<Result<FediverseActor, FediverseError>>;
-  /** Makes sure the XMPP user has a puppet (an actor and an MLS device with published KeyPackages). */
+  /** Makes sure the XMPP user has a puppet (an actor with an MLS device and published KeyPackages). */
   ensurePuppet(user: BareJid): Promise<Result<{ readonly actorId: string }, FediverseError>>;
-  /** Sends application data from the user's puppet to `peer`, in their 1:1 conversation (created on first use). */
-  send(
+  /** The puppet's current reactions to a message. */
+  ownReactions(user: BareJid, messageId: string): readonly string[];
+  /** Performs an operation in the 1:1 conversation with `peer` (created on first use); `send` gives the new id. */
+  perform(
     user: BareJid,
     peer: FediverseActor,
-    activities: readonly AppActivity[],
-  ): Promise<Result<void, FediverseError>>;
-  /** Starts delivering received application data, in order per puppet; resolves once started. */
+    operation: Operation,
+  ): Promise<Result<{ readonly messageId?: string }, FediverseError>>;
+  /** Starts reporting changes, in order per puppet (replaying what was not yet bridged); resolves once started. */
   start(receive: (received: Received) => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }

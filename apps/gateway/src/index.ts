@@ -1,15 +1,5 @@
 // @sotto/gateway (sotto-xmpp): an XMPP <-> MLS-over-ActivityPub gateway. See README.md.
 export {
-  type AppActivity,
-  activitiesForChat,
-  chatForActivity,
-  type Incoming,
-  type IncomingContext,
-  type KnownMessage,
-  type Outgoing,
-  type OutgoingContext,
-} from "./activity.js";
-export {
   type BareJid,
   formatBareJid,
   handleForJid,
@@ -25,7 +15,17 @@ export type { FediverseActor, FediverseSide, Received } from "./fediverse.js";
 export { type Gateway, type GatewayOptions, startGateway } from "./gateway.js";
 export { escapeLocalpart, unescapeLocalpart } from "./jid-escape.js";
 export { jsonLog, type Log, type LogLevel } from "./log.js";
-export { GatewayState, type KnownActor, type Side } from "./state.js";
+export {
+  type ChangeContext,
+  chatForChange,
+  type FediverseChange,
+  type Incoming,
+  type KnownMessage,
+  type Operation,
+  type OperationContext,
+  operationsForChat,
+} from "./mapping.js";
+export { GatewayState, type KnownActor } from "./state.js";
 export { htmlToText, textToHtml } from "./text.js";
 export { readChatStanza, writeChatStanza } from "./xmpp/chat-stanza.js";
 export { ComponentLink, type ComponentLinkOptions } from "./xmpp/component-link.js";

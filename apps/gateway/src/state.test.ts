@@ -8,20 +8,11 @@ const dir = mkdtempSync(join(tmpdir(), "sotto-gw-state-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("GatewayState", () => {
-  it("keeps id pairs, reactions, notices, actors and cursors across a reopen", () => {
+  it("keeps id pairs, notices, actors and cursors across a reopen", () => {
     const path = join(dir, "state.sqlite");
     const a = new GatewayState(path);
-    a.remember("c1", { xmppId: "x1", noteId: "urn:uuid:n1", author: "xmpp" });
-    a.remember("c1", { xmppId: "x1", noteId: "urn:uuid:other", author: "xmpp" }); // first one wins
-    a.setReactions(
-      "c1",
-      "fediverse",
-      "urn:uuid:n1",
-      new Map([
-        ["👍", "urn:uuid:l1"],
-        ["🎉", "urn:uuid:l2"],
-      ]),
-    );
+    a.remember("c1", { xmppId: "x1", messageId: "urn:uuid:n1", author: "xmpp" });
+    a.remember("c1", { xmppId: "x1", messageId: "urn:uuid:other", author: "xmpp" }); // the first one stays
     expect(a.firstTime("c1")).toBe(true);
     expect(a.firstTime("c1")).toBe(false);
     a.setActor({ handle: "bob@s.example", actorId: "https://s.example/users/bob", name: "Bob" });
@@ -29,15 +20,9 @@ describe("GatewayState", () => {
     a.close();
 
     const b = new GatewayState(path);
-    expect(b.byXmppId("c1", "x1")).toEqual({ xmppId: "x1", noteId: "urn:uuid:n1", author: "xmpp" });
-    expect(b.byNoteId("c1", "urn:uuid:n1")?.xmppId).toBe("x1");
+    expect(b.byXmppId("c1", "x1")).toEqual({ xmppId: "x1", messageId: "urn:uuid:n1", author: "xmpp" });
+    expect(b.byMessageId("c1", "urn:uuid:n1")?.xmppId).toBe("x1");
     expect(b.byXmppId("c2", "x1")).toBeUndefined();
-    expect([...b.reactions("c1", "fediverse", "urn:uuid:n1")]).toEqual([
-      ["👍", "urn:uuid:l1"],
-      ["🎉", "urn:uuid:l2"],
-    ]);
-    expect(b.reactions("c1", "xmpp", "urn:uuid:n1").size).toBe(0);
-    expect(b.like("c1", "fediverse", "urn:uuid:l2")).toEqual({ noteId: "urn:uuid:n1", emoji: "🎉" });
     expect(b.firstTime("c1")).toBe(false);
     expect(b.actorById("https://s.example/users/bob")).toEqual({
       handle: "bob@s.example",
@@ -45,8 +30,8 @@ describe("GatewayState", () => {
       name: "Bob",
     });
     expect(b.cursor("alice")).toBe("42");
-    b.setReactions("c1", "fediverse", "urn:uuid:n1", new Map());
-    expect(b.reactions("c1", "fediverse", "urn:uuid:n1").size).toBe(0);
+    b.setCursor("alice", "43");
+    expect(b.cursor("alice")).toBe("43");
     b.close();
   });
 });

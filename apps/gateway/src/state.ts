@@ -1,25 +1,20 @@
-// The gateway's own state: which XMPP message id is which Note, the reaction sets on both sides, whether a
-// conversation was told that encryption ends here, cached actor lookups, and cursors. One SQLite file
+// The gateway's own state: which XMPP message id is which Note, whether a conversation was told that
+// encryption ends here, cached actor lookups, and cursors (how far each puppet's events were bridged, and what
+// was last shown of a message's edits and reactions). One SQLite file
 // (node:sqlite, WAL, synchronous FULL); each write is one statement or one transaction, so a crash keeps all or
 // nothing. It holds ids, handles and reaction emoji, never message bodies or keys (those stay in each puppet's
 // encrypted @sotto/storage store).
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import type { KnownMessage } from "./activity.js";
-
-export type Side = "xmpp" | "fediverse";
+import type { KnownMessage } from "./mapping.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
-  conversation TEXT NOT NULL, xmpp_id TEXT NOT NULL, note_id TEXT NOT NULL,
+  conversation TEXT NOT NULL, xmpp_id TEXT NOT NULL, message_id TEXT NOT NULL,
   author TEXT NOT NULL CHECK (author IN ('xmpp', 'fediverse')),
   PRIMARY KEY (conversation, xmpp_id)) STRICT;
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_note ON messages (conversation, note_id);
-CREATE TABLE IF NOT EXISTS reactions (
-  conversation TEXT NOT NULL, side TEXT NOT NULL, note_id TEXT NOT NULL, emoji TEXT NOT NULL, like_id TEXT NOT NULL,
-  PRIMARY KEY (conversation, side, note_id, emoji)) STRICT;
-CREATE INDEX IF NOT EXISTS reactions_by_like ON reactions (conversation, side, like_id);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (conversation, message_id);
 CREATE TABLE IF NOT EXISTS notices (conversation TEXT PRIMARY KEY, at TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS actors (handle TEXT PRIMARY KEY, actor_id TEXT NOT NULL, name TEXT) STRICT;
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position TEXT NOT NULL) STRICT;
@@ -49,50 +44,25 @@ export class GatewayState {
     return this.#message("xmpp_id", conversation, xmppId);
   }
 
-  byNoteId(conversation: string, noteId: string): KnownMessage | undefined {
-    return this.#message("note_id", conversation, noteId);
+  byMessageId(conversation: string, messageId: string): KnownMessage | undefined {
+    return this.#message("message_id", conversation, messageId);
   }
 
-  #message(column: "xmpp_id" | "note_id", conversation: string, id: string): KnownMessage | undefined {
+  #message(column: "xmpp_id" | "message_id", conversation: string, id: string): KnownMessage | undefined {
     const row = this.#db
-      .prepare(`SELECT xmpp_id, note_id, author FROM messages WHERE conversation = ? AND ${column} = ?`)
-      .get(conversation, id) as { xmpp_id: string; note_id: string; author: Side } | undefined;
-    return row && { xmppId: row.xmpp_id, noteId: row.note_id, author: row.author };
+      .prepare(`SELECT xmpp_id, message_id, author FROM messages WHERE conversation = ? AND ${column} = ?`)
+      .get(conversation, id) as
+      | { xmpp_id: string; message_id: string; author: KnownMessage["author"] }
+      | undefined;
+    return row && { xmppId: row.xmpp_id, messageId: row.message_id, author: row.author };
   }
 
   remember(conversation: string, m: KnownMessage): void {
     this.#db
-      .prepare("INSERT OR IGNORE INTO messages (conversation, xmpp_id, note_id, author) VALUES (?, ?, ?, ?)")
-      .run(conversation, m.xmppId, m.noteId, m.author);
-  }
-
-  /** One side's reactions to a Note: emoji -> Like id, in the order they were made. */
-  reactions(conversation: string, side: Side, noteId: string): Map<string, string> {
-    const rows = this.#db
       .prepare(
-        "SELECT emoji, like_id FROM reactions WHERE conversation = ? AND side = ? AND note_id = ? ORDER BY rowid",
+        "INSERT OR IGNORE INTO messages (conversation, xmpp_id, message_id, author) VALUES (?, ?, ?, ?)",
       )
-      .all(conversation, side, noteId) as { emoji: string; like_id: string }[];
-    return new Map(rows.map((r) => [r.emoji, r.like_id]));
-  }
-
-  setReactions(conversation: string, side: Side, noteId: string, byEmoji: ReadonlyMap<string, string>): void {
-    this.#transaction(() => {
-      this.#db
-        .prepare("DELETE FROM reactions WHERE conversation = ? AND side = ? AND note_id = ?")
-        .run(conversation, side, noteId);
-      const insert = this.#db.prepare(
-        "INSERT INTO reactions (conversation, side, note_id, emoji, like_id) VALUES (?, ?, ?, ?, ?)",
-      );
-      for (const [emoji, likeId] of byEmoji) insert.run(conversation, side, noteId, emoji, likeId);
-    });
-  }
-
-  like(conversation: string, side: Side, likeId: string): { noteId: string; emoji: string } | undefined {
-    const row = this.#db
-      .prepare("SELECT note_id, emoji FROM reactions WHERE conversation = ? AND side = ? AND like_id = ?")
-      .get(conversation, side, likeId) as { note_id: string; emoji: string } | undefined;
-    return row && { noteId: row.note_id, emoji: row.emoji };
+      .run(conversation, m.xmppId, m.messageId, m.author);
   }
 
   /** True exactly once per conversation: the first time it is asked (and recorded). */
@@ -138,16 +108,5 @@ export class GatewayState {
         "INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position",
       )
       .run(name, position);
-  }
-
-  #transaction(fn: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      fn();
-      this.#db.exec("COMMIT");
-    } catch (e) {
-      this.#db.exec("ROLLBACK");
-      throw e;
-    }
   }
 }
