@@ -1,5 +1,17 @@
 // @sotto/api: the contract of sottod's local API (zod schemas of every method, result, error and event), the
 // documents generated from it, and the typed SottoClient. See README.md.
+
+export {
+  API_PROTOCOL,
+  ClientError,
+  type ClientErrorCode,
+  type ConnectionState,
+  type SocketLike,
+  SottoClient,
+  type SottoClientOptions,
+  TOKEN_PROTOCOL_PREFIX,
+  type WebSocketConstructor,
+} from "./client.js";
 export { API_ERRORS, ApiError, ApiErrorCode, ApiErrorData, RpcError } from "./errors.js";
 export * from "./events.js";
 export {

@@ -136,7 +136,9 @@ export const Status = z
     outbox: z.object({ queued: z.int().min(0), failed: z.int().min(0) }),
     events: z
       .object({ head: Seq, oldest: Seq })
-      .describe("`head` is the latest event's seq; events after `oldest` can be replayed."),
+      .describe(
+        "`head` is the latest event's seq; `events.subscribe({ since })` replays without a gap for any `since >= oldest`.",
+      ),
   })
   .meta({ id: "Status", description: "A summary of the daemon's state." });
 

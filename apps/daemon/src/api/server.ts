@@ -1,0 +1,205 @@
+// The local API server: WebSocket + JSON-RPC 2.0 on loopback only. Every handshake is checked before it
+// becomes a WebSocket: Host (DNS rebinding), Origin (other web pages), token (other local users), and the
+// number of connections.
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { API_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from "@sotto/api";
+import { WebSocketServer } from "ws";
+import { Connection, type ConnectionOptions } from "./connection.js";
+import { ApiServerError } from "./errors.js";
+import { EventHub, type EventLog } from "./event-hub.js";
+import type { Handlers } from "./handlers.js";
+import { allowedHosts, assertLoopbackBind, isAllowedHost, isAllowedOrigin } from "./loopback.js";
+import type { RateLimit } from "./rate-limit.js";
+import { tokenMatches } from "./token.js";
+
+export interface ApiServerOptions {
+  readonly handlers: Handlers;
+  readonly events: EventLog;
+  readonly token: string;
+  /** Loopback addresses to listen on; default 127.0.0.1 and ::1 (::1 is skipped where IPv6 is off). */
+  readonly hosts?: readonly string[];
+  /** Default 0: the OS picks a free port. */
+  readonly port?: number;
+  /** Browser origins allowed to connect, e.g. "http://localhost:5173". Default: none. */
+  readonly origins?: readonly string[];
+  /** Largest accepted frame; larger ones close the connection (1009). Default 1 MiB. */
+  readonly maxFrameBytes?: number;
+  /** Per-connection request rate. Default 500 at once, 1000/s. */
+  readonly rate?: RateLimit;
+  readonly maxConnections?: number;
+  /** How long a connection without a token in its handshake has to send the `auth` frame. Default 5 s. */
+  readonly authTimeoutMs?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface ApiServer {
+  readonly port: number;
+  /** The addresses actually listened on. */
+  readonly hosts: readonly string[];
+  /** ws://127.0.0.1:<port>/ (or the first host). */
+  readonly url: string;
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_HOSTS = ["127.0.0.1", "::1"];
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const hosts = options.hosts ?? DEFAULT_HOSTS;
+  assertLoopbackBind(hosts);
+  const log = options.log ?? (() => {});
+  const origins = new Set(options.origins ?? []);
+  const maxConnections = options.maxConnections ?? 256;
+  const hub = await EventHub.open(options.events, {
+    onError: (error) => log(`api: event delivery failed: ${error instanceof Error ? error.message : error}`),
+  });
+  const connectionOptions: ConnectionOptions = {
+    token: options.token,
+    handlers: options.handlers,
+    hub,
+    rate: options.rate ?? { burst: 500, perSecond: 1000 },
+    authTimeoutMs: options.authTimeoutMs ?? 5000,
+    highWaterMark: 1 << 20,
+    log,
+  };
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxFrameBytes ?? 1 << 20,
+    perMessageDeflate: false,
+    // Select our protocol name; never echo the token back.
+    handleProtocols: (offered) => (offered.has(API_PROTOCOL) ? API_PROTOCOL : false),
+  });
+  const live = new Set<Connection>();
+
+  let servers: { server: Server; host: string }[] = [];
+  let port = options.port ?? 0;
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refusal = checkHandshake(request, {
+      hosts: allowedHosts(port),
+      origins,
+      token: options.token,
+      full: live.size >= maxConnections,
+    });
+    if (typeof refusal === "object") {
+      log(`api: refused a handshake: ${refusal.reason}`);
+      socket.end(`HTTP/1.1 ${refusal.status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = new Connection(ws, refusal === "authenticated", connectionOptions);
+      live.add(connection);
+      ws.on("close", () => live.delete(connection));
+    });
+  };
+
+  ({ servers, port } = await listenAll(hosts, port, onUpgrade));
+  const first = servers[0]?.host ?? "127.0.0.1";
+  return {
+    port,
+    hosts: servers.map((s) => s.host),
+    url: `ws://${first.includes(":") ? `[${first}]` : first}:${port}/`,
+    get connections() {
+      return live.size;
+    },
+    async close() {
+      hub.close();
+      for (const connection of live) connection.close();
+      wss.close();
+      await Promise.all(servers.map(({ server }) => closeServer(server)));
+    },
+  };
+}
+
+interface HandshakeRules {
+  readonly hosts: ReadonlySet<string>;
+  readonly origins: ReadonlySet<string>;
+  readonly token: string;
+  readonly full: boolean;
+}
+
+/** "authenticated" (token in the handshake), "pending" (expects an auth frame) or why it is refused. */
+export function checkHandshake(
+  request: IncomingMessage,
+  rules: HandshakeRules,
+): "authenticated" | "pending" | { status: string; reason: string } {
+  if (!isAllowedHost(request.headers.host, rules.hosts)) {
+    return { status: "403 Forbidden", reason: "Host is not a loopback name for this port (DNS rebinding?)" };
+  }
+  if (!isAllowedOrigin(request.headers.origin, rules.origins)) {
+    return { status: "403 Forbidden", reason: "Origin is not on the allow-list" };
+  }
+  if (rules.full) return { status: "503 Service Unavailable", reason: "too many connections" };
+  const given = handshakeToken(request);
+  if (given === undefined) return "pending";
+  if (!tokenMatches(given, rules.token)) return { status: "401 Unauthorized", reason: "wrong token" };
+  return "authenticated";
+}
+
+function handshakeToken(request: IncomingMessage): string | undefined {
+  const authorization = request.headers.authorization;
+  if (authorization?.toLowerCase().startsWith("bearer ")) return authorization.slice(7).trim();
+  const protocols = request.headers["sec-websocket-protocol"]?.split(",").map((p) => p.trim()) ?? [];
+  const bearer = protocols.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX));
+  return bearer?.slice(TOKEN_PROTOCOL_PREFIX.length);
+}
+
+type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Listens on every host with one port (the first host's, when port is 0); retries if another host has it taken. */
+async function listenAll(
+  hosts: readonly string[],
+  port: number,
+  onUpgrade: UpgradeListener,
+): Promise<{ servers: { server: Server; host: string }[]; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const servers: { server: Server; host: string }[] = [];
+    let bound = port;
+    try {
+      for (const host of hosts) {
+        const server = createServer((_request, response) => {
+          response.writeHead(426, { "content-type": "text/plain", connection: "close" });
+          response.end("This is the sottod API: connect with a WebSocket.\n");
+        });
+        server.on("upgrade", onUpgrade);
+        const actual = await listen(server, host, bound);
+        if (actual === undefined) continue; // this address family is not configured here
+        bound = actual;
+        servers.push({ server, host });
+      }
+      if (servers.length === 0)
+        throw new ApiServerError("bind_failed", "None of the API addresses exists here");
+      return { servers, port: bound };
+    } catch (error) {
+      await Promise.all(servers.map(({ server }) => closeServer(server)));
+      const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+      if (inUse && port === 0 && attempt < 5) continue;
+      if (error instanceof ApiServerError) throw error;
+      throw new ApiServerError("bind_failed", `Cannot listen on port ${bound}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRNOTAVAIL" || error.code === "EAFNOSUPPORT") resolve(undefined);
+      else reject(error);
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
