@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommitInfo } from "./store.js";
 import { openStore, type Store } from "./store.js";
-import { expectStorageError, FAST_ARGON2ID, messageUnit, tempDir } from "./test-support.js";
+import { expectStorageError, FAST_ARGON2ID, messageRecord, messageUnit, tempDir } from "./test-support.js";
 
 describe("Store", () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -114,7 +114,7 @@ describe("Store", () => {
     expect(history.find((h) => h.id === "react-1")?.data).toBe("👍");
 
     // A replayed message upsert does not bring deleted content back.
-    store.apply({ messages: messageUnit(1, "original").messages });
+    store.apply({ messages: [messageRecord(1, "original")] });
     expect(store.message(messageId)?.body).toBeNull();
   });
 
@@ -125,7 +125,7 @@ describe("Store", () => {
         { op: "enqueue", id: "out-1", payload: { type: "Create" }, conversation: "group-1" },
         { op: "enqueue", id: "out-2", payload: { type: "Create" }, notBefore: 500 },
       ],
-      messages: [{ ...messageUnit(1).messages![0]!, direction: "out", state: "queued" }],
+      messages: [{ ...messageRecord(1), direction: "out", state: "queued" }],
     });
     expect(store.outboxDue(100).map((o) => o.id)).toEqual(["out-1"]);
     store.apply({ at: 110, outbox: [{ op: "retry", id: "out-1", error: "HTTP 503", nextAttemptAt: 200 }] });

@@ -31,7 +31,7 @@ describe("a damaged store fails closed with a typed error", () => {
   afterEach(() => tmp.remove());
 
   it("a flipped byte in a stored value on disk: tampered", async () => {
-    let sealed = new Uint8Array();
+    let sealed: Uint8Array = new Uint8Array();
     raw(path, (db) => {
       const row = db.prepare("SELECT body FROM messages WHERE id = ?").get("https://example.test/messages/7");
       sealed = row?.body as Uint8Array;

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { StorageError, type StorageErrorCode } from "./errors.js";
 import type { Argon2idParams } from "./key.js";
-import type { Unit } from "./records.js";
+import type { MessageRecord, Unit } from "./records.js";
 
 /** Cheap Argon2id for tests that are not about the KDF (the default costs ~140 ms per open). */
 export const FAST_ARGON2ID: Argon2idParams = { memory: 8192, passes: 1, parallelism: 1 };
@@ -29,23 +29,25 @@ export async function expectStorageError(fn: () => unknown, code: StorageErrorCo
   return caught as StorageError;
 }
 
+export function messageRecord(i: number, text = `message number ${i}`): MessageRecord {
+  return {
+    id: `https://example.test/messages/${i}`,
+    conversation: "group-1",
+    author: "https://example.test/users/bob",
+    at: 1_700_000_000_000 + i,
+    direction: "in",
+    state: "received",
+    body: { text },
+  };
+}
+
 /** The unit of work an incoming message makes: group state, the message, cursor, dedupe, event. */
 export function messageUnit(i: number, text = `message number ${i}`): Unit {
   const id = `https://example.test/activities/${i}`;
   return {
     activityId: id,
     groups: [{ id: "group-1", epoch: 1, state: new Uint8Array(64).fill(i % 256), members: ["a", "b"] }],
-    messages: [
-      {
-        id: `https://example.test/messages/${i}`,
-        conversation: "group-1",
-        author: "https://example.test/users/bob",
-        at: 1_700_000_000_000 + i,
-        direction: "in",
-        state: "received",
-        body: { text },
-      },
-    ],
+    messages: [messageRecord(i, text)],
     cursor: { name: "messages", position: id },
     events: [{ type: "message.received", data: { id: `https://example.test/messages/${i}` } }],
   };
