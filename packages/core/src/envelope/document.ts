@@ -16,6 +16,8 @@ export interface LocatedObject {
   /** The MLS object, prefixes normalized and validated by its zod schema. */
   readonly object: JsonObject;
   readonly objectType: MlsObjectType;
+  /** Where the object sits, for error paths: "" for a bare object, "object." inside an activity. */
+  readonly path: string;
 }
 
 export function parseJsonText(input: unknown): Result<unknown, EnvelopeError> {
@@ -72,7 +74,7 @@ function validate(
   const object = { ...raw, type: typesOf(raw) };
   const parsed = mlsObjectSchemas[objectType].safeParse(object);
   if (!parsed.success) return err(issueToError(parsed.error.issues, prefix));
-  return ok({ activity, activityType, object, objectType });
+  return ok({ activity, activityType, object, objectType, path: prefix });
 }
 
 export function issueToError(issues: readonly z.core.$ZodIssue[], prefix: string): EnvelopeError {

@@ -70,6 +70,16 @@ describe("readEnvelope: Emissary", () => {
     expect(result.ok && result.value.kind).toBe("welcome");
   });
 
+  it("answers Emissary's unencrypted Leave with a typed error the daemon can skip", () => {
+    expectError({ type: "Leave", actor: ALICE, to: ALICE, object: GROUP_ID }, "unsupported_activity");
+  });
+
+  it("names the wrapped object's property in error paths", () => {
+    const create = emissaryCreate("PrivateMessage", samples.applicationMessage);
+    const read = readEnvelope({ ...create, object: { ...create.object, content: "%%" } });
+    expect(!read.ok && read.error.path).toBe("object.content");
+  });
+
   it("reads a KeyPackage updated in place (same id, new content)", () => {
     const update = {
       "@context": [AS, MLS],

@@ -59,13 +59,16 @@ export function readEnvelope(
 ): Result<Envelope, EnvelopeError> {
   const located = locateMlsObject(input);
   if (!located.ok) return located;
-  const { activity, activityType, object, objectType } = located.value;
+  const { activity, activityType, object, objectType, path } = located.value;
 
   const bytes = decodeBase64(object.content as string);
-  if (bytes === undefined) return err(new EnvelopeError("invalid_base64", "is not base64", "content"));
+  if (bytes === undefined) return err(new EnvelopeError("invalid_base64", "is not base64", `${path}content`));
   const decoded = decodeMlsContent(bytes, { rawKeyPackage: objectType === "KeyPackage" });
-  if (!decoded.ok)
-    return err(new EnvelopeError("mls_decode_failed", `${objectType}'s content is not MLS`, "content"));
+  if (!decoded.ok) {
+    return err(
+      new EnvelopeError("mls_decode_failed", `a ${objectType}'s content is not MLS`, `${path}content`),
+    );
+  }
   const { kind, message } = decoded.value;
 
   const actor = firstLinkId(activity?.actor);
