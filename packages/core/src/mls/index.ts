@@ -53,9 +53,11 @@ export { nodeCryptoProvider } from "./provider.js";
 export {
   commitPrecedes,
   type IncomingMessage,
+  type MessageHeader,
   type ProposalSummary,
   processMessage,
   type Received,
+  readMessageHeader,
 } from "./receive.js";
 export { DEFAULT_SUITE, negotiateSuite, SUPPORTED_SUITES } from "./suite.js";
 export { type Joined, joinConversation } from "./welcome.js";

@@ -15,6 +15,7 @@ import { classify } from "./classify.js";
 import { bytesEqual, readMlsMessage, sha256Hex, toHex } from "./codec.js";
 import {
   type Conversation,
+  groupIdString,
   type Intent,
   type Member,
   memberAt,
@@ -127,6 +128,25 @@ function headerOf(message: GroupMessage) {
   }
   const { groupId, epoch, contentType } = message.publicMessage.content;
   return { groupId, epoch, contentType };
+}
+
+export interface MessageHeader {
+  readonly wireformat: "mls_private_message" | "mls_public_message";
+  /** The group id as a string (`urn:uuid:…`), or undefined when it is not UTF-8. */
+  readonly groupId: string | undefined;
+  readonly epoch: bigint;
+  readonly contentType: "application" | "proposal" | "commit";
+}
+
+/** The clear header of a group message: which conversation it belongs to, before any decryption. */
+export function readMessageHeader(bytes: Uint8Array): Result<MessageHeader, MlsEngineError> {
+  const decoded = readMlsMessage(bytes);
+  if (!decoded.ok) return decoded;
+  const message = decoded.value;
+  if (message.wireformat !== "mls_private_message" && message.wireformat !== "mls_public_message")
+    return err(mlsError("malformed", `a ${message.wireformat} is not a group message`));
+  const { groupId, epoch, contentType } = headerOf(message);
+  return ok({ wireformat: message.wireformat, groupId: groupIdString(groupId), epoch, contentType });
 }
 
 /** Runs one message through ts-mls against `conversation` as it is (same epoch, or a past one for data). */
