@@ -1,0 +1,51 @@
+import { createHash } from "node:crypto";
+import type { ContactRecord } from "@sotto/storage";
+
+/** A device's fingerprint: SHA-256 of its MLS signature public key, hex in groups of four for reading aloud. */
+export function deviceFingerprint(signaturePublicKey: Uint8Array): string {
+  const hex = createHash("sha256").update(signaturePublicKey).digest("hex");
+  return hex.match(/.{4}/g)?.join(" ") ?? hex;
+}
+
+/** Devices seen for one actor in a group, by fingerprint. */
+export interface SeenDevices {
+  readonly actorId: string;
+  readonly fingerprints: readonly string[];
+}
+
+export interface ContactChange {
+  readonly contact: ContactRecord;
+  /** A new or changed device appeared for a contact someone had verified: mark their conversations. */
+  readonly verifiedChanged: boolean;
+  /** Devices appeared that were not known before (for a contact seen earlier). */
+  readonly newDevices: boolean;
+}
+
+/**
+ * Brings a contact's device list up to date with what a group shows now. Devices are only ever added here
+ * (an actor may have other devices in other groups); a device never seen before on a verified contact moves it
+ * to `changed` until the user verifies again.
+ */
+export function updateContact(
+  previous: ContactRecord | undefined,
+  seen: SeenDevices,
+  at: number,
+): ContactChange | undefined {
+  const known = new Set(previous?.devices.map((d) => d.fingerprint) ?? []);
+  const fresh = seen.fingerprints.filter((f) => !known.has(f));
+  if (previous !== undefined && fresh.length === 0) return undefined;
+  const verifiedChanged = previous?.verification === "verified";
+  return {
+    contact: {
+      actor: seen.actorId,
+      name: previous?.name,
+      devices: [
+        ...(previous?.devices ?? []),
+        ...fresh.map((fingerprint) => ({ fingerprint, firstSeen: at })),
+      ],
+      verification: verifiedChanged ? "changed" : (previous?.verification ?? "unverified"),
+    },
+    verifiedChanged,
+    newDevices: previous !== undefined,
+  };
+}

@@ -1,0 +1,54 @@
+import type { Account as C2SAccount } from "@sotto/activitypub";
+import type { DeviceIdentity, Generator } from "@sotto/core";
+import type { Store } from "@sotto/storage";
+import type { ActorDirectory } from "./actors.js";
+import type { Counters } from "./counters.js";
+import type { Logger } from "./log.js";
+import type { Serial } from "./serial.js";
+
+/** How the daemon reaches the network; stored with the account so `run` connects the way `init` did. */
+export interface NetworkSettings {
+  /** Allow loopback and private addresses (tests, a LAN); refused by default. */
+  readonly allowPrivateAddress?: boolean;
+  /** WebFinger over plain HTTP (loopback test servers only). */
+  readonly plainHttpWebFinger?: boolean;
+  readonly timeoutMs?: number;
+}
+
+/** The account this daemon is the device of; kept sealed in the store's settings (the token is a secret). */
+export interface AccountSettings {
+  readonly actorId: string;
+  readonly handle: string;
+  readonly displayName: string | null;
+  readonly token: string;
+  /** The actor's `keyPackages` collection: the `target` of Add and Remove. */
+  readonly keyPackagesUrl: string;
+  readonly deviceId: string;
+  readonly deviceName: string;
+  readonly network: NetworkSettings;
+}
+
+/** What the parts of a running daemon share. */
+export interface DaemonContext {
+  readonly store: Store;
+  readonly settings: AccountSettings;
+  readonly device: DeviceIdentity;
+  readonly generator: Generator;
+  readonly account: C2SAccount;
+  readonly directory: ActorDirectory;
+  readonly log: Logger;
+  readonly counters: Counters;
+  /** Every change of MLS state runs through this, one at a time. */
+  readonly serial: Serial;
+  readonly now: () => number;
+  readonly maxAttachmentBytes: number;
+  /** Asks the outbox worker to post what was just queued. */
+  wakeOutbox(): void;
+  /** Asks the KeyPackage pool to top itself up (after a Welcome consumed one). */
+  wakeKeyPackages(): void;
+}
+
+export const SETTINGS_ACCOUNT = "account";
+export const SETTINGS_HELD = "held";
+export const CURSOR_RECEIVED = "received";
+export const DEVICE_KEY_ID = "device";

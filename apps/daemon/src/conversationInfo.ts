@@ -1,0 +1,50 @@
+// What the daemon keeps about a conversation beside its MLS state, in the group record's sealed `info`.
+
+/** A message for an epoch the conversation has not reached: kept (sealed) and retried after each commit. */
+export interface HeldMessage {
+  readonly activityId: string;
+  readonly activity: unknown;
+  readonly epoch: number;
+  readonly heldAt: number;
+}
+
+export interface ConversationInfo {
+  readonly title: string | null;
+  readonly createdAt: number;
+  readonly lastActivityAt: number;
+  readonly lastMessageId: string | null;
+  /** This account's read marker (a message id) and how many messages from others came after it. */
+  readonly readMarker: string | null;
+  readonly unread: number;
+  readonly left: boolean;
+  /** The latest message each member said it read. */
+  readonly receipts: Readonly<Record<string, string>>;
+  /** Set when a verified contact in the conversation showed a new or changed device; cleared on verify. */
+  readonly keyChanged: boolean;
+  readonly held: readonly HeldMessage[];
+}
+
+/** Held messages beyond this are dropped oldest first (and counted): a peer cannot fill the store. */
+export const MAX_HELD = 256;
+
+export function newConversationInfo(at: number, title: string | null = null): ConversationInfo {
+  return {
+    title,
+    createdAt: at,
+    lastActivityAt: at,
+    lastMessageId: null,
+    readMarker: null,
+    unread: 0,
+    left: false,
+    receipts: {},
+    keyChanged: false,
+    held: [],
+  };
+}
+
+/** Reads `info` as stored, filling what older records lack. */
+export function readConversationInfo(value: unknown, fallbackAt: number): ConversationInfo {
+  const base = newConversationInfo(fallbackAt);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return base;
+  return { ...base, ...(value as Partial<ConversationInfo>) };
+}

@@ -1,0 +1,1012 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import {
+  ActivityPubClient,
+  ActivityPubError,
+  backoffDelay,
+  Account as C2SAccount,
+  defaultRetryPolicy,
+  sleep,
+} from "@sotto/activitypub";
+import type { Account, Contact, Conversation, Device, Message, Status, SyncState } from "@sotto/api";
+import { ApiError } from "@sotto/api";
+import {
+  addMembers,
+  createConversation,
+  type DeviceIdentity,
+  decodeDeviceIdentity,
+  type EngineContext,
+  encodeDeviceIdentity,
+  encryptMessage,
+  generateDeviceIdentity,
+  isActive,
+  leaveConversation,
+  type Conversation as MlsConversation,
+  readKeyPackagesProperty,
+  removeMembers,
+  SottoError,
+} from "@sotto/core";
+import {
+  type Argon2idParams,
+  type Durability,
+  type EventInput,
+  type OutboxChange,
+  openStore,
+  type Store,
+  type StoreKey,
+  type Unit,
+} from "@sotto/storage";
+import { ActorDirectory } from "./actors.js";
+import {
+  type Attachment,
+  createNote,
+  deleteNote,
+  encodeApplicationData,
+  type Json,
+  like,
+  read,
+  unlike,
+  updateNote,
+} from "./appdata.js";
+import { deviceFingerprint } from "./contacts.js";
+import {
+  type AccountSettings,
+  CURSOR_RECEIVED,
+  type DaemonContext,
+  DEVICE_KEY_ID,
+  type NetworkSettings,
+  SETTINGS_ACCOUNT,
+} from "./context.js";
+import { type ConversationInfo, newConversationInfo } from "./conversationInfo.js";
+import { Counters } from "./counters.js";
+import { actorError, mlsToApi } from "./errors.js";
+import { event } from "./events.js";
+import {
+  contactUpdates,
+  groupRecord,
+  type LoadedConversation,
+  loadConversation,
+  memberActors,
+  queueMls,
+  recipientsOf,
+} from "./groups.js";
+import { Inbound } from "./inbound.js";
+import { KeyPackagePool, type KeyPackagePoolOptions } from "./keyPackagePool.js";
+import { createLogger, errorFields, type Logger } from "./log.js";
+import { type OutboxPolicy, OutboxWorker } from "./outbox.js";
+import { Serial } from "./serial.js";
+import { contactView, conversationView, messageView } from "./view.js";
+
+export const VERSION = "0.1.0";
+
+/** The store file inside the data directory. */
+export const STORE_FILE = "sotto.db";
+
+export interface DaemonOptions {
+  /** Directory of the encrypted store (created 0700 by `init`). */
+  readonly dataDir: string;
+  readonly key: StoreKey;
+  readonly logger?: Logger;
+  /** Largest inline attachments accepted for sending, in bytes in all (default 512 KiB: base64 of it fits a 1 MiB request). */
+  readonly maxAttachmentBytes?: number;
+  readonly keyPackages?: Partial<KeyPackagePoolOptions>;
+  readonly outbox?: Partial<OutboxPolicy>;
+  /** How often to poll a server that offers no event stream. */
+  readonly pollIntervalMs?: number;
+  /** `normal` (default): survives a crash of the daemon, may lose the last commits on power loss. */
+  readonly durability?: Durability;
+  /** Argon2id cost for a passphrase-protected store (tests use a cheap one). */
+  readonly argon2id?: Argon2idParams;
+  readonly now?: () => number;
+}
+
+export interface InitOptions extends DaemonOptions {
+  /** The account: a handle `@user@host` or the actor id URL. */
+  readonly actor: string;
+  /** The bearer token the home server issued for C2S. */
+  readonly token: string;
+  readonly deviceName?: string;
+  readonly network?: NetworkSettings;
+}
+
+export interface SendOptions {
+  readonly inReplyTo?: string;
+  /** `text/plain` (default) or `text/html` (receivers sanitize it). */
+  readonly mediaType?: "text/plain" | "text/html";
+  readonly attachments?: readonly Attachment[];
+}
+
+/** Typed errors of the daemon's own life cycle (the operations throw @sotto/api's ApiError). */
+export class DaemonError extends SottoError<"exists" | "not_initialized" | "bad_token" | "not_running"> {}
+
+/**
+ * sottod: one account, one MLS device. Owns the keys and the encrypted store, keeps the KeyPackage pool
+ * published, applies every received activity in one transaction, and sends through a persistent outbox.
+ * The methods are what the local API (@sotto/api) exposes; they throw ApiError with the API's codes.
+ */
+export class Daemon {
+  readonly store: Store;
+  readonly counters: Counters;
+  readonly log: Logger;
+  readonly #ctx: DaemonContext;
+  readonly #inbound: Inbound;
+  readonly #outbox: OutboxWorker;
+  readonly #pool: KeyPackagePool;
+  readonly #options: DaemonOptions;
+  #abort: AbortController | undefined;
+  #loops: Promise<unknown>[] = [];
+  #sync: SyncState = { state: "offline", lastSyncAt: null, error: null };
+  #wakePool: (() => void) | undefined;
+  #pendingPool = false;
+
+  private constructor(
+    store: Store,
+    settings: AccountSettings,
+    device: DeviceIdentity,
+    options: DaemonOptions,
+  ) {
+    this.store = store;
+    this.#options = options;
+    this.counters = new Counters();
+    this.log = (options.logger ?? createLogger()).child({ actor: settings.actorId });
+    const client = new ActivityPubClient({
+      allowPrivateAddress: settings.network.allowPrivateAddress,
+      plainHttpWebFinger: settings.network.plainHttpWebFinger,
+      timeoutMs: settings.network.timeoutMs,
+    });
+    const account = new C2SAccount(client, settings.actorId, settings.token);
+    this.#ctx = {
+      store,
+      settings,
+      device,
+      generator: { id: `urn:uuid:${settings.deviceId}`, name: settings.deviceName },
+      account,
+      directory: new ActorDirectory(client),
+      log: this.log,
+      counters: this.counters,
+      serial: new Serial(),
+      now: options.now ?? Date.now,
+      maxAttachmentBytes: options.maxAttachmentBytes ?? 512 * 1024,
+      wakeOutbox: () => this.#outbox.wake(),
+      wakeKeyPackages: () => {
+        this.#pendingPool = true;
+        this.#wakePool?.();
+      },
+    };
+    this.#inbound = new Inbound(this.#ctx);
+    this.#outbox = new OutboxWorker(store, account, this.log, this.counters, {
+      policy: options.outbox,
+      now: this.#ctx.now,
+    });
+    this.#pool = new KeyPackagePool(this.#ctx, options.keyPackages);
+  }
+
+  /**
+   * Sets up a new daemon: a new encrypted store in `dataDir`, this device's signature key, and the account
+   * (checked against the server: the actor resolves and the token reads its messages).
+   */
+  static async init(options: InitOptions): Promise<Daemon> {
+    const path = join(options.dataDir, STORE_FILE);
+    if (existsSync(path)) throw new DaemonError("exists", `a store already exists at ${path}`);
+    const network = options.network ?? {};
+    const client = new ActivityPubClient({ ...network });
+    const actor = await client.getActor(options.actor).catch((error: unknown) => {
+      throw actorError(error, options.actor);
+    });
+    const keyPackages = readKeyPackagesProperty(actor.raw);
+    const keyPackagesUrl = keyPackages.ok ? (keyPackages.value.id ?? keyPackages.value.next) : undefined;
+    if (keyPackagesUrl === undefined) {
+      throw new ApiError(
+        "actor_not_found",
+        `${actor.id} has no keyPackages collection: not an MLS-capable server`,
+      );
+    }
+    await new C2SAccount(client, actor.id, options.token).page({ limit: 1 }).catch((error: unknown) => {
+      if (error instanceof ActivityPubError && error.code === "unauthorized") {
+        throw new DaemonError("bad_token", `the server refused the token for ${actor.id}`);
+      }
+      throw actorError(error, actor.id);
+    });
+    const device = await generateDeviceIdentity(actor.id);
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const store = await openStore({
+      path,
+      key: options.key,
+      create: true,
+      argon2id: options.argon2id,
+      durability: options.durability ?? "normal",
+    });
+    const settings: AccountSettings = {
+      actorId: actor.id,
+      handle: ActorDirectory.handleOf(actor) ?? actor.id,
+      displayName: actor.name ?? null,
+      token: options.token,
+      keyPackagesUrl,
+      deviceId: crypto.randomUUID(),
+      deviceName: options.deviceName ?? `sottod on ${hostname()}`,
+      network,
+    };
+    store.apply({
+      deviceKeys: [
+        {
+          id: DEVICE_KEY_ID,
+          publicKey: device.signaturePublicKey,
+          privateKey: encodeDeviceIdentity(device),
+          createdAt: Date.now(),
+        },
+      ],
+      settings: { [SETTINGS_ACCOUNT]: settings as never },
+    });
+    return new Daemon(store, settings, device, options);
+  }
+
+  /** Opens an existing daemon's store (the key must unlock it). */
+  static async open(options: DaemonOptions): Promise<Daemon> {
+    const path = join(options.dataDir, STORE_FILE);
+    if (!existsSync(path))
+      throw new DaemonError("not_initialized", `no store at ${path}: run sottod init first`);
+    const store = await openStore({
+      path,
+      key: options.key,
+      create: false,
+      durability: options.durability ?? "normal",
+    });
+    try {
+      const settings = store.setting(SETTINGS_ACCOUNT) as unknown as AccountSettings | undefined;
+      const key = store.deviceKey(DEVICE_KEY_ID);
+      const device = key === undefined ? undefined : decodeDeviceIdentity(key.privateKey);
+      if (settings === undefined || device === undefined || !device.ok) {
+        throw new DaemonError("not_initialized", `the store at ${path} has no account: run sottod init`);
+      }
+      return new Daemon(store, settings, device.value, options);
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+  }
+
+  get actorId(): string {
+    return this.#ctx.settings.actorId;
+  }
+
+  get running(): boolean {
+    return this.#abort !== undefined && !this.#abort.signal.aborted;
+  }
+
+  /** Starts syncing, the outbox and KeyPackage upkeep. Resolves once running (the store is open already). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const abort = new AbortController();
+    this.#abort = abort;
+    this.#loops = [
+      this.#syncLoop(abort.signal),
+      this.#outbox.run(abort.signal),
+      this.#poolLoop(abort.signal),
+    ].map((loop) =>
+      loop.catch((error: unknown) => {
+        if (!abort.signal.aborted) this.log.error("loop_failed", errorFields(error));
+      }),
+    );
+    this.log.info("ready", { version: VERSION });
+  }
+
+  /** Stops: network work is aborted, the transaction under way finishes, the store closes. */
+  async stop(): Promise<void> {
+    this.#abort?.abort();
+    await Promise.allSettled(this.#loops);
+    await this.#ctx.serial.idle();
+    this.store.close();
+    this.log.info("stopped", {});
+  }
+
+  // ---- sync -------------------------------------------------------------------------------------------
+
+  async #syncLoop(signal: AbortSignal): Promise<void> {
+    const items = this.#ctx.account.follow({
+      after: this.store.cursor(CURSOR_RECEIVED),
+      signal,
+      pollIntervalMs: this.#options.pollIntervalMs,
+      onMode: (mode) => this.#setSync(mode === "catch_up" ? "syncing" : "idle", null),
+      onError: (error) => {
+        this.counters.add(`sync.error.${error.code}`);
+        this.log.warn("sync_error", errorFields(error));
+        this.#setSync(error.code === "network" ? "offline" : "error", error.message);
+      },
+    });
+    for await (const item of items) {
+      if (signal.aborted) break;
+      await this.#ctx.serial.run(() => this.#inbound.receive(item));
+    }
+  }
+
+  #setSync(state: SyncState["state"], error: string | null): void {
+    const lastSyncAt = state === "idle" ? new Date(this.#ctx.now()).toISOString() : this.#sync.lastSyncAt;
+    if (state === this.#sync.state && error === this.#sync.error) {
+      this.#sync = { ...this.#sync, lastSyncAt };
+      return;
+    }
+    this.#sync = { state, lastSyncAt, error };
+    if (this.running) this.store.apply({ events: [event({ type: "sync.state", sync: this.#sync })] });
+  }
+
+  /** Reads everything the server has after the cursor now, and applies it. */
+  async syncNow(): Promise<SyncState> {
+    try {
+      for await (const item of this.#ctx.account.catchUp({ after: this.store.cursor(CURSOR_RECEIVED) })) {
+        await this.#ctx.serial.run(() => this.#inbound.receive(item));
+      }
+      this.#sync = { ...this.#sync, lastSyncAt: new Date(this.#ctx.now()).toISOString() };
+      return this.#sync;
+    } catch (error) {
+      throw actorError(error, this.actorId);
+    }
+  }
+
+  /** Flushes the outbox now (posting every due item); for tests and `sync.now`. */
+  async flushOutbox(): Promise<void> {
+    await this.#outbox.flush();
+  }
+
+  async #poolLoop(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      this.#pendingPool = false;
+      let waitMs = 3600_000;
+      try {
+        await this.#ctx.serial.run(() => Promise.resolve());
+        await this.#pool.maintain(signal);
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) return;
+        this.counters.add("key_packages.error");
+        this.log.warn("key_packages_failed", errorFields(error));
+        waitMs = backoffDelay(failures++, { ...defaultRetryPolicy, baseDelayMs: 1000, maxDelayMs: 300_000 });
+      }
+      if (this.#pendingPool) continue;
+      await new Promise<void>((resolve) => {
+        this.#wakePool = resolve;
+        sleep(waitMs, signal).then(resolve, resolve);
+      });
+      this.#wakePool = undefined;
+    }
+  }
+
+  /** One round of KeyPackage upkeep now (publish missing, rotate, replace consumed). */
+  async maintainKeyPackages(): Promise<number> {
+    return this.#pool.maintain();
+  }
+
+  // ---- operations -------------------------------------------------------------------------------------
+
+  #engine(): EngineContext {
+    return { device: this.#ctx.device, fetcher: this.#ctx.directory, time: new Date(this.#ctx.now()) };
+  }
+
+  async #resolveAll(references: readonly string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const reference of references) {
+      ids.push(
+        await this.#ctx.directory
+          .resolve(reference)
+          .catch((error: unknown) => Promise.reject(actorError(error, reference))),
+      );
+    }
+    return [...new Set(ids)];
+  }
+
+  #loaded(conversationId: string, options: { active?: boolean } = {}): LoadedConversation {
+    const loaded = loadConversation(this.#ctx, conversationId);
+    if (loaded === undefined)
+      throw new ApiError("conversation_not_found", `no conversation ${conversationId.slice(0, 200)}`);
+    if (options.active && (loaded.info.left || !isActive(loaded.conversation))) {
+      throw new ApiError("not_a_member", "this account is no longer a member of the conversation");
+    }
+    return loaded;
+  }
+
+  /** Starts a conversation (a new MLS group) with these actors (handles or URLs). */
+  async createConversation(params: { members: readonly string[]; title?: string }): Promise<Conversation> {
+    const actors = (await this.#resolveAll(params.members)).filter((a) => a !== this.actorId);
+    return this.#ctx.serial.run(async () => {
+      const created = await createConversation(this.#engine(), { members: actors }).catch(
+        (error: unknown) => {
+          throw mlsToApi(error);
+        },
+      );
+      const at = this.#ctx.now();
+      const { conversation } = created;
+      const contacts = contactUpdates(
+        this.#ctx,
+        conversation,
+        newConversationInfo(at, params.title ?? null),
+        at,
+      );
+      const published = created.published.toISOString();
+      this.store.apply({
+        at,
+        groups: [groupRecord(conversation, contacts.info)],
+        contacts: contacts.contacts,
+        outbox:
+          created.welcome === undefined
+            ? []
+            : queueMls(
+                this.#ctx,
+                conversation.groupId,
+                created.welcome,
+                created.welcomeRecipients,
+                "welcome",
+                { published },
+              ),
+        events: [
+          event({ type: "conversation.created", conversationId: conversation.groupId }),
+          ...contacts.events,
+        ],
+      });
+      this.#ctx.wakeOutbox();
+      this.log.info("conversation_created", {
+        conversation: conversation.groupId,
+        members: memberActors(conversation).length,
+      });
+      return this.getConversation(conversation.groupId);
+    });
+  }
+
+  /** Adds actors (every device they list) to a conversation. */
+  async addMembers(params: { conversationId: string; members: readonly string[] }): Promise<Conversation> {
+    const actors = await this.#resolveAll(params.members);
+    return this.#ctx.serial.run(async () => {
+      const loaded = this.#loaded(params.conversationId, { active: true });
+      const already = actors.filter((a) => loaded.members.includes(a));
+      if (already.length === actors.length)
+        throw new ApiError("already_member", "every one of them is a member already");
+      const outcome = await addMembers(
+        this.#engine(),
+        loaded.conversation,
+        actors.filter((a) => !already.includes(a)),
+      ).catch((error: unknown) => {
+        throw mlsToApi(error);
+      });
+      this.#commitLocally(loaded, outcome.conversation, [
+        ...queueMls(this.#ctx, params.conversationId, outcome.commit, outcome.commitRecipients, "handshake", {
+          published: outcome.published.toISOString(),
+        }),
+        ...(outcome.welcome === undefined
+          ? []
+          : queueMls(
+              this.#ctx,
+              params.conversationId,
+              outcome.welcome,
+              outcome.welcomeRecipients,
+              "welcome",
+              {
+                published: outcome.published.toISOString(),
+              },
+            )),
+      ]);
+      return this.getConversation(params.conversationId);
+    });
+  }
+
+  /** Removes actors (all their devices) from a conversation; they are told by the commit and can read no more. */
+  async removeMembers(params: { conversationId: string; members: readonly string[] }): Promise<Conversation> {
+    const actors = await this.#resolveAll(params.members);
+    return this.#ctx.serial.run(async () => {
+      const loaded = this.#loaded(params.conversationId, { active: true });
+      if (!actors.some((a) => loaded.members.includes(a)))
+        throw new ApiError("not_a_member", "none of them is a member");
+      const outcome = await removeMembers(this.#engine(), loaded.conversation, actors).catch(
+        (error: unknown) => {
+          throw mlsToApi(error);
+        },
+      );
+      this.#commitLocally(
+        loaded,
+        outcome.conversation,
+        queueMls(this.#ctx, params.conversationId, outcome.commit, outcome.commitRecipients, "handshake", {
+          published: outcome.published.toISOString(),
+        }),
+      );
+      return this.getConversation(params.conversationId);
+    });
+  }
+
+  /** Stores a commit this device made, with its membership event and the outbox items, in one transaction. */
+  #commitLocally(loaded: LoadedConversation, conversation: MlsConversation, outbox: OutboxChange[]): void {
+    const at = this.#ctx.now();
+    const after = memberActors(conversation);
+    const added = after.filter((a) => !loaded.members.includes(a));
+    const removed = loaded.members.filter((a) => !after.includes(a));
+    const contacts = contactUpdates(this.#ctx, conversation, { ...loaded.info, lastActivityAt: at }, at);
+    this.store.apply({
+      at,
+      groups: [groupRecord(conversation, contacts.info)],
+      contacts: contacts.contacts,
+      outbox,
+      events: [
+        event({ type: "conversation.members_changed", conversationId: conversation.groupId, added, removed }),
+        ...contacts.events,
+      ],
+    });
+    this.#ctx.wakeOutbox();
+  }
+
+  /** Leaves a conversation: a self-remove proposal that another member commits. History stays readable. */
+  async leaveConversation(params: { conversationId: string }): Promise<{ ok: true }> {
+    return this.#ctx.serial.run(async () => {
+      const loaded = this.#loaded(params.conversationId, { active: true });
+      const outcome = await leaveConversation(loaded.conversation).catch((error: unknown) => {
+        throw mlsToApi(error);
+      });
+      this.store.apply({
+        groups: [
+          groupRecord(outcome.conversation, { ...loaded.info, left: true, lastActivityAt: this.#ctx.now() }),
+        ],
+        outbox: queueMls(this.#ctx, params.conversationId, outcome.proposal, outcome.recipients, "handshake"),
+        events: [event({ type: "conversation.updated", conversationId: params.conversationId })],
+      });
+      this.#ctx.wakeOutbox();
+      return { ok: true as const };
+    });
+  }
+
+  /**
+   * Encrypts one application activity for the conversation and stores the result, the outbox item and the
+   * local effect (`unit`) in one transaction.
+   */
+  async #sendApplication(
+    conversationId: string,
+    activity: Record<string, Json>,
+    local: (info: ConversationInfo) => { unit: Unit; info: ConversationInfo; messageId?: string },
+  ): Promise<void> {
+    await this.#ctx.serial.run(async () => {
+      const loaded = this.#loaded(conversationId, { active: true });
+      const { conversation, message } = await encryptMessage(
+        loaded.conversation,
+        encodeApplicationData(activity),
+      ).catch((error: unknown) => {
+        throw mlsToApi(error);
+      });
+      const effect = local(loaded.info);
+      const recipients = recipientsOf(this.#ctx, conversation);
+      const outbox = queueMls(this.#ctx, conversationId, message, recipients, "message", {
+        messageId: effect.messageId,
+        published: typeof activity.published === "string" ? activity.published : undefined,
+      });
+      this.store.apply({
+        ...effect.unit,
+        groups: [groupRecord(conversation, effect.info)],
+        outbox,
+        // Alone in the group: nothing to post, the message is as sent as it gets.
+        ...(outbox.length === 0 && effect.messageId !== undefined
+          ? { messageStates: [{ id: effect.messageId, state: "sent" as const }] }
+          : {}),
+      });
+      this.counters.add("sent.application");
+      this.#ctx.wakeOutbox();
+    });
+  }
+
+  /** Sends a text (or HTML) message, with optional reply target and inline attachments. */
+  async sendMessage(params: { conversationId: string; text: string } & SendOptions): Promise<Message> {
+    const total = (params.attachments ?? []).reduce((n, a) => n + a.data.byteLength, 0);
+    if (total > this.#ctx.maxAttachmentBytes) {
+      throw new ApiError(
+        "invalid_params",
+        `attachments hold ${total} bytes; at most ${this.#ctx.maxAttachmentBytes} can be sent inline`,
+      );
+    }
+    if (
+      params.inReplyTo !== undefined &&
+      this.store.message(params.inReplyTo)?.conversation !== params.conversationId
+    ) {
+      throw new ApiError("message_not_found", "the message replied to is not in this conversation");
+    }
+    const at = this.#ctx.now();
+    const published = new Date(at).toISOString();
+    const { activity, note } = createNote({
+      actor: this.actorId,
+      content: params.text,
+      mediaType: params.mediaType ?? "text/plain",
+      inReplyTo: params.inReplyTo,
+      attachments: params.attachments,
+      published,
+    });
+    const messageId = note.id as string;
+    await this.#sendApplication(params.conversationId, activity, (info) => ({
+      messageId,
+      info: { ...info, lastActivityAt: at, lastMessageId: messageId, readMarker: messageId, unread: 0 },
+      unit: {
+        at,
+        messages: [
+          {
+            id: messageId,
+            conversation: params.conversationId,
+            author: this.actorId,
+            at,
+            direction: "out",
+            state: "queued",
+            body: note as never,
+          },
+        ],
+        events: [
+          event({ type: "message.created", conversationId: params.conversationId, messageId }),
+          event({
+            type: "outbox.state",
+            conversationId: params.conversationId,
+            messageId,
+            state: "queued",
+            error: null,
+          }),
+        ],
+      },
+    }));
+    return this.getMessage(params.conversationId, messageId);
+  }
+
+  #ownMessage(conversationId: string, messageId: string) {
+    const message = this.store.message(messageId);
+    if (message === undefined || message.conversation !== conversationId) {
+      throw new ApiError("message_not_found", "no such message in this conversation");
+    }
+    if (message.author !== this.actorId)
+      throw new ApiError("not_author", "only the author may change a message");
+    if (message.deletedAt !== null) throw new ApiError("message_not_found", "the message was deleted");
+    return message;
+  }
+
+  /** Replaces the text of one of this account's messages (an Update). */
+  async editMessage(params: { conversationId: string; messageId: string; text: string }): Promise<Message> {
+    const message = this.#ownMessage(params.conversationId, params.messageId);
+    const at = this.#ctx.now();
+    const activity = updateNote(
+      this.actorId,
+      (message.body ?? {}) as Record<string, Json>,
+      params.text,
+      new Date(at).toISOString(),
+    );
+    await this.#sendApplication(params.conversationId, activity, (info) => ({
+      info: { ...info, lastActivityAt: at },
+      unit: {
+        at,
+        messageChanges: [
+          {
+            id: activity.id as string,
+            messageId: params.messageId,
+            kind: "edit",
+            actor: this.actorId,
+            at,
+            data: activity.object as never,
+          },
+        ],
+        events: [
+          event({
+            type: "message.updated",
+            conversationId: params.conversationId,
+            messageId: params.messageId,
+          }),
+        ],
+      },
+    }));
+    return this.getMessage(params.conversationId, params.messageId);
+  }
+
+  /** Deletes one of this account's messages for everyone (a Delete). */
+  async deleteMessage(params: { conversationId: string; messageId: string }): Promise<{ ok: true }> {
+    this.#ownMessage(params.conversationId, params.messageId);
+    const at = this.#ctx.now();
+    const activity = deleteNote(this.actorId, params.messageId, new Date(at).toISOString());
+    await this.#sendApplication(params.conversationId, activity, (info) => ({
+      info: { ...info, lastActivityAt: at },
+      unit: {
+        at,
+        messageChanges: [
+          { id: activity.id as string, messageId: params.messageId, kind: "delete", actor: this.actorId, at },
+        ],
+        events: [
+          event({
+            type: "message.deleted",
+            conversationId: params.conversationId,
+            messageId: params.messageId,
+          }),
+        ],
+      },
+    }));
+    return { ok: true };
+  }
+
+  #anyMessage(conversationId: string, messageId: string) {
+    const message = this.store.message(messageId);
+    if (message === undefined || message.conversation !== conversationId) {
+      throw new ApiError("message_not_found", "no such message in this conversation");
+    }
+    return message;
+  }
+
+  /** Reacts with an emoji (a Like). */
+  async react(params: { conversationId: string; messageId: string; emoji: string }): Promise<{ ok: true }> {
+    this.#anyMessage(params.conversationId, params.messageId);
+    const at = this.#ctx.now();
+    const activity = like(this.actorId, params.messageId, params.emoji, new Date(at).toISOString());
+    await this.#sendApplication(params.conversationId, activity, (info) => ({
+      info,
+      unit: {
+        at,
+        messageChanges: [
+          {
+            id: activity.id as string,
+            messageId: params.messageId,
+            kind: "reaction",
+            actor: this.actorId,
+            at,
+            data: { emoji: params.emoji },
+          },
+        ],
+        events: [
+          event({
+            type: "reactions.changed",
+            conversationId: params.conversationId,
+            messageId: params.messageId,
+          }),
+        ],
+      },
+    }));
+    return { ok: true };
+  }
+
+  /** Takes back a reaction (an Undo of the Like). */
+  async unreact(params: { conversationId: string; messageId: string; emoji: string }): Promise<{ ok: true }> {
+    this.#anyMessage(params.conversationId, params.messageId);
+    const likeChange = this.store
+      .messageHistory(params.messageId)
+      .filter(
+        (c) => c.actor === this.actorId && (c.data as { emoji?: unknown } | null)?.emoji === params.emoji,
+      )
+      .at(-1);
+    if (likeChange === undefined || likeChange.kind !== "reaction") return { ok: true };
+    const at = this.#ctx.now();
+    const activity = unlike(
+      this.actorId,
+      likeChange.id,
+      params.messageId,
+      params.emoji,
+      new Date(at).toISOString(),
+    );
+    await this.#sendApplication(params.conversationId, activity, (info) => ({
+      info,
+      unit: {
+        at,
+        messageChanges: [
+          {
+            id: activity.id as string,
+            messageId: params.messageId,
+            kind: "unreaction",
+            actor: this.actorId,
+            at,
+            data: { emoji: params.emoji, like: likeChange.id },
+          },
+        ],
+        events: [
+          event({
+            type: "reactions.changed",
+            conversationId: params.conversationId,
+            messageId: params.messageId,
+          }),
+        ],
+      },
+    }));
+    return { ok: true };
+  }
+
+  /** Moves the read marker (default: the latest message) and sends a read receipt to the group. */
+  async markRead(params: { conversationId: string; messageId?: string }): Promise<{ ok: true }> {
+    const loaded = this.#loaded(params.conversationId);
+    const messageId = params.messageId ?? loaded.info.lastMessageId;
+    if (messageId === null) return { ok: true };
+    this.#anyMessage(params.conversationId, messageId);
+    const at = this.#ctx.now();
+    const local = (info: ConversationInfo) => ({
+      info: { ...info, readMarker: messageId, unread: 0 },
+      unit: {
+        at,
+        events: [
+          event({ type: "conversation.updated", conversationId: params.conversationId }),
+        ] as EventInput[],
+      },
+    });
+    if (loaded.info.left || !isActive(loaded.conversation)) {
+      const effect = local(loaded.info);
+      this.store.apply({ ...effect.unit, groups: [groupRecord(loaded.conversation, effect.info)] });
+      return { ok: true };
+    }
+    await this.#sendApplication(
+      params.conversationId,
+      read(this.actorId, messageId, new Date(at).toISOString()),
+      local,
+    );
+    return { ok: true };
+  }
+
+  // ---- queries ----------------------------------------------------------------------------------------
+
+  #handles = (actorId: string) => {
+    if (actorId === this.actorId)
+      return { handle: this.#ctx.settings.handle, displayName: this.#ctx.settings.displayName };
+    const contact = this.store.contact(actorId);
+    return { handle: null, displayName: contact?.name ?? null };
+  };
+
+  listConversations(params: { includeLeft?: boolean } = {}): { conversations: Conversation[] } {
+    const conversations = this.store
+      .groups()
+      .map((g) => conversationView(g, this.#handles))
+      .filter((c) => params.includeLeft || !c.left)
+      .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
+    return { conversations };
+  }
+
+  getConversation(conversationId: string): Conversation {
+    const summary = this.store.groups().find((g) => g.id === conversationId);
+    if (summary === undefined)
+      throw new ApiError("conversation_not_found", `no conversation ${conversationId.slice(0, 200)}`);
+    return conversationView(summary, this.#handles);
+  }
+
+  #readBy(conversationId: string, at: number): string[] {
+    const loaded = loadConversation(this.#ctx, conversationId);
+    if (loaded === undefined) return [];
+    return Object.entries(loaded.info.receipts)
+      .filter(([, messageId]) => (this.store.message(messageId)?.at ?? -1) >= at)
+      .map(([actor]) => actor);
+  }
+
+  getMessage(conversationId: string, messageId: string): Message {
+    const message = this.store.message(messageId);
+    if (message === undefined || message.conversation !== conversationId) {
+      throw new ApiError("message_not_found", "no such message in this conversation");
+    }
+    return messageView(
+      message,
+      this.store.messageHistory(messageId),
+      this.#readBy(conversationId, message.at),
+    );
+  }
+
+  /** A page of messages, oldest first; `before` (from the previous page) reads further back. */
+  listMessages(params: { conversationId: string; before?: string; limit?: number }): {
+    messages: Message[];
+    before: string | null;
+  } {
+    this.getConversation(params.conversationId);
+    const limit = params.limit ?? 50;
+    const before = params.before === undefined ? undefined : Number(params.before);
+    const page = this.store.messages(params.conversationId, {
+      before: Number.isFinite(before) ? before : undefined,
+      limit,
+    });
+    const loaded = loadConversation(this.#ctx, params.conversationId);
+    const receipts = Object.entries(loaded?.info.receipts ?? {}).map(([actor, id]) => ({
+      actor,
+      at: this.store.message(id)?.at ?? -1,
+    }));
+    return {
+      messages: page.map((m) =>
+        messageView(
+          m,
+          this.store.messageHistory(m.id),
+          receipts.filter((r) => r.at >= m.at).map((r) => r.actor),
+        ),
+      ),
+      before: page.length === limit && page[0] !== undefined ? String(page[0].at) : null,
+    };
+  }
+
+  #keyChangedAt(actorId: string): number | null {
+    const record = this.store.contact(actorId);
+    if (record?.verification !== "changed") return null;
+    return Math.max(...record.devices.map((d) => d.firstSeen));
+  }
+
+  listContacts(): { contacts: Contact[] } {
+    return {
+      contacts: this.store
+        .contacts()
+        .map((c) => contactView(c, this.#keyChangedAt(c.actor), this.#handles(c.actor))),
+    };
+  }
+
+  async getContact(params: { actor: string }): Promise<Contact> {
+    const actorId = await this.#ctx.directory.resolve(params.actor).catch(() => params.actor);
+    const record = this.store.contact(actorId);
+    if (record === undefined)
+      throw new ApiError("contact_not_found", `no contact ${params.actor.slice(0, 200)}`);
+    return contactView(record, this.#keyChangedAt(actorId), this.#handles(actorId));
+  }
+
+  /** Marks a contact's current devices verified (each given fingerprint must be one of them). */
+  async verifyContact(params: { actor: string; fingerprints?: readonly string[] }): Promise<Contact> {
+    const contact = await this.getContact(params);
+    const record = this.store.contact(contact.actorId);
+    if (record === undefined) throw new ApiError("contact_not_found", "no such contact");
+    const known = new Set(record.devices.map((d) => normalizeFingerprint(d.fingerprint)));
+    if (params.fingerprints?.some((f) => !known.has(normalizeFingerprint(f)))) {
+      throw new ApiError("fingerprint_mismatch", "a fingerprint matches none of the contact's devices");
+    }
+    this.#setVerification(contact.actorId, "verified");
+    return this.getContact({ actor: contact.actorId });
+  }
+
+  async unverifyContact(params: { actor: string }): Promise<Contact> {
+    const contact = await this.getContact(params);
+    this.#setVerification(contact.actorId, "unverified");
+    return this.getContact({ actor: contact.actorId });
+  }
+
+  #setVerification(actorId: string, verification: "verified" | "unverified"): void {
+    const record = this.store.contact(actorId);
+    if (record === undefined) return;
+    // Verifying again clears the mark on the conversations the change showed up in.
+    const groups =
+      verification === "verified"
+        ? this.store
+            .groups()
+            .filter(
+              (g) => g.members.includes(actorId) && (g.info as { keyChanged?: boolean } | null)?.keyChanged,
+            )
+            .flatMap((g) => {
+              const loaded = loadConversation(this.#ctx, g.id);
+              return loaded === undefined
+                ? []
+                : [groupRecord(loaded.conversation, { ...loaded.info, keyChanged: false })];
+            })
+        : [];
+    this.store.apply({
+      contacts: [{ ...record, verification }],
+      groups,
+      events: groups.map((g) => event({ type: "conversation.updated", conversationId: g.id })),
+    });
+  }
+
+  #ownDevice(): Device {
+    const key = this.store.deviceKey(DEVICE_KEY_ID);
+    return {
+      id: this.#ctx.settings.deviceId,
+      name: this.#ctx.settings.deviceName,
+      fingerprint: deviceFingerprint(this.#ctx.device.signaturePublicKey),
+      current: true,
+      firstSeen: new Date(key?.createdAt ?? 0).toISOString(),
+      verified: true,
+    };
+  }
+
+  listDevices(): { devices: Device[] } {
+    return { devices: [this.#ownDevice()] };
+  }
+
+  getAccount(): Account {
+    const { settings } = this.#ctx;
+    return {
+      actorId: settings.actorId,
+      handle: settings.handle,
+      displayName: settings.displayName,
+      server: new URL(settings.actorId).origin,
+      device: this.#ownDevice(),
+    };
+  }
+
+  status(): Status {
+    const page = this.store.since(0, 1);
+    return {
+      version: VERSION,
+      ready: this.running,
+      account: { actorId: this.actorId, handle: this.#ctx.settings.handle },
+      sync: this.#sync,
+      outbox: { queued: this.store.outbox("queued").length, failed: this.store.outbox("failed").length },
+      events: { head: page.last, oldest: Math.max(0, (page.events[0]?.seq ?? page.last + 1) - 1) },
+    };
+  }
+}
+
+function normalizeFingerprint(text: string): string {
+  return text.replace(/[\s:]/g, "").toLowerCase();
+}

@@ -1,0 +1,565 @@
+import { createHash } from "node:crypto";
+import type { ReceivedItem } from "@sotto/activitypub";
+import {
+  type Conversation,
+  commitPendingProposals,
+  type Envelope,
+  FutureEpochError,
+  joinConversation,
+  members,
+  ownLeafIndex,
+  processMessage,
+  readEnvelope,
+  reapplyIntent,
+} from "@sotto/core";
+import type { Cursor, EventInput, MessageChange, MessageRecord, OutboxChange, Unit } from "@sotto/storage";
+import { type Intent, readIntent } from "./appdata.js";
+import { CURSOR_RECEIVED, type DaemonContext, SETTINGS_HELD } from "./context.js";
+import {
+  type ConversationInfo,
+  type HeldMessage,
+  MAX_HELD,
+  newConversationInfo,
+} from "./conversationInfo.js";
+import { event } from "./events.js";
+import { contactUpdates, groupRecord, loadConversation, memberActors, queueMls } from "./groups.js";
+import { errorFields } from "./log.js";
+
+/** Held messages older than this are dropped: the commit they wait for is not coming. */
+const HELD_MAX_AGE_MS = 7 * 24 * 3600_000;
+
+interface Held extends HeldMessage {
+  /** The group the message is for (its MLS header), known or not yet joined. */
+  readonly groupId: string;
+}
+
+/**
+ * Applies received activities, each in one store transaction: the new MLS state, the decrypted message or
+ * change, the contacts, the cursor, the processed activity id and the events, all or nothing. Replays are
+ * dropped by activity id. Bad input is logged, counted and skipped; a message for an epoch (or a group) not
+ * reached yet is held, sealed in the store, and retried after each commit or Welcome.
+ */
+export class Inbound {
+  readonly #ctx: DaemonContext;
+
+  constructor(ctx: DaemonContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Handles one received item. Call through the daemon's Serial. */
+  async receive(item: ReceivedItem): Promise<void> {
+    const ctx = this.#ctx;
+    const activityId =
+      item.id ?? `urn:sha256:${createHash("sha256").update(JSON.stringify(item.activity)).digest("hex")}`;
+    if (ctx.store.isProcessed(activityId)) {
+      ctx.counters.add("received.duplicate");
+      return;
+    }
+    ctx.counters.add("received");
+    const cursor: Cursor | undefined =
+      item.id === undefined ? undefined : { name: CURSOR_RECEIVED, position: item.id };
+    const read = readEnvelope(item.activity);
+    if (!read.ok) return this.#skip(activityId, cursor, `envelope.${read.error.code}`);
+    const envelope = read.value;
+    try {
+      if (envelope.kind === "welcome") return await this.#welcome(activityId, cursor, envelope);
+      if (envelope.kind === "private_message" || envelope.kind === "public_message") {
+        return await this.#groupMessage(activityId, cursor, envelope, item.activity, undefined);
+      }
+      return this.#skip(activityId, cursor, `ignored.${envelope.kind}`);
+    } catch (error) {
+      // A bug or a store failure while handling this one item: record it as skipped so sync goes on.
+      ctx.log.error("receive_failed", { activity: activityId, ...errorFields(error) });
+      ctx.counters.add("received.internal_error");
+      this.#skip(activityId, cursor, "internal_error");
+    }
+  }
+
+  #skip(activityId: string, cursor: Cursor | undefined, reason: string, quiet = false): void {
+    const ctx = this.#ctx;
+    ctx.counters.add(`skipped.${reason}`);
+    if (!quiet) ctx.log.warn("skipped", { activity: activityId, reason });
+    ctx.store.apply({ activityId, cursor });
+  }
+
+  async #welcome(activityId: string, cursor: Cursor | undefined, envelope: Envelope): Promise<void> {
+    const ctx = this.#ctx;
+    const pool = ctx.store.keyPackages().map((kp) => ({
+      keyPackage: kp.keyPackage,
+      privateKeyPackage: kp.privateKey,
+      lastResort: kp.lastResort === true,
+    }));
+    const joined = await joinConversation(ctx.device, envelope.bytes, pool);
+    if (!joined.ok) return this.#skip(activityId, cursor, `welcome.${joined.error.code}`);
+    const { conversation, keyPackageRef, lastResort } = joined.value;
+    const existing = ctx.store.group(conversation.groupId);
+    if (existing !== undefined && loadConversation(ctx, conversation.groupId)?.info.left === false) {
+      return this.#skip(activityId, cursor, "welcome.already_member");
+    }
+    if (envelope.actor === undefined || !memberActors(conversation).includes(envelope.actor)) {
+      return this.#skip(activityId, cursor, "welcome.sender_not_member");
+    }
+    const at = ctx.now();
+    const consumed = ctx.store.keyPackage(keyPackageRef);
+    const contacts = contactUpdates(ctx, conversation, newConversationInfo(at), at);
+    ctx.store.apply({
+      activityId,
+      cursor,
+      at,
+      groups: [groupRecord(conversation, contacts.info)],
+      keyPackagesRemoved: lastResort ? [] : [keyPackageRef],
+      outbox: lastResort || consumed?.objectId === undefined ? [] : retireKeyPackage(ctx, consumed.objectId),
+      contacts: contacts.contacts,
+      events: [
+        event({ type: "conversation.created", conversationId: conversation.groupId }),
+        ...contacts.events,
+      ],
+    });
+    ctx.counters.add("welcome.joined");
+    ctx.log.info("joined", {
+      conversation: conversation.groupId,
+      members: memberActors(conversation).length,
+    });
+    ctx.wakeOutbox();
+    ctx.wakeKeyPackages();
+    await this.#retryHeld(conversation.groupId);
+  }
+
+  async #groupMessage(
+    activityId: string,
+    cursor: Cursor | undefined,
+    envelope: Envelope,
+    activity: unknown,
+    held: Held | undefined,
+  ): Promise<void> {
+    const ctx = this.#ctx;
+    const message = envelope.message;
+    const groupBytes =
+      message.wireformat === "mls_private_message"
+        ? message.privateMessage.groupId
+        : message.wireformat === "mls_public_message"
+          ? message.publicMessage.content.groupId
+          : undefined;
+    const groupId = groupBytes === undefined ? undefined : utf8(groupBytes);
+    if (groupId === undefined) return this.#skip(activityId, cursor, "message.bad_group_id");
+    const loaded = loadConversation(ctx, groupId);
+    if (loaded === undefined) {
+      // Possibly ahead of its Welcome (deliveries from two servers race): hold it.
+      return this.#hold(activityId, cursor, activity, groupId, -1, held);
+    }
+    const result = await processMessage(loaded.conversation, {
+      bytes: envelope.bytes,
+      published: envelope.published,
+    });
+    if (!result.ok) {
+      const error = result.error;
+      if (error instanceof FutureEpochError) {
+        return this.#hold(activityId, cursor, activity, groupId, Number(error.epoch), held);
+      }
+      const quiet = error.code === "duplicate" || error.code === "self_commit_echo";
+      return this.#finishHeld(activityId, cursor, held, `mls.${error.code}`, quiet);
+    }
+    const received = result.value;
+    if (envelope.actor !== undefined && envelope.actor !== received.sender.actorId) {
+      // The MLS sender is what counts; a mismatch with the ActivityPub actor is worth knowing about.
+      ctx.counters.add("received.actor_mismatch");
+      ctx.log.warn("actor_mismatch", { activity: activityId, conversation: groupId });
+    }
+    const at = ctx.now();
+    const base: Unit = { activityId, cursor, at, ...this.#heldRemoval(held) };
+    if (received.kind === "application") {
+      const intent = readIntent(received.data);
+      const applied = this.#applyIntent(groupId, loaded.info, received.sender.actorId, intent, at);
+      ctx.store.apply({
+        ...base,
+        groups: [groupRecord(received.conversation, applied.info)],
+        messages: applied.messages,
+        messageChanges: applied.changes,
+        events: applied.events,
+      });
+      ctx.counters.add(
+        intent.kind === "ignored" ? `appdata.ignored.${intent.reason}` : `appdata.${intent.kind}`,
+      );
+      return;
+    }
+    if (received.kind === "proposal") {
+      ctx.store.apply({ ...base, groups: [groupRecord(received.conversation, loaded.info)] });
+      ctx.counters.add(`proposal.${received.proposal.kind}`);
+      await this.#commitIfDesignated(received.conversation, received.sender.leafIndex);
+      return;
+    }
+    // A commit.
+    const before = loaded.members;
+    const after = received.removedSelf
+      ? before.filter((a) => a !== ctx.settings.actorId)
+      : memberActors(received.conversation);
+    const added = after.filter((a) => !before.includes(a));
+    const removed = before.filter((a) => !after.includes(a));
+    let info: ConversationInfo = {
+      ...loaded.info,
+      lastActivityAt: at,
+      left: loaded.info.left || received.removedSelf,
+    };
+    const contacts = contactUpdates(ctx, received.conversation, info, at);
+    info = contacts.info;
+    const events: EventInput[] = [];
+    if (added.length > 0 || removed.length > 0) {
+      events.push(event({ type: "conversation.members_changed", conversationId: groupId, added, removed }));
+    }
+    if (received.removedSelf) events.push(event({ type: "conversation.updated", conversationId: groupId }));
+    let outbox: OutboxChange[] = [];
+    let conversation = received.conversation;
+    if (received.superseded !== undefined && !received.removedSelf) {
+      // Our concurrent commit lost: do what it meant to do again, in the winning epoch.
+      const again = await reapplyIntent(this.#engine(), conversation, received.superseded).catch(
+        (error: unknown) => {
+          ctx.log.warn("reapply_failed", { conversation: groupId, ...errorFields(error) });
+          return undefined;
+        },
+      );
+      if (again !== undefined) {
+        conversation = again.conversation;
+        outbox = [
+          ...queueMls(ctx, groupId, again.commit, again.commitRecipients, "handshake", {
+            published: again.published.toISOString(),
+          }),
+          ...(again.welcome === undefined
+            ? []
+            : queueMls(ctx, groupId, again.welcome, again.welcomeRecipients, "welcome", {
+                published: again.published.toISOString(),
+              })),
+        ];
+      }
+    }
+    ctx.store.apply({
+      ...base,
+      groups: [groupRecord(conversation, info)],
+      contacts: contacts.contacts,
+      outbox,
+      events: [...events, ...contacts.events],
+    });
+    ctx.counters.add(received.removedSelf ? "commit.removed_self" : "commit.applied");
+    if (outbox.length > 0) ctx.wakeOutbox();
+    if (!received.removedSelf) await this.#retryHeld(groupId);
+  }
+
+  #engine() {
+    const ctx = this.#ctx;
+    return { device: ctx.device, fetcher: ctx.directory, time: new Date(ctx.now()) };
+  }
+
+  /**
+   * After a member's self-remove proposal, one member commits it: the remaining member with the lowest leaf
+   * index, so that exactly one does, with no coordination.
+   */
+  async #commitIfDesignated(conversation: Conversation, proposer: number): Promise<void> {
+    const ctx = this.#ctx;
+    const pending = Object.values(conversation.state.unappliedProposals);
+    const leaving = new Set(
+      pending.flatMap((p) => (p.proposal.proposalType === "remove" ? [p.proposal.remove.removed] : [])),
+    );
+    if (leaving.size === 0) return;
+    const remaining = members(conversation)
+      .map((m) => m.leafIndex)
+      .filter((leaf) => !leaving.has(leaf) && leaf !== proposer)
+      .sort((a, b) => a - b);
+    if (remaining[0] !== ownLeafIndex(conversation)) return;
+    const loaded = loadConversation(ctx, conversation.groupId);
+    if (loaded === undefined) return;
+    try {
+      const outcome = await commitPendingProposals(this.#engine(), loaded.conversation);
+      const removed = loaded.members.filter((a) => !memberActors(outcome.conversation).includes(a));
+      ctx.store.apply({
+        groups: [groupRecord(outcome.conversation, { ...loaded.info, lastActivityAt: ctx.now() })],
+        outbox: queueMls(ctx, conversation.groupId, outcome.commit, outcome.commitRecipients, "handshake", {
+          published: outcome.published.toISOString(),
+        }),
+        events:
+          removed.length > 0
+            ? [
+                event({
+                  type: "conversation.members_changed",
+                  conversationId: conversation.groupId,
+                  added: [],
+                  removed,
+                }),
+              ]
+            : [],
+      });
+      ctx.wakeOutbox();
+      ctx.counters.add("commit.proposals_committed");
+    } catch (error) {
+      ctx.log.warn("commit_proposals_failed", { conversation: conversation.groupId, ...errorFields(error) });
+    }
+  }
+
+  /** Turns one application activity into the rows and events it changes. */
+  #applyIntent(
+    groupId: string,
+    info: ConversationInfo,
+    sender: string,
+    intent: Intent,
+    at: number,
+  ): { messages: MessageRecord[]; changes: MessageChange[]; events: EventInput[]; info: ConversationInfo } {
+    const ctx = this.#ctx;
+    const none = { messages: [], changes: [], events: [], info };
+    const target = (messageId: string) => {
+      const message = ctx.store.message(messageId);
+      return message !== undefined && message.conversation === groupId ? message : undefined;
+    };
+    switch (intent.kind) {
+      case "message": {
+        if (ctx.store.message(intent.id) !== undefined) return none;
+        const published = intent.published === undefined ? Number.NaN : Date.parse(intent.published);
+        return {
+          messages: [
+            {
+              id: intent.id,
+              conversation: groupId,
+              author: sender,
+              // The sender's clock orders its messages, unless it is wildly off.
+              at: Number.isFinite(published) && Math.abs(published - at) < 7 * 24 * 3600_000 ? published : at,
+              direction: "in",
+              state: "received",
+              body: intent.object as never,
+            },
+          ],
+          changes: [],
+          events: [event({ type: "message.created", conversationId: groupId, messageId: intent.id })],
+          info: { ...info, lastActivityAt: at, lastMessageId: intent.id, unread: info.unread + 1 },
+        };
+      }
+      case "edit":
+      case "delete": {
+        const message = target(intent.messageId);
+        if (message === undefined || message.author !== sender) {
+          ctx.counters.add(message === undefined ? "appdata.unknown_target" : "appdata.not_author");
+          return none;
+        }
+        return {
+          messages: [],
+          changes: [
+            {
+              id: intent.id,
+              messageId: intent.messageId,
+              kind: intent.kind,
+              actor: sender,
+              at,
+              ...(intent.kind === "edit" ? { data: intent.object as never } : {}),
+            },
+          ],
+          events: [
+            event({
+              type: intent.kind === "edit" ? "message.updated" : "message.deleted",
+              conversationId: groupId,
+              messageId: intent.messageId,
+            }),
+          ],
+          info: { ...info, lastActivityAt: at },
+        };
+      }
+      case "react": {
+        if (target(intent.messageId) === undefined) {
+          ctx.counters.add("appdata.unknown_target");
+          return none;
+        }
+        return {
+          messages: [],
+          changes: [
+            {
+              id: intent.id,
+              messageId: intent.messageId,
+              kind: "reaction",
+              actor: sender,
+              at,
+              data: { emoji: intent.emoji },
+            },
+          ],
+          events: [
+            event({ type: "reactions.changed", conversationId: groupId, messageId: intent.messageId }),
+          ],
+          info,
+        };
+      }
+      case "unreact": {
+        const like = this.#findLike(intent.likeId, intent.messageId, sender);
+        if (like === undefined) {
+          ctx.counters.add("appdata.unknown_target");
+          return none;
+        }
+        return {
+          messages: [],
+          changes: [
+            {
+              id: intent.id,
+              messageId: like.messageId,
+              kind: "unreaction",
+              actor: sender,
+              at,
+              data: { emoji: intent.emoji ?? like.emoji, like: intent.likeId ?? null },
+            },
+          ],
+          events: [event({ type: "reactions.changed", conversationId: groupId, messageId: like.messageId })],
+          info,
+        };
+      }
+      case "receipt": {
+        if (target(intent.messageId) === undefined) return none;
+        return {
+          messages: [],
+          changes: [],
+          events: [
+            event({
+              type: "receipt",
+              conversationId: groupId,
+              messageId: intent.messageId,
+              actor: sender,
+              kind: intent.receipt,
+            }),
+          ],
+          info:
+            intent.receipt === "read"
+              ? { ...info, receipts: { ...info.receipts, [sender]: intent.messageId } }
+              : info,
+        };
+      }
+      case "ignored":
+        return none;
+    }
+  }
+
+  /** The Like an Undo names: by its id in the message's history, or by the message and emoji it carries. */
+  #findLike(
+    likeId: string | undefined,
+    messageId: string | undefined,
+    actor: string,
+  ): { messageId: string; emoji: string } | undefined {
+    if (messageId === undefined) return undefined;
+    const history = this.#ctx.store.messageHistory(messageId);
+    const like = history.find(
+      (c) => c.kind === "reaction" && c.actor === actor && (likeId === undefined || c.id === likeId),
+    );
+    if (like === undefined) return undefined;
+    const emoji = (like.data as { emoji?: unknown } | null)?.emoji;
+    return { messageId, emoji: typeof emoji === "string" ? emoji : "" };
+  }
+
+  // ---- held messages -------------------------------------------------------------------------------
+
+  #heldList(): Held[] {
+    const value = this.#ctx.store.setting(SETTINGS_HELD);
+    return Array.isArray(value) ? (value as unknown as Held[]) : [];
+  }
+
+  /** The settings change that takes `held` off the list (when this unit processes a held message). */
+  #heldRemoval(held: Held | undefined): Pick<Unit, "settings"> {
+    if (held === undefined) return {};
+    return {
+      settings: {
+        [SETTINGS_HELD]: this.#heldList().filter((h) => h.activityId !== held.activityId) as never,
+      },
+    };
+  }
+
+  #hold(
+    activityId: string,
+    cursor: Cursor | undefined,
+    activity: unknown,
+    groupId: string,
+    epoch: number,
+    held: Held | undefined,
+  ): void {
+    const ctx = this.#ctx;
+    if (held !== undefined) return; // Still waiting: it stays on the list as it is.
+    const now = ctx.now();
+    let list = [...this.#heldList(), { activityId, activity, groupId, epoch, heldAt: now }].filter(
+      (h) => now - h.heldAt < HELD_MAX_AGE_MS,
+    );
+    if (list.length > MAX_HELD) {
+      ctx.counters.add("held.dropped", list.length - MAX_HELD);
+      list = list.slice(list.length - MAX_HELD);
+    }
+    ctx.counters.add("held");
+    ctx.log.info("held", { activity: activityId, conversation: groupId, epoch });
+    ctx.store.apply({ activityId, cursor, settings: { [SETTINGS_HELD]: list as never } });
+  }
+
+  #finishHeld(
+    activityId: string,
+    cursor: Cursor | undefined,
+    held: Held | undefined,
+    reason: string,
+    quiet: boolean,
+  ): void {
+    const ctx = this.#ctx;
+    ctx.counters.add(`skipped.${reason}`);
+    if (!quiet) ctx.log.warn("skipped", { activity: activityId, reason });
+    ctx.store.apply(held === undefined ? { activityId, cursor } : this.#heldRemoval(held));
+  }
+
+  /** Retries the messages held for a group, oldest epoch first, until none makes progress. */
+  async #retryHeld(groupId: string): Promise<void> {
+    for (let round = 0; round < MAX_HELD; round++) {
+      const waiting = this.#heldList()
+        .filter((h) => h.groupId === groupId)
+        .sort((a, b) => a.epoch - b.epoch || a.heldAt - b.heldAt);
+      if (waiting.length === 0) return;
+      let progressed = false;
+      for (const held of waiting) {
+        // A commit released earlier in this round may have released this one already.
+        if (!this.#heldList().some((h) => h.activityId === held.activityId)) continue;
+        const read = readEnvelope(held.activity);
+        if (!read.ok) continue;
+        const sizeBefore = this.#heldList().length;
+        await this.#groupMessage(held.activityId, undefined, read.value, held.activity, held);
+        if (this.#heldList().length < sizeBefore) {
+          progressed = true;
+          this.#ctx.counters.add("held.released");
+        }
+      }
+      if (!progressed) return;
+    }
+  }
+}
+
+/** Remove + Delete of a consumed KeyPackage object (spec §KeyPackage lifecycle), queued in the outbox. */
+export function retireKeyPackage(ctx: DaemonContext, objectId: string): OutboxChange[] {
+  // Only packages the server gave an id (not ones already retired, or published without an id).
+  if (!/^https?:/.test(objectId)) return [];
+  const actor = ctx.settings.actorId;
+  const collection = ctx.settings.keyPackagesUrl;
+  const published = new Date(ctx.now()).toISOString();
+  const activities = [
+    {
+      type: "Remove",
+      actor,
+      to: "https://www.w3.org/ns/activitystreams#Public",
+      object: objectId,
+      target: collection,
+      published,
+    },
+    {
+      type: "Delete",
+      actor,
+      to: "https://www.w3.org/ns/activitystreams#Public",
+      object: objectId,
+      published,
+    },
+  ];
+  return activities.map((activity, i) => ({
+    op: "enqueue" as const,
+    id: `${ctx.now().toString().padStart(15, "0")}-kp${i}-${crypto.randomUUID().slice(0, 8)}`,
+    payload: {
+      activity: { "@context": "https://www.w3.org/ns/activitystreams", ...activity },
+      purpose: "key_package",
+    } as never,
+  }));
+}
+
+function utf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}

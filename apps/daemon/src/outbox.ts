@@ -1,0 +1,159 @@
+import { type Account, ActivityPubError, backoffDelay } from "@sotto/activitypub";
+import type { OutboxItem, Store, Unit } from "@sotto/storage";
+import type { Counters } from "./counters.js";
+import { event } from "./events.js";
+import type { OutboxPayload } from "./groups.js";
+import { errorFields, type Logger } from "./log.js";
+
+export interface OutboxPolicy {
+  /** Attempts before an item is marked failed. */
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const defaultOutboxPolicy: OutboxPolicy = {
+  maxAttempts: 10,
+  baseDelayMs: 1_000,
+  maxDelayMs: 5 * 60_000,
+};
+
+/**
+ * The persistent outbox: items are written in the same transaction as the state change that produced them
+ * (`queued`), posted here in order, and marked `sent`, retried with backoff, or `failed` after the last
+ * attempt or on an error that retrying cannot fix. A message's own state and its `outbox.state` event move
+ * with it. Items of one conversation are posted strictly in queue order (a commit always reaches the server
+ * before the messages of the epoch it starts); a conversation waiting on a retry does not hold up the others.
+ */
+export class OutboxWorker {
+  readonly #store: Store;
+  readonly #account: Account;
+  readonly #log: Logger;
+  readonly #counters: Counters;
+  readonly #policy: OutboxPolicy;
+  readonly #now: () => number;
+  #wake: (() => void) | undefined;
+  #pending = false;
+
+  constructor(
+    store: Store,
+    account: Account,
+    log: Logger,
+    counters: Counters,
+    options: { policy?: Partial<OutboxPolicy>; now?: () => number } = {},
+  ) {
+    this.#store = store;
+    this.#account = account;
+    this.#log = log.child({ component: "outbox" });
+    this.#counters = counters;
+    this.#policy = { ...defaultOutboxPolicy, ...options.policy };
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Something was queued: post it without waiting for the next round. */
+  wake(): void {
+    this.#pending = true;
+    this.#wake?.();
+  }
+
+  /** Posts due items until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      this.#pending = false;
+      const waitMs = await this.flush(signal);
+      if (signal.aborted || this.#pending) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(waitMs, 60_000));
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /** Posts every due item in order; returns how long until the next one is due. */
+  async flush(signal?: AbortSignal): Promise<number> {
+    for (;;) {
+      const now = this.#now();
+      const heads = headsOf(this.#store.outbox("queued"));
+      const item = heads.find((h) => h.nextAttemptAt <= now);
+      if (item === undefined) {
+        return heads.length === 0 ? 60_000 : Math.min(...heads.map((h) => h.nextAttemptAt - now));
+      }
+      const payload = item.payload as unknown as OutboxPayload;
+      try {
+        await this.#account.post(payload.activity, signal);
+        this.#store.apply({
+          outbox: [{ op: "sent", id: item.id }],
+          ...this.#messageState(item, payload, "sent", null),
+        });
+        this.#counters.add("outbox.sent");
+        this.#log.debug("sent", { item: item.id, purpose: payload.purpose });
+      } catch (error) {
+        if (signal?.aborted) return 0;
+        const attempts = item.attempts + 1;
+        const retryable = error instanceof ActivityPubError ? error.retryable : true;
+        const reason = error instanceof ActivityPubError ? error.code : "internal";
+        this.#counters.add(`outbox.error.${reason}`);
+        if (retryable && attempts < this.#policy.maxAttempts) {
+          const delay =
+            error instanceof ActivityPubError && error.retryAfterMs !== undefined
+              ? error.retryAfterMs
+              : backoffDelay(item.attempts, { ...this.#policy, retries: 0, maxRetryAfterMs: 0 });
+          this.#store.apply({
+            outbox: [{ op: "retry", id: item.id, error: reason, nextAttemptAt: now + delay }],
+          });
+          this.#log.warn("retry", {
+            item: item.id,
+            attempts,
+            delayMs: Math.round(delay),
+            ...errorFields(error),
+          });
+          continue;
+        }
+        this.#store.apply({
+          outbox: [{ op: "failed", id: item.id, error: reason }],
+          ...this.#messageState(item, payload, "failed", reason),
+        });
+        this.#counters.add("outbox.failed");
+        this.#log.error("failed", { item: item.id, attempts, ...errorFields(error) });
+      }
+    }
+  }
+
+  /** The message's own state and its `outbox.state` event, when the item carries a message. */
+  #messageState(
+    item: OutboxItem,
+    payload: OutboxPayload,
+    state: "sent" | "failed",
+    error: string | null,
+  ): Partial<Unit> {
+    if (payload.messageId === undefined) return {};
+    const conversationId = item.conversation ?? "";
+    return {
+      messageStates: [{ id: payload.messageId, state }],
+      events: [event({ type: "outbox.state", conversationId, messageId: payload.messageId, state, error })],
+    };
+  }
+}
+
+/** The oldest queued item of each conversation (items come oldest first), in queue order. */
+function headsOf(queued: readonly OutboxItem[]): OutboxItem[] {
+  const seen = new Set<string>();
+  return queued.filter((item) => {
+    const key = item.conversation ?? "";
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,90 @@
+// Test fixtures for end-to-end tests: real sotto-servers on loopback and real daemons with real stores.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type SottoServer, startServer } from "@sotto/server";
+import { Daemon, type DaemonOptions } from "../daemon.js";
+import { createLogger, type Logger } from "../log.js";
+
+export interface World {
+  readonly dir: string;
+  readonly servers: SottoServer[];
+  readonly daemons: Daemon[];
+  /** Log lines written by every daemon, for assertions that nothing secret was logged. */
+  readonly logLines: string[];
+  server(): Promise<SottoServer>;
+  /** A user on `server` with an initialised daemon (not started). */
+  daemon(server: SottoServer, name: string, options?: Partial<DaemonOptions>): Promise<Daemon>;
+  /** Opens an existing daemon's store again (after `stop`), as a restart would. */
+  reopen(name: string, options?: Partial<DaemonOptions>): Promise<Daemon>;
+  keyFile(name: string): string;
+  close(): Promise<void>;
+}
+
+export const network = { allowPrivateAddress: true, plainHttpWebFinger: true, timeoutMs: 5_000 } as const;
+
+export async function createWorld(): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), "sottod-e2e-"));
+  const servers: SottoServer[] = [];
+  const daemons: Daemon[] = [];
+  const logLines: string[] = [];
+  const logger: Logger = createLogger({ level: "debug", write: (line) => logLines.push(line) });
+  const keyFile = (name: string) => join(dir, `${name}.key`);
+  const dataDir = (name: string) => join(dir, `${name}-data`);
+  const base = (name: string, options: Partial<DaemonOptions>): DaemonOptions => ({
+    dataDir: dataDir(name),
+    key: { keyFile: keyFile(name) },
+    logger,
+    pollIntervalMs: 100,
+    keyPackages: { size: 2 },
+    outbox: { baseDelayMs: 50, maxDelayMs: 500 },
+    ...options,
+  });
+  return {
+    dir,
+    servers,
+    daemons,
+    logLines,
+    keyFile,
+    async server() {
+      const server = await startServer({ dataDir: join(dir, `server-${servers.length}`) });
+      servers.push(server);
+      return server;
+    },
+    async daemon(server, name, options = {}) {
+      const { actorId, token } = await server.createUser(name);
+      writeFileSync(keyFile(name), randomBytes(32), { mode: 0o600 });
+      const daemon = await Daemon.init({ ...base(name, options), actor: actorId, token, network });
+      daemons.push(daemon);
+      return daemon;
+    },
+    async reopen(name, options = {}) {
+      const daemon = await Daemon.open(base(name, options));
+      daemons.push(daemon);
+      return daemon;
+    },
+    async close() {
+      for (const daemon of daemons) {
+        await daemon.stop().catch(() => {});
+      }
+      for (const server of servers) await server.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until `check` returns a value that is not undefined/false, polling; fails after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,91 @@
+// Store records as the API's model objects (@sotto/api): what H6's methods return.
+import type { Contact, Conversation, Device, Member, Message, Reaction } from "@sotto/api";
+import type { ContactRecord, GroupRecord, StoredMessage, StoredMessageChange } from "@sotto/storage";
+import { type ConversationInfo, readConversationInfo } from "./conversationInfo.js";
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function conversationView(
+  record: Omit<GroupRecord, "state"> & { updatedAt?: number },
+  handles: (actorId: string) => { handle: string | null; displayName: string | null },
+): Conversation {
+  const info: ConversationInfo = readConversationInfo(record.info, record.updatedAt ?? Date.now());
+  const members: Member[] = record.members.map((actorId) => ({ actorId, ...handles(actorId) }));
+  return {
+    id: record.id,
+    title: info.title,
+    members,
+    createdAt: iso(info.createdAt),
+    lastActivityAt: iso(info.lastActivityAt),
+    lastMessageId: info.lastMessageId,
+    unread: info.unread,
+    epoch: record.epoch,
+    left: info.left,
+  };
+}
+
+/** Reactions left standing after replaying reaction / unreaction history in order. */
+export function reactionsOf(history: readonly StoredMessageChange[]): Reaction[] {
+  const byEmoji = new Map<string, Set<string>>();
+  for (const change of history) {
+    const emoji = (change.data as { emoji?: unknown } | null)?.emoji;
+    if (typeof emoji !== "string") continue;
+    if (change.kind === "reaction") byEmoji.set(emoji, (byEmoji.get(emoji) ?? new Set()).add(change.actor));
+    else if (change.kind === "unreaction") byEmoji.get(emoji)?.delete(change.actor);
+  }
+  return [...byEmoji]
+    .filter(([, actors]) => actors.size > 0)
+    .map(([emoji, actors]) => ({ emoji, actors: [...actors].sort() }));
+}
+
+export function messageView(
+  message: StoredMessage,
+  history: readonly StoredMessageChange[],
+  readBy: readonly string[],
+): Message {
+  const body = (message.body ?? {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof body[key] === "string" ? (body[key] as string) : null);
+  const inReplyTo =
+    typeof body.inReplyTo === "string"
+      ? body.inReplyTo
+      : ((body.inReplyTo as { id?: string } | undefined)?.id ?? null);
+  return {
+    id: message.id,
+    conversationId: message.conversation,
+    author: message.author,
+    type: text("type") ?? "Note",
+    content: message.deletedAt !== null ? "" : (text("content") ?? ""),
+    mediaType: text("mediaType") ?? "text/html",
+    inReplyTo,
+    published: iso(message.at),
+    editedAt: message.editedAt === null ? null : iso(message.editedAt),
+    deleted: message.deletedAt !== null,
+    reactions: reactionsOf(history),
+    readBy: [...readBy],
+    outbox: message.direction === "out" && message.state !== "received" ? message.state : null,
+  };
+}
+
+export function contactView(
+  record: ContactRecord,
+  keyChangedAt: number | null,
+  handle: { handle: string | null; displayName: string | null },
+): Contact {
+  const verified = record.verification === "verified";
+  const devices: Device[] = record.devices.map((d) => ({
+    id: d.fingerprint.replaceAll(" ", "").slice(0, 32),
+    name: null,
+    fingerprint: d.fingerprint,
+    current: false,
+    firstSeen: iso(d.firstSeen),
+    verified,
+  }));
+  return {
+    actorId: record.actor,
+    handle: handle.handle,
+    displayName: record.name ?? handle.displayName,
+    devices,
+    verified,
+    keyChangedAt: keyChangedAt === null ? null : iso(keyChangedAt),
+  };
+}
