@@ -13,7 +13,7 @@ import {
 } from "@sotto/api";
 import type { WebSocket } from "ws";
 import type { EventHub, EventSink, Subscription } from "./event-hub.js";
-import type { Handlers } from "./handlers.js";
+import type { PartialHandlers } from "./handlers.js";
 import { type RateLimit, TokenBucket } from "./rate-limit.js";
 import { tokenMatches } from "./token.js";
 
@@ -22,7 +22,7 @@ export const CLOSE = { unauthorized: 4401, flood: 4429 } as const;
 
 export interface ConnectionOptions {
   readonly token: string;
-  readonly handlers: Handlers;
+  readonly handlers: PartialHandlers;
   readonly hub: EventHub;
   readonly rate: RateLimit;
   readonly authTimeoutMs: number;
@@ -173,7 +173,8 @@ export class Connection implements EventSink {
         this.#subscription = undefined;
         return { ok: true };
       default: {
-        const handler = this.#options.handlers[name] as (p: unknown) => unknown;
+        const handler = this.#options.handlers[name] as ((p: unknown) => unknown) | undefined;
+        if (!handler) throw new ApiError("method_not_found", `${name} is not available in this daemon`);
         const result = await handler(params);
         // The daemon's answers are checked against the contract too: a client never sees an off-schema result.
         const checked = methods[name].result.safeParse(result);

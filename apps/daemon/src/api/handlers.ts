@@ -11,3 +11,6 @@ export type ServerMethod = "auth" | "events.subscribe" | "events.unsubscribe";
 export type Handlers = {
   readonly [M in Exclude<MethodName, ServerMethod>]: (params: Params<M>) => Result<M> | Promise<Result<M>>;
 };
+
+/** What the server accepts: a method without a handler answers `method_not_found` (not in this daemon). */
+export type PartialHandlers = Partial<Handlers>;

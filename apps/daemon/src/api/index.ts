@@ -3,7 +3,7 @@ export { CLOSE } from "./connection.js";
 export { ENDPOINT_FILE, type Endpoint, readEndpoint, tokenPath, writeEndpoint } from "./endpoint.js";
 export { ApiServerError, type ApiServerErrorCode } from "./errors.js";
 export { EventHub, type EventLog, type EventPage } from "./event-hub.js";
-export type { Handlers, ServerMethod } from "./handlers.js";
+export type { Handlers, PartialHandlers, ServerMethod } from "./handlers.js";
 export { assertLoopbackBind, isLoopbackAddress } from "./loopback.js";
 export type { RateLimit } from "./rate-limit.js";
 export { type ApiServer, type ApiServerOptions, startApiServer } from "./server.js";

@@ -138,7 +138,7 @@ describe("API security matrix", () => {
       .map((i) => i.address);
     for (const host of ["0.0.0.0", "::", "localhost", "192.168.1.10", ...external]) {
       const attempt = startApiServer({
-        handlers: {} as never,
+        handlers: {},
         events: storeEventLog(api.store),
         token: api.token,
         hosts: [host],
@@ -221,6 +221,15 @@ describe("JSON-RPC errors", () => {
     expect(paths).toEqual(expect.arrayContaining(["conversationId", "limit"]));
     expect(error.data.issues.some((i) => (i as { code?: string }).code === "unrecognized_keys")).toBe(true);
     ws.close();
+  });
+
+  it("answers -32601 for a method this daemon has no handler for", async () => {
+    const client = await SottoClient.connect({ url: api.server.url, token: api.token, reconnect: false });
+    await expect(client.call("devices.list")).rejects.toMatchObject({
+      code: "method_not_found",
+      rpcCode: -32601,
+    });
+    client.close();
   });
 
   it("answers domain errors with their documented code, through the typed client", async () => {

@@ -8,13 +8,14 @@ import { WebSocketServer } from "ws";
 import { Connection, type ConnectionOptions } from "./connection.js";
 import { ApiServerError } from "./errors.js";
 import { EventHub, type EventLog } from "./event-hub.js";
-import type { Handlers } from "./handlers.js";
+import type { PartialHandlers } from "./handlers.js";
 import { allowedHosts, assertLoopbackBind, isAllowedHost, isAllowedOrigin } from "./loopback.js";
 import type { RateLimit } from "./rate-limit.js";
 import { tokenMatches } from "./token.js";
 
 export interface ApiServerOptions {
-  readonly handlers: Handlers;
+  /** The daemon's methods (see `Handlers`); a missing one answers `method_not_found`. */
+  readonly handlers: PartialHandlers;
   readonly events: EventLog;
   readonly token: string;
   /** Loopback addresses to listen on; default 127.0.0.1 and ::1 (::1 is skipped where IPv6 is off). */
