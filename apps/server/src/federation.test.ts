@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SottoServer, startServer } from "./index.js";
-import { AP, eventually, get, getJson, post } from "./testkit/client.js";
+import { AP, eventually, get, getJson, openEvents, post } from "./testkit/client.js";
 import { type Device, device, welcomeAndMessage } from "./testkit/mls.js";
 
 const MLS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://purl.archive.org/socialweb/mls"];
@@ -157,6 +157,35 @@ describe("two sotto-servers federating", () => {
     );
   });
 
+  it("streams new messages to alice over Server-Sent Events, replaying after Last-Event-ID", async () => {
+    const stream = await openEvents(`${alice.actorId}/messages`, alice.token, welcomeActivityId);
+    try {
+      expect(stream.status).toBe(200);
+      expect(stream.contentType).toBe("text/event-stream");
+      const [replayed] = await stream.next(1);
+      expect(replayed?.id).toBe(messageActivityId);
+      const { message } = await welcomeAndMessage(bobDevice, aliceDevice.publicPackage);
+      const posted = await post(`${bob.actorId}/outbox`, bob.token, {
+        "@context": MLS_CONTEXT,
+        type: "PrivateMessage",
+        to: [alice.actorId],
+        mediaType: "message/mls",
+        encoding: "base64",
+        content: message,
+      });
+      expect(posted.status).toBe(201);
+      const events = await stream.next(2);
+      expect(events[1]?.id).toBe(posted.headers.get("location"));
+      expect((events[1]?.data as { object: { content: string } }).object.content).toBe(message);
+      expect((await get(`${alice.actorId}/messages`, bob.token)).status).toBe(401);
+    } finally {
+      await stream.close();
+    }
+    const refused = await openEvents(`${alice.actorId}/messages`, (await a.createUser("dave")).token);
+    expect(refused.status).toBe(403);
+    await refused.close();
+  });
+
   it("lets nobody but alice read her messages and inbox", async () => {
     expect((await get(`${alice.actorId}/messages`)).status).toBe(401);
     expect((await get(`${alice.actorId}/messages`, "not-a-token")).status).toBe(401);
@@ -199,7 +228,7 @@ describe("two sotto-servers federating", () => {
     });
     expect(badSignature.status).toBe(401);
     const collection = await getJson(`${alice.actorId}/messages`, alice.token);
-    expect(collection.totalItems).toBe(2);
+    expect(collection.totalItems).toBe(3);
   });
 
   it("removes and deletes alice's KeyPackage once she has consumed the Welcome", async () => {

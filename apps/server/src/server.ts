@@ -182,6 +182,8 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
       queue.abort();
       await queueDone.catch(() => undefined);
       db.close();
+      // One turn of the event loop, so that clients in this process see their sockets closed before reuse.
+      await new Promise((resolve) => setImmediate(resolve));
     },
   };
 }

@@ -34,3 +34,47 @@ export async function eventually<T>(
   }
   throw new Error("condition not met in time");
 }
+
+export interface SseEvent {
+  readonly id: string;
+  readonly data: unknown;
+}
+
+/** Opens a Server-Sent Events stream and collects events; `next(n)` waits (bounded) until n have arrived. */
+export async function openEvents(url: string, token: string, lastEventId?: string) {
+  const abort = new AbortController();
+  const response = await fetch(url, {
+    headers: {
+      accept: "text/event-stream",
+      authorization: `Bearer ${token}`,
+      ...(lastEventId === undefined ? {} : { "last-event-id": lastEventId }),
+    },
+    signal: abort.signal,
+  });
+  const events: SseEvent[] = [];
+  const reading = (async () => {
+    if (response.body === null) return;
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const id = /^id: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (id !== undefined && data !== undefined) events.push({ id, data: JSON.parse(data) });
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    events,
+    next: (n: number) => eventually(async () => (events.length >= n ? events.slice(0, n) : undefined)),
+    close: async () => {
+      abort.abort();
+      await reading;
+    },
+  };
+}

@@ -1,0 +1,190 @@
+// Bad input on every door: a 4xx JSON error, nothing stored, and the server keeps serving.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { signRequest } from "@fedify/fedify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SottoServer, startServer } from "./index.js";
+import { AP, eventually, getJson, post } from "./testkit/client.js";
+import { type Device, device, welcomeAndMessage } from "./testkit/mls.js";
+import { Users } from "./users.js";
+
+const MLS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://purl.archive.org/socialweb/mls"];
+
+describe("sotto-server refusing bad input", () => {
+  const dirs: string[] = [];
+  let a: SottoServer;
+  let b: SottoServer;
+  let alice: { actorId: string; token: string };
+  let bob: { actorId: string; token: string };
+  let aliceDevice: Device;
+  let message: string;
+
+  beforeAll(async () => {
+    for (let i = 0; i < 2; i++) dirs.push(mkdtempSync(join(tmpdir(), "sotto-server-")));
+    a = await startServer({ dataDir: dirs[0] as string, bodyLimit: 16 * 1024 });
+    b = await startServer({ dataDir: dirs[1] as string });
+    alice = await a.createUser("alice");
+    bob = await b.createUser("bob");
+    aliceDevice = await device(alice.actorId);
+    message = (await welcomeAndMessage(await device(bob.actorId), aliceDevice.publicPackage)).message;
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const outboxSize = async () => (await getJson(`${alice.actorId}/outbox`, alice.token)).totalItems;
+  const privateMessage = (to: unknown) => ({
+    "@context": MLS_CONTEXT,
+    type: "Create",
+    to,
+    object: { type: "PrivateMessage", to, mediaType: "message/mls", encoding: "base64", content: message },
+  });
+
+  const refusals: [string, () => unknown, number, string][] = [
+    ["malformed JSON", () => "{ not json", 400, "malformed_json"],
+    ["a body that is not an object", () => [1, 2], 400, "invalid_activity"],
+    [
+      "an unsupported activity type",
+      () => ({ type: "Follow", object: "https://example.com/x" }),
+      400,
+      "unsupported_activity",
+    ],
+    [
+      "an activity of another actor",
+      () => ({ type: "Create", actor: "https://evil.example/u", object: { type: "Note" } }),
+      403,
+      "not_owner",
+    ],
+    [
+      "an MLS message to Public",
+      () => privateMessage(["https://www.w3.org/ns/activitystreams#Public"]),
+      400,
+      "addressed_to_public",
+    ],
+    ["an MLS message to as:Public", () => privateMessage("as:Public"), 400, "addressed_to_public"],
+    [
+      "an MLS message to a local collection",
+      () => privateMessage([`${alice.actorId}/followers`]),
+      400,
+      "addressed_to_collection",
+    ],
+    [
+      "an MLS message to a remote collection",
+      () => privateMessage([`${bob.actorId}/keyPackages`]),
+      400,
+      "invalid_activity",
+    ],
+    ["an MLS message to nobody", () => privateMessage([]), 400, "no_recipients"],
+    [
+      "MLS content that does not decode",
+      () => ({
+        ...privateMessage([bob.actorId]),
+        object: {
+          type: "PrivateMessage",
+          to: [bob.actorId],
+          mediaType: "message/mls",
+          encoding: "base64",
+          content: "bm90IE1MUw==",
+        },
+      }),
+      400,
+      "invalid_mls_object",
+    ],
+    [
+      "a KeyPackage owned by another actor",
+      () => ({
+        "@context": MLS_CONTEXT,
+        type: "Create",
+        to: "as:Public",
+        object: {
+          type: "KeyPackage",
+          attributedTo: bob.actorId,
+          mediaType: "message/mls",
+          encoding: "base64",
+          content: aliceDevice.keyPackageBase64,
+        },
+      }),
+      403,
+      "not_owner",
+    ],
+    [
+      "a body over the size limit",
+      () => ({ type: "Note", content: "x".repeat(32 * 1024) }),
+      413,
+      "body_too_large",
+    ],
+  ];
+
+  it.each(refusals)("refuses %s with a JSON error and stores nothing", async (_name, body, status, code) => {
+    const before = await outboxSize();
+    const response = await post(`${alice.actorId}/outbox`, alice.token, body());
+    expect(response.status).toBe(status);
+    expect(response.headers.get("content-type")).toContain("application/json");
+    const error = (await response.json()) as { error: string; message: string };
+    expect(error.error).toBe(code);
+    expect(typeof error.message).toBe("string");
+    expect(await outboxSize()).toBe(before);
+    expect((await getJson(`${alice.actorId}/keyPackages`)).totalItems).toBe(0);
+  });
+
+  it("refuses outbox posts without the owner's token", async () => {
+    expect((await post(`${alice.actorId}/outbox`, undefined, privateMessage([bob.actorId]))).status).toBe(
+      401,
+    );
+    expect((await post(`${alice.actorId}/outbox`, bob.token, privateMessage([bob.actorId]))).status).toBe(
+      401,
+    );
+    expect(await outboxSize()).toBe(0);
+  });
+
+  it("keeps serving after all that", async () => {
+    const response = await post(`${alice.actorId}/outbox`, alice.token, privateMessage([bob.actorId]));
+    expect(response.status).toBe(201);
+    expect(await outboxSize()).toBe(1);
+  });
+
+  it("accepts ordinary Fediverse traffic into the inbox but not into messages", async () => {
+    const note = await post(`${bob.actorId}/outbox`, bob.token, {
+      type: "Note",
+      to: ["https://www.w3.org/ns/activitystreams#Public"],
+      cc: [alice.actorId],
+      content: "hello, fediverse",
+    });
+    expect(note.status).toBe(201);
+    // A Follow, signed with bob's own key as a Mastodon-like server would.
+    const db = new DatabaseSync(join(dirs[1] as string, "sotto-server.sqlite"));
+    const [rsa] = await new Users(db).keyPairs("bob");
+    db.close();
+    if (rsa === undefined) throw new Error("bob has no key pair");
+    const follow = {
+      "@context": MLS_CONTEXT[0],
+      id: `${bob.actorId}#follow-1`,
+      type: "Follow",
+      actor: bob.actorId,
+      object: alice.actorId,
+    };
+    const request = await signRequest(
+      new Request(`${alice.actorId}/inbox`, {
+        method: "POST",
+        headers: { "content-type": AP },
+        body: JSON.stringify(follow),
+      }),
+      rsa.privateKey,
+      new URL(`${bob.actorId}#main-key`),
+    );
+    const followed = await fetch(request);
+    expect(followed.status).toBe(202);
+    const inbox = await eventually(async () => {
+      const page = await getJson(`${alice.actorId}/inbox?after=`, alice.token);
+      const items = page.orderedItems as { type: string }[];
+      return items.length >= 2 ? items : undefined;
+    });
+    expect(inbox.map((i) => i.type).sort()).toEqual(["Create", "Follow"]);
+    expect((await getJson(`${alice.actorId}/messages`, alice.token)).totalItems).toBe(0);
+  });
+});

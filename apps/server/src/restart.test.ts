@@ -1,0 +1,108 @@
+// Restarting a server loses nothing it acknowledged; deliveries to a server that was down are retried.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SottoServer, startServer } from "./index.js";
+import { eventually, getJson, post } from "./testkit/client.js";
+import { device, welcomeAndMessage } from "./testkit/mls.js";
+
+const MLS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://purl.archive.org/socialweb/mls"];
+
+describe("sotto-server restarts", () => {
+  const dirs: string[] = [];
+  let a: SottoServer | undefined;
+  let b: SottoServer;
+  let port: number;
+  let alice: { actorId: string; token: string };
+  let bob: { actorId: string; token: string };
+
+  beforeAll(async () => {
+    for (let i = 0; i < 2; i++) dirs.push(mkdtempSync(join(tmpdir(), "sotto-server-")));
+    a = await startServer({ dataDir: dirs[0] as string });
+    port = Number(new URL(a.origin).port);
+    b = await startServer({ dataDir: dirs[1] as string });
+    alice = await a.createUser("alice");
+    bob = await b.createUser("bob");
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sendToAlice = async () => {
+    const aliceDevice = await device(alice.actorId);
+    const { message } = await welcomeAndMessage(await device(bob.actorId), aliceDevice.publicPackage);
+    const response = await post(`${bob.actorId}/outbox`, bob.token, {
+      "@context": MLS_CONTEXT,
+      type: "PrivateMessage",
+      to: [alice.actorId],
+      mediaType: "message/mls",
+      encoding: "base64",
+      content: message,
+    });
+    expect(response.status).toBe(201);
+    return response.headers.get("location") as string;
+  };
+  const messageIds = async () => {
+    const page = await getJson(`${alice.actorId}/messages?after=&limit=50`, alice.token);
+    return (page.orderedItems as { id: string }[]).map((i) => i.id);
+  };
+
+  it("keeps users, tokens, KeyPackages and messages across a restart", async () => {
+    const keyPackage = await device(alice.actorId);
+    const published = await post(`${alice.actorId}/outbox`, alice.token, {
+      "@context": MLS_CONTEXT,
+      type: "KeyPackage",
+      to: "as:Public",
+      mediaType: "message/mls",
+      encoding: "base64",
+      content: keyPackage.keyPackageBase64,
+    });
+    expect(published.status).toBe(201);
+    const first = await sendToAlice();
+    await eventually(async () => ((await messageIds()).includes(first) ? true : undefined));
+
+    await a?.close();
+    a = await startServer({ dataDir: dirs[0] as string, port });
+    expect(a.origin).toBe(new URL(alice.actorId).origin);
+    expect(await messageIds()).toEqual([first]);
+    const keyPackages = await getJson(`${alice.actorId}/keyPackages`);
+    expect((keyPackages.items as { content: string }[]).map((k) => k.content)).toEqual([
+      keyPackage.keyPackageBase64,
+    ]);
+    expect((await getJson(alice.actorId)).id).toBe(alice.actorId);
+  });
+
+  it("delivers, through the queue's retries, what was posted while the recipient's server was down", async () => {
+    await a?.close();
+    a = undefined;
+    // While A is down, its port answers 503 to everything, so B's first delivery attempt fails.
+    let refused = 0;
+    const down = createServer((_req, res) => {
+      refused++;
+      res.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => down.listen(port, "127.0.0.1", resolve));
+    let queued: string;
+    try {
+      // B still knows alice's actor (cached), so the post is accepted and queued.
+      queued = await sendToAlice();
+      await eventually(async () => (refused > 0 ? true : undefined));
+    } finally {
+      await new Promise((resolve) => {
+        down.close(resolve);
+        down.closeAllConnections();
+      });
+    }
+    a = await startServer({ dataDir: dirs[0] as string, port });
+    const ids = await eventually(async () => {
+      const current = await messageIds();
+      return current.includes(queued) ? current : undefined;
+    }, 300);
+    expect(ids.at(-1)).toBe(queued);
+  });
+});
