@@ -176,7 +176,9 @@ describe("two sotto-servers federating", () => {
       expect(posted.status).toBe(201);
       const events = await stream.next(2);
       expect(events[1]?.id).toBe(posted.headers.get("location"));
-      expect((events[1]?.data as { object?: { content?: string } } | undefined)?.object?.content).toBe(message);
+      expect((events[1]?.data as { object?: { content?: string } } | undefined)?.object?.content).toBe(
+        message,
+      );
       expect((await get(`${alice.actorId}/messages`, bob.token)).status).toBe(401);
     } finally {
       await stream.close();
