@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "./daemon.js";
-import { createWorld, until, type World } from "./testing/world.js";
+import { createWorld, messageOf, until, type World } from "./testing/world.js";
 
-// Two real sotto-servers on loopback, real daemons with real encrypted stores: a 1:1 conversation across
-// the two servers, edits, deletes, reactions, replies, read receipts.
+// Two real sotto-servers on loopback and real daemons with real encrypted stores: a 1:1 conversation across
+// the two servers with replies, edits, deletes, reactions and read receipts.
 describe("1:1 conversation across two servers", () => {
   let world: World;
   let alice: Daemon;
   let bob: Daemon;
+  let conversationId: string;
 
   beforeAll(async () => {
     world = await createWorld();
@@ -16,50 +17,105 @@ describe("1:1 conversation across two servers", () => {
     bob = await world.daemon(b, "bob");
     await alice.start();
     await bob.start();
-    // Bob's KeyPackages must be published before Alice can add him.
-    await until(
-      "bob's KeyPackages",
-      async () => (await bob.maintainKeyPackages()) === 0 && bob.counters.get("key_packages.published") > 0,
-    );
+    await bob.maintainKeyPackages();
   });
 
   afterAll(async () => {
     await world?.close();
   });
 
-  it("delivers a message from Alice to Bob, who answers", async () => {
+  it("delivers a message from Alice to Bob, who replies", async () => {
     const conversation = await alice.createConversation({ members: [bob.actorId], title: "hi" });
+    conversationId = conversation.id;
     expect(conversation.members.map((m) => m.actorId).sort()).toEqual([alice.actorId, bob.actorId].sort());
     await until("bob joined", () =>
-      bob.listConversations().conversations.find((c) => c.id === conversation.id),
+      bob.listConversations().conversations.find((c) => c.id === conversationId),
     );
 
-    const sent = await alice.sendMessage({ conversationId: conversation.id, text: "Hello, Bob!" });
+    const sent = await alice.sendMessage({ conversationId, text: "Hello, <Bob>!" });
     expect(sent.outbox).toBe("queued");
-    const received = await until("bob has the message", () => {
-      try {
-        return bob.getMessage(conversation.id, sent.id);
-      } catch {
-        return undefined;
-      }
-    });
-    expect(received.content).toBe("Hello, Bob!");
+    const received = await until("bob has the message", () => messageOf(bob, conversationId, sent.id));
+    expect(received.content).toBe("Hello, &lt;Bob&gt;!");
     expect(received.author).toBe(alice.actorId);
-    await until("alice's message sent", () => alice.getMessage(conversation.id, sent.id).outbox === "sent");
+    expect(bob.getConversation(conversationId).unread).toBe(1);
+    await until("alice's message sent", () => alice.getMessage(conversationId, sent.id).outbox === "sent");
 
-    const reply = await bob.sendMessage({
-      conversationId: conversation.id,
-      text: "Hi Alice",
-      inReplyTo: sent.id,
-    });
-    const back = await until("alice has the reply", () => {
-      try {
-        return alice.getMessage(conversation.id, reply.id);
-      } catch {
-        return undefined;
-      }
-    });
+    const reply = await bob.sendMessage({ conversationId, text: "Hi Alice", inReplyTo: sent.id });
+    const back = await until("alice has the reply", () => messageOf(alice, conversationId, reply.id));
     expect(back.content).toBe("Hi Alice");
     expect(back.inReplyTo).toBe(sent.id);
+  });
+
+  it("applies edits, reactions, unreactions and deletes from the author", async () => {
+    const sent = await alice.sendMessage({ conversationId, text: "frist" });
+    await until("bob has it", () => messageOf(bob, conversationId, sent.id));
+
+    await alice.editMessage({ conversationId, messageId: sent.id, text: "first" });
+    const edited = await until("bob sees the edit", () => {
+      const m = messageOf(bob, conversationId, sent.id);
+      return m?.content === "first" ? m : undefined;
+    });
+    expect(edited.editedAt).not.toBeNull();
+
+    await bob.react({ conversationId, messageId: sent.id, emoji: "👍" });
+    const reacted = await until("alice sees the reaction", () => {
+      const m = messageOf(alice, conversationId, sent.id);
+      return m?.reactions.length ? m : undefined;
+    });
+    expect(reacted.reactions).toEqual([{ emoji: "👍", actors: [bob.actorId] }]);
+
+    await bob.unreact({ conversationId, messageId: sent.id, emoji: "👍" });
+    await until(
+      "alice sees the reaction go",
+      () => messageOf(alice, conversationId, sent.id)?.reactions.length === 0,
+    );
+
+    // Bob may not edit or delete Alice's message.
+    await expect(
+      bob.editMessage({ conversationId, messageId: sent.id, text: "mine now" }),
+    ).rejects.toMatchObject({
+      code: "not_author",
+    });
+
+    await alice.deleteMessage({ conversationId, messageId: sent.id });
+    const deleted = await until("bob sees the delete", () => {
+      const m = messageOf(bob, conversationId, sent.id);
+      return m?.deleted ? m : undefined;
+    });
+    expect(deleted.content).toBe("");
+  });
+
+  it("sends read receipts", async () => {
+    const sent = await alice.sendMessage({ conversationId, text: "did you read this?" });
+    await until("bob has it", () => messageOf(bob, conversationId, sent.id));
+    await bob.markRead({ conversationId });
+    expect(bob.getConversation(conversationId).unread).toBe(0);
+    await until("alice sees bob read it", () =>
+      messageOf(alice, conversationId, sent.id)?.readBy.includes(bob.actorId),
+    );
+  });
+
+  it("refuses attachments over the limit with a typed error, and sends one within it", async () => {
+    await expect(
+      alice.sendMessage({
+        conversationId,
+        text: "big",
+        attachments: [{ mediaType: "image/png", data: new Uint8Array(600 * 1024) }],
+      }),
+    ).rejects.toMatchObject({ code: "invalid_params" });
+    const small = await alice.sendMessage({
+      conversationId,
+      text: "small",
+      attachments: [{ mediaType: "image/png", name: "dot.png", data: new Uint8Array([137, 80, 78, 71]) }],
+    });
+    await until("bob has the attachment", () => messageOf(bob, conversationId, small.id));
+  });
+
+  it("logs no plaintext and no token", () => {
+    const logs = world.logLines.join("");
+    expect(logs).toContain('"event":"joined"');
+    for (const secret of ["Hello", "frist", "did you read this", "Hi Alice", ...world.tokens.values()]) {
+      expect(logs).not.toContain(secret);
+    }
   });
 });

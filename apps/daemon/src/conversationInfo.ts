@@ -1,13 +1,5 @@
 // What the daemon keeps about a conversation beside its MLS state, in the group record's sealed `info`.
 
-/** A message for an epoch the conversation has not reached: kept (sealed) and retried after each commit. */
-export interface HeldMessage {
-  readonly activityId: string;
-  readonly activity: unknown;
-  readonly epoch: number;
-  readonly heldAt: number;
-}
-
 export interface ConversationInfo {
   readonly title: string | null;
   readonly createdAt: number;
@@ -19,13 +11,13 @@ export interface ConversationInfo {
   readonly left: boolean;
   /** The latest message each member said it read. */
   readonly receipts: Readonly<Record<string, string>>;
+  /** Standing reactions by the id of their Like, so an Undo (which names only that id) finds its message. */
+  readonly likes: Readonly<
+    Record<string, { readonly messageId: string; readonly emoji: string; readonly actor: string }>
+  >;
   /** Set when a verified contact in the conversation showed a new or changed device; cleared on verify. */
   readonly keyChanged: boolean;
-  readonly held: readonly HeldMessage[];
 }
-
-/** Held messages beyond this are dropped oldest first (and counted): a peer cannot fill the store. */
-export const MAX_HELD = 256;
 
 export function newConversationInfo(at: number, title: string | null = null): ConversationInfo {
   return {
@@ -37,8 +29,8 @@ export function newConversationInfo(at: number, title: string | null = null): Co
     unread: 0,
     left: false,
     receipts: {},
+    likes: {},
     keyChanged: false,
-    held: [],
   };
 }
 

@@ -12,6 +12,7 @@ import {
 import type { Account, Contact, Conversation, Device, Message, Status, SyncState } from "@sotto/api";
 import { ApiError } from "@sotto/api";
 import {
+  type ApplicationActivity,
   addMembers,
   createConversation,
   type DeviceIdentity,
@@ -23,9 +24,12 @@ import {
   isActive,
   leaveConversation,
   type Conversation as MlsConversation,
+  readApplicationData,
   readKeyPackagesProperty,
   removeMembers,
   SottoError,
+  sanitizeHtmlField,
+  writeApplicationData,
 } from "@sotto/core";
 import {
   type Argon2idParams,
@@ -42,10 +46,10 @@ import {
   type Attachment,
   createNote,
   deleteNote,
-  encodeApplicationData,
-  type Json,
   like,
+  noteBody,
   read,
+  textToHtml,
   unlike,
   updateNote,
 } from "./appdata.js";
@@ -556,14 +560,14 @@ export class Daemon {
    */
   async #sendApplication(
     conversationId: string,
-    activity: Record<string, Json>,
+    activity: ApplicationActivity,
     local: (info: ConversationInfo) => { unit: Unit; info: ConversationInfo; messageId?: string },
   ): Promise<void> {
     await this.#ctx.serial.run(async () => {
       const loaded = this.#loaded(conversationId, { active: true });
       const { conversation, message } = await encryptMessage(
         loaded.conversation,
-        encodeApplicationData(activity),
+        writeApplicationData(activity),
       ).catch((error: unknown) => {
         throw mlsToApi(error);
       });
@@ -571,7 +575,7 @@ export class Daemon {
       const recipients = recipientsOf(this.#ctx, conversation);
       const outbox = queueMls(this.#ctx, conversationId, message, recipients, "message", {
         messageId: effect.messageId,
-        published: typeof activity.published === "string" ? activity.published : undefined,
+        published: activity.published,
       });
       this.store.apply({
         ...effect.unit,
@@ -606,13 +610,13 @@ export class Daemon {
     const published = new Date(at).toISOString();
     const { activity, note } = createNote({
       actor: this.actorId,
-      content: params.text,
-      mediaType: params.mediaType ?? "text/plain",
+      html: params.mediaType === "text/html" ? sanitizeHtmlField(params.text) : textToHtml(params.text),
       inReplyTo: params.inReplyTo,
       attachments: params.attachments,
       published,
     });
     const messageId = note.id as string;
+    const body = noteBody(note);
     await this.#sendApplication(params.conversationId, activity, (info) => ({
       messageId,
       info: { ...info, lastActivityAt: at, lastMessageId: messageId, readMarker: messageId, unread: 0 },
@@ -626,7 +630,7 @@ export class Daemon {
             at,
             direction: "out",
             state: "queued",
-            body: note as never,
+            body: body as never,
           },
         ],
         events: [
@@ -656,15 +660,21 @@ export class Daemon {
   }
 
   /** Replaces the text of one of this account's messages (an Update). */
-  async editMessage(params: { conversationId: string; messageId: string; text: string }): Promise<Message> {
+  async editMessage(params: {
+    conversationId: string;
+    messageId: string;
+    text: string;
+    mediaType?: "text/plain" | "text/html";
+  }): Promise<Message> {
     const message = this.#ownMessage(params.conversationId, params.messageId);
+    const stored = readApplicationData(message.body);
+    if (!stored.ok || stored.value.type !== "Create" || stored.value.object?.form !== "embedded") {
+      throw new ApiError("message_not_found", "the message has no editable content");
+    }
     const at = this.#ctx.now();
-    const activity = updateNote(
-      this.actorId,
-      (message.body ?? {}) as Record<string, Json>,
-      params.text,
-      new Date(at).toISOString(),
-    );
+    const html = params.mediaType === "text/html" ? sanitizeHtmlField(params.text) : textToHtml(params.text);
+    const activity = updateNote(this.actorId, stored.value.object.value, html, new Date(at).toISOString());
+    const edited = activity.object?.form === "embedded" ? noteBody(activity.object.value) : null;
     await this.#sendApplication(params.conversationId, activity, (info) => ({
       info: { ...info, lastActivityAt: at },
       unit: {
@@ -676,7 +686,7 @@ export class Daemon {
             kind: "edit",
             actor: this.actorId,
             at,
-            data: activity.object as never,
+            data: edited,
           },
         ],
         events: [
@@ -728,13 +738,20 @@ export class Daemon {
     this.#anyMessage(params.conversationId, params.messageId);
     const at = this.#ctx.now();
     const activity = like(this.actorId, params.messageId, params.emoji, new Date(at).toISOString());
+    const likeId = activity.id as string;
     await this.#sendApplication(params.conversationId, activity, (info) => ({
-      info,
+      info: {
+        ...info,
+        likes: {
+          ...info.likes,
+          [likeId]: { messageId: params.messageId, emoji: params.emoji, actor: this.actorId },
+        },
+      },
       unit: {
         at,
         messageChanges: [
           {
-            id: activity.id as string,
+            id: likeId,
             messageId: params.messageId,
             kind: "reaction",
             actor: this.actorId,
@@ -754,47 +771,42 @@ export class Daemon {
     return { ok: true };
   }
 
-  /** Takes back a reaction (an Undo of the Like). */
+  /** Takes back a reaction (an Undo of the Like). Nothing to take back is not an error. */
   async unreact(params: { conversationId: string; messageId: string; emoji: string }): Promise<{ ok: true }> {
     this.#anyMessage(params.conversationId, params.messageId);
-    const likeChange = this.store
-      .messageHistory(params.messageId)
-      .filter(
-        (c) => c.actor === this.actorId && (c.data as { emoji?: unknown } | null)?.emoji === params.emoji,
-      )
-      .at(-1);
-    if (likeChange === undefined || likeChange.kind !== "reaction") return { ok: true };
+    const { info } = this.#loaded(params.conversationId);
+    const likeId = Object.entries(info.likes).find(
+      ([, l]) => l.actor === this.actorId && l.messageId === params.messageId && l.emoji === params.emoji,
+    )?.[0];
+    if (likeId === undefined) return { ok: true };
     const at = this.#ctx.now();
-    const activity = unlike(
-      this.actorId,
-      likeChange.id,
-      params.messageId,
-      params.emoji,
-      new Date(at).toISOString(),
-    );
-    await this.#sendApplication(params.conversationId, activity, (info) => ({
-      info,
-      unit: {
-        at,
-        messageChanges: [
-          {
-            id: activity.id as string,
-            messageId: params.messageId,
-            kind: "unreaction",
-            actor: this.actorId,
-            at,
-            data: { emoji: params.emoji, like: likeChange.id },
-          },
-        ],
-        events: [
-          event({
-            type: "reactions.changed",
-            conversationId: params.conversationId,
-            messageId: params.messageId,
-          }),
-        ],
-      },
-    }));
+    const activity = unlike(this.actorId, likeId, new Date(at).toISOString());
+    await this.#sendApplication(params.conversationId, activity, (current) => {
+      const { [likeId]: _undone, ...likes } = current.likes;
+      return {
+        info: { ...current, likes },
+        unit: {
+          at,
+          messageChanges: [
+            {
+              id: activity.id as string,
+              messageId: params.messageId,
+              kind: "unreaction",
+              actor: this.actorId,
+              at,
+              data: { emoji: params.emoji, like: likeId },
+            },
+          ],
+          events: [
+            event({
+              type: "reactions.changed",
+              conversationId: params.conversationId,
+              messageId: params.messageId,
+            }),
+          ],
+        },
+      };
+    });
     return { ok: true };
   }
 

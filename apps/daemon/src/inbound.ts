@@ -13,14 +13,9 @@ import {
   reapplyIntent,
 } from "@sotto/core";
 import type { Cursor, EventInput, MessageChange, MessageRecord, OutboxChange, Unit } from "@sotto/storage";
-import { type Intent, readIntent } from "./appdata.js";
+import { type Intent, noteBody, readIntent } from "./appdata.js";
 import { CURSOR_RECEIVED, type DaemonContext, SETTINGS_HELD } from "./context.js";
-import {
-  type ConversationInfo,
-  type HeldMessage,
-  MAX_HELD,
-  newConversationInfo,
-} from "./conversationInfo.js";
+import { type ConversationInfo, newConversationInfo } from "./conversationInfo.js";
 import { event } from "./events.js";
 import { contactUpdates, groupRecord, loadConversation, memberActors, queueMls } from "./groups.js";
 import { errorFields } from "./log.js";
@@ -28,9 +23,18 @@ import { errorFields } from "./log.js";
 /** Held messages older than this are dropped: the commit they wait for is not coming. */
 const HELD_MAX_AGE_MS = 7 * 24 * 3600_000;
 
-interface Held extends HeldMessage {
-  /** The group the message is for (its MLS header), known or not yet joined. */
+/** Held messages beyond this are dropped oldest first (and counted): a peer cannot fill the store. */
+const MAX_HELD = 256;
+
+/** A message for an epoch (or a group) not reached yet: kept sealed in the settings, retried later. */
+interface Held {
+  readonly activityId: string;
+  readonly activity: unknown;
+  /** The group the message is for (its MLS header), joined or not yet. */
   readonly groupId: string;
+  /** Its epoch, or -1 while the group is unknown. */
+  readonly epoch: number;
+  readonly heldAt: number;
 }
 
 /**
@@ -321,7 +325,7 @@ export class Inbound {
               at: Number.isFinite(published) && Math.abs(published - at) < 7 * 24 * 3600_000 ? published : at,
               direction: "in",
               state: "received",
-              body: intent.object as never,
+              body: noteBody(intent.object),
             },
           ],
           changes: [],
@@ -345,7 +349,7 @@ export class Inbound {
               kind: intent.kind,
               actor: sender,
               at,
-              ...(intent.kind === "edit" ? { data: intent.object as never } : {}),
+              ...(intent.kind === "edit" ? { data: noteBody(intent.object) } : {}),
             },
           ],
           events: [
@@ -378,15 +382,23 @@ export class Inbound {
           events: [
             event({ type: "reactions.changed", conversationId: groupId, messageId: intent.messageId }),
           ],
-          info,
+          info: {
+            ...info,
+            likes: {
+              ...info.likes,
+              [intent.id]: { messageId: intent.messageId, emoji: intent.emoji, actor: sender },
+            },
+          },
         };
       }
       case "unreact": {
-        const like = this.#findLike(intent.likeId, intent.messageId, sender);
-        if (like === undefined) {
-          ctx.counters.add("appdata.unknown_target");
+        // Only the sender of the Like may undo it (spec §Activities).
+        const like = info.likes[intent.likeId];
+        if (like === undefined || like.actor !== sender) {
+          ctx.counters.add(like === undefined ? "appdata.unknown_target" : "appdata.not_author");
           return none;
         }
+        const { [intent.likeId]: _undone, ...likes } = info.likes;
         return {
           messages: [],
           changes: [
@@ -396,11 +408,11 @@ export class Inbound {
               kind: "unreaction",
               actor: sender,
               at,
-              data: { emoji: intent.emoji ?? like.emoji, like: intent.likeId ?? null },
+              data: { emoji: like.emoji, like: intent.likeId },
             },
           ],
           events: [event({ type: "reactions.changed", conversationId: groupId, messageId: like.messageId })],
-          info,
+          info: { ...info, likes },
         };
       }
       case "receipt": {
@@ -426,22 +438,6 @@ export class Inbound {
       case "ignored":
         return none;
     }
-  }
-
-  /** The Like an Undo names: by its id in the message's history, or by the message and emoji it carries. */
-  #findLike(
-    likeId: string | undefined,
-    messageId: string | undefined,
-    actor: string,
-  ): { messageId: string; emoji: string } | undefined {
-    if (messageId === undefined) return undefined;
-    const history = this.#ctx.store.messageHistory(messageId);
-    const like = history.find(
-      (c) => c.kind === "reaction" && c.actor === actor && (likeId === undefined || c.id === likeId),
-    );
-    if (like === undefined) return undefined;
-    const emoji = (like.data as { emoji?: unknown } | null)?.emoji;
-    return { messageId, emoji: typeof emoji === "string" ? emoji : "" };
   }
 
   // ---- held messages -------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ export interface World {
   readonly daemons: Daemon[];
   /** Log lines written by every daemon, for assertions that nothing secret was logged. */
   readonly logLines: string[];
+  /** The bearer tokens the servers issued, by user name. */
+  readonly tokens: Map<string, string>;
   server(): Promise<SottoServer>;
   /** A user on `server` with an initialised daemon (not started). */
   daemon(server: SottoServer, name: string, options?: Partial<DaemonOptions>): Promise<Daemon>;
@@ -29,6 +31,7 @@ export async function createWorld(): Promise<World> {
   const servers: SottoServer[] = [];
   const daemons: Daemon[] = [];
   const logLines: string[] = [];
+  const tokens = new Map<string, string>();
   const logger: Logger = createLogger({ level: "debug", write: (line) => logLines.push(line) });
   const keyFile = (name: string) => join(dir, `${name}.key`);
   const dataDir = (name: string) => join(dir, `${name}-data`);
@@ -46,6 +49,7 @@ export async function createWorld(): Promise<World> {
     servers,
     daemons,
     logLines,
+    tokens,
     keyFile,
     async server() {
       const server = await startServer({ dataDir: join(dir, `server-${servers.length}`) });
@@ -54,6 +58,7 @@ export async function createWorld(): Promise<World> {
     },
     async daemon(server, name, options = {}) {
       const { actorId, token } = await server.createUser(name);
+      tokens.set(name, token);
       writeFileSync(keyFile(name), randomBytes(32), { mode: 0o600 });
       const daemon = await Daemon.init({ ...base(name, options), actor: actorId, token, network });
       daemons.push(daemon);
@@ -86,5 +91,14 @@ export async function until<T>(
     if (value !== undefined && value !== false) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A message as a daemon has it, or undefined while it has not arrived. */
+export function messageOf(daemon: Daemon, conversationId: string, messageId: string) {
+  try {
+    return daemon.getMessage(conversationId, messageId);
+  } catch {
+    return undefined;
   }
 }
