@@ -6,12 +6,14 @@ import { AppDataError } from "./errors.js";
 import { isWebUrl } from "./ids.js";
 import { readMedia } from "./media.js";
 import { ATTACHMENT_TYPES, CONTENT_TYPES, type ContentObject, type ContentType, type Tag } from "./model.js";
-import { sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
+import { MAX_HTML_LENGTH, sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
 
 export interface ContentObjectRules {
   /** Only an Announce's object may have an HTTPS id. */
   readonly allowWebId: boolean;
   readonly requireId: boolean;
+  /** Attachments of attachments are not read (they mean nothing, and unbounded nesting would recurse). */
+  readonly isAttachment?: boolean;
 }
 
 const TEXT_TYPES: readonly ContentType[] = ["Note", "Article"];
@@ -49,13 +51,19 @@ function optionalString(
   return err(new AppDataError("invalid_property", "must be a string", `${path}${key}`));
 }
 
+/** Refuses text too long to sanitize in bounded time. */
+export function checkLength(value: string | undefined, path: string): Result<void, AppDataError> {
+  if (value === undefined || value.length <= MAX_HTML_LENGTH) return ok(undefined);
+  return err(new AppDataError("too_large", `is longer than ${MAX_HTML_LENGTH} characters`, path));
+}
+
 function dimension(value: unknown): number | undefined {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
-function readTags(value: unknown): readonly Tag[] {
+function readTags(value: unknown, path: string): Result<readonly Tag[], AppDataError> {
   const tags: Tag[] = [];
-  for (const item of asList(value)) {
+  for (const [index, item] of asList(value).entries()) {
     if (typeof item === "string") {
       tags.push({ type: "Link", href: item });
       continue;
@@ -63,14 +71,17 @@ function readTags(value: unknown): readonly Tag[] {
     if (!isJsonObject(item)) continue;
     const node = normalizeTerms(item);
     const href = typeof node.href === "string" ? node.href : linkId(node.id);
-    const name = typeof node.name === "string" ? sanitizeTextField(node.name) : undefined;
+    const rawName = typeof node.name === "string" ? node.name : undefined;
+    const tooLarge = checkLength(rawName, `${path}tag.${index}.name`);
+    if (!tooLarge.ok) return tooLarge;
+    const name = rawName === undefined ? undefined : sanitizeTextField(rawName);
     tags.push({
       type: typesOf(node)[0] ?? "Link",
       ...(href === undefined ? {} : { href }),
       ...(name === undefined ? {} : { name }),
     });
   }
-  return tags;
+  return ok(tags);
 }
 
 export function readContentObject(
@@ -92,6 +103,8 @@ export function readContentObject(
   for (const key of ["name", "summary", "published", "updated", "blurhash", "mediaType"]) {
     const value = optionalString(node, key, path);
     if (!value.ok) return value;
+    const tooLarge = checkLength(value.value, `${path}${key}`);
+    if (!tooLarge.ok) return tooLarge;
     strings[key] = value.value;
   }
   const inReplyTo = node.inReplyTo === undefined ? undefined : linkId(asList(node.inReplyTo)[0]);
@@ -105,6 +118,8 @@ export function readContentObject(
     if (node.content !== undefined && typeof node.content !== "string") {
       return err(new AppDataError("invalid_property", "must be HTML text", `${path}content`));
     }
+    const tooLarge = checkLength(node.content, `${path}content`);
+    if (!tooLarge.ok) return tooLarge;
     const plain = strings.mediaType?.split(";")[0]?.trim().toLowerCase() === "text/plain";
     content =
       node.content === undefined
@@ -121,21 +136,27 @@ export function readContentObject(
   const attachment: ContentObject[] = [];
   let unsupportedAttachments = 0;
   for (const [index, item] of asList(node.attachment).entries()) {
-    if (!isJsonObject(item) || contentTypeOf(normalizeTerms(item), ATTACHMENT_TYPES) === undefined) {
+    if (
+      rules.isAttachment ||
+      !isJsonObject(item) ||
+      contentTypeOf(normalizeTerms(item), ATTACHMENT_TYPES) === undefined
+    ) {
       unsupportedAttachments += 1;
       continue;
     }
     const read = readContentObject(
       item,
       `${path}attachment.${index}.`,
-      { allowWebId: false, requireId: false },
+      { allowWebId: false, requireId: false, isAttachment: true },
       ATTACHMENT_TYPES,
     );
     if (!read.ok) return read;
     attachment.push(read.value);
   }
 
-  const tag = node.tag === undefined ? undefined : readTags(node.tag);
+  const tags = node.tag === undefined ? undefined : readTags(node.tag, path);
+  if (tags !== undefined && !tags.ok) return tags;
+  const tag = tags?.value;
   const width = dimension(node.width);
   const height = dimension(node.height);
   const object: ContentObject = {

@@ -10,6 +10,7 @@ export const APP_DATA_ERROR_CODES = [
   "missing_id",
   "missing_object",
   "invalid_media",
+  "too_large",
   "not_author",
   "original_unknown",
 ] as const;

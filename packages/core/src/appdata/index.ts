@@ -17,5 +17,5 @@ export {
   type UnsupportedData,
 } from "./model.js";
 export { readApplicationData } from "./read.js";
-export { sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
+export { MAX_HTML_LENGTH, sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
 export { applicationDataToJson, contentObjectToJson, writeApplicationData } from "./write.js";

@@ -280,6 +280,35 @@ describe("readApplicationData: unknown and malformed data", () => {
   });
 });
 
+describe("readApplicationData: hostile sizes and nesting", () => {
+  it("reads one level of attachments and counts nested ones as unsupported, however deep", () => {
+    // Built as text: JSON.stringify itself would overflow the stack at this depth.
+    const depth = 20_000;
+    const attachment = `${'{"type":"Note","attachment":'.repeat(depth)}{"type":"Image","content":"AAAA"}${"}".repeat(depth)}`;
+    const data = activity(
+      `{"type":"Create","id":"urn:uuid:1","object":{"type":"Note","id":"urn:uuid:2","attachment":${attachment}}}`,
+    );
+    if (data.object?.form !== "embedded") throw new Error("not embedded");
+    expect(data.object.value.attachment).toHaveLength(1);
+    expect(data.object.value.attachment?.[0]?.unsupportedAttachments).toBe(1);
+  });
+
+  it("refuses HTML fields too long to sanitize in bounded time", () => {
+    const nested = `${"<b>".repeat(40_000)}x`;
+    const note = (field: Record<string, unknown>) => ({
+      type: "Create",
+      id: "urn:uuid:1",
+      object: { type: "Note", id: "urn:uuid:2", ...field },
+    });
+    expectError(note({ content: nested }), "too_large");
+    expectError(note({ summary: nested }), "too_large");
+    expectError(note({ tag: [{ type: "Hashtag", name: nested }] }), "too_large");
+    expectError({ type: "Like", id: "urn:uuid:1", object: "urn:uuid:2", content: nested }, "too_large");
+    const long = activity(note({ content: `<p>${"a".repeat(90_000)}</p>` }));
+    expect(long.object?.form === "embedded" && long.object.value.content?.length).toBe(90_007);
+  });
+});
+
 describe("checkAuthorship", () => {
   const update = activity({
     type: "Update",

@@ -10,7 +10,7 @@ import {
   normalizeTerms,
   typesOf,
 } from "../vocab/json.js";
-import { contentTypeOf, readContentObject, readId } from "./contentObject.js";
+import { checkLength, contentTypeOf, readContentObject, readId } from "./contentObject.js";
 import { AppDataError } from "./errors.js";
 import {
   ACTIVITY_TYPES,
@@ -79,6 +79,8 @@ export function readApplicationData(input: unknown): Result<ApplicationData, App
   if (node.content !== undefined && typeof node.content !== "string") {
     return err(new AppDataError("invalid_property", "must be a string", "content"));
   }
+  const tooLarge = checkLength(node.content, "content");
+  if (!tooLarge.ok) return tooLarge;
   const content =
     node.content === undefined
       ? undefined

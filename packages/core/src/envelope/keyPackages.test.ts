@@ -51,6 +51,13 @@ describe("readKeyPackagesProperty", () => {
     expect(linked.ok && linked.value).toEqual({ id: `${BOB}/kp`, items: [], next: `${BOB}/kp?page=1` });
   });
 
+  it("follows one embedded first page, not an unbounded chain of them", () => {
+    const depth = 50_000;
+    const chain = `${'{"type":"OrderedCollection","first":'.repeat(depth)}{}${"}".repeat(depth)}`;
+    const read = readKeyPackagesProperty(`{"keyPackages":${chain}}`);
+    expect(read.ok && read.value).toEqual({ items: [] });
+  });
+
   it("reads a fetched page with its next link", () => {
     const page = readKeyPackageCollection({
       type: "CollectionPage",

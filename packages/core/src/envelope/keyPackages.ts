@@ -42,7 +42,12 @@ export function readKeyPackageCollection(document: unknown): Result<KeyPackageLi
   return readKeyPackageValue(parsed.value, "");
 }
 
-function readKeyPackageValue(value: unknown, path: string): Result<KeyPackageListing, EnvelopeError> {
+// `isPage`: an embedded first page is read once; its own `first` is not followed (unbounded nesting).
+function readKeyPackageValue(
+  value: unknown,
+  path: string,
+  isPage = false,
+): Result<KeyPackageListing, EnvelopeError> {
   if (!keyPackagesSchema.safeParse(value).success) {
     return err(new EnvelopeError("invalid_key_packages", "is not an IRI, collection, array or object", path));
   }
@@ -62,9 +67,9 @@ function readKeyPackageValue(value: unknown, path: string): Result<KeyPackageLis
   const next = linkId(node.next);
   const first = node.first;
   // A collection that only points at its first page: the page may be embedded or linked.
-  if (listed.value.items.length === 0 && first !== undefined && next === undefined) {
+  if (listed.value.items.length === 0 && first !== undefined && next === undefined && !isPage) {
     if (isJsonObject(first)) {
-      const page = readKeyPackageValue(first, `${path}.first`);
+      const page = readKeyPackageValue(first, `${path}.first`, true);
       return page.ok ? ok({ ...page.value, ...(id === undefined ? {} : { id }) }) : page;
     }
     const firstId = linkId(first);
