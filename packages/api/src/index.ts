@@ -35,3 +35,10 @@ export {
   type Result,
 } from "./methods.js";
 export * from "./model.js";
+export {
+  API_VERSION,
+  contractSchemas,
+  type JsonSchema,
+  jsonSchemaBundle,
+  openRpcDocument,
+} from "./openrpc.js";
