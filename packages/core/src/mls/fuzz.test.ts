@@ -96,9 +96,9 @@ describe("MLS decoding under fuzzing", () => {
         runs++;
         return typed(readMlsMessage(bytes)) && typed(readKeyPackage(bytes));
       }),
-      { numRuns: 4000 },
+      { numRuns: 5000 },
     );
-    expect(runs).toBe(4000);
+    expect(runs).toBe(5000);
   });
 
   it("processMessage types every failure of mutated group messages and leaves the state usable", async () => {
@@ -115,9 +115,9 @@ describe("MLS decoding under fuzzing", () => {
           return typed(await processMessage(bobConversation, { bytes }));
         },
       ),
-      { numRuns: 4000 },
+      { numRuns: 5000 },
     );
-    expect(runs).toBe(4000);
+    expect(runs).toBe(5000);
     // The conversation value is immutable: fuzzing did not touch it, and the genuine message still reads.
     expect(encodeConversation(bobConversation)).toEqual(before);
     const genuine = await processMessage(bobConversation, { bytes: samples.application });

@@ -56,3 +56,41 @@ describe("nodeCryptoProvider", async () => {
     expect(await ours.signature.verify(bytes(5), message, bytes(64))).toBe(false);
   });
 });
+
+describe("node HPKE (suite 1)", async () => {
+  const ours = await nodeCryptoProvider.getCiphersuiteImpl(suite);
+  const theirs = await defaultCryptoProvider.getCiphersuiteImpl(suite);
+  const info = new Uint8Array(randomBytes(40));
+  const aad = new Uint8Array(randomBytes(20));
+  const plaintext = new Uint8Array(randomBytes(100));
+
+  it("seals what @hpke/core opens and opens what it seals, with keys imported either way", async () => {
+    for (const [sealer, opener] of [
+      [ours, theirs],
+      [theirs, ours],
+      [ours, ours],
+    ] as const) {
+      const pair = await theirs.hpke.generateKeyPair();
+      const publicRaw = await theirs.hpke.exportPublicKey(pair.publicKey);
+      const privateRaw = await theirs.hpke.exportPrivateKey(pair.privateKey);
+      const { ct, enc } = await sealer.hpke.seal(
+        await sealer.hpke.importPublicKey(publicRaw),
+        plaintext,
+        info,
+        aad,
+      );
+      const privateKey = await opener.hpke.importPrivateKey(privateRaw);
+      expect(await opener.hpke.open(privateKey, enc, ct, info, aad)).toEqual(plaintext);
+      expect(await opener.hpke.exportPrivateKey(privateKey)).toEqual(privateRaw);
+      await expect(opener.hpke.open(privateKey, enc, ct, info, new Uint8Array(0))).rejects.toThrow();
+    }
+  });
+
+  it("refuses malformed keys and encapsulations with a CryptoError", async () => {
+    await expect(ours.hpke.importPublicKey(new Uint8Array(31))).rejects.toThrow(/32 bytes/);
+    const pair = await ours.hpke.generateKeyPair();
+    await expect(
+      ours.hpke.open(pair.privateKey, new Uint8Array(32), new Uint8Array(40), info),
+    ).rejects.toThrow(/HPKE open failed/);
+  });
+});

@@ -3,7 +3,7 @@
 // are cached KeyObjects and the symmetric work is synchronous node:crypto, so a message costs about what the
 // bare primitives cost. Symmetric keys are wrapped with createSecretKey first: on Node 24 passing raw bytes to
 // createHmac/createCipheriv costs 3-4 times more than building the KeyObject and passing that.
-// HPKE (commits, Welcomes) stays ts-mls' own.
+// HPKE seal/open of suite 1 (commits, Welcomes) is node:crypto too (hpke.ts).
 import {
   createCipheriv,
   createDecipheriv,
@@ -27,6 +27,7 @@ import {
   type Kdf,
   type Signature,
 } from "ts-mls";
+import { nodeHpke } from "./hpke.js";
 
 const toBytes = (b: Buffer): Uint8Array => new Uint8Array(b);
 
@@ -161,19 +162,27 @@ const hashes = {
   "SHA-512": ["sha512", 64, "HKDF-SHA512"],
 } as const;
 
-/** ts-mls' default provider with node:crypto for hashing, HKDF, AES-GCM and Ed25519. */
+/** ts-mls' default provider with node:crypto for hashing, HKDF, AES-GCM, Ed25519 and suite 1's HPKE. */
 export const nodeCryptoProvider: CryptoProvider = {
   async getCiphersuiteImpl(cs: Ciphersuite): Promise<CiphersuiteImpl> {
     const base = await defaultCryptoProvider.getCiphersuiteImpl(cs);
     const [algorithm, size, hkdf] = hashes[cs.hash];
     const aead =
       cs.hpke.aead === "AES128GCM" ? aesGcm(128) : cs.hpke.aead === "AES256GCM" ? aesGcm(256) : undefined;
+    const kdf = cs.hpke.kdf === hkdf ? nodeHkdf(algorithm, size) : base.kdf;
+    const x25519Aes128 =
+      cs.hpke.kem === "DHKEM-X25519-HKDF-SHA256" &&
+      cs.hpke.kdf === "HKDF-SHA256" &&
+      cs.hpke.aead === "AES128GCM";
     return {
       ...base,
       hash: nodeHash(algorithm),
-      kdf: cs.hpke.kdf === hkdf ? nodeHkdf(algorithm, size) : base.kdf,
+      kdf,
       signature: cs.signature === "Ed25519" ? ed25519Signature() : base.signature,
-      hpke: aead === undefined ? base.hpke : { ...base.hpke, ...aead },
+      hpke:
+        aead === undefined
+          ? base.hpke
+          : { ...base.hpke, ...aead, ...(x25519Aes128 ? nodeHpke(kdf, aead) : {}) },
     };
   },
 };
