@@ -37,24 +37,22 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER,
     last_resort INTEGER NOT NULL DEFAULT 0
   ) STRICT;
-  -- sealed: state (MLS group state, holds private keys), members, info
+  -- sealed: state (MLS group state, holds private keys), meta ({ members, info })
   CREATE TABLE groups (
     id TEXT PRIMARY KEY,
     epoch INTEGER NOT NULL,
     state BLOB NOT NULL,
-    members BLOB NOT NULL,
-    info BLOB NOT NULL,
+    meta BLOB NOT NULL,
     updated_at INTEGER NOT NULL
   ) STRICT;
-  -- sealed: author, body (the decrypted application data)
+  -- sealed: content ({ author, body }, body being the decrypted application data, null once deleted)
   CREATE TABLE messages (
     id TEXT PRIMARY KEY,
     conversation TEXT NOT NULL,
     at INTEGER NOT NULL,
     direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
     state TEXT NOT NULL CHECK (state IN ('received', 'queued', 'sent', 'failed')),
-    author BLOB NOT NULL,
-    body BLOB,
+    content BLOB NOT NULL,
     edited_at INTEGER,
     deleted_at INTEGER,
     updated_at INTEGER NOT NULL

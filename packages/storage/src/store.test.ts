@@ -230,8 +230,8 @@ describe("Store", () => {
 
   it("passes its own full check and refuses use after close", async () => {
     for (let i = 1; i <= 3; i++) store.apply(messageUnit(i));
-    // One group row (state, members, info), three messages (author, body), three events.
-    expect(store.check()).toBe(3 + 3 * 2 + 3);
+    // One group row (state, meta), three messages (content), three events (data).
+    expect(store.check()).toBe(2 + 3 + 3);
     store.close();
     await expectStorageError(() => store.apply(messageUnit(4)), "closed");
   });

@@ -28,7 +28,7 @@ import type {
   Verification,
 } from "./records.js";
 import { SEALED_COLUMNS } from "./sealed-columns.js";
-import { UnitWriter } from "./unit-writer.js";
+import { type MessageContent, UnitWriter } from "./unit-writer.js";
 
 export interface OpenStoreOptions {
   /** The database file (one per account). `-wal` and `-journal` files live beside it. */
@@ -142,7 +142,7 @@ export class Store {
       keyPackage: "SELECT * FROM key_packages WHERE ref = ?",
       keyPackages: "SELECT * FROM key_packages ORDER BY created_at, ref",
       group: "SELECT * FROM groups WHERE id = ?",
-      groups: "SELECT id, epoch, members, info, updated_at FROM groups ORDER BY id",
+      groups: "SELECT id, epoch, meta, updated_at FROM groups ORDER BY id",
       message: "SELECT * FROM messages WHERE id = ?",
       messages: `SELECT * FROM (SELECT * FROM messages WHERE conversation = ? AND at < ?
         ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id`,
@@ -292,11 +292,17 @@ export class Store {
 
   #groupSummary(row: Row): GroupSummary {
     const id = row.id as string;
+    const meta = this.#cipher.openJson<{ members: string[]; info: JsonValue }>(
+      "groups",
+      "meta",
+      id,
+      row.meta as Uint8Array,
+    );
     return {
       id,
       epoch: row.epoch as number,
-      members: this.#cipher.openJson<string[]>("groups", "members", id, row.members as Uint8Array),
-      info: this.#cipher.openJson<JsonValue>("groups", "info", id, row.info as Uint8Array),
+      members: meta.members,
+      info: meta.info,
       updatedAt: row.updated_at as number,
     };
   }
@@ -319,15 +325,20 @@ export class Store {
 
   #message(row: Row): StoredMessage {
     const id = row.id as string;
-    const c = this.#cipher;
+    const content = this.#cipher.openJson<MessageContent>(
+      "messages",
+      "content",
+      id,
+      row.content as Uint8Array,
+    );
     return {
       id,
       conversation: row.conversation as string,
-      author: c.openJson<string>("messages", "author", id, row.author as Uint8Array),
+      author: content.author,
       at: row.at as number,
       direction: row.direction as MessageDirection,
       state: row.state as MessageState,
-      body: row.body === null ? null : c.openJson<JsonValue>("messages", "body", id, row.body as Uint8Array),
+      body: content.body,
       editedAt: row.edited_at as number | null,
       deletedAt: row.deleted_at as number | null,
       updatedAt: row.updated_at as number,

@@ -33,8 +33,10 @@ describe("a damaged store fails closed with a typed error", () => {
   it("a flipped byte in a stored value on disk: tampered", async () => {
     let sealed: Uint8Array = new Uint8Array();
     raw(path, (db) => {
-      const row = db.prepare("SELECT body FROM messages WHERE id = ?").get("https://example.test/messages/7");
-      sealed = row?.body as Uint8Array;
+      const row = db
+        .prepare("SELECT content FROM messages WHERE id = ?")
+        .get("https://example.test/messages/7");
+      sealed = row?.content as Uint8Array;
     });
     const file = readFileSync(path);
     const at = file.indexOf(sealed);
@@ -51,26 +53,28 @@ describe("a damaged store fails closed with a typed error", () => {
     store.close();
   });
 
-  it("a value swapped into another row or column: tampered", async () => {
+  it("a value swapped into another row, table or column: tampered", async () => {
     raw(path, (db) => {
-      const get = db.prepare("SELECT body, author FROM messages WHERE id = ?");
-      const a = get.get("https://example.test/messages/1") as { body: Uint8Array; author: Uint8Array };
-      const b = get.get("https://example.test/messages/2") as { body: Uint8Array };
-      const set = db.prepare("UPDATE messages SET body = ?, author = ? WHERE id = ?");
-      set.run(b.body, a.author, "https://example.test/messages/1");
-      set.run(a.body, a.body, "https://example.test/messages/3");
+      const get = db.prepare("SELECT content FROM messages WHERE id = ?");
+      const one = get.get("https://example.test/messages/1")?.content as Uint8Array;
+      const two = get.get("https://example.test/messages/2")?.content as Uint8Array;
+      const set = db.prepare("UPDATE messages SET content = ? WHERE id = ?");
+      set.run(two, "https://example.test/messages/1");
+      set.run(one, "https://example.test/messages/2");
+      // The group's sealed meta, under the group's own id, moved into its state column.
+      db.prepare("UPDATE groups SET state = meta").run();
     });
     const store = await openStore({ path, key: { keyFile } });
     const swapped = await expectStorageError(
       () => store.message("https://example.test/messages/1"),
       "tampered",
     );
-    expect(swapped.message).toBe("messages.body of a row failed authentication");
-    const moved = await expectStorageError(
-      () => store.message("https://example.test/messages/3"),
-      "tampered",
-    );
-    expect(moved.message).toMatch(/^messages\.(author|body) /);
+    expect(swapped.message).toBe("messages.content of a row failed authentication");
+    await expectStorageError(() => store.message("https://example.test/messages/2"), "tampered");
+    const moved = await expectStorageError(() => store.group("group-1"), "tampered");
+    expect(moved.message).toBe("groups.state of a row failed authentication");
+    // The rows left alone still read.
+    expect(store.message("https://example.test/messages/3")?.body).toEqual({ text: "message number 3" });
     store.close();
   });
 

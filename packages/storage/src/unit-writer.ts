@@ -4,6 +4,12 @@ import { StorageError } from "./errors.js";
 import type { JsonValue } from "./json.js";
 import type { MessageChange, OutboxChange, Unit } from "./records.js";
 
+/** The sealed part of a message row. */
+export interface MessageContent {
+  readonly author: string;
+  readonly body: JsonValue | null;
+}
+
 /**
  * Writes the parts of a unit of work (everything but events and the processed id) with statements
  * prepared once. Runs inside the transaction `Store.apply` holds.
@@ -23,21 +29,21 @@ export class UnitWriter {
         private = excluded.private, object_id = excluded.object_id, created_at = excluded.created_at,
         expires_at = excluded.expires_at, last_resort = excluded.last_resort`,
       keyPackageRemove: "DELETE FROM key_packages WHERE ref = ?",
-      group: `INSERT INTO groups (id, epoch, state, members, info, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      group: `INSERT INTO groups (id, epoch, state, meta, updated_at) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, state = excluded.state,
-        members = excluded.members, info = excluded.info, updated_at = excluded.updated_at
+        meta = excluded.meta, updated_at = excluded.updated_at
         WHERE excluded.epoch >= groups.epoch`,
       groupRemove: "DELETE FROM groups WHERE id = ?",
-      message: `INSERT INTO messages (id, conversation, at, direction, state, author, body, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET conversation = excluded.conversation,
-        at = excluded.at, direction = excluded.direction, state = excluded.state, author = excluded.author,
-        body = CASE WHEN messages.deleted_at IS NULL THEN excluded.body END, updated_at = excluded.updated_at`,
-      messageBody: "SELECT body, edited_at, deleted_at FROM messages WHERE id = ?",
+      message: `INSERT INTO messages (id, conversation, at, direction, state, content, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET conversation = excluded.conversation,
+        at = excluded.at, direction = excluded.direction, state = excluded.state,
+        content = CASE WHEN messages.deleted_at IS NULL THEN excluded.content ELSE messages.content END,
+        updated_at = excluded.updated_at`,
+      messageContent: "SELECT content, edited_at, deleted_at FROM messages WHERE id = ?",
       history: `INSERT INTO message_history (id, message_id, kind, actor, at, data, previous)
         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      edit: "UPDATE messages SET body = ?, edited_at = ?, updated_at = ? WHERE id = ?",
-      erase:
-        "UPDATE messages SET body = NULL, deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+      edit: "UPDATE messages SET content = ?, edited_at = ?, updated_at = ? WHERE id = ?",
+      erase: "UPDATE messages SET content = ?, deleted_at = ?, updated_at = ? WHERE id = ?",
       eraseEdits:
         "UPDATE message_history SET data = NULL, previous = NULL WHERE message_id = ? AND kind = 'edit'",
       messageState: "UPDATE messages SET state = ?, updated_at = ? WHERE id = ?",
@@ -96,8 +102,7 @@ export class UnitWriter {
         g.id,
         g.epoch,
         c.seal("groups", "state", g.id, g.state),
-        c.sealJson("groups", "members", g.id, g.members),
-        c.sealJson("groups", "info", g.id, g.info ?? null),
+        c.sealJson("groups", "meta", g.id, { members: g.members, info: g.info ?? null }),
         at,
       );
       if (changed === 0)
@@ -112,8 +117,7 @@ export class UnitWriter {
         m.at,
         m.direction,
         m.state,
-        c.sealJson("messages", "author", m.id, m.author),
-        c.sealJson("messages", "body", m.id, m.body),
+        c.sealJson("messages", "content", m.id, { author: m.author, body: m.body }),
         at,
       );
     }
@@ -134,21 +138,20 @@ export class UnitWriter {
 
   #change(change: MessageChange, at: number): void {
     const c = this.#cipher;
-    let data = change.data ?? null;
-    let previous: JsonValue | null = null;
-    let applies = change.kind !== "edit";
-    if (change.kind === "edit") {
-      const row = (this.#s.messageBody as StatementSync).get(change.messageId) as
-        | { body: Uint8Array | null; edited_at: number | null; deleted_at: number | null }
-        | undefined;
-      // An edit of a deleted message keeps no content; one older than the newest applied is history only.
-      if (row?.deleted_at != null) data = null;
-      applies =
-        row !== undefined &&
-        row.deleted_at === null &&
-        (row.edited_at === null || row.edited_at <= change.at);
-      if (applies && row?.body) previous = c.openJson("messages", "body", change.messageId, row.body);
-    }
+    const row = (this.#s.messageContent as StatementSync).get(change.messageId) as
+      | { content: Uint8Array; edited_at: number | null; deleted_at: number | null }
+      | undefined;
+    // Only edits and deletes touch the message; reactions are history alone.
+    const touches = change.kind === "edit" || change.kind === "delete";
+    const live = touches && row !== undefined && row.deleted_at === null;
+    // An edit older than the newest one applied is history only.
+    const current = live && (change.kind !== "edit" || row.edited_at === null || row.edited_at <= change.at);
+    const content = current
+      ? c.openJson<MessageContent>("messages", "content", change.messageId, row.content)
+      : null;
+    // An edit of a deleted message keeps no content.
+    const data = change.kind === "edit" && row?.deleted_at != null ? null : (change.data ?? null);
+    const previous = change.kind === "edit" ? (content?.body ?? null) : null;
     const inserted = this.#run(
       "history",
       change.id,
@@ -159,17 +162,19 @@ export class UnitWriter {
       data === null ? null : c.sealJson("message_history", "data", change.id, data),
       previous === null ? null : c.sealJson("message_history", "previous", change.id, previous),
     );
-    if (inserted === 0 || !applies) return;
+    if (inserted === 0 || content === null) return;
     if (change.kind === "edit") {
-      this.#run(
-        "edit",
-        c.sealJson("messages", "body", change.messageId, data),
-        change.at,
-        at,
-        change.messageId,
-      );
+      const edited = c.sealJson("messages", "content", change.messageId, {
+        author: content.author,
+        body: data,
+      });
+      this.#run("edit", edited, change.at, at, change.messageId);
     } else if (change.kind === "delete") {
-      this.#run("erase", change.at, at, change.messageId);
+      const erased = c.sealJson("messages", "content", change.messageId, {
+        author: content.author,
+        body: null,
+      });
+      this.#run("erase", erased, change.at, at, change.messageId);
       this.#run("eraseEdits", change.messageId);
     }
   }
