@@ -168,7 +168,7 @@ async function apply(
       const sender = memberAt(state.ratchetTree, pm.content.sender.leafIndex);
       if (sender === undefined) return err(mlsError("not_member", "the sender is not a member of the group"));
       const result = await processPublicMessage(state, pm, emptyPskIndex, cs);
-      return ok(toReceived(conversation, result.newState, sender, pm.content.contentType, ref, published));
+      return toReceived(conversation, result.newState, sender, pm.content.contentType, ref, published);
     }
     const pm = message.privateMessage;
     const view = receiverView(state, pm.epoch);
@@ -188,7 +188,7 @@ async function apply(
         sender,
         epoch: pm.epoch,
       });
-    return ok(toReceived(conversation, result.newState, sender, pm.contentType, ref, published));
+    return toReceived(conversation, result.newState, sender, pm.contentType, ref, published);
   } catch (cause) {
     return err(classify(cause));
   }
@@ -201,22 +201,25 @@ function toReceived(
   contentType: string,
   ref: string,
   published: number,
-): Received {
+): Result<Received, MlsEngineError> {
   const before = conversation.state;
   if (contentType === "proposal") {
     const fresh = Object.entries(newState.unappliedProposals).filter(
       ([ref]) => !(ref in before.unappliedProposals),
     );
     const latest = fresh.at(-1)?.[1];
-    return {
+    return ok({
       kind: "proposal",
       conversation: { ...conversation, state: newState },
       sender,
       proposal: latest ? summarize(before, latest) : { kind: "other", type: "unknown" },
-    };
+    });
   }
+  const impostor = renamedLeaf(before, newState);
+  if (impostor !== undefined)
+    return err(mlsError("authentication_failed", `a commit changes the actor of leaf ${impostor}`));
   const { added, removed } = diffMembers(before, newState);
-  return {
+  return ok({
     kind: "commit",
     conversation: {
       ...conversation,
@@ -228,7 +231,20 @@ function toReceived(
     added,
     removed,
     removedSelf: newState.groupActiveState.kind === "removedFromGroup",
-  };
+  });
+}
+
+/**
+ * A leaf that an Update or a commit's UpdatePath gave another actor's identity: the Authentication Service
+ * lets a device rotate its keys, never become someone else. Leaves added from KeyPackages were checked apart.
+ */
+function renamedLeaf(before: ClientState, after: ClientState): number | undefined {
+  const nodeIndex = after.ratchetTree.findIndex((node, i) => {
+    if (node?.nodeType !== "leaf" || node.leaf.leafNodeSource === "key_package") return false;
+    const was = memberAt(before.ratchetTree, i / 2);
+    return was !== undefined && was.actorId !== memberAt(after.ratchetTree, i / 2)?.actorId;
+  });
+  return nodeIndex < 0 ? undefined : nodeIndex / 2;
 }
 
 /**

@@ -395,6 +395,40 @@ describe("Authentication Service", () => {
     });
   });
 
+  it("refuses a commit whose UpdatePath gives a member another actor's identity", async () => {
+    const directory = new Directory();
+    const alice = await device(directory, actor("alice"));
+    const bob = await device(directory, actor("bob"));
+    const mallory = await device(directory, actor("mallory"));
+    const created = await createConversation(context(directory, alice), {
+      members: [actor("bob"), actor("mallory")],
+    });
+    alice.conversation = created.conversation;
+    await join(bob, created.welcome);
+    await join(mallory, created.welcome);
+    // Mallory's client rewrites its own leaf to claim alice's identity, then commits an update.
+    const state = conv(mallory).state;
+    const own = state.privatePath.leafIndex * 2;
+    const ratchetTree = state.ratchetTree.map((node, i) =>
+      i === own && node?.nodeType === "leaf"
+        ? {
+            ...node,
+            leaf: {
+              ...node.leaf,
+              credential: { credentialType: "basic" as const, identity: text(actor("alice")) },
+            },
+          }
+        : node,
+    );
+    const forged = await updateConversation(context(directory, mallory), {
+      ...conv(mallory),
+      state: { ...state, ratchetTree },
+    });
+    const before = encodeConversation(conv(bob));
+    expect((await refusal(bob, forged.commit, forged.published)).code).toBe("authentication_failed");
+    expect(encodeConversation(conv(bob))).toEqual(before);
+  });
+
   it("a Welcome for someone else's KeyPackage is not for this device", async () => {
     const directory = new Directory();
     const alice = await device(directory, actor("alice"));
