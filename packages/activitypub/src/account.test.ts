@@ -67,7 +67,13 @@ async function startFixture(options: { sse: boolean; pageSize?: number }): Promi
       }
       const after = url.searchParams.get("after");
       const limit = Number(url.searchParams.get("limit") ?? options.pageSize ?? 2);
-      const from = after === null ? 0 : received.findIndex((a) => a.id === after) + 1;
+      if (after === null)
+        return json(res, 200, {
+          type: "OrderedCollection",
+          totalItems: received.length,
+          first: `${origin}/users/alice/messages?page=first`,
+        });
+      const from = after === "" ? 0 : received.findIndex((a) => a.id === after) + 1;
       const items = received.slice(from, from + Math.min(limit, options.pageSize ?? 2));
       const more = from + items.length < received.length;
       const last = items.at(-1)?.id;
@@ -140,6 +146,15 @@ describe("Account", () => {
     expect((await account.post({ type: "Note" })).id).toBe(`${fixture.origin}/activities/1`);
     const stranger = new Account(client, fixture.actorId, "wrong");
     await expect(stranger.post({ type: "Note" })).rejects.toMatchObject({ code: "unauthorized" });
+  });
+
+  it("reads from the oldest item when there is no cursor yet", async () => {
+    const fixture = await startFixture({ sse: true, pageSize: 2 });
+    fixture.push(3);
+    const account = new Account(client, fixture.actorId, "tok");
+    const ids: string[] = [];
+    for await (const item of account.catchUp()) ids.push(item.id as string);
+    expect(ids).toEqual(fixture.received.map((a) => a.id));
   });
 
   it("catches up page by page from a cursor", async () => {

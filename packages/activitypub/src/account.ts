@@ -96,7 +96,8 @@ export class Account {
     let url = options.url;
     if (url === undefined) {
       const base = new URL(await this.receivedUrl(options.signal));
-      if (options.after !== undefined) base.searchParams.set("after", options.after);
+      // An empty `after` reads from the oldest item (a bare collection URL would answer newest first).
+      base.searchParams.set("after", options.after ?? "");
       base.searchParams.set("limit", String(options.limit ?? 100));
       url = base.href;
     }
