@@ -1,6 +1,7 @@
 import { verifyRequest } from "@fedify/fedify";
 import type { DocumentLoader } from "@fedify/vocab-runtime";
-import { idOf, isJsonObject, type JsonObject, values } from "@sotto/fedify";
+import { firstLinkId, isJsonObject, type JsonObject } from "@sotto/core";
+
 import { ServerError } from "./errors.js";
 
 export interface InboxDeps {
@@ -23,7 +24,7 @@ export async function receive(
   deps: InboxDeps,
 ): Promise<Response> {
   if (!isJsonObject(received)) throw new ServerError("invalid_activity", "the body must be a JSON object");
-  const actorId = idOf(values(received.actor)[0]);
+  const actorId = firstLinkId(received.actor);
   if (actorId === undefined) throw new ServerError("invalid_activity", "the activity has no actor");
   const key = await verifyRequest(request, {
     documentLoader: deps.documentLoader,

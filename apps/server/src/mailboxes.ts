@@ -1,21 +1,13 @@
 import { randomUUID } from "node:crypto";
-import {
-  type ActivityFeed,
-  type ActivityLog,
-  carriesMls,
-  idOf,
-  isJsonObject,
-  type JsonObject,
-  validateMls,
-  values,
-} from "@sotto/fedify";
+import { asList, firstLinkId, isJsonObject, type JsonObject, linkId } from "@sotto/core";
+import { type ActivityFeed, type ActivityLog, carriesMls, validateMls } from "@sotto/fedify";
 
 const ADDRESSING = ["to", "cc", "bto", "bcc", "audience"] as const;
 
 /** Every IRI an activity and its embedded object are addressed to. */
 export function addressees(activity: JsonObject): string[] {
   const nodes = [activity, ...(isJsonObject(activity.object) ? [activity.object] : [])];
-  const ids = nodes.flatMap((node) => ADDRESSING.flatMap((p) => values(node[p]).map(idOf)));
+  const ids = nodes.flatMap((node) => ADDRESSING.flatMap((p) => asList(node[p]).map(linkId)));
   return [...new Set(ids.filter((id): id is string => id !== undefined))];
 }
 
@@ -31,11 +23,11 @@ export interface MailboxLogs {
  * `messages` collection. Delivery is idempotent on the activity id. Invalid MLS stays in the inbox only.
  */
 export async function deliverLocally(logs: MailboxLogs, owner: string, activity: JsonObject): Promise<void> {
-  const id = idOf(activity) ?? `urn:uuid:${randomUUID()}`;
+  const id = linkId(activity) ?? `urn:uuid:${randomUUID()}`;
   const inboxItem = await logs.inbox.append(owner, id, activity);
   if (inboxItem === undefined) return;
   logs.inboxFeed.publish(owner, inboxItem);
-  const actorId = idOf(values(activity.actor)[0]);
+  const actorId = firstLinkId(activity.actor);
   if (actorId === undefined || !carriesMls(activity)) return;
   if (!validateMls(activity, { actorId }).ok) return;
   const item = await logs.messages.append(owner, id, activity);

@@ -1,20 +1,25 @@
 import { randomUUID } from "node:crypto";
 import type { Recipient } from "@fedify/vocab";
-import { err, ok, type Result } from "@sotto/core";
 import {
-  ACTIVITYSTREAMS_CONTEXT_URL,
+  ACTIVITYSTREAMS_CONTEXT,
+  asList,
+  err,
+  isJsonObject,
+  isPublicCollection,
+  type JsonObject,
+  linkId,
+  MLS_CONTEXT,
+  ok,
+  type Result,
+  typesOf,
+} from "@sotto/core";
+import {
   type ActivityLog,
   applyKeyPackageActivity,
   carriesMls,
-  idOf,
-  isJsonObject,
-  type JsonObject,
   type KeyPackageStore,
-  MLS_CONTEXT_URL,
   type MlsDeliveryError,
-  typesOf,
   validateMls,
-  values,
 } from "@sotto/fedify";
 import { ServerError } from "./errors.js";
 import { addressees, deliverLocally, type MailboxLogs } from "./mailboxes.js";
@@ -54,7 +59,6 @@ const ACTIVITY_TYPES = new Set([
   "IntransitiveActivity",
 ]);
 const SUPPORTED = new Set(["Create", "Update", "Delete", "Add", "Remove"]);
-const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"]);
 const ADDRESSING = ["to", "cc", "bto", "bcc", "audience"] as const;
 
 /** What a remote addressee turned out to be. */
@@ -106,7 +110,7 @@ export async function postToOutbox(
   const local: string[] = [];
   const remote: Recipient[] = [];
   for (const iri of addressees(activity)) {
-    if (PUBLIC.has(iri)) continue;
+    if (isPublicCollection(iri)) continue;
     const user = paths.localActor(iri);
     if (user !== undefined) {
       if (deps.userExists(user)) local.push(user);
@@ -134,11 +138,11 @@ export async function postToOutbox(
   // bto and bcc name recipients but are never shown to them (AP §6).
   const { bto: _bto, bcc: _bcc, ...delivered } = activity;
   if (remote.length > 0) await deps.handoff(name, delivered, remote);
-  const activityId = idOf(activity) as string;
+  const activityId = linkId(activity) as string;
   await deps.outbox.append(name, activityId, activity);
   const object = activity.object;
   if (type === "Create" && isJsonObject(object) && lifecycle.value === undefined) {
-    await deps.objects.append(name, idOf(object) as string, object);
+    await deps.objects.append(name, linkId(object) as string, object);
   }
   for (const user of new Set(local)) await deliverLocally(deps.logs, user, delivered);
   return ok(activity);
@@ -153,13 +157,13 @@ function normalize(
     return err(new ServerError("invalid_activity", "the body must be a JSON object"));
   const [type] = typesOf(posted);
   if (type === undefined) return err(new ServerError("invalid_activity", "the posted object has no type"));
-  const context = posted["@context"] ?? [ACTIVITYSTREAMS_CONTEXT_URL, MLS_CONTEXT_URL];
+  const context = posted["@context"] ?? [ACTIVITYSTREAMS_CONTEXT, MLS_CONTEXT];
   let activity: JsonObject;
   if (ACTIVITY_TYPES.has(type)) {
     if (!SUPPORTED.has(type)) {
       return err(new ServerError("unsupported_activity", `the outbox does not accept ${type} activities`));
     }
-    const actors = values(posted.actor).map(idOf);
+    const actors = asList(posted.actor).map(linkId);
     if (actors.some((a) => a !== actorId)) {
       return err(new ServerError("not_owner", "the activity's actor is not the outbox owner", 403));
     }
@@ -172,7 +176,7 @@ function normalize(
   let object = activity.object;
   const wantsObjectId = type !== undefined && (activity === posted ? ["Create", "Add"].includes(type) : true);
   if (isJsonObject(object) && wantsObjectId) {
-    const author = values(object.attributedTo).map(idOf);
+    const author = asList(object.attributedTo).map(linkId);
     if (author.some((a) => a !== actorId)) {
       return err(new ServerError("not_owner", "the object's attributedTo is not the outbox owner", 403));
     }

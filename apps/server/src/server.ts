@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Collection, isActor } from "@fedify/vocab";
+import { isPublicCollection } from "@sotto/core";
 import {
   ActivityFeed,
   errorResponse,
@@ -223,8 +224,6 @@ function parseJson(body: Uint8Array): unknown {
   }
 }
 
-const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"]);
-
 async function route(req: IncomingMessage, d: RouteDeps): Promise<Response> {
   const { paths, users } = d;
   const method = req.method ?? "GET";
@@ -283,7 +282,7 @@ async function route(req: IncomingMessage, d: RouteDeps): Promise<Response> {
         const item = await (target.kind === "objects" ? d.objects : d.outbox).find(name, target.id);
         const visible =
           item !== undefined &&
-          (addressees(item.activity).some((iri) => PUBLIC.has(iri)) || tokenOwner(req, users) === name);
+          (addressees(item.activity).some(isPublicCollection) || tokenOwner(req, users) === name);
         return visible ? jsonResponse(item.activity) : errorResponse(404, "not_found", "no such object");
       }
       case "actor": {

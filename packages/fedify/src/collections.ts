@@ -1,10 +1,9 @@
-import { ACTIVITYSTREAMS_CONTEXT_URL, MLS_CONTEXT_URL } from "./context.js";
+import { ACTIVITYSTREAMS_CONTEXT, type JsonObject, MLS_CONTEXT } from "@sotto/core";
 import type { ActivityFeed } from "./feed.js";
-import type { JsonObject } from "./json.js";
 import type { ActivityLog, LoggedActivity } from "./storage.js";
 
 export const ACTIVITY_JSON = "application/activity+json";
-const CONTEXT = [ACTIVITYSTREAMS_CONTEXT_URL, MLS_CONTEXT_URL];
+const CONTEXT = [ACTIVITYSTREAMS_CONTEXT, MLS_CONTEXT];
 
 export interface LogCollection {
   readonly log: ActivityLog;

@@ -1,9 +1,5 @@
 import type { DocumentLoader, RemoteDocument } from "@fedify/vocab-runtime";
-
-/** The JSON-LD context of "Messaging Layer Security in ActivityPub". */
-export const MLS_CONTEXT_URL = "https://purl.archive.org/socialweb/mls";
-
-export const ACTIVITYSTREAMS_CONTEXT_URL = "https://www.w3.org/ns/activitystreams";
+import { MLS_CONTEXT } from "@sotto/core";
 
 const AS_OBJECT = "https://www.w3.org/ns/activitystreams#Object";
 
@@ -33,7 +29,7 @@ export const mlsContextDocument = {
 /** Wraps a document loader so that it answers the MLS context from memory. */
 export function withMlsContext(loader: DocumentLoader): DocumentLoader {
   return (url, options): Promise<RemoteDocument> => {
-    if (url === MLS_CONTEXT_URL || url === `${MLS_CONTEXT_URL}/` || url === `${MLS_CONTEXT_URL}.jsonld`) {
+    if (url === MLS_CONTEXT || url === `${MLS_CONTEXT}/` || url === `${MLS_CONTEXT}.jsonld`) {
       return Promise.resolve({ contextUrl: null, documentUrl: url, document: mlsContextDocument });
     }
     return loader(url, options);

@@ -1,6 +1,5 @@
+import { ACTIVITYSTREAMS_CONTEXT, asList, type JsonObject, MLS_CONTEXT } from "@sotto/core";
 import { jsonResponse } from "./collections.js";
-import { ACTIVITYSTREAMS_CONTEXT_URL, MLS_CONTEXT_URL } from "./context.js";
-import { type JsonObject, values } from "./json.js";
 import type { KeyPackageStore } from "./storage.js";
 
 /**
@@ -13,7 +12,7 @@ export async function respondWithKeyPackages(
 ): Promise<Response> {
   const listed = await store.listed(collection.owner);
   return jsonResponse({
-    "@context": [ACTIVITYSTREAMS_CONTEXT_URL, MLS_CONTEXT_URL],
+    "@context": [ACTIVITYSTREAMS_CONTEXT, MLS_CONTEXT],
     id: collection.id,
     type: "Collection",
     attributedTo: collection.owner,
@@ -31,12 +30,12 @@ export async function respondWithKeyPackage(
   if (record === undefined) return undefined;
   if (record.deleted) {
     return jsonResponse(
-      { "@context": ACTIVITYSTREAMS_CONTEXT_URL, id, type: "Tombstone", formerType: "KeyPackage" },
+      { "@context": ACTIVITYSTREAMS_CONTEXT, id, type: "Tombstone", formerType: "KeyPackage" },
       410,
     );
   }
   return jsonResponse({
-    "@context": [ACTIVITYSTREAMS_CONTEXT_URL, MLS_CONTEXT_URL],
+    "@context": [ACTIVITYSTREAMS_CONTEXT, MLS_CONTEXT],
     ...withoutContext(record.object),
   });
 }
@@ -54,10 +53,10 @@ export function addMlsToActor(
   actor: JsonObject,
   links: { readonly keyPackages: string; readonly messages: string },
 ): JsonObject {
-  const context = values(actor["@context"]);
+  const context = asList(actor["@context"]);
   return {
     ...actor,
-    "@context": context.includes(MLS_CONTEXT_URL) ? context : [...context, MLS_CONTEXT_URL],
+    "@context": context.includes(MLS_CONTEXT) ? context : [...context, MLS_CONTEXT],
     keyPackages: links.keyPackages,
     messages: links.messages,
   };

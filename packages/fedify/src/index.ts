@@ -6,16 +6,10 @@ export {
   type LogCollection,
   respondWithLog,
 } from "./collections.js";
-export {
-  ACTIVITYSTREAMS_CONTEXT_URL,
-  MLS_CONTEXT_URL,
-  mlsContextDocument,
-  withMlsContext,
-} from "./context.js";
+export { mlsContextDocument, withMlsContext } from "./context.js";
 export { addMlsToActor, respondWithKeyPackage, respondWithKeyPackages, withMlsActor } from "./directory.js";
 export { MlsDeliveryError, type MlsDeliveryErrorCode } from "./errors.js";
 export { ActivityFeed, type FeedSubscriber } from "./feed.js";
-export { idOf, isJsonObject, type JsonObject, typesOf, values } from "./json.js";
 export { applyKeyPackageActivity, type KeyPackageLifecycleOptions } from "./keyPackages.js";
 export { type MlsLoaderFactories, type MlsLoaderOptions, mlsLoaderFactories } from "./loaders.js";
 export { SqliteActivityLog, SqliteKeyPackageStore } from "./sqlite.js";

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { JsonObject } from "./json.js";
+import type { JsonObject } from "@sotto/core";
 import type { ActivityLog, KeyPackageRecord, KeyPackageStore, LoggedActivity } from "./storage.js";
 
 // Table names are interpolated into SQL, so only plain identifiers are accepted.

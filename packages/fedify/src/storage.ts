@@ -1,4 +1,4 @@
-import type { JsonObject } from "./json.js";
+import type { JsonObject } from "@sotto/core";
 
 /** One activity in an actor's ordered log (inbox, messages, outbox), with its position. */
 export interface LoggedActivity {

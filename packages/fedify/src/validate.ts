@@ -1,17 +1,21 @@
-import { type Envelope, err, ok, type Result, readEnvelope } from "@sotto/core";
+import {
+  type Envelope,
+  err,
+  isJsonObject,
+  isMlsObjectType,
+  type JsonObject,
+  normalizeTerms,
+  ok,
+  type Result,
+  readEnvelope,
+  typesOf,
+} from "@sotto/core";
 import { MlsDeliveryError } from "./errors.js";
-import { isJsonObject, type JsonObject, typesOf } from "./json.js";
-
-const MLS_TYPES = ["PublicMessage", "PrivateMessage", "Welcome", "GroupInfo", "KeyPackage"];
 
 /** Whether a document carries an MLS object (by type or media type), so that it must pass {@link validateMls}. */
 export function carriesMls(activity: JsonObject): boolean {
-  const object = isJsonObject(activity.object) ? activity.object : activity;
-  return (
-    typesOf(object).some((t) => MLS_TYPES.includes(t)) ||
-    object.mediaType === "message/mls" ||
-    object["mls:mediaType"] === "message/mls"
-  );
+  const object = normalizeTerms(isJsonObject(activity.object) ? activity.object : activity);
+  return typesOf(object).some(isMlsObjectType) || object.mediaType === "message/mls";
 }
 
 export interface ValidateMlsOptions {
