@@ -1,0 +1,100 @@
+// The API on real daemons: two sotto-servers on loopback, Alice's and Bob's daemons each serving their API,
+// and each user driving theirs only through SottoClient, as a frontend would.
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { type ApiEvent, SottoClient } from "@sotto/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Daemon } from "../daemon.js";
+import { createWorld, until, type World } from "../testing/world.js";
+import { readEndpoint } from "./endpoint.js";
+import { serveApi } from "./serve.js";
+import type { ApiServer } from "./server.js";
+import { TOKEN_FILE } from "./token.js";
+
+describe("the API of a running daemon", () => {
+  let world: World;
+  let alice: Daemon;
+  let bob: Daemon;
+  const servers: ApiServer[] = [];
+  const clients: SottoClient[] = [];
+
+  async function clientOf(daemon: Daemon, dir: string): Promise<SottoClient> {
+    servers.push(await serveApi(daemon, { stateDir: dir }));
+    const endpoint = await readEndpoint(dir);
+    const token = readFileSync(join(dir, TOKEN_FILE), "utf8").trim();
+    const client = await SottoClient.connect({ url: endpoint?.url ?? "", token });
+    clients.push(client);
+    return client;
+  }
+
+  beforeAll(async () => {
+    world = await createWorld();
+    alice = await world.daemon(await world.server(), "alice");
+    bob = await world.daemon(await world.server(), "bob");
+    await alice.start();
+    await bob.start();
+    await bob.maintainKeyPackages();
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    for (const s of servers) await s.close();
+    await world?.close();
+  });
+
+  it("writes a 0600 token and the endpoint to the state dir, and answers status and account.get", async () => {
+    const dir = join(world.dir, "alice-data");
+    const client = await clientOf(alice, dir);
+    expect(statSync(join(dir, TOKEN_FILE)).mode & 0o777).toBe(0o600);
+    expect((await readEndpoint(dir))?.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/$/);
+    const status = await client.call("status");
+    expect(status.account?.actorId).toBe(alice.actorId);
+    expect(status.ready).toBe(true);
+    const account = await client.call("account.get");
+    expect(account.actorId).toBe(alice.actorId);
+    expect(account.device.current).toBe(true);
+  });
+
+  it("creates a conversation, sends, and the other side sees message.created and reads it", async () => {
+    const [aliceClient] = clients;
+    if (!aliceClient) throw new Error("alice's client first");
+    const bobClient = await clientOf(bob, join(world.dir, "bob-data"));
+    const bobEvents: ApiEvent[] = [];
+    bobClient.onEvent((e) => bobEvents.push(e));
+    await bobClient.subscribe({ since: 0 });
+
+    const conversation = await aliceClient.call("conversations.create", {
+      members: [bob.actorId],
+      title: "api",
+    });
+    expect(conversation.members.map((m) => m.actorId).sort()).toEqual([alice.actorId, bob.actorId].sort());
+    const sent = await aliceClient.call("messages.send", {
+      conversationId: conversation.id,
+      text: "over the API",
+    });
+    expect(sent.outbox).toBe("queued");
+
+    const created = await until("bob's message.created event", () =>
+      bobEvents.find((e) => e.type === "message.created" && e.messageId === sent.id),
+    );
+    expect(created.type === "message.created" && created.conversationId).toBe(conversation.id);
+    expect(
+      bobEvents.some((e) => e.type === "conversation.created" && e.conversationId === conversation.id),
+    ).toBe(true);
+    const { messages } = await bobClient.call("messages.list", { conversationId: conversation.id });
+    expect(messages.map((m) => m.content)).toContain("over the API");
+    // Every client sees one increasing order.
+    const seqs = bobEvents.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  it("answers domain errors from the daemon with their codes", async () => {
+    const [aliceClient] = clients;
+    await expect(
+      aliceClient?.call("conversations.get", {
+        conversationId: "urn:uuid:00000000-0000-4000-8000-000000000000",
+      }),
+    ).rejects.toMatchObject({ name: "ApiError", code: "conversation_not_found", rpcCode: -32010 });
+  });
+});
