@@ -73,6 +73,9 @@ export async function createWorld(): Promise<World> {
       for (const daemon of daemons) {
         await daemon.stop().catch(() => {});
       }
+      // Let deliveries already handed to the servers' queues finish: @fedify/sqlite's queue may still be
+      // polling for one when its database closes (reported to the server's owner).
+      await new Promise((r) => setTimeout(r, 500));
       for (const server of servers) await server.close().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
