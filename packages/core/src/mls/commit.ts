@@ -71,13 +71,25 @@ export interface CreatedConversation extends Omit<CommitOutcome, "commit" | "com
 
 const unique = (xs: readonly string[]) => [...new Set(xs)];
 
+/** This actor's own devices (not this one) when listed; having none is fine, unlike for anyone else. */
+async function ownOtherDevices(ctx: EngineContext): Promise<DeviceKeyPackages[]> {
+  try {
+    return await authenticateActorDevices(ctx.fetcher, ctx.device.actorId, ctx.time);
+  } catch (cause) {
+    if (cause instanceof MlsEngineError && cause.code === "authentication_failed") return [];
+    throw cause;
+  }
+}
+
 async function invitedDevices(ctx: EngineContext, invitees: readonly Invitee[], present: readonly Member[]) {
   const devices: DeviceKeyPackages[] = [];
   for (const invitee of invitees) {
     const found =
-      typeof invitee === "string"
-        ? await authenticateActorDevices(ctx.fetcher, invitee, ctx.time)
-        : await authenticateActorDevices(ctx.fetcher, invitee.actorId, ctx.time, invitee.keyPackages);
+      typeof invitee !== "string"
+        ? await authenticateActorDevices(ctx.fetcher, invitee.actorId, ctx.time, invitee.keyPackages)
+        : invitee === ctx.device.actorId
+          ? await ownOtherDevices(ctx)
+          : await authenticateActorDevices(ctx.fetcher, invitee, ctx.time);
     devices.push(
       ...found.filter(
         (d) =>

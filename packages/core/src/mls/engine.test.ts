@@ -121,6 +121,34 @@ describe("conversations", () => {
     expect(joined.ok && epochOf(joined.value.conversation)).toBe(epochOf(added.conversation));
   });
 
+  it("invites this actor's own other devices, and needs none", async () => {
+    const alice = await generateDeviceIdentity(actor("alice"));
+    const bob = await generateDeviceIdentity(actor("bob"));
+    const bobPool = await generateKeyPackages(bob, { count: 1, time: new Date() });
+    const listed = new Map([[actor("bob"), bobPool.map((p) => p.keyPackage)]]);
+    const fetcher: ActorFetcher = { keyPackagesOf: async (a) => listed.get(a) ?? [] };
+    const alone = await createConversation(
+      { device: alice, fetcher, time: new Date() },
+      { members: [actor("alice"), actor("bob")] },
+    );
+    expect(alone.welcomeRecipients).toEqual([actor("bob")]);
+    const laptop = await generateDeviceIdentity(actor("alice"));
+    const laptopPool = await generateKeyPackages(laptop, { count: 1, time: new Date() });
+    const ownPool = await generateKeyPackages(alice, { count: 1, time: new Date() });
+    listed.set(
+      actor("alice"),
+      [...ownPool, ...laptopPool].map((p) => p.keyPackage),
+    );
+    const both = await createConversation(
+      { device: alice, fetcher, time: new Date() },
+      { members: [actor("alice"), actor("bob")] },
+    );
+    expect(both.added.map((m) => m.actorId).sort()).toEqual([actor("alice"), actor("bob")]);
+    expect(both.added.some((m) => Buffer.from(m.signaturePublicKey).equals(laptop.signaturePublicKey))).toBe(
+      true,
+    );
+  });
+
   it("reads the clear header of a message, and refuses one for another group", async () => {
     const { ctx, alice, bob } = await setup("private");
     const sent = await encryptMessage(alice, new TextEncoder().encode("hi"));
