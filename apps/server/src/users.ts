@@ -24,14 +24,15 @@ export class Users {
 
   constructor(db: DatabaseSync) {
     this.#db = db;
+    // A removed user's row stays (keys erased) so that the name, and the mail stored under it, is never reused.
     db.exec(`CREATE TABLE IF NOT EXISTS users (
-      name TEXT PRIMARY KEY, created TEXT NOT NULL, keys TEXT NOT NULL);
+      name TEXT PRIMARY KEY, created TEXT NOT NULL, keys TEXT NOT NULL, removed INTEGER NOT NULL DEFAULT 0);
     CREATE TABLE IF NOT EXISTS tokens (
       hash TEXT PRIMARY KEY, name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE, created TEXT NOT NULL)`);
   }
 
   exists(name: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM users WHERE name = ?").get(name) !== undefined;
+    return this.#db.prepare("SELECT 1 FROM users WHERE name = ? AND removed = 0").get(name) !== undefined;
   }
 
   list(): string[] {
@@ -47,7 +48,9 @@ export class Users {
         "a user name is 1-64 of a-z 0-9 _ . - starting with a letter, digit or _",
       );
     }
-    if (this.exists(name)) throw new ServerError("user_exists", `user ${name} exists`, 409);
+    if (this.#db.prepare("SELECT 1 FROM users WHERE name = ?").get(name) !== undefined) {
+      throw new ServerError("user_exists", `the name ${name} is taken (or was used before)`, 409);
+    }
     const pairs = [await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"), await generateCryptoKeyPair("Ed25519")];
     const stored: StoredKeyPair[] = [];
     for (const pair of pairs) {
@@ -64,7 +67,9 @@ export class Users {
 
   remove(name: string): void {
     this.#db.prepare("DELETE FROM tokens WHERE name = ?").run(name);
-    const { changes } = this.#db.prepare("DELETE FROM users WHERE name = ?").run(name);
+    const { changes } = this.#db
+      .prepare("UPDATE users SET removed = 1, keys = '[]' WHERE name = ? AND removed = 0")
+      .run(name);
     if (changes === 0) throw new ServerError("unknown_user", `no user ${name}`, 404);
     this.#keys.delete(name);
   }
