@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "./store.js";
 import { FAST_ARGON2ID, tempDir } from "./test-support.js";
@@ -88,6 +88,11 @@ describe("encryption at rest", () => {
     for (const secret of secrets()) expect(occurrences(tmp.dir, secret)).toEqual([]);
     store.close();
     for (const secret of secrets()) expect(occurrences(tmp.dir, secret)).toEqual([]);
+  });
+
+  it("keeps the database and its WAL private to the owner (mode 0600)", () => {
+    expect(statSync(`${tmp.dir}/account.db`).mode & 0o777).toBe(0o600);
+    expect(statSync(`${tmp.dir}/account.db-wal`).mode & 0o777).toBe(0o600);
   });
 
   it("the scan would find them if they were there (control)", () => {

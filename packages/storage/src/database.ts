@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { StorageError } from "./errors.js";
 import { APPLICATION_ID, migrate } from "./schema.js";
@@ -16,12 +16,18 @@ export type Durability = "full" | "normal";
  * gets `locked`; the kernel drops the lock when the holder dies, even by SIGKILL.
  */
 export function openDatabase(path: string, create: boolean, durability: Durability): DatabaseSync {
-  if (!create && !existsSync(path)) throw new StorageError("not_found", `no store at ${path}`);
+  if (!existsSync(path)) {
+    if (!create) throw new StorageError("not_found", `no store at ${path}`);
+    // Created empty and private first: SQLite gives its -wal file the database file's mode.
+    createPrivateFile(path);
+  }
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(path, { timeout: 0 });
     db.exec("PRAGMA locking_mode = EXCLUSIVE");
-    db.exec("PRAGMA journal_mode = WAL");
+    const { journal_mode: mode } = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string };
+    if (mode !== "wal")
+      throw new StorageError("io", `cannot use a write-ahead log for ${path} (got ${mode})`);
     db.exec("BEGIN IMMEDIATE; COMMIT");
     db.exec(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
     // Overwrite deleted content (consumed KeyPackages, retracted messages) instead of leaving it free.
@@ -34,6 +40,15 @@ export function openDatabase(path: string, create: boolean, durability: Durabili
   } catch (error) {
     db?.close();
     throw fromSqlite(error, path);
+  }
+}
+
+function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
+    throw new StorageError("io", `cannot create ${path}`, { cause: error });
   }
 }
 

@@ -1,5 +1,16 @@
 import { createSecretKey, randomBytes } from "node:crypto";
-import { closeSync, existsSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { open, seal } from "./cipher.js";
 import { fromSqlite } from "./database.js";
@@ -34,9 +45,13 @@ export async function writeExport(
   const wrapped = await wrapKey(exportKey, { passphrase }, EXPORT_KEY_CONTEXT, argon2id);
   const key = createSecretKey(exportKey);
   exportKey.fill(0);
-  const snapshot = `${file}.snapshot-${randomBytes(6).toString("hex")}`;
   const out = openOrFail(file, "wx");
+  // The snapshot (sealed values, clear ids) lives in a private directory beside the export.
+  let scratch: string | undefined;
+  let written = false;
   try {
+    scratch = mkdtempSync(join(dirname(file), ".sotto-export-"));
+    const snapshot = join(scratch, "snapshot.db");
     db.prepare("VACUUM INTO ?").run(snapshot);
     const header = Buffer.from(
       JSON.stringify({ kdf: wrapped.kdf, wrapped: Buffer.from(wrapped.wrapped).toString("base64") }),
@@ -56,14 +71,14 @@ export async function writeExport(
     } finally {
       closeSync(input);
     }
+    written = true;
   } catch (error) {
-    closeSync(out);
-    unlinkSync(file);
     throw fromSqlite(error, "the export");
   } finally {
-    if (existsSync(snapshot)) unlinkSync(snapshot);
+    closeSync(out);
+    if (!written) unlinkSync(file);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
-  closeSync(out);
 }
 
 /**

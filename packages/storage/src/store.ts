@@ -70,6 +70,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       | undefined;
     let dataKey: Buffer;
     if (row === undefined) {
+      // Only a new store may get a new data key: sealed rows without a keyring mean it was removed.
+      for (const { table } of SEALED_COLUMNS) {
+        if (db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get()) {
+          throw new StorageError("corrupt", "the keyring record is missing");
+        }
+      }
       dataKey = randomBytes(32);
       const wrapped = await wrapKey(dataKey, options.key, KEYRING_CONTEXT, options.argon2id);
       db.prepare("INSERT INTO keyring (id, kdf, wrapped) VALUES (1, ?, ?)").run(

@@ -116,6 +116,12 @@ describe("a damaged store fails closed with a typed error", () => {
     await expectStorageError(() => openStore({ path, key: { keyFile } }), "wrong_key");
   });
 
+  it("a removed keyring record: corrupt (no new data key for a store with data)", async () => {
+    raw(path, (db) => db.exec("DELETE FROM keyring"));
+    const error = await expectStorageError(() => openStore({ path, key: { keyFile } }), "corrupt");
+    expect(error.message).toBe("the keyring record is missing");
+  });
+
   it("a missing store with create: false: not_found", async () => {
     await expectStorageError(
       () => openStore({ path: `${tmp.dir}/none.db`, key: { keyFile }, create: false }),
