@@ -9,7 +9,10 @@ const available = readdirSync(here)
   .map((f) => f.slice(0, -3))
   .sort();
 
-const name = process.argv[2];
+// pnpm passes the `--` of `npm run bench -- <name>` through to the script: skip it.
+const argv = process.argv.slice(2);
+if (argv[0] === "--") argv.shift();
+const name = argv[0];
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- <name>\navailable: ${available.join(", ") || "(none yet)"}`);
   process.exit(2);
@@ -17,4 +20,4 @@ if (!name || !available.includes(name)) {
 const bench: { main: (args: string[]) => Promise<void> } = await import(
   pathToFileURL(`${here}/${name}.js`).href
 );
-await bench.main(process.argv.slice(3));
+await bench.main(argv.slice(1));
