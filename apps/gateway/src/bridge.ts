@@ -49,9 +49,11 @@ export class Bridge implements XmppSideHandlers {
     await this.#o.xmpp.start(this);
   }
 
+  /** Stops receiving from the Fediverse first, lets the XMPP link write what is queued, then closes it. */
   async stop(): Promise<void> {
-    await this.#o.xmpp.stop();
     await this.#o.fediverse.stop();
+    await this.#o.xmpp.link.drain();
+    await this.#o.xmpp.stop();
   }
 
   async #actor(handle: string): Promise<Result<FediverseActor, StanzaError>> {

@@ -17,7 +17,8 @@ export interface GatewayOptions {
     /** XMPP domains whose users may use the gateway; only the first (the local server's) by default. */
     readonly allowedDomains: readonly string[];
   };
-  readonly fediverse: FediverseSide;
+  /** Opens the Fediverse side (e.g. `Puppets.open`) once the gateway's state and log exist. */
+  readonly fediverse: (deps: { readonly state: GatewayState; readonly log: Log }) => Promise<FediverseSide>;
   /** Where the gateway keeps its state (`gateway.sqlite`). */
   readonly dataDir: string;
   readonly log?: Log;
@@ -25,6 +26,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly xmpp: XmppSide;
+  readonly fediverse: FediverseSide;
   readonly state: GatewayState;
   stop(): Promise<void>;
 }
@@ -35,8 +37,15 @@ const newId = () => `urn:uuid:${randomUUID()}`;
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? jsonLog();
   const state = new GatewayState(join(options.dataDir, "gateway.sqlite"));
+  let fediverse: FediverseSide;
+  try {
+    fediverse = await options.fediverse({ state, log });
+  } catch (e) {
+    state.close();
+    throw e;
+  }
   const xmpp = new XmppSide({ ...options.xmpp, log, newId });
-  const bridge = new Bridge({ xmpp, fediverse: options.fediverse, state, log, newId });
+  const bridge = new Bridge({ xmpp, fediverse, state, log, newId });
   try {
     await bridge.start();
   } catch (e) {
@@ -46,6 +55,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   return {
     xmpp,
+    fediverse,
     state,
     async stop() {
       await bridge.stop();

@@ -90,6 +90,13 @@ export class ComponentLink {
     return true;
   }
 
+  /** Waits (bounded) until every queued stanza is written, while the link is up. */
+  async drain(timeoutMs = 5_000): Promise<void> {
+    for (let waited = 0; this.#buffer.length > 0 && this.online && waited < timeoutMs; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   /** Stanzas waiting for the link. */
   get buffered(): number {
     return this.#buffer.length;

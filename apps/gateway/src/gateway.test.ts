@@ -1,0 +1,303 @@
+// End to end: an XMPP user (a real Prosody, @xmpp/client) and a Fediverse user (sotto-server + sottod) talk
+// through the gateway (component + its own sotto-server with one MLS puppet per XMPP user).
+
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Message } from "@sotto/api";
+import { writeMessageCreate } from "@sotto/core";
+import { createLogger, Daemon } from "@sotto/daemon";
+import { type SottoServer, startServer } from "@sotto/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jidForHandle } from "./addressing.js";
+import { ENCRYPTION_NOTICE } from "./bridge.js";
+import { type Gateway, startGateway } from "./gateway.js";
+import type { Log } from "./log.js";
+import { Puppets } from "./puppets.js";
+import { freePort, type Prosody, startProsody } from "./testing/prosody.js";
+import { waitFor } from "./testing/wait.js";
+import { connectUser, type XmppUser } from "./testing/xmpp-user.js";
+import { NS } from "./xmpp/namespaces.js";
+import { type Element, xml } from "./xmpp/xml.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sotto-gw-e2e-"));
+const logs: { level: string; event: string; fields: Record<string, unknown> }[] = [];
+const log: Log = (level, event, fields = {}) => logs.push({ level, event, fields: { ...fields } });
+
+/** An MLSMessage framed as a PrivateMessage (RFC 9420 §6.3.2) whose sender data and ciphertext are noise. */
+function bogusPrivateMessage(groupId: string, epoch: number): Uint8Array {
+  const group = Buffer.from(groupId, "utf8"); // < 64 bytes: a one-byte varint length
+  const senderData = randomBytes(32);
+  const ciphertext = randomBytes(48);
+  return Buffer.concat([
+    Buffer.from([0x00, 0x01, 0x00, 0x02, group.length]),
+    group,
+    Buffer.from(BigInt.asUintN(64, BigInt(epoch)).toString(16).padStart(16, "0"), "hex"),
+    Buffer.from([0x01, 0x00, senderData.length]), // application content, no authenticated data
+    senderData,
+    Buffer.from([ciphertext.length]),
+    ciphertext,
+  ]);
+}
+
+describe("gateway end to end", () => {
+  let prosody: Prosody;
+  let home: SottoServer;
+  let bob: Daemon;
+  let gateway: Gateway | undefined;
+  let gatewayPort: number;
+  let alice: XmppUser;
+  let bobJid: string;
+  let conversationId: string;
+  let bobToken: string;
+
+  const openGateway = () =>
+    startGateway({
+      xmpp: {
+        service: prosody.componentService,
+        domain: prosody.componentDomain,
+        secret: prosody.componentSecret,
+        allowedDomains: [prosody.host],
+      },
+      dataDir: join(dir, "gateway"),
+      log,
+      fediverse: ({ state, log }) =>
+        Puppets.open({
+          dataDir: join(dir, "gateway", "fediverse"),
+          server: { port: gatewayPort },
+          defaultXmppDomain: prosody.host,
+          state,
+          log,
+          allowPrivateAddress: true,
+          pollIntervalMs: 200,
+        }),
+    });
+  const fromBob = (s: Element) => s.is("message") && s.attrs.from?.split("/")[0] === bobJid;
+  const bobMessages = (): Message[] => bob.listMessages({ conversationId }).messages;
+  const bobSees = (what: string, match: (m: Message) => boolean) =>
+    waitFor(what, () => (conversationId ? bobMessages().find(match) : undefined));
+
+  beforeAll(async () => {
+    prosody = await startProsody();
+    prosody.register("alice", "pw-alice");
+    home = await startServer({ dataDir: join(dir, "home") });
+    const account = await home.createUser("bob");
+    bobToken = account.token;
+    bob = await Daemon.init({
+      dataDir: join(dir, "bob"),
+      key: { passphrase: "bob's passphrase" },
+      argon2id: { memory: 8, passes: 1, parallelism: 1 },
+      actor: account.actorId,
+      token: account.token,
+      network: { allowPrivateAddress: true, plainHttpWebFinger: true },
+      logger: createLogger({ level: "error" }),
+      pollIntervalMs: 200,
+    });
+    await bob.maintainKeyPackages();
+    await bob.start();
+    gatewayPort = await freePort();
+    gateway = await openGateway();
+    await gateway.xmpp.link.waitOnline();
+    bobJid = jidForHandle(`bob@${home.domain}`, prosody.componentDomain);
+    alice = await connectUser({
+      service: prosody.c2sService,
+      domain: prosody.host,
+      username: "alice",
+      password: "pw-alice",
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await alice?.stop();
+    await gateway?.stop();
+    await bob?.stop();
+    await home?.close();
+    await prosody?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("carries a message each way, and tells the XMPP user once that encryption ends at the gateway", async () => {
+    await alice.send(xml("message", { type: "chat", to: bobJid, id: "a1" }, xml("body", {}, "hello <bob>")));
+    const notice = await alice.next((s) => fromBob(s) && s.getChildText("body") === ENCRYPTION_NOTICE);
+    expect(notice).toBeDefined();
+    conversationId = await waitFor("bob's conversation", () => bob.listConversations().conversations[0]?.id);
+    const got = await bobSees("alice's message", (m) => m.content.includes("hello"));
+    expect(got.content).toBe("<p>hello &lt;bob&gt;</p>");
+    const puppet = await gateway?.fediverse.ensurePuppet({ local: "alice", domain: prosody.host });
+    expect(puppet?.ok && got.author).toBe(puppet?.ok && puppet.value.actorId);
+
+    const sent = await bob.sendMessage({
+      conversationId,
+      text: "<p>hi <em>alice</em></p>",
+      mediaType: "text/html",
+    });
+    const reply = await alice.next((s) => fromBob(s) && s.attrs.id === sent.id);
+    expect(reply.getChildText("body")).toBe("hi alice");
+    expect(alice.received.filter((s) => s.getChildText("body") === ENCRYPTION_NOTICE)).toHaveLength(1);
+  });
+
+  it("carries corrections each way", async () => {
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bobJid, id: "a2" },
+        xml("body", {}, "hello bob!"),
+        xml("replace", { xmlns: NS.correction, id: "a1" }),
+      ),
+    );
+    const edited = await bobSees("the edit", (m) => m.content === "<p>hello bob!</p>");
+    expect(edited.editedAt).not.toBeNull();
+
+    const bobsFirst = bobMessages().find((m) => m.author === bob.actorId);
+    if (!bobsFirst) throw new Error("bob's message is missing");
+    await bob.editMessage({
+      conversationId,
+      messageId: bobsFirst.id,
+      text: "<p>hi <b>Alice</b></p>",
+      mediaType: "text/html",
+    });
+    const correction = await alice.next(
+      (s) => fromBob(s) && s.getChild("replace", NS.correction)?.attrs.id === bobsFirst.id,
+    );
+    expect(correction.getChildText("body")).toBe("hi Alice");
+  });
+
+  it("carries reactions and receipts each way", async () => {
+    const aliceMessage = await bobSees("alice's message", (m) => m.content === "<p>hello bob!</p>");
+    const bobsFirst = bobMessages().find((m) => m.author === bob.actorId);
+    if (!bobsFirst) throw new Error("bob's message is missing");
+
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bobJid, id: "a3" },
+        xml("reactions", { xmlns: NS.reactions, id: bobsFirst.id }, xml("reaction", {}, "👍")),
+      ),
+    );
+    await bobSees(
+      "alice's reaction",
+      (m) => m.id === bobsFirst.id && m.reactions.some((r) => r.emoji === "👍"),
+    );
+
+    await bob.react({ conversationId, messageId: aliceMessage.id, emoji: "🎉" });
+    const reactions = await alice.next(
+      (s) => fromBob(s) && s.getChild("reactions", NS.reactions)?.attrs.id === "a1",
+    );
+    expect(reactions.getChild("reactions", NS.reactions)?.getChildText("reaction")).toBe("🎉");
+
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bobJid, id: "a4" },
+        xml("displayed", { xmlns: NS.markers, id: bobsFirst.id }),
+      ),
+    );
+    const read = await bobSees("alice's read receipt", (m) => m.id === bobsFirst.id && m.readBy.length > 0);
+    expect(read.readBy).toHaveLength(1);
+
+    await bob.markRead({ conversationId, messageId: aliceMessage.id });
+    const marker = await alice.next(
+      (s) => fromBob(s) && s.getChild("displayed", NS.markers)?.attrs.id === "a1",
+    );
+    expect(marker).toBeDefined();
+  });
+
+  it("carries retractions each way", async () => {
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bobJid, id: "a5" },
+        xml("retract", { xmlns: NS.retraction, id: "a1" }),
+      ),
+    );
+    await bobSees("the deletion", (m) => m.deleted && m.author !== bob.actorId);
+
+    const doomed = await bob.sendMessage({ conversationId, text: "oops" });
+    await alice.next((s) => fromBob(s) && s.attrs.id === doomed.id);
+    await bob.deleteMessage({ conversationId, messageId: doomed.id });
+    const retraction = await alice.next(
+      (s) => fromBob(s) && s.getChild("retract", NS.retraction)?.attrs.id === doomed.id,
+    );
+    expect(retraction).toBeDefined();
+  });
+
+  it("answers bad XMPP input with errors and skips bad Fediverse input, and keeps running", async () => {
+    const errorOf = async (id: string) =>
+      (await alice.next((s) => s.attrs.type === "error" && s.attrs.id === id))
+        .getChild("error")
+        ?.getChildElements()[0]?.name;
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bobJid, id: "e1" },
+        xml("body", {}, "x"),
+        xml("replace", { xmlns: NS.correction, id: "nope" }),
+      ),
+    );
+    expect(await errorOf("e1")).toBe("item-not-found");
+    const nobody = jidForHandle(`nobody@${home.domain}`, prosody.componentDomain);
+    await alice.send(xml("message", { type: "chat", to: nobody, id: "e2" }, xml("body", {}, "anyone?")));
+    expect(await errorOf("e2")).toBe("item-not-found");
+
+    // Bogus MLS: a well-framed PrivateMessage of the conversation's group and epoch, with noise for sender data
+    // and ciphertext, sent by bob's server to the puppet. Its engine skips it with a typed error; all goes on.
+    const puppet = await gateway?.fediverse.ensurePuppet({ local: "alice", domain: prosody.host });
+    if (!puppet?.ok) throw new Error("no puppet");
+    const groupId = conversationId;
+    const bytes = bogusPrivateMessage(groupId, bob.getConversation(conversationId).epoch);
+    const before = logs.length;
+    const posted = await fetch(`${home.origin}/users/bob/outbox`, {
+      method: "POST",
+      headers: { "content-type": "application/activity+json", authorization: `Bearer ${bobToken}` },
+      body: JSON.stringify(
+        writeMessageCreate({
+          actor: bob.actorId,
+          recipients: [puppet.value.actorId],
+          bytes,
+          context: groupId,
+        }),
+      ),
+    });
+    expect(posted.status).toBe(201);
+    const skipped = await waitFor("the puppet's engine to skip the bogus message", () =>
+      logs.slice(before).find((l) => l.fields.puppet === "alice" && l.event === "engine.skipped"),
+    );
+    expect(String(skipped.fields.reason)).toMatch(/^mls\./);
+
+    const still = await bob.sendMessage({ conversationId, text: "still there?" });
+    expect((await alice.next((s) => fromBob(s) && s.attrs.id === still.id)).getChildText("body")).toBe(
+      "still there?",
+    );
+  });
+
+  it("loses nothing across a restart of the gateway", async () => {
+    await gateway?.stop();
+    gateway = undefined;
+    const whileDown = await bob.sendMessage({ conversationId, text: "while you were away" });
+    gateway = await openGateway();
+    await gateway.xmpp.link.waitOnline();
+    const got = await alice.next((s) => fromBob(s) && s.attrs.id === whileDown.id, 30_000);
+    expect(got.getChildText("body")).toBe("while you were away");
+    await alice.send(xml("message", { type: "chat", to: bobJid, id: "a6" }, xml("body", {}, "back again")));
+    await bobSees("the message after the restart", (m) => m.content === "<p>back again</p>");
+    expect(bob.listConversations().conversations).toHaveLength(1);
+    expect(alice.received.filter((s) => s.getChildText("body") === ENCRYPTION_NOTICE)).toHaveLength(1);
+  });
+
+  it("survives a Prosody restart", async () => {
+    await alice.stop();
+    await prosody.restart();
+    await gateway?.xmpp.link.waitOnline(15_000);
+    alice = await connectUser({
+      service: prosody.c2sService,
+      domain: prosody.host,
+      username: "alice",
+      password: "pw-alice",
+    });
+    const after = await bob.sendMessage({ conversationId, text: "after the XMPP server restarted" });
+    expect(
+      (await alice.next((s) => fromBob(s) && s.attrs.id === after.id, 30_000)).getChildText("body"),
+    ).toBe("after the XMPP server restarted");
+  });
+});

@@ -1,0 +1,404 @@
+// The Fediverse side: the gateway's own home server (sotto-server, Fedify) on its domain, where every XMPP
+// user has an actor, and for each such actor an MLS device run by sottod's engine (`Daemon`) in this process,
+// with its own encrypted @sotto/storage store. The engine publishes KeyPackages, joins conversations from
+// Welcomes, keeps the MLS state and sends through the actor's outbox; this file turns its operations and
+// events into the bridge's terms. Events are bridged from a per-puppet cursor (the event log's `seq`), so a
+// restart replays what was not yet shown on XMPP.
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ActivityPubClient } from "@sotto/activitypub";
+import { err, ok, type Result } from "@sotto/core";
+import { Daemon } from "@sotto/daemon";
+import { type SottoServer, startServer } from "@sotto/server";
+import { type BareJid, formatBareJid, jidForUsername, usernameForJid } from "./addressing.js";
+import { FediverseError } from "./errors.js";
+import type { FediverseActor, FediverseSide, Received } from "./fediverse.js";
+import type { Log } from "./log.js";
+import type { FediverseChange, Operation } from "./mapping.js";
+import type { GatewayState } from "./state.js";
+
+export interface PuppetsOptions {
+  /** Where the home server's database, the puppets' stores and their key file live. */
+  readonly dataDir: string;
+  /** The gateway's home server (sotto-server) for the puppet actors. */
+  readonly server: {
+    readonly port?: number;
+    readonly host?: string;
+    readonly origin?: string;
+    readonly domain?: string;
+  };
+  /** The XMPP domain whose simple JIDs keep their localpart as username. */
+  readonly defaultXmppDomain: string;
+  readonly state: GatewayState;
+  readonly log: Log;
+  /** Loopback and private addresses, plain-HTTP WebFinger: tests and local setups only. */
+  readonly allowPrivateAddress?: boolean;
+  /** Poll interval of the engines' sync when the server offers no event stream. */
+  readonly pollIntervalMs?: number;
+}
+
+interface Puppet {
+  readonly user: BareJid;
+  readonly username: string;
+  readonly daemon: Daemon;
+  draining: Promise<void>;
+  unsubscribe: () => void;
+}
+
+/** The engine's structured logger, written through the gateway's log. */
+function engineLogger(log: Log, base: Readonly<Record<string, unknown>>) {
+  const make = (fields: Readonly<Record<string, unknown>>): EngineLogger => ({
+    debug: (event, f) => log("debug", `engine.${event}`, { ...fields, ...f }),
+    info: (event, f) => log("debug", `engine.${event}`, { ...fields, ...f }),
+    warn: (event, f) => log("warn", `engine.${event}`, { ...fields, ...f }),
+    error: (event, f) => log("error", `engine.${event}`, { ...fields, ...f }),
+    child: (f) => make({ ...fields, ...f }),
+  });
+  return make(base);
+}
+type EngineFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
+interface EngineLogger {
+  debug(event: string, fields?: EngineFields): void;
+  info(event: string, fields?: EngineFields): void;
+  warn(event: string, fields?: EngineFields): void;
+  error(event: string, fields?: EngineFields): void;
+  child(fields: EngineFields): EngineLogger;
+}
+
+function failure(e: unknown, fallback: FediverseError["code"] = "unreachable"): FediverseError {
+  const code = (e as { code?: unknown } | null)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  if (code === "actor_not_found" || code === "not_found")
+    return new FediverseError("unknown_actor", message, { cause: e });
+  if (typeof code === "string" && /mls|key_package|authentication|not_member|conversation/.test(code)) {
+    return new FediverseError("mls", message, { cause: e });
+  }
+  return new FediverseError(fallback, message, { cause: e });
+}
+
+export class Puppets implements FediverseSide {
+  readonly server: SottoServer;
+  readonly #o: PuppetsOptions;
+  readonly #client: ActivityPubClient;
+  readonly #keyFile: string;
+  readonly #puppets = new Map<string, Puppet>();
+  readonly #creating = new Map<string, Promise<Result<Puppet, FediverseError>>>();
+  #receive: ((r: Received) => Promise<void>) | undefined;
+
+  private constructor(options: PuppetsOptions, server: SottoServer, keyFile: string) {
+    this.#o = options;
+    this.server = server;
+    this.#keyFile = keyFile;
+    const loopback = options.allowPrivateAddress ?? false;
+    this.#client = new ActivityPubClient({ allowPrivateAddress: loopback, plainHttpWebFinger: loopback });
+  }
+
+  /** Starts the home server and reopens every puppet created before. */
+  static async open(options: PuppetsOptions): Promise<Puppets> {
+    mkdirSync(join(options.dataDir, "puppets"), { recursive: true, mode: 0o700 });
+    const keyFile = join(options.dataDir, "puppets.key");
+    if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32), { mode: 0o600, flag: "wx" });
+    const server = await startServer({ dataDir: join(options.dataDir, "server"), ...options.server });
+    const puppets = new Puppets(options, server, keyFile);
+    for (const username of readdirSync(join(options.dataDir, "puppets"))) {
+      const user = jidForUsername(username, options.defaultXmppDomain);
+      if (!user.ok) continue;
+      const daemon = await Daemon.open(puppets.#daemonOptions(username)).catch((e: unknown) => {
+        options.log("error", "puppet.open_failed", { username, error: (e as Error).message });
+        return undefined;
+      });
+      if (daemon) puppets.#puppets.set(username, puppets.#puppet(user.value, username, daemon));
+    }
+    return puppets;
+  }
+
+  get origin(): string {
+    return this.server.origin;
+  }
+
+  #daemonOptions(username: string) {
+    return {
+      dataDir: join(this.#o.dataDir, "puppets", username),
+      key: { keyFile: this.#keyFile },
+      logger: engineLogger(this.#o.log, { puppet: username }),
+      pollIntervalMs: this.#o.pollIntervalMs,
+    };
+  }
+
+  #puppet(user: BareJid, username: string, daemon: Daemon): Puppet {
+    return { user, username, daemon, draining: Promise.resolve(), unsubscribe: () => undefined };
+  }
+
+  async lookup(handle: string): Promise<Result<FediverseActor, FediverseError>> {
+    try {
+      const actor = await this.#client.getActor(handle);
+      return ok({ handle, actorId: actor.id, ...(actor.name ? { name: actor.name } : {}) });
+    } catch (e) {
+      return err(failure(e, "unknown_actor"));
+    }
+  }
+
+  async ensurePuppet(user: BareJid): Promise<Result<{ readonly actorId: string }, FediverseError>> {
+    const puppet = await this.#ensure(user);
+    return puppet.ok ? ok({ actorId: puppet.value.daemon.actorId }) : puppet;
+  }
+
+  async #ensure(user: BareJid): Promise<Result<Puppet, FediverseError>> {
+    const username = usernameForJid(user, this.#o.defaultXmppDomain);
+    const existing = this.#puppets.get(username);
+    if (existing) return ok(existing);
+    const pending = this.#creating.get(username) ?? this.#create(user, username);
+    this.#creating.set(username, pending);
+    try {
+      return await pending;
+    } finally {
+      this.#creating.delete(username);
+    }
+  }
+
+  async #create(user: BareJid, username: string): Promise<Result<Puppet, FediverseError>> {
+    try {
+      const { actorId, token } = await this.server.createUser(username);
+      const loopback = this.#o.allowPrivateAddress ?? false;
+      const daemon = await Daemon.init({
+        ...this.#daemonOptions(username),
+        actor: actorId,
+        token,
+        deviceName: `sotto-xmpp for ${formatBareJid(user)}`,
+        network: { allowPrivateAddress: loopback, plainHttpWebFinger: loopback },
+      });
+      // Publish KeyPackages before anyone is told about this actor, so it can be invited at once.
+      await daemon.maintainKeyPackages();
+      const puppet = this.#puppet(user, username, daemon);
+      this.#puppets.set(username, puppet);
+      if (this.#receive) await this.#run(puppet);
+      this.#o.log("info", "puppet.created", { username });
+      return ok(puppet);
+    } catch (e) {
+      this.#o.log("error", "puppet.create_failed", { username, error: (e as Error).message });
+      return err(failure(e, "not_ready"));
+    }
+  }
+
+  ownReactions(user: BareJid, messageId: string): readonly string[] {
+    const puppet = this.#puppets.get(usernameForJid(user, this.#o.defaultXmppDomain));
+    const conversation = puppet?.daemon.store.message(messageId)?.conversation;
+    if (!puppet || !conversation) return [];
+    const { reactions } = puppet.daemon.getMessage(conversation, messageId);
+    return reactions.filter((r) => r.actors.includes(puppet.daemon.actorId)).map((r) => r.emoji);
+  }
+
+  /** The 1:1 conversation of the puppet with `peer`: remembered, found, or created (inviting the peer). */
+  async #conversation(puppet: Puppet, peer: FediverseActor): Promise<string> {
+    const key = `conversation ${puppet.username} ${peer.actorId}`;
+    const remembered = this.#o.state.cursor(key);
+    const live = puppet.daemon.listConversations().conversations;
+    if (remembered && live.some((c) => c.id === remembered)) return remembered;
+    const me = puppet.daemon.actorId;
+    const found = live.find(
+      (c) =>
+        c.members.length === 2 &&
+        c.members.some((m) => m.actorId === peer.actorId) &&
+        c.members.some((m) => m.actorId === me),
+    );
+    const id = found?.id ?? (await puppet.daemon.createConversation({ members: [peer.actorId] })).id;
+    this.#o.state.setCursor(key, id);
+    return id;
+  }
+
+  async perform(
+    user: BareJid,
+    peer: FediverseActor,
+    operation: Operation,
+  ): Promise<Result<{ readonly messageId?: string }, FediverseError>> {
+    const puppet = await this.#ensure(user);
+    if (!puppet.ok) return puppet;
+    const { daemon } = puppet.value;
+    try {
+      const conversationId = await this.#conversation(puppet.value, peer);
+      switch (operation.op) {
+        case "send": {
+          const message = await daemon.sendMessage({
+            conversationId,
+            text: operation.html,
+            mediaType: "text/html",
+          });
+          return ok({ messageId: message.id });
+        }
+        case "edit":
+          await daemon.editMessage({
+            conversationId,
+            messageId: operation.messageId,
+            text: operation.html,
+            mediaType: "text/html",
+          });
+          return ok({});
+        case "delete":
+          await daemon.deleteMessage({ conversationId, messageId: operation.messageId });
+          return ok({});
+        case "react":
+          await daemon.react({ conversationId, messageId: operation.messageId, emoji: operation.emoji });
+          return ok({});
+        case "unreact":
+          await daemon.unreact({ conversationId, messageId: operation.messageId, emoji: operation.emoji });
+          return ok({});
+        case "read":
+          await daemon.markRead({ conversationId, messageId: operation.messageId });
+          return ok({});
+      }
+    } catch (e) {
+      this.#o.log("warn", "puppet.operation_failed", {
+        op: operation.op,
+        code: String((e as { code?: unknown }).code),
+      });
+      return err(failure(e, "mls"));
+    }
+  }
+
+  async start(receive: (received: Received) => Promise<void>): Promise<void> {
+    this.#receive = receive;
+    for (const puppet of this.#puppets.values()) await this.#run(puppet);
+  }
+
+  async #run(puppet: Puppet): Promise<void> {
+    puppet.unsubscribe = puppet.daemon.store.onCommit(() => this.#drain(puppet));
+    await puppet.daemon.start();
+    this.#drain(puppet);
+    await puppet.draining;
+  }
+
+  async stop(): Promise<void> {
+    for (const puppet of this.#puppets.values()) {
+      puppet.unsubscribe();
+      await puppet.draining;
+      await puppet.daemon.stop().catch(() => undefined);
+    }
+    this.#puppets.clear();
+    await this.server.close();
+  }
+
+  /** Bridges the puppet's new events, one at a time, advancing its cursor after each. */
+  #drain(puppet: Puppet): void {
+    puppet.draining = puppet.draining.then(async () => {
+      const cursorName = `events ${puppet.username}`;
+      for (let round = 0; round < 1000; round++) {
+        const after = Number(this.#o.state.cursor(cursorName) ?? "0");
+        const page = puppet.daemon.store.since(after, 100);
+        if (page.events.length === 0) return;
+        for (const event of page.events) {
+          try {
+            await this.#bridgeEvent(puppet, event.type, event.data as Record<string, unknown>);
+          } catch (e) {
+            this.#o.log("error", "puppet.event_failed", { type: event.type, error: (e as Error).message });
+          }
+          this.#o.state.setCursor(cursorName, String(event.seq));
+        }
+      }
+    });
+  }
+
+  async #bridgeEvent(puppet: Puppet, type: string, data: Record<string, unknown>): Promise<void> {
+    const conversationId = typeof data.conversationId === "string" ? data.conversationId : undefined;
+    const messageId = typeof data.messageId === "string" ? data.messageId : undefined;
+    if (!conversationId || !messageId || !this.#receive) return;
+    const { daemon } = puppet;
+    const me = daemon.actorId;
+    const conversation = daemon.getConversation(conversationId);
+    const message = daemon.getMessage(conversationId, messageId);
+    const others = conversation.members.filter((m) => m.actorId !== me);
+    let peerId: string | undefined = others.length === 1 ? others[0]?.actorId : undefined;
+    let change: FediverseChange | undefined;
+    const changeId = `urn:uuid:${randomUUID()}`;
+    switch (type) {
+      case "message.created":
+        if (message.author !== me) {
+          peerId = message.author;
+          change = { kind: "message", messageId, content: message.content, mediaType: message.mediaType };
+        }
+        break;
+      case "message.updated": {
+        const seenKey = `edited ${puppet.username} ${messageId}`;
+        if (
+          message.author !== me &&
+          message.editedAt &&
+          !message.deleted &&
+          this.#o.state.cursor(seenKey) !== message.editedAt
+        ) {
+          this.#o.state.setCursor(seenKey, message.editedAt);
+          peerId = message.author;
+          change = {
+            kind: "edit",
+            changeId,
+            messageId,
+            content: message.content,
+            mediaType: message.mediaType,
+          };
+        }
+        break;
+      }
+      case "message.deleted":
+        if (message.author !== me) {
+          peerId = message.author;
+          change = { kind: "delete", changeId, messageId };
+        }
+        break;
+      case "reactions.changed": {
+        if (!peerId) break;
+        const peer = peerId;
+        const emojis = message.reactions.filter((r) => r.actors.includes(peer)).map((r) => r.emoji);
+        const seenKey = `reactions ${puppet.username} ${messageId}`;
+        const seen = JSON.stringify(emojis);
+        if ((this.#o.state.cursor(seenKey) ?? "[]") !== seen) {
+          this.#o.state.setCursor(seenKey, seen);
+          change = { kind: "reactions", changeId, messageId, emojis };
+        }
+        break;
+      }
+      case "receipt":
+        if (typeof data.actor === "string" && data.actor !== me) {
+          peerId = data.actor;
+          change = {
+            kind: "receipt",
+            changeId,
+            messageId,
+            receipt: data.kind === "read" ? "read" : "delivered",
+          };
+        }
+        break;
+    }
+    if (!change || !peerId) return;
+    const peer = await this.#peer(peerId);
+    if (!peer) {
+      this.#o.log("warn", "puppet.unknown_peer", { conversation: conversationId });
+      return;
+    }
+    await this.#receive({
+      user: puppet.user,
+      peer,
+      conversationId,
+      memberCount: conversation.members.length,
+      change,
+    });
+  }
+
+  /** The peer's handle: from the state, else from its actor document (`preferredUsername@host`). */
+  async #peer(actorId: string): Promise<FediverseActor | undefined> {
+    const known = this.#o.state.actorById(actorId);
+    if (known) return known;
+    try {
+      const actor = await this.#client.getActor(actorId);
+      if (!actor.preferredUsername) return undefined;
+      const handle = `${actor.preferredUsername}@${new URL(actor.id).host}`.toLowerCase();
+      const found: FediverseActor = {
+        handle,
+        actorId: actor.id,
+        ...(actor.name ? { name: actor.name } : {}),
+      };
+      this.#o.state.setActor(found);
+      return found;
+    } catch {
+      return undefined;
+    }
+  }
+}
