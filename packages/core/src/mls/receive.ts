@@ -23,6 +23,7 @@ import {
   ownLeafIndex,
 } from "./conversation.js";
 import { FutureEpochError, type MlsEngineError, mlsError } from "./errors.js";
+import { actorIdOf } from "./identity.js";
 import { suiteImpl } from "./suite.js";
 
 export interface IncomingMessage {
@@ -101,9 +102,10 @@ function summarize(state: ClientState, p: ProposalWithSender): ProposalSummary {
     }
     case "add": {
       const { credential } = proposal.add.keyPackage.leafNode;
-      const actorId =
-        credential.credentialType === "basic" ? new TextDecoder().decode(credential.identity) : "";
-      return { kind: "add", actorId };
+      return {
+        kind: "add",
+        actorId: actorIdOf(credential as { credentialType: string; identity?: Uint8Array }) ?? "",
+      };
     }
     case "update":
       return { kind: "update" };
