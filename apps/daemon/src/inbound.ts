@@ -184,6 +184,7 @@ export class Inbound {
       ctx.counters.add(
         intent.kind === "ignored" ? `appdata.ignored.${intent.reason}` : `appdata.${intent.kind}`,
       );
+      ctx.log.debug("applied", { activity: activityId, kind: intent.kind });
       return;
     }
     if (received.kind === "proposal") {

@@ -1,0 +1,137 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Daemon } from "./daemon.js";
+import { createWorld, messageOf, until, type World } from "./testing/world.js";
+
+const sottod = fileURLToPath(new URL("../dist/sottod.js", import.meta.url));
+
+/** Every message.created event in a daemon's log, by message id: each must appear once. */
+function createdCounts(daemon: Daemon): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let after = 0; ; ) {
+    const page = daemon.store.since(after, 1000);
+    for (const e of page.events) {
+      if (e.type !== "message.created") continue;
+      const id = (e.data as { messageId: string }).messageId;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    if (page.events.length === 0) return counts;
+    after = page.events.at(-1)?.seq ?? after;
+  }
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe("stopping, restarting and killing a daemon", () => {
+  let world: World;
+  let alice: Daemon;
+  let bob: Daemon;
+  let conversationId: string;
+
+  beforeAll(async () => {
+    world = await createWorld();
+    const [a, b] = [await world.server(), await world.server()];
+    alice = await world.daemon(a, "alice");
+    bob = await world.daemon(b, "bob");
+    await alice.start();
+    await bob.start();
+    await bob.maintainKeyPackages();
+    conversationId = (await alice.createConversation({ members: [bob.actorId] })).id;
+    await until("bob joined", () =>
+      bob.listConversations().conversations.some((c) => c.id === conversationId),
+    );
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("catches up after a stop, with nothing lost or doubled", async () => {
+    await bob.stop();
+    const sent = [];
+    for (let i = 0; i < 30; i++)
+      sent.push(await alice.sendMessage({ conversationId, text: `while away ${i}` }));
+    await until("alice's outbox drained", () => alice.status().outbox.queued === 0);
+
+    bob = await world.reopen("bob");
+    await bob.start();
+    for (const m of sent) await until("bob caught up", () => messageOf(bob, conversationId, m.id));
+    expect(
+      bob
+        .listMessages({ conversationId, limit: 500 })
+        .messages.filter((m) => m.content.startsWith("while away")),
+    ).toHaveLength(30);
+    for (const [, n] of createdCounts(bob)) expect(n).toBe(1);
+  });
+
+  it("resumes correctly after SIGKILL in the middle of a sync", async () => {
+    await bob.stop();
+    const dataDir = join(world.dir, "bob-data");
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        sottod,
+        "run",
+        "--data",
+        dataDir,
+        "--key-file",
+        world.keyFile("bob"),
+        "--no-api",
+        "--log-level",
+        "debug",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let applied = 0;
+    let ready = false;
+    child.stderr?.on("data", (chunk: Buffer) => {
+      const text = chunk.toString();
+      applied += text.split('"event":"applied"').length - 1;
+      if (text.includes('"event":"sottod_ready"')) ready = true;
+    });
+    try {
+      await until("sottod ready", () => ready);
+      const sent = [];
+      for (let i = 0; i < 150; i++)
+        sent.push(await alice.sendMessage({ conversationId, text: `burst ${i}` }));
+      await until("bob's daemon is part way through", () => applied >= 10, 60_000);
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      expect(applied).toBeLessThan(150);
+
+      bob = await world.reopen("bob");
+      await bob.start();
+      for (const m of sent)
+        await until("bob has every message", () => messageOf(bob, conversationId, m.id), 60_000);
+      for (const [, n] of createdCounts(bob)) expect(n).toBe(1);
+      // The conversation still works both ways after the crash.
+      const after = await bob.sendMessage({ conversationId, text: "back" });
+      await until("alice hears bob", () => messageOf(alice, conversationId, after.id));
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("leaves no plaintext in the servers' stored data", async () => {
+    const marker = "plaintext-canary-4711";
+    const m = await alice.sendMessage({ conversationId, text: marker });
+    await until("bob has the canary", () => messageOf(bob, conversationId, m.id));
+    const serverFiles = world.servers.flatMap((_, i) => filesUnder(join(world.dir, `server-${i}`)));
+    expect(serverFiles.length).toBeGreaterThan(0);
+    for (const file of serverFiles) {
+      const bytes = readFileSync(file);
+      for (const text of [marker, "while away", "burst 1"]) expect(bytes.includes(text)).toBe(false);
+    }
+    // The daemons' own stores are encrypted too.
+    for (const file of filesUnder(join(world.dir, "bob-data")))
+      expect(readFileSync(file).includes(marker)).toBe(false);
+  });
+});
