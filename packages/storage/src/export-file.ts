@@ -15,7 +15,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { open, seal } from "./cipher.js";
 import { fromSqlite } from "./database.js";
 import { StorageError } from "./errors.js";
-import { type Argon2idParams, type Kdf, unwrapKey, wrapKey } from "./key.js";
+import { type Argon2idParams, type Kdf, parseKdf, unwrapKey, wrapKey } from "./key.js";
 
 // An export file: MAGIC | u32 header length | header JSON | chunks, each u32 length | sealed chunk.
 // The header holds a random export key wrapped under Argon2id of the export passphrase; the chunks
@@ -131,13 +131,17 @@ export async function readExport(from: string, passphrase: string, target: strin
 }
 
 function parseHeader(bytes: Buffer): Header {
+  let header: { kdf?: unknown; wrapped?: unknown } | null = null;
   try {
-    const header = JSON.parse(bytes.toString("utf8")) as Header;
-    if (header.kdf?.alg !== "argon2id" || typeof header.wrapped !== "string") throw new Error("bad header");
-    return header;
+    header = JSON.parse(bytes.toString("utf8"));
   } catch (error) {
     throw new StorageError("corrupt", "the export header is damaged", { cause: error });
   }
+  const kdf = parseKdf(header?.kdf);
+  if (kdf.alg !== "argon2id" || typeof header?.wrapped !== "string") {
+    throw new StorageError("corrupt", "the export header is damaged");
+  }
+  return { kdf, wrapped: header.wrapped };
 }
 
 export function openOrFail(file: string, flags: "r" | "wx"): number {

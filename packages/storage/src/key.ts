@@ -38,6 +38,44 @@ export interface WrappedKey {
 
 const MIN_SECRET = 32;
 
+/**
+ * Reads stored KDF parameters, refusing anything out of bounds: parameters are not authenticated
+ * until the unwrap, and an absurd Argon2 cost would be a denial of service before that.
+ */
+export function parseKdf(value: unknown): Kdf {
+  const kdf = (typeof value === "string" ? safeJson(value) : value) as Partial<
+    Record<string, unknown>
+  > | null;
+  const within = (x: unknown, min: number, max: number) =>
+    Number.isInteger(x) && (x as number) >= min && (x as number) <= max;
+  if (kdf && typeof kdf.salt === "string") {
+    if (kdf.alg === "hkdf-sha256") return { alg: "hkdf-sha256", salt: kdf.salt };
+    if (
+      kdf.alg === "argon2id" &&
+      within(kdf.memory, 8, 4 * 1024 * 1024) &&
+      within(kdf.passes, 1, 64) &&
+      within(kdf.parallelism, 1, 64)
+    ) {
+      return {
+        alg: "argon2id",
+        salt: kdf.salt,
+        memory: kdf.memory as number,
+        passes: kdf.passes as number,
+        parallelism: kdf.parallelism as number,
+      };
+    }
+  }
+  throw new StorageError("corrupt", "the key-derivation parameters are damaged");
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** Derives a fresh key-encryption key (new salt) for `key` and wraps `dataKey` under it. */
 export async function wrapKey(
   dataKey: Uint8Array,

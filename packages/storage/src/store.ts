@@ -6,7 +6,7 @@ import { StorageError } from "./errors.js";
 import { EventLog } from "./event-log.js";
 import { writeExport } from "./export-file.js";
 import type { JsonValue } from "./json.js";
-import { type Argon2idParams, type Kdf, type StoreKey, subkey, unwrapKey, wrapKey } from "./key.js";
+import { type Argon2idParams, parseKdf, type StoreKey, subkey, unwrapKey, wrapKey } from "./key.js";
 import type {
   ApplyResult,
   ContactDevice,
@@ -93,14 +93,6 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   } catch (error) {
     db.close();
     throw fromSqlite(error, options.path);
-  }
-}
-
-function parseKdf(text: string): Kdf {
-  try {
-    return JSON.parse(text) as Kdf;
-  } catch (error) {
-    throw new StorageError("corrupt", "the keyring record is damaged", { cause: error });
   }
 }
 

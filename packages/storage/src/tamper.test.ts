@@ -2,7 +2,7 @@ import { readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore } from "./store.js";
-import { expectStorageError, messageUnit, tempDir, writeKeyFile } from "./test-support.js";
+import { expectStorageError, FAST_ARGON2ID, messageUnit, tempDir, writeKeyFile } from "./test-support.js";
 
 /** Damage done with a plain SQLite connection, as someone with the file but not the key could. */
 function raw(path: string, fn: (db: DatabaseSync) => void): void {
@@ -120,6 +120,23 @@ describe("a damaged store fails closed with a typed error", () => {
     raw(path, (db) => db.exec("DELETE FROM keyring"));
     const error = await expectStorageError(() => openStore({ path, key: { keyFile } }), "corrupt");
     expect(error.message).toBe("the keyring record is missing");
+  });
+
+  it("absurd key-derivation parameters: corrupt, before any work is done", async () => {
+    const store = await openStore({
+      path: `${tmp.dir}/pw.db`,
+      key: { passphrase: "pw" },
+      argon2id: FAST_ARGON2ID,
+    });
+    store.close();
+    raw(`${tmp.dir}/pw.db`, (db) => {
+      const kdf = JSON.parse(db.prepare("SELECT kdf FROM keyring").get()?.kdf as string);
+      db.prepare("UPDATE keyring SET kdf = ?").run(JSON.stringify({ ...kdf, memory: 2 ** 31 }));
+    });
+    await expectStorageError(
+      () => openStore({ path: `${tmp.dir}/pw.db`, key: { passphrase: "pw" } }),
+      "corrupt",
+    );
   });
 
   it("a missing store with create: false: not_found", async () => {
