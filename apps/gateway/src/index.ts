@@ -10,6 +10,7 @@ export {
 } from "./addressing.js";
 export { Bridge, type BridgeOptions, ENCRYPTION_NOTICE, GROUP_NOTICE } from "./bridge.js";
 export type { Chat } from "./chat.js";
+export { ConfigError, type GatewayConfig, loadConfig, readConfig } from "./config.js";
 export { ActivityError, AddressError, FediverseError, StanzaError } from "./errors.js";
 export type { FediverseActor, FediverseSide, Received } from "./fediverse.js";
 export { type Gateway, type GatewayOptions, startGateway } from "./gateway.js";
@@ -25,6 +26,7 @@ export {
   type OperationContext,
   operationsForChat,
 } from "./mapping.js";
+export { Puppets, type PuppetsOptions } from "./puppets.js";
 export { GatewayState, type KnownActor } from "./state.js";
 export { htmlToText, textToHtml } from "./text.js";
 export { readChatStanza, writeChatStanza } from "./xmpp/chat-stanza.js";

@@ -1,0 +1,108 @@
+// The `sotto-xmpp` configuration file (JSON), validated with zod. The component secret comes from the file,
+// a secret file, or $SOTTO_XMPP_SECRET, and never reaches a log.
+import { readFileSync } from "node:fs";
+import { err, ok, type Result, SottoError } from "@sotto/core";
+import { z } from "zod";
+
+export class ConfigError extends SottoError<"unreadable" | "invalid" | "no_secret"> {}
+
+const Domain = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, "a DNS domain");
+
+const ConfigFile = z.strictObject({
+  /** Where the gateway keeps its state, its home server's database and the puppets' stores. */
+  dataDir: z.string().min(1),
+  xmpp: z.strictObject({
+    /** The XMPP server's component port, e.g. `xmpp://127.0.0.1:5347`. */
+    service: z.string().regex(/^xmpp:\/\/[^/]+:\d+$/, "xmpp://host:port"),
+    /** The component's domain, e.g. `fedi.example.org`. */
+    domain: Domain,
+    secret: z.string().min(1).optional(),
+    secretFile: z.string().min(1).optional(),
+    /** XMPP domains whose users may use the gateway; default: the component domain's parent. */
+    allowedDomains: z.array(Domain).min(1).optional(),
+  }),
+  fediverse: z.strictObject({
+    port: z.int().min(0).max(65535).default(8090),
+    host: z.string().min(1).default("127.0.0.1"),
+    /** The public origin (behind a TLS proxy), e.g. `https://gw.example.org`. */
+    origin: z.url().optional(),
+    /** The host part of the puppets' handles; default: the origin's host. */
+    domain: z.string().min(1).optional(),
+    /** Loopback/private addresses and plain-HTTP WebFinger: local tests only. */
+    allowPrivateAddress: z.boolean().default(false),
+  }),
+});
+
+export interface GatewayConfig {
+  readonly dataDir: string;
+  readonly xmpp: {
+    readonly service: string;
+    readonly domain: string;
+    readonly secret: string;
+    readonly allowedDomains: readonly string[];
+  };
+  readonly fediverse: {
+    readonly port: number;
+    readonly host: string;
+    readonly origin?: string;
+    readonly domain?: string;
+    readonly allowPrivateAddress: boolean;
+  };
+}
+
+/** Validates a parsed configuration; `env` supplies SOTTO_XMPP_SECRET. */
+export function readConfig(json: unknown, env: NodeJS.ProcessEnv = {}): Result<GatewayConfig, ConfigError> {
+  const parsed = ConfigFile.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return err(
+      new ConfigError("invalid", `${issue?.path.join(".") || "config"}: ${issue?.message ?? "invalid"}`),
+    );
+  }
+  const { dataDir, xmpp, fediverse } = parsed.data;
+  let secret = xmpp.secret ?? env.SOTTO_XMPP_SECRET;
+  if (!secret && xmpp.secretFile) {
+    try {
+      secret = readFileSync(xmpp.secretFile, "utf8").trim();
+    } catch {
+      return err(new ConfigError("unreadable", `cannot read the secret file ${xmpp.secretFile}`));
+    }
+  }
+  if (!secret)
+    return err(
+      new ConfigError(
+        "no_secret",
+        "no component secret: set xmpp.secret, xmpp.secretFile or SOTTO_XMPP_SECRET",
+      ),
+    );
+  const domain = xmpp.domain.toLowerCase();
+  const allowedDomains = (xmpp.allowedDomains ?? [domain.slice(domain.indexOf(".") + 1)]).map((d) =>
+    d.toLowerCase(),
+  );
+  return ok({
+    dataDir,
+    xmpp: { service: xmpp.service, domain, secret, allowedDomains },
+    fediverse: {
+      port: fediverse.port,
+      host: fediverse.host,
+      allowPrivateAddress: fediverse.allowPrivateAddress,
+      ...(fediverse.origin ? { origin: fediverse.origin } : {}),
+      ...(fediverse.domain ? { domain: fediverse.domain } : {}),
+    },
+  });
+}
+
+export function loadConfig(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Result<GatewayConfig, ConfigError> {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    return err(new ConfigError("unreadable", `cannot read ${path} as JSON: ${(e as Error).message}`));
+  }
+  return readConfig(json, env);
+}
