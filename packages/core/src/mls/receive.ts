@@ -267,18 +267,20 @@ export async function processMessage(
   const { groupId, epoch, contentType } = headerOf(message);
   if (!bytesEqual(groupId, conversation.state.groupContext.groupId))
     return err(mlsError("wrong_group", "message for another group"));
-  if (conversation.state.groupActiveState.kind !== "active")
-    return err(mlsError("not_member", "this device is no longer a member of the group"));
-  const current = conversation.state.groupContext.epoch;
-  if (epoch > current) return err(new FutureEpochError(epoch, current));
   const ref = sha256Hex(incoming.bytes);
   const published = millis(incoming.published);
-  if (epoch === current || contentType === "application") return apply(conversation, message, ref, published);
-
-  // A handshake message for a past epoch: only a commit competing with the one applied there matters.
   const last = conversation.lastCommit;
-  if (contentType !== "commit" || last === undefined || last.epoch !== epoch)
+  // A commit for the epoch of the last commit applied competes with it, even one that removed this device
+  // (a removal on the losing side of a fork is undone when the winner arrives).
+  if (contentType !== "commit" || last === undefined || last.epoch !== epoch) {
+    if (conversation.state.groupActiveState.kind !== "active")
+      return err(mlsError("not_member", "this device is no longer a member of the group"));
+    const current = conversation.state.groupContext.epoch;
+    if (epoch > current) return err(new FutureEpochError(epoch, current));
+    if (epoch === current || contentType === "application")
+      return apply(conversation, message, ref, published);
     return err(mlsError("stale", `handshake message for past epoch ${epoch}`));
+  }
   if (ref === last.ref)
     return err(
       last.byThisDevice

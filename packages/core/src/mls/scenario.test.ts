@@ -1,11 +1,13 @@
 // Scenarios with real crypto: devices, KeyPackage pools, conversations between actors with several devices.
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "./codec.js";
 import {
   type ActorFetcher,
   addMembers,
   type CommitOutcome,
   type Conversation,
   commitPendingProposals,
+  commitPrecedes,
   createConversation,
   type DeviceIdentity,
   decodeConversation,
@@ -337,6 +339,99 @@ describe("concurrent commits to one epoch", () => {
     for (const d of [alice, bob, carol]) await expectText(d, hello, "hello from dave", actor("dave"));
     const reply = await send(bob, "welcome dave");
     for (const d of [alice, carol, dave]) await expectText(d, reply, "welcome dave", actor("bob"));
+  });
+});
+
+describe("concurrent commits with the same published time", () => {
+  it("are ordered by the hash of their bytes, alike on every member", async () => {
+    const directory = new Directory();
+    const [alice, bob, carol] = [
+      await device(directory, actor("alice")),
+      await device(directory, actor("bob")),
+      await device(directory, actor("carol")),
+    ];
+    const created = await createConversation(context(directory, alice), {
+      members: [actor("bob"), actor("carol")],
+    });
+    alice.conversation = created.conversation;
+    await join(bob, created.welcome);
+    await join(carol, created.welcome);
+    const time = new Date();
+    const byAlice = await removeMembers({ ...context(directory, alice), time }, conv(alice), [
+      actor("carol"),
+    ]);
+    alice.conversation = byAlice.conversation;
+    const byBob = await updateConversation({ ...context(directory, bob), time }, conv(bob));
+    bob.conversation = byBob.conversation;
+    const [winner, loser] = commitPrecedes(
+      { published: time.getTime(), ref: sha256Hex(byAlice.commit) },
+      { published: time.getTime(), ref: sha256Hex(byBob.commit) },
+    )
+      ? [
+          { device: alice, outcome: byAlice },
+          { device: bob, outcome: byBob },
+        ]
+      : [
+          { device: bob, outcome: byBob },
+          { device: alice, outcome: byAlice },
+        ];
+    // carol sees the loser first.
+    await receive(carol, loser.outcome.commit, time);
+    const settled = await receive(carol, winner.outcome.commit, time);
+    expect(settled.kind === "commit" && settled.removedSelf).toBe(winner.device === alice);
+    expect((await refusal(winner.device, loser.outcome.commit, time)).code).toBe("stale");
+    const lost = await receive(loser.device, winner.outcome.commit, time);
+    expect(lost.kind === "commit" && lost.superseded).toEqual(
+      loser.device === alice ? { kind: "remove", actors: [actor("carol")] } : { kind: "update" },
+    );
+    const tag = (d: Device) => Buffer.from(conv(d).state.keySchedule.epochAuthenticator).toString("hex");
+    expect(tag(loser.device)).toBe(tag(winner.device));
+    await expectText(
+      loser.device,
+      await send(winner.device, "settled"),
+      "settled",
+      winner.device.identity.actorId,
+    );
+  });
+});
+
+describe("a removal on the losing side of a fork", () => {
+  it("is undone for the removed member when the winning commit arrives", async () => {
+    const directory = new Directory();
+    const [alice, bob, carol] = [
+      await device(directory, actor("alice")),
+      await device(directory, actor("bob")),
+      await device(directory, actor("carol")),
+    ];
+    const created = await createConversation(context(directory, alice), {
+      members: [actor("bob"), actor("carol")],
+    });
+    alice.conversation = created.conversation;
+    await join(bob, created.welcome);
+    await join(carol, created.welcome);
+    const t = Date.now();
+    const byBob = await updateConversation({ ...context(directory, bob), time: new Date(t) }, conv(bob));
+    bob.conversation = byBob.conversation;
+    const byAlice = await removeMembers(
+      { ...context(directory, alice), time: new Date(t + 1) },
+      conv(alice),
+      [actor("carol")],
+    );
+    alice.conversation = byAlice.conversation;
+    const removed = await receive(carol, byAlice.commit, byAlice.published);
+    expect(removed.kind === "commit" && removed.removedSelf).toBe(true);
+    const restored = await receive(carol, byBob.commit, byBob.published);
+    expect(restored.kind === "commit" && restored.removedSelf).toBe(false);
+    const lost = await receive(alice, byBob.commit, byBob.published);
+    expect(lost.kind === "commit" && lost.superseded).toEqual({ kind: "remove", actors: [actor("carol")] });
+    await expectText(carol, await send(bob, "still here?"), "still here?", actor("bob"));
+    // alice re-applies the removal in the winning epoch; now it sticks.
+    if (lost.kind !== "commit" || lost.superseded === undefined) return;
+    const again = await reapplyIntent(context(directory, alice), conv(alice), lost.superseded);
+    if (again === undefined) throw new Error("the removal was lost");
+    alice.conversation = again.conversation;
+    const final = await receive(carol, again.commit, again.published);
+    expect(final.kind === "commit" && final.removedSelf).toBe(true);
   });
 });
 
