@@ -22,7 +22,7 @@ afterEach(async () => {
   await Promise.all(fixtures.splice(0).map((f) => f.close()));
 });
 
-async function startFixture(options: { sse: boolean; pageSize?: number }): Promise<Fixture> {
+async function startFixture(options: { sse: boolean | "refuse"; pageSize?: number }): Promise<Fixture> {
   const received: { id: string; type: string }[] = [];
   const lastEventIds: (string | undefined)[] = [];
   const streams = new Set<ServerResponse>();
@@ -54,7 +54,8 @@ async function startFixture(options: { sse: boolean; pageSize?: number }): Promi
       return;
     }
     if (url.pathname === "/users/alice/messages") {
-      if (req.headers.accept === "text/event-stream" && options.sse) {
+      if (req.headers.accept === "text/event-stream" && options.sse === "refuse") return json(res, 406, {});
+      if (req.headers.accept === "text/event-stream" && options.sse === true) {
         lastEventIds.push(req.headers["last-event-id"] as string | undefined);
         res.writeHead(200, { "content-type": "text/event-stream" });
         res.write(": hello\n\n");
@@ -193,23 +194,26 @@ describe("Account", () => {
     await items.return(undefined);
   });
 
-  it("polls when the server offers no event stream", async () => {
-    const fixture = await startFixture({ sse: false });
-    fixture.push(1);
-    const account = new Account(client, fixture.actorId, "tok");
-    const controller = new AbortController();
-    const modes: string[] = [];
-    const items = account.follow({
-      signal: controller.signal,
-      pollIntervalMs: 20,
-      onMode: (m) => modes.push(m),
-    });
-    expect(await take(items, 1)).toEqual([fixture.received[0]?.id]);
-    setTimeout(() => fixture.push(1), 30);
-    expect((await items.next()).value?.id).toBe(fixture.received[1]?.id);
-    expect(modes).toContain("poll");
-    expect(modes).not.toContain("stream");
-    controller.abort();
-    await items.return(undefined);
-  });
+  it.each([false, "refuse"] as const)(
+    "polls when the server offers no event stream (sse: %s)",
+    async (sse) => {
+      const fixture = await startFixture({ sse });
+      fixture.push(1);
+      const account = new Account(client, fixture.actorId, "tok");
+      const controller = new AbortController();
+      const modes: string[] = [];
+      const items = account.follow({
+        signal: controller.signal,
+        pollIntervalMs: 20,
+        onMode: (m) => modes.push(m),
+      });
+      expect(await take(items, 1)).toEqual([fixture.received[0]?.id]);
+      setTimeout(() => fixture.push(1), 30);
+      expect((await items.next()).value?.id).toBe(fixture.received[1]?.id);
+      expect(modes).toContain("poll");
+      expect(modes).not.toContain("stream");
+      controller.abort();
+      await items.return(undefined);
+    },
+  );
 });

@@ -179,12 +179,24 @@ export class Account {
     signal: AbortSignal | undefined,
   ): Promise<{ response: Response; close: () => void } | undefined> {
     const url = await this.receivedUrl(signal);
-    const opened = await this.client.http.stream(url, {
-      accept: "text/event-stream",
-      token: this.#token,
-      headers: after === undefined ? {} : { "last-event-id": after },
-      signal,
-    });
+    let opened: { response: Response; close: () => void };
+    try {
+      opened = await this.client.http.stream(url, {
+        accept: "text/event-stream",
+        token: this.#token,
+        headers: after === undefined ? {} : { "last-event-id": after },
+        signal,
+      });
+    } catch (error) {
+      // A server that refuses the media type (406, 404, 405...) has no stream to offer: poll instead.
+      if (
+        error instanceof ActivityPubError &&
+        (error.code === "client_error" || error.code === "not_found")
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
     if (!(opened.response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
       opened.close();
       return undefined;
