@@ -135,6 +135,13 @@ export const methods = {
     }),
     ["conversation_not_found"],
   ),
+  "messages.get": method(
+    "messages.get",
+    "One message (after a message.* event says it changed).",
+    z.strictObject(onMessage),
+    Message,
+    ["conversation_not_found", "message_not_found"],
+  ),
   "messages.send": method(
     "messages.send",
     "Send a text message. It is stored and queued at once (`outbox: queued`); `outbox.state` events follow.",

@@ -51,6 +51,7 @@ describe("methods", () => {
       "conversations.leave",
       "conversations.markRead",
       "messages.list",
+      "messages.get",
       "messages.send",
       "messages.edit",
       "messages.delete",

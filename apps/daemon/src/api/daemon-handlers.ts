@@ -15,6 +15,7 @@ export function daemonHandlers(daemon: Daemon): Handlers {
     "conversations.leave": (p) => daemon.leaveConversation(p),
     "conversations.markRead": (p) => daemon.markRead(p),
     "messages.list": (p) => daemon.listMessages(p),
+    "messages.get": (p) => daemon.getMessage(p.conversationId, p.messageId),
     "messages.send": (p) => daemon.sendMessage(p),
     "messages.edit": (p) => daemon.editMessage(p),
     "messages.delete": (p) => daemon.deleteMessage(p),

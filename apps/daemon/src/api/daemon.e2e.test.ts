@@ -4,6 +4,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type ApiEvent, SottoClient } from "@sotto/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliIo, runCli } from "../cli/main.js";
 import type { Daemon } from "../daemon.js";
 import { createWorld, until, type World } from "../testing/world.js";
 import { readEndpoint } from "./endpoint.js";
@@ -74,6 +75,13 @@ describe("the API of a running daemon", () => {
     });
     expect(sent.outbox).toBe("queued");
 
+    // The message and its event are committed in one transaction: once Bob's daemon lists it, the event follows.
+    await until("bob's daemon to have the message", async () => {
+      const page = await bobClient
+        .call("messages.list", { conversationId: conversation.id })
+        .catch(() => undefined);
+      return page?.messages.some((m) => m.id === sent.id && m.content === "over the API");
+    });
     const created = await until("bob's message.created event", () =>
       bobEvents.find((e) => e.type === "message.created" && e.messageId === sent.id),
     );
@@ -81,8 +89,6 @@ describe("the API of a running daemon", () => {
     expect(
       bobEvents.some((e) => e.type === "conversation.created" && e.conversationId === conversation.id),
     ).toBe(true);
-    const { messages } = await bobClient.call("messages.list", { conversationId: conversation.id });
-    expect(messages.map((m) => m.content)).toContain("over the API");
     // Every client sees one increasing order.
     const seqs = bobEvents.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
@@ -96,5 +102,56 @@ describe("the API of a running daemon", () => {
         conversationId: "urn:uuid:00000000-0000-4000-8000-000000000000",
       }),
     ).rejects.toMatchObject({ name: "ApiError", code: "conversation_not_found", rpcCode: -32010 });
+  });
+
+  it("drives the same daemons from the sotto CLI: open, send, chats, history, devices, verify", async () => {
+    const aliceDir = join(world.dir, "alice-data");
+    const sotto = async (...argv: string[]) => {
+      let stdout = "";
+      let stderr = "";
+      const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} };
+      const code = await runCli(["--state-dir", aliceDir, ...argv], io);
+      return { code, stdout, stderr };
+    };
+    const opened = await sotto("open", bob.actorId, "--json");
+    expect(opened.code).toBe(0);
+    const conversationId = JSON.parse(opened.stdout).id as string;
+
+    const chats = await sotto("chats");
+    expect(chats.stdout).toContain(conversationId);
+    const listed = JSON.parse((await sotto("chats", "--json")).stdout) as { conversations: { id: string }[] };
+    const index = listed.conversations.findIndex((c) => c.id === conversationId);
+    expect(chats.stdout).toMatch(new RegExp(`^ +${index + 1} +`, "m"));
+
+    const sent = await sotto("send", String(index + 1), "hello", "from", "the", "CLI");
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/^Queued urn:uuid:/);
+    const history = await sotto("history", conversationId);
+    expect(history.stdout).toContain("hello from the CLI");
+    // <chat> by title: the "api" conversation of the test above; Bob receives it.
+    const byTitle = await sotto("send", "api", "hello Bob, from the CLI");
+    expect(byTitle.code, byTitle.stderr).toBe(0);
+    const apiChat = listed.conversations.find((c) => c.id !== conversationId);
+    await until("bob to have the CLI's message", () =>
+      bob
+        .listMessages({ conversationId: apiChat?.id ?? "" })
+        .messages.some((m) => m.content.includes("hello Bob, from the CLI")),
+    );
+
+    const devices = await sotto("devices");
+    expect(devices.stdout).toMatch(/^\* .+\n {4}fingerprint \S/);
+
+    const shown = await sotto("verify", bob.actorId);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain("NOT verified");
+    const contact = JSON.parse((await sotto("verify", bob.actorId, "--json")).stdout);
+    const fingerprints = contact.devices.map((d: { fingerprint: string }) => d.fingerprint);
+    expect(fingerprints.length).toBeGreaterThan(0);
+    const wrong = await sotto("verify", bob.actorId, "00 11 22");
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("fingerprint_mismatch");
+    const verified = await sotto("verify", bob.actorId, ...fingerprints, "--json");
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout).verified).toBe(true);
   });
 });
