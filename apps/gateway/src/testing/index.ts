@@ -9,4 +9,5 @@ export {
   type ProsodyOptions,
   startProsody,
 } from "./prosody.js";
+export { waitFor } from "./wait.js";
 export { connectUser, type XmppUser, type XmppUserOptions } from "./xmpp-user.js";

@@ -1,0 +1,209 @@
+// Gateway: latency and throughput through sotto-xmpp on loopback. An XMPP user (a private Prosody,
+// @xmpp/client) and a Fediverse user (sotto-server + sottod) talk through the gateway (component + its own
+// sotto-server + an MLS puppet). Baseline, same run and same Prosody: a bare XMPP client -> client message.
+//   npm run bench -- gateway [--n 100]
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger, Daemon } from "@sotto/daemon";
+import { jidForHandle, Puppets, startGateway } from "@sotto/gateway";
+import { connectUser, freePort, startProsody, waitFor, xml } from "@sotto/gateway/testing";
+import { startServer } from "@sotto/server";
+import { emit, percentile, round } from "./report.js";
+
+function arg(args: readonly string[], name: string, fallback: number): number {
+  const at = args.indexOf(`--${name}`);
+  const value = at >= 0 ? Number(args[at + 1]) : Number.NaN;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function stats(name: string, samples: readonly number[]) {
+  return {
+    [`${name}_p50_ms`]: round(percentile(samples, 50)),
+    [`${name}_p99_ms`]: round(percentile(samples, 99)),
+  };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const n = arg(args, "n", 100);
+  const dir = mkdtempSync(join(tmpdir(), "sotto-bench-gateway-"));
+  const prosody = await startProsody();
+  const cleanups: (() => Promise<unknown>)[] = [() => prosody.stop()];
+  try {
+    prosody.register("alice", "pw-alice");
+    prosody.register("carol", "pw-carol");
+    const login = (username: string) =>
+      connectUser({
+        service: prosody.c2sService,
+        domain: prosody.host,
+        username,
+        password: `pw-${username}`,
+      });
+    const alice = await login("alice");
+    cleanups.unshift(() => alice.stop());
+    const carol = await login("carol");
+    cleanups.unshift(() => carol.stop());
+
+    // Baseline: alice -> carol through Prosody, one at a time, then n back to back.
+    const xmppToXmpp: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = `base-${i}`;
+      const t = performance.now();
+      await alice.send(
+        xml("message", { type: "chat", to: carol.bare, id }, xml("body", {}, `baseline ${i}`)),
+      );
+      await carol.next((s) => s.attrs.id === id);
+      xmppToXmpp.push(performance.now() - t);
+    }
+    let t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      await alice.send(
+        xml("message", { type: "chat", to: carol.bare, id: `burst-${i}` }, xml("body", {}, `burst ${i}`)),
+      );
+    }
+    await carol.next((s) => s.attrs.id === `burst-${n - 1}`, 60_000);
+    const baselineRate = n / ((performance.now() - t0) / 1000);
+    emit({
+      bench: "gateway",
+      part: "baseline xmpp client -> client",
+      n,
+      ...stats("latency", xmppToXmpp),
+      msgs_per_s: round(baselineRate, 1),
+    });
+
+    // The Fediverse user and the gateway.
+    const home = await startServer({ dataDir: join(dir, "home") });
+    cleanups.unshift(() => home.close());
+    const account = await home.createUser("bob");
+    const bob = await Daemon.init({
+      dataDir: join(dir, "bob"),
+      key: { passphrase: "bench" },
+      argon2id: { memory: 8, passes: 1, parallelism: 1 },
+      actor: account.actorId,
+      token: account.token,
+      network: { allowPrivateAddress: true, plainHttpWebFinger: true },
+      logger: createLogger({ level: "error" }),
+    });
+    await bob.maintainKeyPackages();
+    await bob.start();
+    cleanups.unshift(() => bob.stop());
+    const gatewayPort = await freePort();
+    const gateway = await startGateway({
+      xmpp: {
+        service: prosody.componentService,
+        domain: prosody.componentDomain,
+        secret: prosody.componentSecret,
+        allowedDomains: [prosody.host],
+      },
+      dataDir: join(dir, "gateway"),
+      log: (level, event, fields) => {
+        if (level === "error") process.stderr.write(`${JSON.stringify({ level, event, ...fields })}\n`);
+      },
+      fediverse: ({ state, log }) =>
+        Puppets.open({
+          dataDir: join(dir, "gateway", "fediverse"),
+          server: { port: gatewayPort },
+          defaultXmppDomain: prosody.host,
+          state,
+          log,
+          allowPrivateAddress: true,
+        }),
+    });
+    cleanups.unshift(() => gateway.stop());
+    await gateway.xmpp.link.waitOnline();
+    const bobJid = jidForHandle(`bob@${home.domain}`, prosody.componentDomain);
+
+    // Bob's device reports each new message as a store commit: resolve waiters from there.
+    const seen = new Map<string, number>();
+    const waiters = new Map<string, () => void>();
+    bob.store.onCommit((info) => {
+      for (const e of info.events) {
+        if (e.type !== "message.created") continue;
+        const data = e.data as { conversationId: string; messageId: string };
+        const m = bob.getMessage(data.conversationId, data.messageId);
+        const tag = /tag-(\S+?)</.exec(m.content)?.[1];
+        if (!tag || m.author === bob.actorId) continue;
+        seen.set(tag, performance.now());
+        waiters.get(tag)?.();
+      }
+    });
+    const bobGets = (tag: string) =>
+      new Promise<void>((resolve, reject) => {
+        if (seen.has(tag)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`bob never got ${tag}`)), 30_000);
+        waiters.set(tag, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+
+    // Warm-up: the first message creates the puppet, the MLS group and the Welcome.
+    await alice.send(xml("message", { type: "chat", to: bobJid, id: "warm" }, xml("body", {}, "tag-warm")));
+    await bobGets("warm");
+    const conversationId = await waitFor(
+      "bob's conversation",
+      () => bob.listConversations().conversations[0]?.id,
+    );
+
+    const xmppToDaemon: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await alice.send(
+        xml("message", { type: "chat", to: bobJid, id: `x-${i}` }, xml("body", {}, `tag-x${i}`)),
+      );
+      await bobGets(`x${i}`);
+      xmppToDaemon.push(performance.now() - t);
+    }
+    const daemonToXmpp: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      const sent = await bob.sendMessage({ conversationId, text: `d-${i}` });
+      await alice.next((s) => s.attrs.id === sent.id, 30_000);
+      daemonToXmpp.push(performance.now() - t);
+    }
+    emit({ bench: "gateway", part: "xmpp -> daemon", n, ...stats("latency", xmppToDaemon) });
+    emit({ bench: "gateway", part: "daemon -> xmpp", n, ...stats("latency", daemonToXmpp) });
+
+    t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      await alice.send(
+        xml("message", { type: "chat", to: bobJid, id: `bx-${i}` }, xml("body", {}, `tag-bx${i}`)),
+      );
+    }
+    await Promise.all(Array.from({ length: n }, (_, i) => bobGets(`bx${i}`)));
+    const toDaemonRate = n / ((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    let last = "";
+    for (let i = 0; i < n; i++) last = (await bob.sendMessage({ conversationId, text: `bd-${i}` })).id;
+    await alice.next((s) => s.attrs.id === last, 60_000);
+    const toXmppRate = n / ((performance.now() - t0) / 1000);
+    emit({
+      bench: "gateway",
+      part: "throughput",
+      n,
+      xmpp_to_daemon_msgs_per_s: round(toDaemonRate, 1),
+      daemon_to_xmpp_msgs_per_s: round(toXmppRate, 1),
+    });
+
+    const base50 = percentile(xmppToXmpp, 50);
+    emit({
+      bench: "gateway",
+      n,
+      baseline_xmpp_p50_ms: round(base50),
+      baseline_xmpp_p99_ms: round(percentile(xmppToXmpp, 99)),
+      baseline_msgs_per_s: round(baselineRate, 1),
+      xmpp_to_daemon_p50_ms: round(percentile(xmppToDaemon, 50)),
+      xmpp_to_daemon_p99_ms: round(percentile(xmppToDaemon, 99)),
+      daemon_to_xmpp_p50_ms: round(percentile(daemonToXmpp, 50)),
+      daemon_to_xmpp_p99_ms: round(percentile(daemonToXmpp, 99)),
+      xmpp_to_daemon_msgs_per_s: round(toDaemonRate, 1),
+      daemon_to_xmpp_msgs_per_s: round(toXmppRate, 1),
+      ratio_xmpp_to_daemon_p50: round(percentile(xmppToDaemon, 50) / base50, 1),
+      ratio_daemon_to_xmpp_p50: round(percentile(daemonToXmpp, 50) / base50, 1),
+      ratio_throughput_xmpp_to_daemon: round(baselineRate / toDaemonRate, 1),
+    });
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
