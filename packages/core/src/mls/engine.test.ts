@@ -1,4 +1,5 @@
 // The engine's smaller parts: identities, KeyPackage pools, suite negotiation, message headers, framing options.
+import { encodeMlsMessage } from "ts-mls";
 import { decodeKeyPackage } from "ts-mls/keyPackage.js";
 import { describe, expect, it } from "vitest";
 import {
@@ -119,6 +120,21 @@ describe("conversations", () => {
     ).toEqual([actor("carol")]);
     const joined = await joinConversation(carol, added.welcome as Uint8Array, pools[actor("carol")] ?? []);
     expect(joined.ok && epochOf(joined.value.conversation)).toBe(epochOf(added.conversation));
+
+    // The same commit claiming to come from a leaf nobody holds.
+    if (!commit.ok || commit.value.wireformat !== "mls_public_message") return;
+    const { publicMessage } = commit.value;
+    const forged = encodeMlsMessage({
+      ...commit.value,
+      publicMessage: {
+        ...publicMessage,
+        content: { ...publicMessage.content, sender: { senderType: "member", leafIndex: 7 } },
+      },
+    });
+    expect(await processMessage(bob, { bytes: forged })).toMatchObject({
+      ok: false,
+      error: { code: "not_member" },
+    });
   });
 
   it("invites this actor's own other devices, and needs none", async () => {
