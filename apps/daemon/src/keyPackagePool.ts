@@ -3,6 +3,7 @@ import type { KeyPackageSecret } from "@sotto/storage";
 import type { DaemonContext } from "./context.js";
 import { retireKeyPackage } from "./inbound.js";
 import { errorFields } from "./log.js";
+import { Serial } from "./serial.js";
 
 export interface KeyPackagePoolOptions {
   /** Single-use KeyPackages kept published (a last-resort one is added). */
@@ -27,6 +28,8 @@ const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
 export class KeyPackagePool {
   readonly #ctx: DaemonContext;
   readonly #options: KeyPackagePoolOptions;
+  /** Rounds never overlap (a Welcome's wake-up may meet a timed round): each sees what the last published. */
+  readonly #rounds = new Serial();
 
   constructor(ctx: DaemonContext, options: Partial<KeyPackagePoolOptions> = {}) {
     this.#ctx = ctx;
@@ -34,7 +37,11 @@ export class KeyPackagePool {
   }
 
   /** One round of upkeep; returns how many packages it published. */
-  async maintain(signal?: AbortSignal): Promise<number> {
+  maintain(signal?: AbortSignal): Promise<number> {
+    return this.#rounds.run(() => this.#maintain(signal));
+  }
+
+  async #maintain(signal?: AbortSignal): Promise<number> {
     const ctx = this.#ctx;
     const now = ctx.now();
     const all = ctx.store.keyPackages();

@@ -13,6 +13,8 @@ export interface World {
   readonly daemons: Daemon[];
   /** Log lines written by every daemon, for assertions that nothing secret was logged. */
   readonly logLines: string[];
+  /** The logger every daemon of the world writes to (into `logLines`). */
+  readonly logger: Logger;
   /** The bearer tokens the servers issued, by user name. */
   readonly tokens: Map<string, string>;
   server(): Promise<SottoServer>;
@@ -49,6 +51,7 @@ export async function createWorld(): Promise<World> {
     servers,
     daemons,
     logLines,
+    logger,
     tokens,
     keyFile,
     async server() {

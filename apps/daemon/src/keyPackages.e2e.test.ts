@@ -1,0 +1,50 @@
+import { ActivityPubClient } from "@sotto/activitypub";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ActorDirectory } from "./actors.js";
+import type { Daemon } from "./daemon.js";
+import { createWorld, network, until, type World } from "./testing/world.js";
+
+// The KeyPackage pool on a real server: published with Create + Add, a consumed package retired
+// (Remove + Delete) and replaced, so the collection keeps `size` single-use packages plus a last-resort one.
+describe("KeyPackage pool", () => {
+  let world: World;
+  let alice: Daemon;
+  let bob: Daemon;
+  const directory = new ActorDirectory(new ActivityPubClient(network));
+
+  beforeAll(async () => {
+    world = await createWorld();
+    const [a, b] = [await world.server(), await world.server()];
+    alice = await world.daemon(a, "alice");
+    bob = await world.daemon(b, "bob", { keyPackages: { size: 3 } });
+    await alice.start();
+    await bob.start();
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("publishes size + 1 packages once, even when rounds are asked for concurrently", async () => {
+    await Promise.all([bob.maintainKeyPackages(), bob.maintainKeyPackages()]);
+    const listed = await directory.listKeyPackages(bob.actorId);
+    expect(listed).toHaveLength(4);
+    expect(bob.store.keyPackages()).toHaveLength(4);
+    expect(new Set(listed.map((kp) => kp.generator)).size).toBe(1);
+  });
+
+  it("retires the package a Welcome consumed and publishes a replacement", async () => {
+    const before = await directory.listKeyPackages(bob.actorId);
+    const { id } = await alice.createConversation({ members: [bob.actorId] });
+    await until("bob joined", () => bob.listConversations().conversations.some((c) => c.id === id));
+    const after = await until("the pool is whole again", async () => {
+      const listed = await directory.listKeyPackages(bob.actorId);
+      const gone = before.filter((b) => !listed.some((l) => l.objectId === b.objectId));
+      return listed.length === 4 && gone.length === 1 ? { listed, gone } : undefined;
+    });
+    expect(after.gone[0]?.objectId).toBeDefined();
+    await expect(directory.client.getObject(after.gone[0]?.objectId as string)).rejects.toMatchObject({
+      code: expect.stringMatching(/^(not_found|gone)$/),
+    });
+  });
+});
