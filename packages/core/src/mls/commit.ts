@@ -23,7 +23,7 @@ import {
   type Intent,
   type Member,
   members,
-  membersOf,
+  membershipChange,
   ownLeafIndex,
 } from "./conversation.js";
 import { MlsEngineError, mlsError } from "./errors.js";
@@ -108,16 +108,6 @@ function addProposals(devices: readonly DeviceKeyPackages[], suite: CiphersuiteN
   });
 }
 
-function diff(before: readonly Member[], after: readonly Member[]) {
-  const key = (m: Member) => `${m.leafIndex}:${toHex(m.signaturePublicKey)}`;
-  const beforeKeys = new Set(before.map(key));
-  const afterKeys = new Set(after.map(key));
-  return {
-    added: after.filter((m) => !beforeKeys.has(key(m))),
-    removed: before.filter((m) => !afterKeys.has(key(m))),
-  };
-}
-
 function encodeWelcome(
   welcome: NonNullable<Awaited<ReturnType<typeof createCommit>>["welcome"]>,
 ): Uint8Array {
@@ -146,7 +136,7 @@ async function commitProposals(
     throw cause instanceof MlsEngineError ? cause : mlsError("unusable", "cannot create the commit", cause);
   }
   const commit = encodeMlsMessage(result.commit);
-  const { added, removed } = diff(before, membersOf(result.newState.ratchetTree));
+  const { added, removed } = membershipChange(conversation.state.ratchetTree, result.newState.ratchetTree);
   const self = ownLeafIndex(conversation);
   return {
     conversation: {

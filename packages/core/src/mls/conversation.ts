@@ -11,6 +11,7 @@ import {
 } from "ts-mls";
 import { err, ok, type Result } from "../result.js";
 import { memberAuthenticationService } from "./authentication.js";
+import { toHex } from "./codec.js";
 import { type MlsEngineError, mlsError } from "./errors.js";
 import { actorIdOf } from "./identity.js";
 
@@ -82,6 +83,16 @@ export function membersOf(tree: RatchetTree): Member[] {
 /** The member at a leaf index (leaves sit at even node indexes), or undefined for a blank leaf. */
 export function memberAt(tree: RatchetTree, leafIndex: number): Member | undefined {
   return Number.isInteger(leafIndex) && leafIndex >= 0 ? leafMember(tree, leafIndex * 2) : undefined;
+}
+
+/** Leaves gained and lost between two trees; a leaf is a device at an index (a re-used index is a new leaf). */
+export function membershipChange(before: RatchetTree, after: RatchetTree) {
+  const key = (m: Member) => `${m.leafIndex}:${toHex(m.signaturePublicKey)}`;
+  const was = membersOf(before);
+  const now = membersOf(after);
+  const wasKeys = new Set(was.map(key));
+  const nowKeys = new Set(now.map(key));
+  return { added: now.filter((m) => !wasKeys.has(key(m))), removed: was.filter((m) => !nowKeys.has(key(m))) };
 }
 
 /** The devices currently in the conversation, this one included. */

@@ -12,14 +12,14 @@ import {
 import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { err, ok, type Result } from "../result.js";
 import { classify } from "./classify.js";
-import { bytesEqual, readMlsMessage, sha256Hex, toHex } from "./codec.js";
+import { bytesEqual, readMlsMessage, sha256Hex } from "./codec.js";
 import {
   type Conversation,
   groupIdString,
   type Intent,
   type Member,
   memberAt,
-  membersOf,
+  membershipChange,
   ownLeafIndex,
 } from "./conversation.js";
 import { FutureEpochError, type MlsEngineError, mlsError } from "./errors.js";
@@ -78,15 +78,6 @@ export function commitPrecedes(
   b: { published: number; ref: string },
 ): boolean {
   return a.published !== b.published ? a.published < b.published : a.ref < b.ref;
-}
-
-function diffMembers(before: ClientState, after: ClientState) {
-  const key = (m: Member) => `${m.leafIndex}:${toHex(m.signaturePublicKey)}`;
-  const was = membersOf(before.ratchetTree);
-  const now = membersOf(after.ratchetTree);
-  const wasKeys = new Set(was.map(key));
-  const nowKeys = new Set(now.map(key));
-  return { added: now.filter((m) => !wasKeys.has(key(m))), removed: was.filter((m) => !nowKeys.has(key(m))) };
 }
 
 function summarize(state: ClientState, p: ProposalWithSender): ProposalSummary {
@@ -220,7 +211,7 @@ function toReceived(
   const impostor = renamedLeaf(before, newState);
   if (impostor !== undefined)
     return err(mlsError("authentication_failed", `a commit changes the actor of leaf ${impostor}`));
-  const { added, removed } = diffMembers(before, newState);
+  const { added, removed } = membershipChange(before.ratchetTree, newState.ratchetTree);
   return ok({
     kind: "commit",
     conversation: {
