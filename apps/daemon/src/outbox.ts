@@ -81,53 +81,86 @@ export class OutboxWorker {
     }
   }
 
+  /**
+   * Conversations whose oldest queued item waits for a retry, with that item's id: their later items wait
+   * behind it. Read from the store once, then kept up to date here.
+   */
+  #blocked: Map<string, string> | undefined;
+
+  #isReady(item: OutboxItem): boolean {
+    const head = this.#blocked?.get(item.conversation ?? "");
+    return head === undefined || head === item.id;
+  }
+
   /** Posts every due item in order; returns how long until the next one is due. */
   async flush(signal?: AbortSignal): Promise<number> {
+    if (this.#blocked === undefined) {
+      this.#blocked = new Map();
+      for (const head of headsOf(this.#store.outbox("queued"))) {
+        if (head.attempts > 0) this.#blocked.set(head.conversation ?? "", head.id);
+      }
+    }
     for (;;) {
       const now = this.#now();
-      const heads = headsOf(this.#store.outbox("queued"));
-      const item = heads.find((h) => h.nextAttemptAt <= now);
-      if (item === undefined) {
-        return heads.length === 0 ? 60_000 : Math.min(...heads.map((h) => h.nextAttemptAt - now));
+      const ready = this.#store.outboxDue(now, 100).filter((item) => this.#isReady(item));
+      if (ready.length === 0) {
+        const next = this.#store
+          .outboxDue(Number.MAX_SAFE_INTEGER, 100)
+          .filter((item) => this.#isReady(item))[0];
+        return next === undefined ? 60_000 : Math.max(1, next.nextAttemptAt - now);
       }
-      const payload = item.payload as unknown as OutboxPayload;
-      try {
-        await this.#account.post(payload.activity, signal);
-        this.#store.apply({
-          outbox: [{ op: "sent", id: item.id }],
-          ...this.#messageState(item, payload, "sent", null),
-        });
-        this.#counters.add("outbox.sent");
-        this.#log.debug("sent", { item: item.id, purpose: payload.purpose });
-      } catch (error) {
+      for (const item of ready) {
         if (signal?.aborted) return 0;
-        const attempts = item.attempts + 1;
-        const retryable = error instanceof ActivityPubError ? error.retryable : true;
-        const reason = error instanceof ActivityPubError ? error.code : "internal";
-        this.#counters.add(`outbox.error.${reason}`);
-        if (retryable && attempts < this.#policy.maxAttempts) {
-          const delay =
-            error instanceof ActivityPubError && error.retryAfterMs !== undefined
-              ? error.retryAfterMs
-              : backoffDelay(item.attempts, { ...this.#policy, retries: 0, maxRetryAfterMs: 0 });
-          this.#store.apply({
-            outbox: [{ op: "retry", id: item.id, error: reason, nextAttemptAt: now + delay }],
-          });
-          this.#log.warn("retry", {
-            item: item.id,
-            attempts,
-            delayMs: Math.round(delay),
-            ...errorFields(error),
-          });
-          continue;
-        }
-        this.#store.apply({
-          outbox: [{ op: "failed", id: item.id, error: reason }],
-          ...this.#messageState(item, payload, "failed", reason),
-        });
-        this.#counters.add("outbox.failed");
-        this.#log.error("failed", { item: item.id, attempts, ...errorFields(error) });
+        // A retry earlier in this batch holds back the rest of its conversation.
+        if (!this.#isReady(item)) continue;
+        await this.#post(item, signal);
       }
+    }
+  }
+
+  async #post(item: OutboxItem, signal?: AbortSignal): Promise<void> {
+    const blocked = this.#blocked as Map<string, string>;
+    const conversation = item.conversation ?? "";
+    const payload = item.payload as unknown as OutboxPayload;
+    try {
+      await this.#account.post(payload.activity, signal);
+      this.#store.apply({
+        outbox: [{ op: "sent", id: item.id }],
+        ...this.#messageState(item, payload, "sent", null),
+      });
+      if (blocked.get(conversation) === item.id) blocked.delete(conversation);
+      this.#counters.add("outbox.sent");
+      this.#log.debug("sent", { item: item.id, purpose: payload.purpose });
+    } catch (error) {
+      if (signal?.aborted) return;
+      const attempts = item.attempts + 1;
+      const retryable = error instanceof ActivityPubError ? error.retryable : true;
+      const reason = error instanceof ActivityPubError ? error.code : "internal";
+      this.#counters.add(`outbox.error.${reason}`);
+      if (retryable && attempts < this.#policy.maxAttempts) {
+        const delay =
+          error instanceof ActivityPubError && error.retryAfterMs !== undefined
+            ? error.retryAfterMs
+            : backoffDelay(item.attempts, { ...this.#policy, retries: 0, maxRetryAfterMs: 0 });
+        this.#store.apply({
+          outbox: [{ op: "retry", id: item.id, error: reason, nextAttemptAt: Math.ceil(this.#now() + delay) }],
+        });
+        blocked.set(conversation, item.id);
+        this.#log.warn("retry", {
+          item: item.id,
+          attempts,
+          delayMs: Math.round(delay),
+          ...errorFields(error),
+        });
+        return;
+      }
+      this.#store.apply({
+        outbox: [{ op: "failed", id: item.id, error: reason }],
+        ...this.#messageState(item, payload, "failed", reason),
+      });
+      if (blocked.get(conversation) === item.id) blocked.delete(conversation);
+      this.#counters.add("outbox.failed");
+      this.#log.error("failed", { item: item.id, attempts, ...errorFields(error) });
     }
   }
 

@@ -1,0 +1,140 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Account, ActivityPubClient } from "@sotto/activitypub";
+import { openStore, type Store } from "@sotto/storage";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Counters } from "./counters.js";
+import { createLogger } from "./log.js";
+import { OutboxWorker } from "./outbox.js";
+
+// The outbox against a real store and a real HTTP server that fails on demand.
+describe("OutboxWorker", () => {
+  let dir: string;
+  let store: Store;
+  let server: Server;
+  let origin: string;
+  const posted: string[] = [];
+  let failures: Map<string, number>;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sottod-outbox-"));
+    writeFileSync(join(dir, "key"), randomBytes(32), { mode: 0o600 });
+    store = await openStore({
+      path: join(dir, "store.db"),
+      key: { keyFile: join(dir, "key") },
+      durability: "normal",
+    });
+    posted.length = 0;
+    failures = new Map();
+    server = createServer((req, res) => {
+      if (req.method === "GET") {
+        res
+          .writeHead(200, { "content-type": "application/activity+json" })
+          .end(
+            JSON.stringify({
+              id: `${origin}/users/a`,
+              inbox: `${origin}/users/a/inbox`,
+              outbox: `${origin}/users/a/outbox`,
+            }),
+          );
+        return;
+      }
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => {
+        const name = (JSON.parse(body) as { name: string }).name;
+        const left = failures.get(name) ?? 0;
+        if (left > 0) {
+          failures.set(name, left - 1);
+          res.writeHead(left === 99 ? 400 : 500).end();
+          return;
+        }
+        posted.push(name);
+        res.writeHead(201).end("{}");
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterEach(async () => {
+    store.close();
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function worker(now: () => number) {
+    const account = new Account(
+      new ActivityPubClient({ allowPrivateAddress: true }),
+      `${origin}/users/a`,
+      "t",
+    );
+    return new OutboxWorker(store, account, createLogger({ write: () => {} }), new Counters(), {
+      policy: { baseDelayMs: 1000, maxDelayMs: 1000, maxAttempts: 3 },
+      now,
+    });
+  }
+
+  const enqueue = (id: string, conversation: string, messageId?: string) =>
+    store.apply({
+      outbox: [
+        {
+          op: "enqueue",
+          id,
+          conversation,
+          payload: { activity: { name: id }, purpose: "message", ...(messageId ? { messageId } : {}) },
+        },
+      ],
+    });
+
+  it("keeps a conversation in order behind a retry, without holding up the others", async () => {
+    enqueue("1-a", "A");
+    enqueue("2-a", "A");
+    enqueue("3-b", "B");
+    let clock = Date.now();
+    failures.set("1-a", 1);
+    const w = worker(() => clock);
+    await w.flush();
+    expect(posted).toEqual(["3-b"]);
+    expect(store.outbox("queued").map((i) => i.id)).toEqual(["1-a", "2-a"]);
+    clock += 2_000;
+    await w.flush();
+    expect(posted).toEqual(["3-b", "1-a", "2-a"]);
+    expect(store.outbox("sent")).toHaveLength(3);
+  });
+
+  it("marks an item failed after its attempts, or at once on an error retrying cannot fix", async () => {
+    let clock = Date.now();
+    store.apply({
+      messages: [
+        { id: "m1", conversation: "A", author: "x", at: 1, direction: "out", state: "queued", body: {} },
+        { id: "m2", conversation: "B", author: "x", at: 1, direction: "out", state: "queued", body: {} },
+      ],
+    });
+    enqueue("1-a", "A", "m1");
+    enqueue("2-b", "B", "m2");
+    failures.set("1-a", 10);
+    failures.set("2-b", 99); // a 400: refused for good
+    const w = worker(() => clock);
+    for (let i = 0; i < 4; i++) {
+      await w.flush();
+      clock += 2_000;
+    }
+    expect(
+      store
+        .outbox("failed")
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(["1-a", "2-b"]);
+    expect(store.message("m1")?.state).toBe("failed");
+    expect(store.message("m2")?.state).toBe("failed");
+    expect(store.outboxItem("2-b")?.attempts).toBe(1);
+    expect(store.outboxItem("1-a")?.attempts).toBe(3);
+  });
+});
