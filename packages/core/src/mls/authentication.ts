@@ -115,7 +115,7 @@ export function keyPackageFor(device: DeviceKeyPackages, suite: CiphersuiteName)
  */
 export const memberAuthenticationService: AuthenticationService = {
   async validateCredential(credential) {
-    const actorId = actorIdOf(credential as { credentialType: string; identity?: Uint8Array });
+    const actorId = actorIdOf(credential);
     if (actorId === undefined || !URL.canParse(actorId)) return false;
     const { protocol } = new URL(actorId);
     return protocol === "https:" || protocol === "http:";

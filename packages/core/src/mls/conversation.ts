@@ -71,7 +71,7 @@ function leafMember(tree: RatchetTree, nodeIndex: number): Member | undefined {
   if (node?.nodeType !== "leaf") return undefined;
   return {
     leafIndex: nodeIndex / 2,
-    actorId: actorIdOf(node.leaf.credential as { credentialType: string; identity?: Uint8Array }) ?? "",
+    actorId: actorIdOf(node.leaf.credential) ?? "",
     signaturePublicKey: node.leaf.signaturePublicKey,
   };
 }

@@ -1,4 +1,4 @@
-import type { CredentialBasic } from "ts-mls";
+import type { Credential, CredentialBasic } from "ts-mls";
 import { err, ok, type Result } from "../result.js";
 import { type MlsEngineError, mlsError } from "./errors.js";
 import { DEFAULT_SUITE, suiteImpl } from "./suite.js";
@@ -19,8 +19,8 @@ export function credentialOf(actorId: string): CredentialBasic {
 }
 
 /** The actor id in a BasicCredential, or undefined for other credential types or non-UTF-8 identities. */
-export function actorIdOf(credential: { credentialType: string; identity?: Uint8Array }): string | undefined {
-  if (credential.credentialType !== "basic" || credential.identity === undefined) return undefined;
+export function actorIdOf(credential: Credential): string | undefined {
+  if (credential.credentialType !== "basic") return undefined;
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(credential.identity);
   } catch {

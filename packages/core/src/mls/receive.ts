@@ -95,7 +95,7 @@ function summarize(state: ClientState, p: ProposalWithSender): ProposalSummary {
       const { credential } = proposal.add.keyPackage.leafNode;
       return {
         kind: "add",
-        actorId: actorIdOf(credential as { credentialType: string; identity?: Uint8Array }) ?? "",
+        actorId: actorIdOf(credential) ?? "",
       };
     }
     case "update":
