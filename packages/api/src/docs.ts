@@ -27,6 +27,15 @@ function cell(text: unknown): string {
     .replaceAll("\n", " ");
 }
 
+/** A Markdown table with its columns padded, as Biome formats tables. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const width = (text: string) => [...text].length;
+  const widths = header.map((h, i) => Math.max(3, width(h), ...rows.map((r) => width(r[i] ?? ""))));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c + " ".repeat((widths[i] as number) - width(c))).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ""].join("\n");
+}
+
 /** A table of an object schema's fields. */
 function fields(schema: JsonSchema): string {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
@@ -38,10 +47,10 @@ function fields(schema: JsonSchema): string {
     ]
       .filter(Boolean)
       .join(" ");
-    return `| \`${name}\` | ${typeName(field)} | ${required.has(name) ? "yes" : "no"} | ${cell(notes)} |`;
+    return [`\`${name}\``, typeName(field), required.has(name) ? "yes" : "no", cell(notes)];
   });
   if (rows.length === 0) return "_none_\n";
-  return ["| Field | Type | Required | Notes |", "|---|---|---|---|", ...rows, ""].join("\n");
+  return table(["Field", "Type", "Required", "Notes"], rows);
 }
 
 const INTRO = `# The sottod local API
@@ -60,7 +69,7 @@ for clients in other languages; TypeScript clients use \`SottoClient\` from \`@s
   - the \`Authorization: Bearer <token>\` header (Node, curl-like tools);
   - as a WebSocket subprotocol: offer \`["sotto.v1", "bearer.<token>"]\`; the server selects \`sotto.v1\` and never echoes the token (works in browsers);
   - as the first frame: \`{"jsonrpc":"2.0","id":1,"method":"auth","params":{"token":"<token>"}}\` within 5 seconds.
-  A wrong token in the handshake is refused with HTTP 401; a wrong or missing one later gets an \`unauthorized\` error and close code 4401.
+- **Refusals**: a wrong token in the handshake gets HTTP 401; a wrong or missing one later gets an \`unauthorized\` error and close code 4401.
 - **Host and Origin**: the \`Host\` header must be \`127.0.0.1:<port>\`, \`[::1]:<port>\` or \`localhost:<port>\` (anything else, such as a DNS-rebinding name, gets HTTP 403). Browsers send an \`Origin\`; it must be on the daemon's allow-list (none by default), else HTTP 403.
 - **Limits**: frames above 1 MiB close the connection (1009). Each connection may burst 500 requests, refilled at 1000/s; beyond that requests get \`rate_limited\` (with \`retryAfterMs\`), and a connection that keeps going is closed (4429).
 - **Errors**: malformed JSON gets \`-32700\` and the connection stays open; an unknown method \`-32601\`; params that do not match the schema \`-32602\` with \`data.issues\` listing every problem. Every error has a stable \`data.code\` string (see [Errors](#errors)).
@@ -70,13 +79,22 @@ for clients in other languages; TypeScript clients use \`SottoClient\` from \`@s
 Call \`events.subscribe({ since })\` to receive \`event\` notifications:
 
 \`\`\`json
-{"jsonrpc":"2.0","method":"event","params":{"seq":42,"type":"message.created","conversationId":"urn:uuid:…","messageId":"urn:uuid:…"}}
+{
+  "jsonrpc": "2.0",
+  "method": "event",
+  "params": {
+    "seq": 42,
+    "type": "message.created",
+    "conversationId": "urn:uuid:…",
+    "messageId": "urn:uuid:…"
+  }
+}
 \`\`\`
 
 - Every event has a \`seq\`: its position in the daemon's event log, increasing by one per event and never reused.
 - \`since\` replays every event after that seq, then streams new ones: none lost, none twice, and every client sees
   the same order. Remember the last \`seq\` you handled and pass it when you reconnect (\`SottoClient\` does this for you).
-- Events say **what** changed, not the new state: re-query what you show (\`messages.list\`, \`conversations.get\`, ...).
+- Events say **what** changed, not the new state: re-query what you show (\`messages.get\`, \`conversations.get\`, ...).
 - When \`since\` is older than the log keeps, the first event is a \`gap\` (\`from\`..\`to\` are gone): re-query everything.
 - The subscribe result arrives before any event of the subscription.
 
@@ -89,30 +107,36 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SottoClient } from "@sotto/api";
 
-const stateDir = process.env.SOTTO_STATE_DIR ?? join(process.env.HOME ?? ".", ".local/state/sotto");
+const home = process.env.HOME ?? ".";
+const stateDir = process.env.SOTTO_STATE_DIR ?? join(home, ".local/state/sotto");
 const { url } = JSON.parse(await readFile(join(stateDir, "api.json"), "utf8"));
 const token = (await readFile(join(stateDir, "api-token"), "utf8")).trim();
 
 const client = await SottoClient.connect({ url, token });
 const { conversations } = await client.call("conversations.list");
-for (const c of conversations) console.log(c.id, c.title ?? c.members.map((m) => m.handle).join(", "), c.unread);
+for (const c of conversations) {
+  const name = c.title ?? c.members.map((m) => m.handle).join(", ");
+  console.log(c.id, name, c.unread);
+}
 
 // Show each new message; events only say what changed, so fetch it.
 client.onEvent(async (event) => {
   if (event.type === "message.created") {
-    const { messages } = await client.call("messages.list", { conversationId: event.conversationId, limit: 1 });
-    const m = messages.at(-1);
-    if (m) console.log(\`[\${m.conversationId}] \${m.author}: \${m.content}\`);
+    const { conversationId, messageId } = event;
+    const m = await client.call("messages.get", { conversationId, messageId });
+    console.log(\`[\${m.conversationId}] \${m.author}: \${m.content}\`);
   }
   if (event.type === "gap") console.log("missed some events: re-query everything");
 });
 await client.subscribe(); // only new events; pass { since } to catch up from a saved seq
 
 const first = conversations[0];
-if (first) await client.call("messages.send", { conversationId: first.id, text: "hello from my own frontend" });
+if (first) {
+  await client.call("messages.send", { conversationId: first.id, text: "hello from my own frontend" });
+}
 \`\`\`
 
-In a browser, \`new SottoClient\` uses the global \`WebSocket\` and sends the token as a subprotocol; the page's
+In a browser, \`SottoClient.connect\` uses the global \`WebSocket\` and sends the token as a subprotocol; the page's
 origin must be on the daemon's allow-list.
 `;
 
@@ -163,10 +187,10 @@ export function apiMarkdown(): string {
   out.push(
     "## Errors\n",
     'Every error response is `{"code": <number>, "message": <text for people>, "data": {"code": <stable name>, ...}}`.\n',
-    "| `data.code` | `code` | Meaning |",
-    "|---|---|---|",
-    ...Object.entries(API_ERRORS).map(([name, e]) => `| \`${name}\` | ${e.rpc} | ${cell(e.description)} |`),
-    "",
+    table(
+      ["`data.code`", "`code`", "Meaning"],
+      Object.entries(API_ERRORS).map(([name, e]) => [`\`${name}\``, String(e.rpc), cell(e.description)]),
+    ),
   );
   return `${out
     .join("\n")
