@@ -1,0 +1,184 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { STORE_FILE } from "@sotto/daemon";
+import { readEndpoint, tokenPath } from "@sotto/daemon/api";
+import { DemoError } from "./errors.js";
+import type { AccountPaths } from "./layout.js";
+
+/** The built binaries of @sotto/daemon, run by the same Node as the orchestrator (Node 24). */
+export function daemonBinaries(): { sottod: string; sotto: string } {
+  const dist = dirname(fileURLToPath(import.meta.resolve("@sotto/daemon")));
+  return { sottod: join(dist, "sottod.js"), sotto: join(dist, "sotto.js") };
+}
+
+/** A `sottod run` child process that serves its local API. */
+export interface RunningDaemon {
+  readonly name: string;
+  readonly pid: number;
+  /** The local API's WebSocket URL (from api.json). */
+  readonly apiUrl: string;
+  /** The API bearer token file (0600). */
+  readonly apiTokenFile: string;
+  /** Resolves with the exit code (or signal name) once the process is gone. */
+  readonly exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<number | string>;
+}
+
+export interface StartDaemonOptions {
+  readonly paths: AccountPaths;
+  readonly actorId: string;
+  /** Receives the daemon's log lines, already made readable. */
+  readonly output: (line: string) => void;
+  /** Bound on init + start-up (default 60 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+/**
+ * Runs the real sottod for one demo account: `sottod init` on the first run (new encrypted store, device key,
+ * account checked against the server), then `sottod run`, ready once it has written its API endpoint.
+ */
+export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
+  const { paths } = options;
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  const { sottod } = daemonBinaries();
+  if (!existsSync(join(paths.stateDir, STORE_FILE))) {
+    const init = launch(
+      sottod,
+      [
+        "init",
+        "--data",
+        paths.stateDir,
+        "--actor",
+        options.actorId,
+        "--token-file",
+        paths.serverTokenFile,
+        "--key-file",
+        paths.keyFile,
+        "--device-name",
+        `sottod (npm start demo, ${paths.name})`,
+        // The embedded server is on loopback and speaks plain HTTP; real servers need neither flag.
+        "--allow-private-address",
+        "--plain-http-webfinger",
+      ],
+      paths.name,
+      options.output,
+    );
+    const code = await withDeadline(init.exited, deadline, () => init.child.kill("SIGKILL"));
+    if (code !== 0) {
+      throw new DemoError(
+        "daemon_failed",
+        `sottod init for ${paths.name} failed (${code}); see its lines above`,
+      );
+    }
+  }
+  const run = launch(
+    sottod,
+    ["run", "--data", paths.stateDir, "--key-file", paths.keyFile],
+    paths.name,
+    options.output,
+  );
+  const pid = run.child.pid as number;
+  const stop = async (graceMs = 15_000): Promise<number | string> => {
+    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGTERM");
+    const timer = setTimeout(() => run.child.kill("SIGKILL"), graceMs);
+    try {
+      return await run.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let gone = false;
+  void run.exited.then(() => {
+    gone = true;
+  });
+  // Ready = the api.json of *this* process (a stale one from an earlier run names another pid).
+  for (;;) {
+    const endpoint = await readEndpoint(paths.stateDir).catch(() => undefined);
+    if (endpoint?.pid === pid) {
+      return {
+        name: paths.name,
+        pid,
+        apiUrl: endpoint.url,
+        apiTokenFile: tokenPath(paths.stateDir),
+        exited: run.exited,
+        stop,
+      };
+    }
+    if (gone) {
+      throw new DemoError(
+        "daemon_failed",
+        `sottod for ${paths.name} exited (${await run.exited}) before it was ready; see its lines above`,
+      );
+    }
+    if (Date.now() > deadline) {
+      await stop(2_000);
+      throw new DemoError("daemon_failed", `sottod for ${paths.name} was not ready within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface Launched {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | string>;
+}
+
+function launch(script: string, args: string[], name: string, output: (line: string) => void): Launched {
+  // Its own process group: Ctrl-C reaches the orchestrator only, which stops the daemons in order.
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  live.add(child);
+  const lines = (stream: NodeJS.ReadableStream | null) =>
+    stream && createInterface({ input: stream }).on("line", (line) => output(readableLogLine(name, line)));
+  lines(child.stdout);
+  lines(child.stderr);
+  const exited = new Promise<number | string>((resolve) => {
+    child.once("exit", (code, signal) => {
+      live.delete(child);
+      resolve(code ?? signal ?? "unknown");
+    });
+    child.once("error", () => {
+      live.delete(child);
+      resolve("spawn failed");
+    });
+  });
+  return { child, exited };
+}
+
+/** Children still running; killed if the orchestrator exits without stopping them (an uncaught error). */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
+async function withDeadline<T>(promise: Promise<T>, deadline: number, onTimeout: () => void): Promise<T> {
+  const timer = setTimeout(onTimeout, Math.max(0, deadline - Date.now()));
+  try {
+    return await promise;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** sottod logs one JSON object per line; shown as `[name] level event key=value ...` without the time. */
+export function readableLogLine(name: string, line: string): string {
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return `[${name}] ${line}`;
+  }
+  if (typeof record !== "object" || record === null || Array.isArray(record)) return `[${name}] ${line}`;
+  const { time: _time, level, event, actor: _actor, ...fields } = record as Record<string, unknown>;
+  const rest = Object.entries(fields)
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+  return `[${name}] ${[level ?? "", event ?? "", rest].filter((part) => part !== "").join(" ")}`;
+}
