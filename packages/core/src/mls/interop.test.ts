@@ -90,7 +90,7 @@ describe("interoperability with a default ts-mls peer", () => {
     const { cs, kp } = await peer();
     const device = await generateDeviceIdentity(sotto);
     const pool = await generateKeyPackages(device, { count: 1, time: new Date() });
-    const ours = readKeyPackage(pool[0]?.keyPackage as Uint8Array);
+    const ours = readKeyPackage(pool.at(-1)?.keyPackage as Uint8Array); // the last-resort one
     if (!ours.ok) throw ours.error;
     const groupId = "uri:uuid:3f1c0e2a-9c59-4a43-8d8e-2b1f5f7a6c11";
     const group = await createGroup(text(groupId), kp.publicPackage, kp.privatePackage, [], cs);
