@@ -1,5 +1,5 @@
 // Writes the generated documents: `pnpm --filter @sotto/api generate` after changing a schema.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { apiMarkdown } from "./docs.js";
@@ -11,8 +11,13 @@ export function generatedFiles(): Record<string, string> {
   return {
     "openrpc.generated.json": json(openRpcDocument()),
     "schema.generated.json": json(jsonSchemaBundle()),
-    "../../docs/api.md": apiMarkdown(),
+    "../../docs/api.md": apiMarkdown(minimalFrontend()),
   };
+}
+
+/** The worked example of docs/api.md, without its first line (a comment saying where it is used). */
+function minimalFrontend(): string {
+  return readFileSync(join(packageDir, "examples/minimal-frontend.ts"), "utf8").replace(/^\/\/.*\n/, "");
 }
 
 /** The package directory (this file is src/generate.ts or dist/generate.js). */

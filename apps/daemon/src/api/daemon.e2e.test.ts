@@ -1,7 +1,9 @@
 // The API on real daemons: two sotto-servers on loopback, Alice's and Bob's daemons each serving their API,
 // and each user driving theirs only through SottoClient, as a frontend would.
+import { spawn } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type ApiEvent, SottoClient } from "@sotto/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliIo, runCli } from "../cli/main.js";
@@ -153,5 +155,31 @@ describe("the API of a running daemon", () => {
     const verified = await sotto("verify", bob.actorId, ...fingerprints, "--json");
     expect(verified.code, verified.stderr).toBe(0);
     expect(JSON.parse(verified.stdout).verified).toBe(true);
+  });
+
+  it("runs the minimal frontend of docs/api.md against Alice's daemon", async () => {
+    const example = fileURLToPath(
+      new URL("../../../../packages/api/examples/minimal-frontend.ts", import.meta.url),
+    );
+    const child = spawn(process.execPath, [example], {
+      env: { ...process.env, SOTTO_STATE_DIR: join(world.dir, "alice-data") },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    try {
+      // It lists the conversations, subscribes, sends, and prints its own message when the event comes back.
+      await until("the example to print its message", () => stdout.includes("hello from my own frontend"));
+      const conversations = alice.listConversations().conversations;
+      for (const c of conversations) expect(stdout).toContain(c.id);
+      expect(stdout).toMatch(
+        /\[urn:uuid:[^\]]+\] http:\/\/127\.0\.0\.1:\d+\/users\/alice: .*hello from my own frontend/,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nstdout: ${stdout}\nstderr: ${stderr}`);
+    } finally {
+      child.kill();
+    }
   });
 });
