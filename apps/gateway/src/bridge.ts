@@ -5,7 +5,7 @@ import { ok, type Result } from "@sotto/core";
 import { type BareJid, formatBareJid } from "./addressing.js";
 import type { Chat } from "./chat.js";
 import { type FediverseError, StanzaError } from "./errors.js";
-import type { FediverseActor, FediverseSide, Received } from "./fediverse.js";
+import type { Delivery, FediverseActor, FediverseSide, Received } from "./fediverse.js";
 import type { Log } from "./log.js";
 import { chatForChange, operationsForChat } from "./mapping.js";
 import type { GatewayState } from "./state.js";
@@ -98,9 +98,13 @@ export class Bridge implements XmppSideHandlers {
     return ok(undefined);
   }
 
-  /** One change seen by a puppet. Bad or unknown data is logged and skipped; nothing throws. */
-  async receive(r: Received): Promise<void> {
+  /**
+   * One change seen by a puppet. Bad or unknown data is logged and skipped; nothing throws. While the XMPP
+   * link is down the change waits on the Fediverse side (`retry`), so a stop then loses nothing.
+   */
+  async receive(r: Received): Promise<Delivery> {
     const { state, log } = this.#o;
+    if (!this.#o.xmpp.link.online) return "retry";
     const handle = r.peer.handle.toLowerCase();
     state.setActor({ ...r.peer, handle });
     if (r.memberCount > 2) {
@@ -108,7 +112,7 @@ export class Bridge implements XmppSideHandlers {
         this.#o.xmpp.notice(r.user, handle, GROUP_NOTICE);
       }
       log("info", "bridge.group_skipped", { conversation: r.conversationId, members: r.memberCount });
-      return;
+      return "done";
     }
     const conversation = conversationKey(r.user, handle);
     const incoming = chatForChange(r.change, { byMessageId: (id) => state.byMessageId(conversation, id) });
@@ -118,13 +122,14 @@ export class Bridge implements XmppSideHandlers {
         kind: r.change.kind,
         conversation: r.conversationId,
       });
-      return;
+      return "done";
     }
     const { chat, remember } = incoming.value;
     if (remember) state.remember(conversation, remember);
     this.#noticeOnce(r.user, handle);
     this.#o.xmpp.deliver(r.user, handle, chat);
     log("debug", "bridge.to_xmpp", { kind: chat.type });
+    return "done";
   }
 
   #noticeOnce(user: BareJid, handle: string): void {

@@ -22,6 +22,8 @@ export interface Received {
   readonly change: FediverseChange;
 }
 
+export type Delivery = "done" | "retry";
+
 export interface FediverseSide {
   /** Finds an actor by `user@host` (WebFinger). */
   lookup(handle: string): Promise<Result<FediverseActor, FediverseError>>;
@@ -35,7 +37,11 @@ export interface FediverseSide {
     peer: FediverseActor,
     operation: Operation,
   ): Promise<Result<{ readonly messageId?: string }, FediverseError>>;
-  /** Starts reporting changes, in order per puppet (replaying what was not yet bridged); resolves once started. */
-  start(receive: (received: Received) => Promise<void>): Promise<void>;
+  /**
+   * Starts reporting changes, in order per puppet (replaying what was not yet bridged); resolves once started.
+   * `receive` answers `retry` when the change cannot be shown now (the XMPP link is down): it is offered again
+   * later, and nothing after it is reported before.
+   */
+  start(receive: (received: Received) => Promise<Delivery>): Promise<void>;
   stop(): Promise<void>;
 }

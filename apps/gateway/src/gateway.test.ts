@@ -285,16 +285,31 @@ describe("gateway end to end", () => {
     expect(alice.received.filter((s) => s.getChildText("body") === ENCRYPTION_NOTICE)).toHaveLength(1);
   });
 
-  it("survives a Prosody restart", async () => {
+  it("survives a Prosody restart, even with the gateway stopped while Prosody was down", async () => {
     await alice.stop();
-    await prosody.restart();
-    await gateway?.xmpp.link.waitOnline(15_000);
+    let whileDown = "";
+    await prosody.restart(async () => {
+      await waitFor("the link to notice", () => (gateway?.xmpp.link.online ? undefined : true));
+      whileDown = (await bob.sendMessage({ conversationId, text: "sent while XMPP was down" })).id;
+      // The puppet receives it, but it cannot be shown yet: it must wait rather than be dropped by a stop.
+      const device = (gateway?.fediverse as Puppets | undefined)?.device({
+        local: "alice",
+        domain: prosody.host,
+      });
+      await waitFor("the puppet to receive it", () => device?.store.message(whileDown));
+      await gateway?.stop();
+      gateway = undefined;
+    });
+    gateway = await openGateway();
+    await gateway.xmpp.link.waitOnline(15_000);
     alice = await connectUser({
       service: prosody.c2sService,
       domain: prosody.host,
       username: "alice",
       password: "pw-alice",
     });
+    const got = await alice.next((s) => fromBob(s) && s.attrs.id === whileDown, 30_000);
+    expect(got.getChildText("body")).toBe("sent while XMPP was down");
     const after = await bob.sendMessage({ conversationId, text: "after the XMPP server restarted" });
     expect(
       (await alice.next((s) => fromBob(s) && s.attrs.id === after.id, 30_000)).getChildText("body"),

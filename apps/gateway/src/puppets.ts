@@ -13,7 +13,7 @@ import { Daemon } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { type BareJid, formatBareJid, jidForUsername, usernameForJid } from "./addressing.js";
 import { FediverseError } from "./errors.js";
-import type { FediverseActor, FediverseSide, Received } from "./fediverse.js";
+import type { Delivery, FediverseActor, FediverseSide, Received } from "./fediverse.js";
 import type { Log } from "./log.js";
 import type { FediverseChange, Operation } from "./mapping.js";
 import type { GatewayState } from "./state.js";
@@ -44,6 +44,8 @@ interface Puppet {
   readonly daemon: Daemon;
   draining: Promise<void>;
   unsubscribe: () => void;
+  /** Set while a change waits for the XMPP side: the drain is tried again when it fires. */
+  retry?: NodeJS.Timeout;
 }
 
 /** The engine's structured logger, written through the gateway's log. */
@@ -84,7 +86,8 @@ export class Puppets implements FediverseSide {
   readonly #keyFile: string;
   readonly #puppets = new Map<string, Puppet>();
   readonly #creating = new Map<string, Promise<Result<Puppet, FediverseError>>>();
-  #receive: ((r: Received) => Promise<void>) | undefined;
+  #receive: ((r: Received) => Promise<Delivery>) | undefined;
+  #stopped = false;
 
   private constructor(options: PuppetsOptions, server: SottoServer, keyFile: string) {
     this.#o = options;
@@ -115,6 +118,11 @@ export class Puppets implements FediverseSide {
 
   get origin(): string {
     return this.server.origin;
+  }
+
+  /** The engine of an XMPP user's puppet, if it exists (status, diagnostics, tests). */
+  device(user: BareJid): Daemon | undefined {
+    return this.#puppets.get(usernameForJid(user, this.#o.defaultXmppDomain))?.daemon;
   }
 
   #daemonOptions(username: string) {
@@ -193,15 +201,16 @@ export class Puppets implements FediverseSide {
   async #conversation(puppet: Puppet, peer: FediverseActor): Promise<string> {
     const key = `conversation ${puppet.username} ${peer.actorId}`;
     const remembered = this.#o.state.cursor(key);
-    const live = puppet.daemon.listConversations().conversations;
-    if (remembered && live.some((c) => c.id === remembered)) return remembered;
+    if (remembered && puppet.daemon.store.group(remembered)) return remembered;
     const me = puppet.daemon.actorId;
-    const found = live.find(
-      (c) =>
-        c.members.length === 2 &&
-        c.members.some((m) => m.actorId === peer.actorId) &&
-        c.members.some((m) => m.actorId === me),
-    );
+    const found = puppet.daemon
+      .listConversations()
+      .conversations.find(
+        (c) =>
+          c.members.length === 2 &&
+          c.members.some((m) => m.actorId === peer.actorId) &&
+          c.members.some((m) => m.actorId === me),
+      );
     const id = found?.id ?? (await puppet.daemon.createConversation({ members: [peer.actorId] })).id;
     this.#o.state.setCursor(key, id);
     return id;
@@ -256,7 +265,7 @@ export class Puppets implements FediverseSide {
     }
   }
 
-  async start(receive: (received: Received) => Promise<void>): Promise<void> {
+  async start(receive: (received: Received) => Promise<Delivery>): Promise<void> {
     this.#receive = receive;
     for (const puppet of this.#puppets.values()) await this.#run(puppet);
   }
@@ -269,8 +278,10 @@ export class Puppets implements FediverseSide {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     for (const puppet of this.#puppets.values()) {
       puppet.unsubscribe();
+      clearTimeout(puppet.retry);
       await puppet.draining;
       await puppet.daemon.stop().catch(() => undefined);
     }
@@ -278,19 +289,25 @@ export class Puppets implements FediverseSide {
     await this.server.close();
   }
 
-  /** Bridges the puppet's new events, one at a time, advancing its cursor after each. */
+  /** Bridges the puppet's new events, one at a time, advancing its cursor after each one is shown. */
   #drain(puppet: Puppet): void {
+    clearTimeout(puppet.retry);
     puppet.draining = puppet.draining.then(async () => {
       const cursorName = `events ${puppet.username}`;
-      for (let round = 0; round < 1000; round++) {
+      for (let round = 0; round < 1000 && !this.#stopped; round++) {
         const after = Number(this.#o.state.cursor(cursorName) ?? "0");
         const page = puppet.daemon.store.since(after, 100);
         if (page.events.length === 0) return;
         for (const event of page.events) {
+          let delivery: Delivery = "done";
           try {
-            await this.#bridgeEvent(puppet, event.type, event.data as Record<string, unknown>);
+            delivery = await this.#bridgeEvent(puppet, event.type, event.data as Record<string, unknown>);
           } catch (e) {
             this.#o.log("error", "puppet.event_failed", { type: event.type, error: (e as Error).message });
+          }
+          if (delivery === "retry") {
+            if (!this.#stopped) puppet.retry = setTimeout(() => this.#drain(puppet), 1000);
+            return;
           }
           this.#o.state.setCursor(cursorName, String(event.seq));
         }
@@ -298,10 +315,10 @@ export class Puppets implements FediverseSide {
     });
   }
 
-  async #bridgeEvent(puppet: Puppet, type: string, data: Record<string, unknown>): Promise<void> {
+  async #bridgeEvent(puppet: Puppet, type: string, data: Record<string, unknown>): Promise<Delivery> {
     const conversationId = typeof data.conversationId === "string" ? data.conversationId : undefined;
     const messageId = typeof data.messageId === "string" ? data.messageId : undefined;
-    if (!conversationId || !messageId || !this.#receive) return;
+    if (!conversationId || !messageId || !this.#receive) return "done";
     const { daemon } = puppet;
     const me = daemon.actorId;
     const conversation = daemon.getConversation(conversationId);
@@ -367,13 +384,13 @@ export class Puppets implements FediverseSide {
         }
         break;
     }
-    if (!change || !peerId) return;
+    if (!change || !peerId) return "done";
     const peer = await this.#peer(peerId);
     if (!peer) {
       this.#o.log("warn", "puppet.unknown_peer", { conversation: conversationId });
-      return;
+      return "done";
     }
-    await this.#receive({
+    return this.#receive({
       user: puppet.user,
       peer,
       conversationId,

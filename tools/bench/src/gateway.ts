@@ -1,6 +1,7 @@
 // Gateway: latency and throughput through sotto-xmpp on loopback. An XMPP user (a private Prosody,
 // @xmpp/client) and a Fediverse user (sotto-server + sottod) talk through the gateway (component + its own
-// sotto-server + an MLS puppet). Baseline, same run and same Prosody: a bare XMPP client -> client message.
+// sotto-server + an MLS puppet). Baselines, same run: a bare XMPP client -> client message through the same
+// Prosody, and a sottod -> sottod message through the same home server (the Fediverse path without a bridge).
 //   npm run bench -- gateway [--n 100]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -113,6 +114,21 @@ export async function main(args: string[]): Promise<void> {
     await gateway.xmpp.link.waitOnline();
     const bobJid = jidForHandle(`bob@${home.domain}`, prosody.componentDomain);
 
+    // Second baseline: dave (another sottod on bob's server) -> bob, one at a time.
+    const daveAccount = await home.createUser("dave");
+    const dave = await Daemon.init({
+      dataDir: join(dir, "dave"),
+      key: { passphrase: "bench" },
+      argon2id: { memory: 8, passes: 1, parallelism: 1 },
+      actor: daveAccount.actorId,
+      token: daveAccount.token,
+      network: { allowPrivateAddress: true, plainHttpWebFinger: true },
+      logger: createLogger({ level: "error" }),
+    });
+    await dave.maintainKeyPackages();
+    await dave.start();
+    cleanups.unshift(() => dave.stop());
+
     // Bob's device reports each new message as a store commit: resolve waiters from there.
     const seen = new Map<string, number>();
     const waiters = new Map<string, () => void>();
@@ -121,7 +137,7 @@ export async function main(args: string[]): Promise<void> {
         if (e.type !== "message.created") continue;
         const data = e.data as { conversationId: string; messageId: string };
         const m = bob.getMessage(data.conversationId, data.messageId);
-        const tag = /tag-(\S+?)</.exec(m.content)?.[1];
+        const tag = /tag-([a-z0-9]+)/.exec(m.content)?.[1];
         if (!tag || m.author === bob.actorId) continue;
         seen.set(tag, performance.now());
         waiters.get(tag)?.();
@@ -136,6 +152,18 @@ export async function main(args: string[]): Promise<void> {
           resolve();
         });
       });
+
+    const daveConversation = (await dave.createConversation({ members: [bob.actorId] })).id;
+    await dave.sendMessage({ conversationId: daveConversation, text: "tag-dwarm" });
+    await bobGets("dwarm");
+    const daemonToDaemon: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await dave.sendMessage({ conversationId: daveConversation, text: `tag-dd${i}` });
+      await bobGets(`dd${i}`);
+      daemonToDaemon.push(performance.now() - t);
+    }
+    emit({ bench: "gateway", part: "baseline sottod -> sottod", n, ...stats("latency", daemonToDaemon) });
 
     // Warm-up: the first message creates the puppet, the MLS group and the Welcome.
     await alice.send(xml("message", { type: "chat", to: bobJid, id: "warm" }, xml("body", {}, "tag-warm")));
@@ -192,6 +220,8 @@ export async function main(args: string[]): Promise<void> {
       baseline_xmpp_p50_ms: round(base50),
       baseline_xmpp_p99_ms: round(percentile(xmppToXmpp, 99)),
       baseline_msgs_per_s: round(baselineRate, 1),
+      baseline_sottod_p50_ms: round(percentile(daemonToDaemon, 50)),
+      baseline_sottod_p99_ms: round(percentile(daemonToDaemon, 99)),
       xmpp_to_daemon_p50_ms: round(percentile(xmppToDaemon, 50)),
       xmpp_to_daemon_p99_ms: round(percentile(xmppToDaemon, 99)),
       daemon_to_xmpp_p50_ms: round(percentile(daemonToXmpp, 50)),
@@ -200,6 +230,14 @@ export async function main(args: string[]): Promise<void> {
       daemon_to_xmpp_msgs_per_s: round(toXmppRate, 1),
       ratio_xmpp_to_daemon_p50: round(percentile(xmppToDaemon, 50) / base50, 1),
       ratio_daemon_to_xmpp_p50: round(percentile(daemonToXmpp, 50) / base50, 1),
+      ratio_xmpp_to_daemon_vs_sottod_p50: round(
+        percentile(xmppToDaemon, 50) / percentile(daemonToDaemon, 50),
+        2,
+      ),
+      ratio_daemon_to_xmpp_vs_sottod_p50: round(
+        percentile(daemonToXmpp, 50) / percentile(daemonToDaemon, 50),
+        2,
+      ),
       ratio_throughput_xmpp_to_daemon: round(baselineRate / toDaemonRate, 1),
     });
   } finally {

@@ -99,8 +99,8 @@ export interface Prosody {
   readonly componentService: string;
   /** Creates an account on `host` (default: the main host). */
   register(user: string, password: string, host?: string): void;
-  /** Stops and starts the same server (same config, data and ports). */
-  restart(): Promise<void>;
+  /** Stops and starts the same server (same config, data and ports), running `whileDown` in between. */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
   log(): string;
 }
@@ -228,9 +228,13 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
       });
       if (run.status !== 0) throw new ProsodyError(`prosodyctl register ${user} failed: ${run.stderr}`);
     },
-    async restart() {
+    async restart(whileDown) {
       await halt();
-      await launch();
+      try {
+        await whileDown?.();
+      } finally {
+        await launch();
+      }
     },
     async stop() {
       await halt();
