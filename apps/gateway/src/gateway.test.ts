@@ -11,7 +11,7 @@ import { createLogger, Daemon } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jidForHandle } from "./addressing.js";
-import { ENCRYPTION_NOTICE } from "./bridge.js";
+import { ENCRYPTION_NOTICE, GROUP_NOTICE } from "./bridge.js";
 import { type Gateway, startGateway } from "./gateway.js";
 import type { Log } from "./log.js";
 import { Puppets } from "./puppets.js";
@@ -222,6 +222,39 @@ describe("gateway end to end", () => {
     expect(retraction).toBeDefined();
   });
 
+  it("tells the XMPP user once that a group conversation is not bridged, and skips its messages", async () => {
+    const carolAccount = await home.createUser("carol");
+    const carol = await Daemon.init({
+      dataDir: join(dir, "carol"),
+      key: { passphrase: "carol's passphrase" },
+      argon2id: { memory: 8, passes: 1, parallelism: 1 },
+      actor: carolAccount.actorId,
+      token: carolAccount.token,
+      network: { allowPrivateAddress: true, plainHttpWebFinger: true },
+      logger: createLogger({ level: "error" }),
+    });
+    try {
+      await carol.maintainKeyPackages();
+      const puppet = await gateway?.fediverse.ensurePuppet({ local: "alice", domain: prosody.host });
+      if (!puppet?.ok) throw new Error("no puppet");
+      const group = await bob.createConversation({ members: [puppet.value.actorId, carolAccount.actorId] });
+      await bob.sendMessage({ conversationId: group.id, text: "hello group" });
+      await bob.sendMessage({ conversationId: group.id, text: "hello again, group" });
+      const notice = await alice.next((s) => fromBob(s) && s.getChildText("body") === GROUP_NOTICE);
+      expect(notice).toBeDefined();
+      await waitFor("both group messages to be skipped", () =>
+        logs.filter((l) => l.event === "bridge.group_skipped" && l.fields.conversation === group.id).length >=
+        2
+          ? true
+          : undefined,
+      );
+      expect(alice.received.filter((s) => s.getChildText("body") === GROUP_NOTICE)).toHaveLength(1);
+      expect(alice.received.some((s) => s.getChildText("body")?.includes("hello group"))).toBe(false);
+    } finally {
+      await carol.stop();
+    }
+  });
+
   it("answers bad XMPP input with errors and skips bad Fediverse input, and keeps running", async () => {
     const errorOf = async (id: string) =>
       (await alice.next((s) => s.attrs.type === "error" && s.attrs.id === id))
@@ -281,7 +314,7 @@ describe("gateway end to end", () => {
     expect(got.getChildText("body")).toBe("while you were away");
     await alice.send(xml("message", { type: "chat", to: bobJid, id: "a6" }, xml("body", {}, "back again")));
     await bobSees("the message after the restart", (m) => m.content === "<p>back again</p>");
-    expect(bob.listConversations().conversations).toHaveLength(1);
+    expect(bob.listConversations().conversations.filter((c) => c.members.length === 2)).toHaveLength(1);
     expect(alice.received.filter((s) => s.getChildText("body") === ENCRYPTION_NOTICE)).toHaveLength(1);
   });
 
