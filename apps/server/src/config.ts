@@ -12,6 +12,7 @@ const configSchema = z
     domain: z.string().min(1),
     bodyLimit: z.number().int().positive(),
     allowPrivateAddress: z.boolean(),
+    synchronous: z.enum(["full", "normal"]),
   })
   .partial()
   .strict();
@@ -27,6 +28,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   SOTTO_DOMAIN: "domain",
   SOTTO_BODY_LIMIT: "bodyLimit",
   SOTTO_ALLOW_PRIVATE_ADDRESS: "allowPrivateAddress",
+  SOTTO_SYNCHRONOUS: "synchronous",
 };
 const NUMERIC = new Set<keyof ServerConfig>(["port", "bodyLimit"]);
 

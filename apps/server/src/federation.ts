@@ -1,9 +1,10 @@
 import type { DatabaseSync } from "node:sqlite";
 import { createFederation, type Federation } from "@fedify/fedify";
-import { SqliteKvStore, SqliteMessageQueue } from "@fedify/sqlite";
+import { SqliteKvStore } from "@fedify/sqlite";
 import { Activity, Endpoints, Person, type Recipient } from "@fedify/vocab";
 import { mlsLoaderFactories } from "@sotto/fedify";
 import type { Paths } from "./paths.js";
+import type { DrainableQueue } from "./queue.js";
 import type { Users } from "./users.js";
 
 /** Per-request data: set only by the server itself when it hands a checked C2S activity to Fedify to deliver. */
@@ -13,6 +14,7 @@ export interface ContextData {
 
 export interface FederationOptions {
   readonly db: DatabaseSync;
+  readonly queue: DrainableQueue;
   readonly users: Users;
   readonly paths: Paths;
   readonly domain: string;
@@ -25,12 +27,11 @@ export interface FederationOptions {
  * but reads the JSON itself: Fedify's vocabulary rejects objects of the MLS types.
  */
 export function buildFederation(options: FederationOptions): Federation<ContextData> {
-  const { db, users, paths } = options;
+  const { db, users, paths, queue } = options;
   const kv = new SqliteKvStore(db);
   const federation = createFederation<ContextData>({
     kv,
-    // Inbox activities are handled synchronously so that 202 means stored; deliveries go through the queue.
-    queue: { outbox: new SqliteMessageQueue(db, { pollInterval: { milliseconds: 500 } }) },
+    queue: { outbox: queue },
     manuallyStartQueue: true,
     origin: { handleHost: options.domain, webOrigin: paths.origin },
     ...mlsLoaderFactories({ allowPrivateAddress: options.allowPrivateAddress, kv }),
@@ -58,9 +59,12 @@ export function buildFederation(options: FederationOptions): Federation<ContextD
     .on(Activity, async (ctx) => {
       const recipients = ctx.data.handoff?.recipients ?? [];
       // forwardActivity sends the JSON as posted; sendActivity would re-serialise it and drop MLS fields.
+      // The ordering key keeps one sender's activities in order per receiving server: MLS applies them in
+      // order, and epochs must not arrive reversed.
       await ctx.forwardActivity({ identifier: ctx.identifier }, [...recipients], {
         preferSharedInbox: true,
         skipIfUnsigned: false,
+        orderingKey: ctx.identifier,
       });
     });
 

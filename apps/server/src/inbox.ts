@@ -1,4 +1,4 @@
-import { verifyRequest } from "@fedify/fedify";
+import { type KeyCache, verifyRequest } from "@fedify/fedify";
 import type { DocumentLoader } from "@fedify/vocab-runtime";
 import { firstLinkId, isJsonObject, type JsonObject } from "@sotto/core";
 
@@ -7,6 +7,7 @@ import { ServerError } from "./errors.js";
 export interface InboxDeps {
   readonly documentLoader: DocumentLoader;
   readonly contextLoader: DocumentLoader;
+  readonly keyCache: KeyCache;
   /** Puts the verified activity into the addressed local users' mailboxes. */
   readonly deliver: (activity: JsonObject, recipient: string | undefined) => Promise<void>;
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { SqliteMessageQueue } from "@fedify/sqlite";
 import { Collection, isActor } from "@fedify/vocab";
 import { isPublicCollection } from "@sotto/core";
 import {
@@ -21,9 +22,11 @@ import { ServerError } from "./errors.js";
 import { buildFederation } from "./federation.js";
 import { readBody, toRequest, writeResponse } from "./http.js";
 import { type InboxDeps, receive } from "./inbox.js";
+import { MemoryKeyCache } from "./keyCache.js";
 import { addressees, deliverLocally, type MailboxLogs } from "./mailboxes.js";
-import { type OutboxDeps, postToOutbox } from "./outbox.js";
+import { type OutboxDeps, postToOutbox, type Resolved } from "./outbox.js";
 import { makePaths, type Paths } from "./paths.js";
+import { DrainableQueue } from "./queue.js";
 import { Users } from "./users.js";
 
 export interface ServerOptions {
@@ -41,6 +44,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   /** Fetch private/loopback addresses; defaults to true only when the origin is on loopback. */
   readonly allowPrivateAddress?: boolean;
+  /** Disk sync of each commit: `full` (default, survives power loss) or `normal` (survives restarts). */
+  readonly synchronous?: "full" | "normal";
 }
 
 export interface SottoServer {
@@ -52,6 +57,7 @@ export interface SottoServer {
 }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const RESOLVE_TTL_MS = 5 * 60 * 1000;
 
 function isLoopback(hostname: string): boolean {
   return (
@@ -59,11 +65,16 @@ function isLoopback(hostname: string): boolean {
   );
 }
 
-/** Opens the server's database (its tables, @sotto/fedify's and Fedify's KV + queue share one file). */
-export function openDatabase(dataDir: string): DatabaseSync {
+/**
+ * Opens the server's database (its tables, @sotto/fedify's and Fedify's KV + queue share one file).
+ * `full` syncs every commit to disk, so what was acknowledged survives a power loss; `normal` (WAL) survives
+ * a crash or restart of the process but may lose the last commits on a power loss, and is much faster.
+ */
+export function openDatabase(dataDir: string, synchronous: "full" | "normal" = "full"): DatabaseSync {
   mkdirSync(dataDir, { recursive: true });
   const db = new DatabaseSync(join(dataDir, "sotto-server.sqlite"));
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON");
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"};
+    PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON`);
   return db;
 }
 
@@ -82,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const domain = options.domain ?? originUrl.host;
   const paths = makePaths(origin);
 
-  const db = openDatabase(options.dataDir);
+  const db = openDatabase(options.dataDir, options.synchronous);
   const users = new Users(db);
   const keyPackages = new SqliteKeyPackageStore(db);
   const logs: MailboxLogs = {
@@ -94,8 +105,11 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const outbox = new SqliteActivityLog(db, "outbox");
   const objects = new SqliteActivityLog(db, "objects");
 
+  // Inbox activities are handled synchronously (202 means stored); deliveries go through this queue.
+  const deliveries = new DrainableQueue(new SqliteMessageQueue(db, { pollInterval: { milliseconds: 500 } }));
   const federation = buildFederation({
     db,
+    queue: deliveries,
     users,
     paths,
     domain,
@@ -107,6 +121,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const inboxDeps: InboxDeps = {
     documentLoader: context.documentLoader,
     contextLoader: context.contextLoader,
+    keyCache: new MemoryKeyCache(),
     deliver: async (activity, recipient) => {
       const owners =
         recipient !== undefined
@@ -118,6 +133,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     },
   };
 
+  const resolved = new Map<string, { value: Resolved; until: number }>();
   const deps: OutboxDeps = {
     paths,
     userExists: (name) => users.exists(name),
@@ -126,11 +142,20 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     objects,
     logs,
     resolve: async (iri) => {
+      const cached = resolved.get(iri);
+      if (cached !== undefined && cached.until > Date.now()) return cached.value;
       const found = await context.lookupObject(iri).catch(() => null);
-      if (found === null) return undefined;
-      if (isActor(found)) return { kind: "actor", recipient: found };
-      if (found instanceof Collection) return { kind: "collection" };
-      return undefined;
+      const value: Resolved =
+        found === null
+          ? undefined
+          : isActor(found)
+            ? { kind: "actor", recipient: found }
+            : found instanceof Collection
+              ? { kind: "collection" }
+              : undefined;
+      // Parsed actors are kept a few minutes: parsing JSON-LD costs more than the rest of a post.
+      if (value !== undefined) resolved.set(iri, { value, until: Date.now() + RESOLVE_TTL_MS });
+      return value;
     },
     handoff: async (name, activity, recipients) => {
       const request = new Request(paths.outbox(name), {
@@ -182,6 +207,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
       });
       queue.abort();
       await queueDone.catch(() => undefined);
+      await deliveries.drained();
       db.close();
       // One turn of the event loop, so that clients in this process see their sockets closed before reuse.
       await new Promise((resolve) => setImmediate(resolve));

@@ -1,4 +1,4 @@
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { JsonObject } from "@sotto/core";
 import type { ActivityLog, KeyPackageRecord, KeyPackageStore, LoggedActivity } from "./storage.js";
 
@@ -6,6 +6,19 @@ import type { ActivityLog, KeyPackageRecord, KeyPackageStore, LoggedActivity } f
 function checkTableName(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`invalid table name: ${name}`);
   return name;
+}
+
+/** Prepares each SQL text once per connection. */
+function statements(db: DatabaseSync): (sql: string) => StatementSync {
+  const cache = new Map<string, StatementSync>();
+  return (sql) => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
 }
 
 interface LogRow {
@@ -21,11 +34,11 @@ function toLogged(row: LogRow): LoggedActivity {
 
 /** An {@link ActivityLog} in one table of a `node:sqlite` database the host owns. */
 export class SqliteActivityLog implements ActivityLog {
-  readonly #db: DatabaseSync;
+  readonly #sql: (sql: string) => StatementSync;
   readonly #table: string;
 
   constructor(db: DatabaseSync, table: string) {
-    this.#db = db;
+    this.#sql = statements(db);
     this.#table = checkTableName(table);
     db.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -38,44 +51,38 @@ export class SqliteActivityLog implements ActivityLog {
 
   append(owner: string, id: string, activity: JsonObject): Promise<LoggedActivity | undefined> {
     const received = new Date().toISOString();
-    const row = this.#db
-      .prepare(
-        `INSERT INTO ${this.#table} (owner, id, json, received) VALUES (?, ?, ?, ?)
+    const row = this.#sql(
+      `INSERT INTO ${this.#table} (owner, id, json, received) VALUES (?, ?, ?, ?)
          ON CONFLICT (owner, id) DO NOTHING RETURNING seq, id, json, received`,
-      )
-      .get(owner, id, JSON.stringify(activity), received) as LogRow | undefined;
+    ).get(owner, id, JSON.stringify(activity), received) as LogRow | undefined;
     return Promise.resolve(row === undefined ? undefined : toLogged(row));
   }
 
   find(owner: string, id: string): Promise<LoggedActivity | undefined> {
-    const row = this.#db
-      .prepare(`SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND id = ?`)
-      .get(owner, id) as LogRow | undefined;
+    const row = this.#sql(
+      `SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND id = ?`,
+    ).get(owner, id) as LogRow | undefined;
     return Promise.resolve(row === undefined ? undefined : toLogged(row));
   }
 
   count(owner: string): Promise<number> {
-    const row = this.#db.prepare(`SELECT count(*) AS n FROM ${this.#table} WHERE owner = ?`).get(owner) as {
+    const row = this.#sql(`SELECT count(*) AS n FROM ${this.#table} WHERE owner = ?`).get(owner) as {
       n: number;
     };
     return Promise.resolve(row.n);
   }
 
   newest(owner: string, options: { before?: number; limit: number }): Promise<LoggedActivity[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
-      )
-      .all(owner, options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as unknown as LogRow[];
+    const rows = this.#sql(
+      `SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    ).all(owner, options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as unknown as LogRow[];
     return Promise.resolve(rows.map(toLogged));
   }
 
   after(owner: string, after: number, limit: number): Promise<LoggedActivity[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
-      )
-      .all(owner, after, limit) as unknown as LogRow[];
+    const rows = this.#sql(
+      `SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
+    ).all(owner, after, limit) as unknown as LogRow[];
     return Promise.resolve(rows.map(toLogged));
   }
 }
@@ -100,11 +107,11 @@ function toRecord(row: KeyPackageRow): KeyPackageRecord {
 
 /** A {@link KeyPackageStore} in one table of a `node:sqlite` database the host owns. */
 export class SqliteKeyPackageStore implements KeyPackageStore {
-  readonly #db: DatabaseSync;
+  readonly #sql: (sql: string) => StatementSync;
   readonly #table: string;
 
   constructor(db: DatabaseSync, table = "mls_key_packages") {
-    this.#db = db;
+    this.#sql = statements(db);
     this.#table = checkTableName(table);
     db.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
       id TEXT PRIMARY KEY,
@@ -116,38 +123,34 @@ export class SqliteKeyPackageStore implements KeyPackageStore {
   }
 
   get(id: string): Promise<KeyPackageRecord | undefined> {
-    const row = this.#db
-      .prepare(`SELECT id, owner, json, listed, deleted FROM ${this.#table} WHERE id = ?`)
-      .get(id) as KeyPackageRow | undefined;
+    const row = this.#sql(`SELECT id, owner, json, listed, deleted FROM ${this.#table} WHERE id = ?`).get(
+      id,
+    ) as KeyPackageRow | undefined;
     return Promise.resolve(row === undefined ? undefined : toRecord(row));
   }
 
   put(record: KeyPackageRecord): Promise<void> {
     // `position` keeps the collection in publication order across in-place Updates.
-    this.#db
-      .prepare(
-        `INSERT INTO ${this.#table} (id, owner, json, listed, deleted, position)
+    this.#sql(
+      `INSERT INTO ${this.#table} (id, owner, json, listed, deleted, position)
          VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM ${this.#table}))
          ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, json = excluded.json,
            listed = excluded.listed, deleted = excluded.deleted`,
-      )
-      .run(
-        record.id,
-        record.owner,
-        JSON.stringify(record.object),
-        record.listed ? 1 : 0,
-        record.deleted ? 1 : 0,
-      );
+    ).run(
+      record.id,
+      record.owner,
+      JSON.stringify(record.object),
+      record.listed ? 1 : 0,
+      record.deleted ? 1 : 0,
+    );
     return Promise.resolve();
   }
 
   listed(owner: string): Promise<KeyPackageRecord[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT id, owner, json, listed, deleted FROM ${this.#table}
+    const rows = this.#sql(
+      `SELECT id, owner, json, listed, deleted FROM ${this.#table}
          WHERE owner = ? AND listed = 1 AND deleted = 0 ORDER BY position`,
-      )
-      .all(owner) as unknown as KeyPackageRow[];
+    ).all(owner) as unknown as KeyPackageRow[];
     return Promise.resolve(rows.map(toRecord));
   }
 }
