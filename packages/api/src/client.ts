@@ -257,6 +257,7 @@ export class SottoClient {
       if ((message as { method: unknown }).method !== EVENT_METHOD) return;
       const notification = EventNotification.safeParse(message);
       if (notification.success) this.#deliver(notification.data.params);
+      else this.#skip((message as { params?: { seq?: unknown } }).params?.seq);
       return;
     }
     const response = RpcResponse.safeParse(message);
@@ -279,6 +280,11 @@ export class SottoClient {
     if (this.#lastSeq !== undefined && event.seq <= this.#lastSeq) return;
     this.#lastSeq = event.seq;
     for (const listener of this.#eventListeners) listener(event);
+  }
+
+  /** An event this client cannot read (a newer daemon's type): not delivered, but not asked for again either. */
+  #skip(seq: unknown): void {
+    if (typeof seq === "number" && Number.isInteger(seq) && seq > (this.#lastSeq ?? -1)) this.#lastSeq = seq;
   }
 
   #rejectAll(error: ClientError): void {

@@ -2,7 +2,7 @@
 // one order for everyone, resumption across reconnects, and `gap` past retention.
 import { type ApiEvent, type SocketLike, SottoClient, type WebSocketConstructor } from "@sotto/api";
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi, until } from "./test-support.js";
+import { openSocket, request, startTestApi, type TestApi, until } from "./test-support.js";
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -138,4 +138,32 @@ describe("events", () => {
     await until("the kept events", () => got2.at(-1)?.seq === 100);
     expect(got2.map((e) => e.type)).not.toContain("gap");
   });
+
+  it("a client that stops reading delays no one, and then gets every event in order", async () => {
+    api = await startTestApi();
+    const slow = await openSocket(api.server.url, { headers: { authorization: `Bearer ${api.token}` } });
+    const slowSeqs: number[] = [];
+    slow.on("message", (data) => {
+      const frame = JSON.parse(String(data));
+      if (frame.method === "event") slowSeqs.push(frame.params.seq);
+    });
+    expect((await request(slow, 1, "events.subscribe", { since: 0 })).result).toEqual({ head: 0 });
+    slow.pause(); // stops reading its socket
+    const fast = await connect();
+    const fastEvents = record(fast);
+    await fast.subscribe({ since: 0 });
+
+    const total = 20_000; // ~4 MB of frames, far more than the server's window of recent events
+    for (let i = 0; i < total; i += 1000) {
+      api.append(1000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until("the fast client to have every event", () => fastEvents.length === total, 30_000);
+    expect(fastEvents.map((e) => e.seq)).toEqual(range(1, total));
+
+    slow.resume();
+    await until("the slow client to catch up", () => slowSeqs.length >= total, 30_000);
+    expect(slowSeqs).toEqual(range(1, total));
+    slow.close();
+  }, 60_000);
 });

@@ -23,9 +23,10 @@ export function assertLoopbackBind(hosts: readonly string[]): void {
   }
 }
 
-/** The `Host` header values a legitimate local client sends to our port. */
-export function allowedHosts(port: number): ReadonlySet<string> {
-  return new Set([`127.0.0.1:${port}`, `[::1]:${port}`, `localhost:${port}`]);
+/** The `Host` header values a legitimate local client sends to our port (the bound addresses and `localhost`). */
+export function allowedHosts(port: number, bound: readonly string[] = []): ReadonlySet<string> {
+  const literal = (host: string) => (host.includes(":") ? `[${host}]` : host);
+  return new Set(["127.0.0.1", "::1", "localhost", ...bound].map((host) => `${literal(host)}:${port}`));
 }
 
 export function isAllowedHost(host: string | undefined, allowed: ReadonlySet<string>): boolean {

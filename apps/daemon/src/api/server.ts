@@ -77,7 +77,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let port = options.port ?? 0;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refusal = checkHandshake(request, {
-      hosts: allowedHosts(port),
+      hosts: allowedHosts(port, hosts),
       origins,
       token: options.token,
       full: live.size >= maxConnections,
