@@ -1,8 +1,9 @@
 import type { Account as C2SAccount } from "@sotto/activitypub";
 import type { DeviceIdentity, Generator } from "@sotto/core";
-import type { Store } from "@sotto/storage";
+import type { ApplyResult, Store, Unit } from "@sotto/storage";
 import type { ActorDirectory } from "./actors.js";
 import type { Counters } from "./counters.js";
+import type { LoadedConversation } from "./groups.js";
 import type { Logger } from "./log.js";
 import type { Serial } from "./serial.js";
 
@@ -42,6 +43,13 @@ export interface DaemonContext {
   readonly serial: Serial;
   readonly now: () => number;
   readonly maxAttachmentBytes: number;
+  /**
+   * `store.apply`, keeping the cache of decoded conversations in step: every group the unit writes is
+   * forgotten, then the `remember`ed ones (the values just written) are kept.
+   */
+  apply(unit: Unit, remember?: readonly LoadedConversation[]): ApplyResult;
+  /** Decoded conversations by group id (decoding a state costs more than decrypting a message). */
+  readonly conversations: Map<string, LoadedConversation>;
   /** Asks the outbox worker to post what was just queued. */
   wakeOutbox(): void;
   /** Asks the KeyPackage pool to top itself up (after a Welcome consumed one). */

@@ -32,6 +32,7 @@ import {
   writeApplicationData,
 } from "@sotto/core";
 import {
+  type ApplyResult,
   type Argon2idParams,
   type Durability,
   type EventInput,
@@ -160,6 +161,7 @@ export class Daemon {
       timeoutMs: settings.network.timeoutMs,
     });
     const account = new C2SAccount(client, settings.actorId, settings.token);
+    const conversations = new Map<string, LoadedConversation>();
     this.#ctx = {
       store,
       settings,
@@ -172,6 +174,17 @@ export class Daemon {
       serial: new Serial(),
       now: options.now ?? Date.now,
       maxAttachmentBytes: options.maxAttachmentBytes ?? 512 * 1024,
+      conversations,
+      apply: (unit, remember = []) => {
+        let result: ApplyResult;
+        try {
+          result = store.apply(unit);
+        } finally {
+          for (const group of unit.groups ?? []) conversations.delete(group.id);
+        }
+        if (result.applied) for (const l of remember) conversations.set(l.conversation.groupId, l);
+        return result;
+      },
       wakeOutbox: () => this.#outbox.wake(),
       wakeKeyPackages: () => {
         this.#pendingPool = true;
@@ -331,7 +344,7 @@ export class Daemon {
       return;
     }
     this.#sync = { state, lastSyncAt, error };
-    if (this.running) this.store.apply({ events: [event({ type: "sync.state", sync: this.#sync })] });
+    if (this.running) this.#ctx.apply({ events: [event({ type: "sync.state", sync: this.#sync })] });
   }
 
   /** Reads everything the server has after the cursor now, and applies it. */
@@ -427,7 +440,7 @@ export class Daemon {
         at,
       );
       const published = created.published.toISOString();
-      this.store.apply({
+      this.#ctx.apply({
         at,
         groups: [groupRecord(conversation, contacts.info)],
         contacts: contacts.contacts,
@@ -522,7 +535,7 @@ export class Daemon {
     const added = after.filter((a) => !loaded.members.includes(a));
     const removed = loaded.members.filter((a) => !after.includes(a));
     const contacts = contactUpdates(this.#ctx, conversation, { ...loaded.info, lastActivityAt: at }, at);
-    this.store.apply({
+    this.#ctx.apply({
       at,
       groups: [groupRecord(conversation, contacts.info)],
       contacts: contacts.contacts,
@@ -542,7 +555,7 @@ export class Daemon {
       const outcome = await leaveConversation(loaded.conversation).catch((error: unknown) => {
         throw mlsToApi(error);
       });
-      this.store.apply({
+      this.#ctx.apply({
         groups: [
           groupRecord(outcome.conversation, { ...loaded.info, left: true, lastActivityAt: this.#ctx.now() }),
         ],
@@ -577,15 +590,18 @@ export class Daemon {
         messageId: effect.messageId,
         published: activity.published,
       });
-      this.store.apply({
-        ...effect.unit,
-        groups: [groupRecord(conversation, effect.info)],
-        outbox,
-        // Alone in the group: nothing to post, the message is as sent as it gets.
-        ...(outbox.length === 0 && effect.messageId !== undefined
-          ? { messageStates: [{ id: effect.messageId, state: "sent" as const }] }
-          : {}),
-      });
+      this.#ctx.apply(
+        {
+          ...effect.unit,
+          groups: [groupRecord(conversation, effect.info)],
+          outbox,
+          // Alone in the group: nothing to post, the message is as sent as it gets.
+          ...(outbox.length === 0 && effect.messageId !== undefined
+            ? { messageStates: [{ id: effect.messageId, state: "sent" as const }] }
+            : {}),
+        },
+        [{ conversation, info: effect.info, members: loaded.members }],
+      );
       this.counters.add("sent.application");
       this.#ctx.wakeOutbox();
     });
@@ -828,7 +844,7 @@ export class Daemon {
     });
     if (loaded.info.left || !isActive(loaded.conversation)) {
       const effect = local(loaded.info);
-      this.store.apply({ ...effect.unit, groups: [groupRecord(loaded.conversation, effect.info)] });
+      this.#ctx.apply({ ...effect.unit, groups: [groupRecord(loaded.conversation, effect.info)] });
       return { ok: true };
     }
     await this.#sendApplication(
@@ -972,7 +988,7 @@ export class Daemon {
                 : [groupRecord(loaded.conversation, { ...loaded.info, keyChanged: false })];
             })
         : [];
-    this.store.apply({
+    this.#ctx.apply({
       contacts: [{ ...record, verification }],
       groups,
       events: groups.map((g) => event({ type: "conversation.updated", conversationId: g.id })),

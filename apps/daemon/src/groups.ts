@@ -21,6 +21,8 @@ export interface LoadedConversation {
 
 /** A conversation's MLS state and info from the store; undefined when unknown (or undecodable, logged). */
 export function loadConversation(ctx: DaemonContext, groupId: string): LoadedConversation | undefined {
+  const cached = ctx.conversations.get(groupId);
+  if (cached !== undefined) return cached;
   const record = ctx.store.group(groupId);
   if (record === undefined) return undefined;
   const decoded = decodeConversation(record.state);

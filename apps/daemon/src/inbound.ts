@@ -83,7 +83,7 @@ export class Inbound {
     const ctx = this.#ctx;
     ctx.counters.add(`skipped.${reason}`);
     if (!quiet) ctx.log.warn("skipped", { activity: activityId, reason });
-    ctx.store.apply({ activityId, cursor });
+    ctx.apply({ activityId, cursor });
   }
 
   async #welcome(activityId: string, cursor: Cursor | undefined, envelope: Envelope): Promise<void> {
@@ -106,7 +106,7 @@ export class Inbound {
     const at = ctx.now();
     const consumed = ctx.store.keyPackage(keyPackageRef);
     const contacts = contactUpdates(ctx, conversation, newConversationInfo(at), at);
-    ctx.store.apply({
+    ctx.apply({
       activityId,
       cursor,
       at,
@@ -174,13 +174,17 @@ export class Inbound {
     if (received.kind === "application") {
       const intent = readIntent(received.data);
       const applied = this.#applyIntent(groupId, loaded.info, received.sender.actorId, intent, at);
-      ctx.store.apply({
-        ...base,
-        groups: [groupRecord(received.conversation, applied.info)],
-        messages: applied.messages,
-        messageChanges: applied.changes,
-        events: applied.events,
-      });
+      ctx.apply(
+        {
+          ...base,
+          groups: [groupRecord(received.conversation, applied.info)],
+          messages: applied.messages,
+          messageChanges: applied.changes,
+          events: applied.events,
+        },
+        // Application data never changes the membership.
+        [{ conversation: received.conversation, info: applied.info, members: loaded.members }],
+      );
       ctx.counters.add(
         intent.kind === "ignored" ? `appdata.ignored.${intent.reason}` : `appdata.${intent.kind}`,
       );
@@ -188,7 +192,7 @@ export class Inbound {
       return;
     }
     if (received.kind === "proposal") {
-      ctx.store.apply({ ...base, groups: [groupRecord(received.conversation, loaded.info)] });
+      ctx.apply({ ...base, groups: [groupRecord(received.conversation, loaded.info)] });
       ctx.counters.add(`proposal.${received.proposal.kind}`);
       await this.#commitIfDesignated(received.conversation, received.sender.leafIndex);
       return;
@@ -236,7 +240,7 @@ export class Inbound {
         ];
       }
     }
-    ctx.store.apply({
+    ctx.apply({
       ...base,
       groups: [groupRecord(conversation, info)],
       contacts: contacts.contacts,
@@ -274,7 +278,7 @@ export class Inbound {
     try {
       const outcome = await commitPendingProposals(this.#engine(), loaded.conversation);
       const removed = loaded.members.filter((a) => !memberActors(outcome.conversation).includes(a));
-      ctx.store.apply({
+      ctx.apply({
         groups: [groupRecord(outcome.conversation, { ...loaded.info, lastActivityAt: ctx.now() })],
         outbox: queueMls(ctx, conversation.groupId, outcome.commit, outcome.commitRecipients, "handshake", {
           published: outcome.published.toISOString(),
@@ -478,7 +482,7 @@ export class Inbound {
     }
     ctx.counters.add("held");
     ctx.log.info("held", { activity: activityId, conversation: groupId, epoch });
-    ctx.store.apply({ activityId, cursor, settings: { [SETTINGS_HELD]: list as never } });
+    ctx.apply({ activityId, cursor, settings: { [SETTINGS_HELD]: list as never } });
   }
 
   #finishHeld(
@@ -491,7 +495,7 @@ export class Inbound {
     const ctx = this.#ctx;
     ctx.counters.add(`skipped.${reason}`);
     if (!quiet) ctx.log.warn("skipped", { activity: activityId, reason });
-    ctx.store.apply(held === undefined ? { activityId, cursor } : this.#heldRemoval(held));
+    ctx.apply(held === undefined ? { activityId, cursor } : this.#heldRemoval(held));
   }
 
   /** Retries the messages held for a group, oldest epoch first, until none makes progress. */

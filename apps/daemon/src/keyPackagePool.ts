@@ -55,7 +55,7 @@ export class KeyPackagePool {
         !kp.objectId.startsWith("retired:"),
     );
     if (expired.length > 0 || retiring.length > 0) {
-      ctx.store.apply({
+      ctx.apply({
         keyPackagesRemoved: expired.map((kp) => kp.ref),
         // Mark retired ones so they are neither counted nor retired twice; keys stay until expiry.
         keyPackages: retiring.map((kp) => ({ ...kp, objectId: `retired:${kp.objectId}` })),
@@ -81,7 +81,7 @@ export class KeyPackagePool {
           ? {}
           : { lifetimeSeconds: this.#options.lifetimeSeconds }),
       });
-      ctx.store.apply({
+      ctx.apply({
         keyPackages: fresh.map((kp) => ({
           ref: kp.ref,
           keyPackage: kp.keyPackage,
@@ -113,7 +113,7 @@ export class KeyPackagePool {
     const objectId = (created.body as { object?: { id?: unknown } } | null)?.object?.id;
     if (typeof objectId !== "string") {
       ctx.log.warn("key_package_without_id", { ref: kp.ref });
-      ctx.store.apply({ keyPackages: [{ ...kp, objectId: `unknown:${kp.ref}` }] });
+      ctx.apply({ keyPackages: [{ ...kp, objectId: `unknown:${kp.ref}` }] });
       return;
     }
     // Create puts it in the collection on servers that follow Emissary; the Add is the spec's way.
@@ -132,7 +132,7 @@ export class KeyPackagePool {
       .catch((error: unknown) =>
         ctx.log.warn("key_package_add_failed", { ref: kp.ref, ...errorFields(error) }),
       );
-    ctx.store.apply({ keyPackages: [{ ...kp, objectId }] });
+    ctx.apply({ keyPackages: [{ ...kp, objectId }] });
     ctx.counters.add("key_packages.published");
   }
 }

@@ -32,15 +32,13 @@ describe("OutboxWorker", () => {
     failures = new Map();
     server = createServer((req, res) => {
       if (req.method === "GET") {
-        res
-          .writeHead(200, { "content-type": "application/activity+json" })
-          .end(
-            JSON.stringify({
-              id: `${origin}/users/a`,
-              inbox: `${origin}/users/a/inbox`,
-              outbox: `${origin}/users/a/outbox`,
-            }),
-          );
+        res.writeHead(200, { "content-type": "application/activity+json" }).end(
+          JSON.stringify({
+            id: `${origin}/users/a`,
+            inbox: `${origin}/users/a/inbox`,
+            outbox: `${origin}/users/a/outbox`,
+          }),
+        );
         return;
       }
       let body = "";

@@ -143,7 +143,9 @@ export class OutboxWorker {
             ? error.retryAfterMs
             : backoffDelay(item.attempts, { ...this.#policy, retries: 0, maxRetryAfterMs: 0 });
         this.#store.apply({
-          outbox: [{ op: "retry", id: item.id, error: reason, nextAttemptAt: Math.ceil(this.#now() + delay) }],
+          outbox: [
+            { op: "retry", id: item.id, error: reason, nextAttemptAt: Math.ceil(this.#now() + delay) },
+          ],
         });
         blocked.set(conversation, item.id);
         this.#log.warn("retry", {
