@@ -9,8 +9,10 @@ import {
   type JsonObject,
   linkId,
   MLS_CONTEXT,
+  normalizeTerms,
   ok,
   type Result,
+  stripTermPrefix,
   typesOf,
 } from "@sotto/core";
 import {
@@ -148,13 +150,28 @@ export async function postToOutbox(
   return ok(activity);
 }
 
+/**
+ * Plain MLS and AS terms (`mls:content` -> `content`, `mls:KeyPackage` -> `KeyPackage`), as Bonfire's clients
+ * may prefix them: what the server stores and sends uses the terms of the contexts it names.
+ */
+function plainTerms(node: JsonObject): JsonObject {
+  const plain = normalizeTerms(node);
+  const type = Array.isArray(plain.type)
+    ? plain.type.map((t: unknown) => (typeof t === "string" ? stripTermPrefix(t) : t))
+    : typeof plain.type === "string"
+      ? stripTermPrefix(plain.type)
+      : plain.type;
+  const object = isJsonObject(plain.object) ? plainTerms(plain.object) : plain.object;
+  return { ...plain, ...(type === undefined ? {} : { type }), ...(object === undefined ? {} : { object }) };
+}
+
 function normalize(
-  posted: unknown,
+  body: unknown,
   actorId: string,
   mint: (kind: "activities" | "objects") => string,
 ): Result<JsonObject, ServerError> {
-  if (!isJsonObject(posted))
-    return err(new ServerError("invalid_activity", "the body must be a JSON object"));
+  if (!isJsonObject(body)) return err(new ServerError("invalid_activity", "the body must be a JSON object"));
+  const posted = plainTerms(body);
   const [type] = typesOf(posted);
   if (type === undefined) return err(new ServerError("invalid_activity", "the posted object has no type"));
   const context = posted["@context"] ?? [ACTIVITYSTREAMS_CONTEXT, MLS_CONTEXT];

@@ -164,6 +164,10 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
         body: JSON.stringify(activity),
       });
       const response = await federation.fetch(request, { contextData: { handoff: { recipients } } });
+      // Fedify answers 400 when it cannot read the activity as JSON-LD (an unknown remote context, say).
+      if (response.status === 400) {
+        throw new ServerError("invalid_activity", "the activity cannot be read as JSON-LD for delivery");
+      }
       if (response.status !== 202) {
         throw new Error(`Fedify refused the outbox hand-off (${response.status} ${await response.text()})`);
       }
