@@ -32,9 +32,18 @@ function conversationKey(user: BareJid, handle: string): string {
 }
 
 function toStanzaError(e: FediverseError): StanzaError {
-  return e.code === "unknown_actor"
-    ? new StanzaError("unknown_recipient", e.message, "item-not-found")
-    : new StanzaError("unsupported", `the Fediverse side failed: ${e.message}`, "service-unavailable");
+  switch (e.code) {
+    case "unknown_actor":
+      return new StanzaError("unknown_recipient", e.message, "item-not-found");
+    case "unreachable":
+      return new StanzaError(
+        "unknown_recipient",
+        `the Fediverse server cannot be reached: ${e.message}`,
+        "remote-server-not-found",
+      );
+    default:
+      return new StanzaError("unsupported", `the Fediverse side failed: ${e.message}`, "service-unavailable");
+  }
 }
 
 export class Bridge implements XmppSideHandlers {

@@ -23,8 +23,8 @@ export class StanzaError extends SottoError<
   }
 }
 
-/** Application data from the Fediverse that cannot be bridged (logged and skipped). */
-export class ActivityError extends SottoError<"malformed" | "unknown_object" | "not_author" | "duplicate"> {}
+/** A change from the Fediverse that cannot be bridged (logged and skipped). */
+export class ActivityError extends SottoError<"unknown_object" | "not_author" | "duplicate"> {}
 
 /** The Fediverse side failed: an unknown actor, an unreachable server, an MLS failure. */
 export class FediverseError extends SottoError<"unknown_actor" | "unreachable" | "mls" | "not_ready"> {}

@@ -68,11 +68,21 @@ interface EngineLogger {
   child(fields: EngineFields): EngineLogger;
 }
 
-function failure(e: unknown, fallback: FediverseError["code"] = "unreachable"): FediverseError {
+/** Maps what the engine, the C2S client or the server threw onto the bridge's error codes. */
+function failure(e: unknown, fallback: FediverseError["code"]): FediverseError {
   const code = (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
-  if (code === "actor_not_found" || code === "not_found")
+  if (code === "actor_not_found" || code === "not_found" || code === "gone" || code === "invalid_url") {
     return new FediverseError("unknown_actor", message, { cause: e });
+  }
+  if (
+    code === "network" ||
+    code === "server_error" ||
+    code === "rate_limited" ||
+    code === "invalid_response"
+  ) {
+    return new FediverseError("unreachable", message, { cause: e });
+  }
   if (typeof code === "string" && /mls|key_package|authentication|not_member|conversation/.test(code)) {
     return new FediverseError("mls", message, { cause: e });
   }
