@@ -212,7 +212,16 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
     clearTimeout(timer);
   };
 
-  await launch();
+  // If the test process dies without stopping it, do not leave a Prosody behind.
+  const killOnExit = () => {
+    if (child?.pid && child.exitCode === null) child.kill("SIGKILL");
+  };
+  process.on("exit", killOnExit);
+  await launch().catch((e: unknown) => {
+    process.off("exit", killOnExit);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
   return {
     dir,
     host,
@@ -238,6 +247,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
     },
     async stop() {
       await halt();
+      process.off("exit", killOnExit);
       rmSync(dir, { recursive: true, force: true });
     },
     log,
