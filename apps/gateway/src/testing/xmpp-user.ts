@@ -52,7 +52,7 @@ export async function connectUser(options: XmppUserOptions): Promise<XmppUser> {
     bare: full.split("/")[0] ?? full,
     received,
     send: (stanza) => xmpp.send(stanza),
-    next(match, timeoutMs = 10_000) {
+    next(match, timeoutMs = 20_000) {
       const ready = received.find((s) => !taken.has(s) && match(s));
       if (ready) {
         taken.add(ready);

@@ -77,7 +77,7 @@ describe("XMPP side on a real Prosody", () => {
   });
 
   const lastChat = async (n: number) => {
-    for (let i = 0; i < 100 && chats.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && chats.length < n; i++) await new Promise((r) => setTimeout(r, 20));
     expect(chats.length).toBe(n);
     return chats[n - 1];
   };
