@@ -58,6 +58,10 @@ describe("sotto-server CLI", () => {
     expect(again.code).toBe(1);
     expect(again.err[0]).toMatch(/^sotto-server: user_exists:/);
     expect((await run("add-user", "Not Valid")).err[0]).toMatch(/invalid_username/);
+    expect((await run("add-user", "..")).err[0]).toMatch(/invalid_username/);
+    // The XMPP gateway's escaped names: long, hex, with underscores, dots and dashes.
+    expect((await run("add-user", `___${"6a".repeat(60)}`)).code).toBe(0);
+    expect((await run("add-user", "-dash.dot_")).code).toBe(0);
     expect((await run("remove-user", "nobody")).err[0]).toMatch(/unknown_user/);
     expect((await run("frobnicate")).code).toBe(2);
     const badConfig = join(dir, "bad.json");

@@ -3,7 +3,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
 import { ServerError } from "./errors.js";
 
-const USERNAME = /^[a-z0-9_][a-z0-9_.-]{0,63}$/;
+// URL-safe without escaping; not dots only (`/users/..` would not be a path of its own).
+const USERNAME = /^(?=.*[a-z0-9_])[a-z0-9_.-]{1,255}$/;
 
 interface StoredKeyPair {
   readonly privateKey: webcrypto.JsonWebKey;
