@@ -24,6 +24,7 @@ import {
   isActive,
   leaveConversation,
   type Conversation as MlsConversation,
+  MlsEngineError,
   readApplicationData,
   readKeyPackagesProperty,
   removeMembers,
@@ -474,16 +475,19 @@ export class Daemon {
     const actors = await this.#resolveAll(params.members);
     return this.#ctx.serial.run(async () => {
       const loaded = this.#loaded(params.conversationId, { active: true });
-      const already = actors.filter((a) => loaded.members.includes(a));
-      if (already.length === actors.length)
-        throw new ApiError("already_member", "every one of them is a member already");
-      const outcome = await addMembers(
-        this.#engine(),
-        loaded.conversation,
-        actors.filter((a) => !already.includes(a)),
-      ).catch((error: unknown) => {
-        throw mlsToApi(error);
-      });
+      // Members already in the group are asked again too: a device they added since joins now.
+      const outcome = await addMembers(this.#engine(), loaded.conversation, actors).catch(
+        (error: unknown) => {
+          if (
+            error instanceof MlsEngineError &&
+            error.code === "unusable" &&
+            actors.every((a) => loaded.members.includes(a))
+          ) {
+            throw new ApiError("already_member", "every one of them is a member already, with every device");
+          }
+          throw mlsToApi(error);
+        },
+      );
       this.#commitLocally(loaded, outcome.conversation, [
         ...queueMls(this.#ctx, params.conversationId, outcome.commit, outcome.commitRecipients, "handshake", {
           published: outcome.published.toISOString(),

@@ -1,0 +1,82 @@
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Daemon } from "./daemon.js";
+import { createWorld, messageOf, network, until, type World } from "./testing/world.js";
+
+// A verified contact shows a new device: the contact becomes unverified ("changed"), the change is announced,
+// and verifying again clears it. The new device of the same actor reads the conversation too.
+describe("a verified contact's new device", () => {
+  let world: World;
+
+  beforeAll(async () => {
+    world = await createWorld();
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("is detected, announced and needs verifying again", async () => {
+    const [a, b] = [await world.server(), await world.server()];
+    const alice = await world.daemon(a, "alice");
+    const bob = await world.daemon(b, "bob");
+    await alice.start();
+    await bob.start();
+    await bob.maintainKeyPackages();
+    const { id: conversationId } = await alice.createConversation({ members: [bob.actorId] });
+    await until("bob joined", () =>
+      bob.listConversations().conversations.some((c) => c.id === conversationId),
+    );
+
+    const contact = await alice.getContact({ actor: bob.actorId });
+    expect(contact.devices).toHaveLength(1);
+    await expect(alice.verifyContact({ actor: bob.actorId, fingerprints: ["0000"] })).rejects.toMatchObject({
+      code: "fingerprint_mismatch",
+    });
+    const verified = await alice.verifyContact({
+      actor: bob.actorId,
+      fingerprints: [contact.devices[0]?.fingerprint as string],
+    });
+    expect(verified.verified).toBe(true);
+
+    // Bob sets up a second device (a second daemon for the same account) and Alice adds it.
+    writeFileSync(world.keyFile("bob2"), randomBytes(32), { mode: 0o600 });
+    const bob2 = await Daemon.init({
+      dataDir: join(world.dir, "bob2-data"),
+      key: { keyFile: world.keyFile("bob2") },
+      logger: world.logger,
+      pollIntervalMs: 100,
+      keyPackages: { size: 1 },
+      actor: bob.actorId,
+      token: world.tokens.get("bob") as string,
+      network,
+    });
+    world.daemons.push(bob2);
+    await bob2.start();
+    await bob2.maintainKeyPackages();
+    const seqBefore = alice.store.lastSeq;
+    await alice.addMembers({ conversationId, members: [bob.actorId] });
+
+    const changed = await alice.getContact({ actor: bob.actorId });
+    expect(changed.verified).toBe(false);
+    expect(changed.devices).toHaveLength(2);
+    expect(changed.keyChangedAt).not.toBeNull();
+    const events = alice.store.since(seqBefore, 100).events.map((e) => e.type);
+    expect(events).toContain("contact.key_changed");
+    expect(events).toContain("conversation.updated");
+
+    // The new device reads what Alice sends next; verifying again clears the mark.
+    await until("bob2 joined", () =>
+      bob2.listConversations().conversations.some((c) => c.id === conversationId),
+    );
+    const m = await alice.sendMessage({ conversationId, text: "to both of you" });
+    await until("bob2 reads it", () => messageOf(bob2, conversationId, m.id));
+    await until("bob reads it", () => messageOf(bob, conversationId, m.id));
+    expect((await alice.verifyContact({ actor: bob.actorId })).verified).toBe(true);
+    await expect(alice.addMembers({ conversationId, members: [bob.actorId] })).rejects.toMatchObject({
+      code: "already_member",
+    });
+  });
+});
