@@ -82,7 +82,8 @@ export class Connection implements EventSink {
 
   #onFrame(data: unknown, isBinary: boolean): void {
     if (isBinary) {
-      this.#reply(null, new ApiError("invalid_request", "Frames must be text (UTF-8 JSON)"));
+      if (!this.#limited(null))
+        this.#reply(null, new ApiError("invalid_request", "Frames must be text (UTF-8 JSON)"));
       return;
     }
     let json: unknown;

@@ -196,6 +196,19 @@ describe("JSON-RPC errors", () => {
     ws.close();
   });
 
+  it("answers a binary frame with -32600 and keeps the connection", async () => {
+    const ws = await openSocket(api.server.url, { headers: { authorization: `Bearer ${api.token}` } });
+    const got = frames(ws);
+    ws.send(Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "status" })));
+    await until("the error", () => got.list.length === 1);
+    expect(got.list[0]).toMatchObject({
+      id: null,
+      error: { code: -32600, data: { code: "invalid_request" } },
+    });
+    expect((await request(ws, 2, "status")).result).toMatchObject({ version: "test" });
+    ws.close();
+  });
+
   it("answers -32600 for JSON that is not a request, -32601 for an unknown method", async () => {
     const ws = await openSocket(api.server.url, { headers: { authorization: `Bearer ${api.token}` } });
     const got = frames(ws);
