@@ -2,6 +2,7 @@
 // one order for everyone, resumption across reconnects, and `gap` past retention.
 import { type ApiEvent, type SocketLike, SottoClient, type WebSocketConstructor } from "@sotto/api";
 import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket as WsWebSocket } from "ws";
 import { openSocket, request, startTestApi, type TestApi, until } from "./test-support.js";
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -45,6 +46,17 @@ describe("events", () => {
     await until("50 events", () => got.length >= 40);
     expect(got.map((e) => e.seq)).toEqual(range(11, 50));
     expect(got.every((e) => e.type === "message.created")).toBe(true);
+  });
+
+  it("works the same over the `ws` package's WebSocket (runtimes without a global one)", async () => {
+    api = await startTestApi({}, { preload: 3 });
+    const client = await connect({ WebSocket: WsWebSocket as unknown as WebSocketConstructor });
+    const got = record(client);
+    await client.subscribe({ since: 0 });
+    api.append(2);
+    await until("5 events", () => got.length === 5);
+    expect(got.map((e) => e.seq)).toEqual(range(1, 5));
+    expect((await client.call("status")).events.head).toBe(5);
   });
 
   it("without `since`, sends only new events; after unsubscribe, none", async () => {
