@@ -34,7 +34,7 @@ interface Entry {
 }
 
 export interface EventHubOptions {
-  /** How many recent events to keep in memory for live subscribers. */
+  /** How many recent events to keep in memory for live subscribers (up to twice as many, trimmed in halves). */
   readonly window?: number;
   /** How many events a lagging subscriber reads from the log at once. */
   readonly batch?: number;
@@ -99,26 +99,29 @@ export class EventHub {
       return;
     }
     this.#polling = (async () => {
-      do {
-        this.#pollAgain = false;
-        for (;;) {
-          const page = await this.#log.since(this.#head, this.#batch);
-          if (page.through <= this.#head) break;
-          for (const event of page.events) this.#remember({ seq: event.seq, frame: eventFrame(event) });
-          this.#head = page.through;
-          for (const s of this.#subscribers) s.wake();
-        }
-      } while (this.#pollAgain);
-    })()
-      .catch(this.#onError)
-      .finally(() => {
+      // `#polling` is cleared in the same synchronous step as the last `#pollAgain` check, so a commit that
+      // comes after that check always starts a new poll.
+      try {
+        do {
+          this.#pollAgain = false;
+          for (;;) {
+            const page = await this.#log.since(this.#head, this.#batch);
+            if (page.through <= this.#head) break;
+            for (const event of page.events) this.#remember({ seq: event.seq, frame: eventFrame(event) });
+            this.#head = page.through;
+            for (const s of this.#subscribers) s.wake();
+          }
+        } while (this.#pollAgain);
+      } finally {
         this.#polling = undefined;
-      });
+      }
+    })().catch(this.#onError);
   }
 
   #remember(entry: Entry): void {
     this.#window.push(entry);
-    if (this.#window.length > this.#windowSize)
+    // Trimmed in halves, not one entry per event: amortized O(1).
+    if (this.#window.length >= 2 * this.#windowSize)
       this.#window.splice(0, this.#window.length - this.#windowSize);
   }
 
