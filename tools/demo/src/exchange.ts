@@ -33,7 +33,8 @@ export async function sendFirstMessage(options: {
   readonly timeoutMs?: number;
   readonly progress: (line: string) => void;
 }): Promise<Exchange> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  // Generous: the receiver may first be catching up with a backlog (the monitor shows its progress).
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const sender = await connect(options.from);
   const receiver = await connect(options.to);
   try {

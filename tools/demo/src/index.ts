@@ -6,5 +6,6 @@ export { daemonBinaries, type RunningDaemon, readableLogLine, startDaemon } from
 export { DemoError, type DemoErrorCode } from "./errors.js";
 export { type Exchange, sendFirstMessage } from "./exchange.js";
 export { type AccountName, type AccountPaths, type Layout, layout } from "./layout.js";
+export { type Monitor, type MonitorOptions, monitorDaemon } from "./monitor.js";
 export { type Running, startAll } from "./orchestrator.js";
 export { Teardown } from "./teardown.js";

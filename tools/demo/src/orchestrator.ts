@@ -10,6 +10,7 @@ import { daemonBinaries, type RunningDaemon, startDaemon } from "./daemonProcess
 import { DemoError } from "./errors.js";
 import { sendFirstMessage } from "./exchange.js";
 import { type AccountName, type Layout, layout } from "./layout.js";
+import { type Monitor, monitorDaemon } from "./monitor.js";
 import { ensureKeyFile, readSecretFile } from "./secrets.js";
 import { ensureAccount, startEmbeddedServer } from "./server.js";
 import { type DemoState, readDemoState, writeDemoState } from "./state.js";
@@ -75,12 +76,15 @@ export async function startAll(
     if (await ensureKeyFile(paths.account(name).keyFile))
       say(`generated the demo-only store key for ${name}`);
     say(`${account.created ? "created" : "reusing"} the account ${account.actorId}`);
-    state.accounts[name] = { actorId: account.actorId };
+    state.accounts[name] = { ...state.accounts[name], actorId: account.actorId };
     await writeDemoState(paths.stateFile, state);
   }
 
   const daemons: RunningDaemon[] = [];
+  const monitors: Monitor[] = [];
   const views: AccountView[] = [];
+  const nameOf = (actorId: string) =>
+    names.find((name) => state.accounts[name]?.actorId === actorId) ?? actorId;
   for (const name of names) {
     const accountPaths = paths.account(name);
     const actorId = state.accounts[name]?.actorId as string;
@@ -91,6 +95,17 @@ export async function startAll(
     daemons.push(daemon);
     const status = await statusOf(daemon);
     say(`sottod for ${name} is ready (pid ${daemon.pid}, API ${daemon.apiUrl})`);
+    const monitor = await monitorDaemon({ daemon, since: state.accounts[name]?.seq, nameOf, say });
+    monitors.push(monitor);
+    // Registered after the daemon, so it closes first; the next run replays what happened after `lastSeq`.
+    teardown.defer(`watching ${name}`, async () => {
+      monitor.close();
+      const account = state.accounts[name];
+      if (account && monitor.lastSeq !== undefined) {
+        state.accounts[name] = { ...account, seq: monitor.lastSeq };
+        await writeDemoState(paths.stateFile, state);
+      }
+    });
     views.push({
       name,
       handle: status.account?.handle ?? actorId,
@@ -120,6 +135,7 @@ export async function startAll(
       cwd,
     }),
   );
+  for (const monitor of monitors) monitor.goLive();
   return {
     origin: server.origin,
     daemons,

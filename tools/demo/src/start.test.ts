@@ -6,10 +6,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { SottoClient } from "@sotto/api";
+import { readEndpoint, readToken, tokenPath } from "@sotto/daemon/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const startJs = join(root, "tools", "demo", "dist", "start.js");
+const BACKLOG = 30;
 
 interface Run {
   readonly child: ChildProcess;
@@ -129,6 +132,11 @@ describe("npm start (tools/demo/dist/start.js)", () => {
     const history = shell(commands[1] as string);
     expect(history.status).toBe(0);
     expect(history.stdout).toContain(received);
+    // The third command sends; the orchestrator shows bob's daemon receiving it.
+    const send = shell(commands[2] as string);
+    expect(send.status).toBe(0);
+    expect(send.stdout).toMatch(/^Queued urn:uuid:/);
+    await run.waitFor(/^\[sotto\] bob received from alice: "Hello again, Bob!"$/, 30_000);
 
     const pids = run.lines
       .map((line) => line.match(/\(sottod, pid (\d+)\)/)?.[1])
@@ -163,7 +171,42 @@ describe("npm start (tools/demo/dist/start.js)", () => {
     expect(chats.status).toBe(0);
     expect(chats.stdout).toContain(`${origin}/users/bob`);
 
+    // A backlog for bob, who is not running now: alice sends through her daemon's API.
+    const alice = join(dataDir, "alice");
+    const endpoint = await readEndpoint(alice);
+    const client = await SottoClient.connect({
+      url: endpoint?.url as string,
+      token: await readToken(tokenPath(alice)),
+      reconnect: false,
+    });
+    try {
+      const [conversation] = (await client.call("conversations.list")).conversations;
+      for (let i = 0; i < BACKLOG; i++) {
+        await client.call("messages.send", {
+          conversationId: conversation?.id as string,
+          text: `backlog ${i}`,
+        });
+      }
+      const deadline = Date.now() + 30_000;
+      while ((await client.call("status")).outbox.queued > 0) {
+        if (Date.now() > deadline) throw new Error("alice's outbox did not drain");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      client.close();
+    }
+
     expect(await interrupt(run)).toBe(0);
     expect(run.lines).toContain("[sotto] everything stopped");
+  });
+
+  it("a third start shows bob catching up with what arrived while he was away", async () => {
+    const run = runOrchestrator(["--demo", "--data-dir", dataDir]);
+    runs.push(run);
+    const [, count] = await run.waitFor(/^\[sotto\] bob: in sync; caught up with (\d+) new messages$/);
+    // The demo's own message counts too when it lands before bob's catch-up ends.
+    expect([BACKLOG, BACKLOG + 1]).toContain(Number(count));
+    await run.waitFor(/bob's daemon received and decrypted it/);
+    expect(await interrupt(run)).toBe(0);
   });
 });

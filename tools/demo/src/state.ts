@@ -6,7 +6,11 @@ const DemoState = z.object({
   version: z.literal(1),
   /** Actor ids contain the server's origin, so every later run must listen on the same port. */
   port: z.int().min(1).max(65535),
-  accounts: z.partialRecord(z.enum(["alice", "bob"]), z.object({ actorId: z.url() })),
+  accounts: z.partialRecord(
+    z.enum(["alice", "bob"]),
+    // `seq`: the last event of the account's daemon that the previous run saw.
+    z.object({ actorId: z.url(), seq: z.int().min(0).optional() }),
+  ),
 });
 export type DemoState = z.infer<typeof DemoState>;
 
