@@ -47,4 +47,28 @@ describe("KeyPackage pool", () => {
       code: expect.stringMatching(/^(not_found|gone)$/),
     });
   });
+
+  it("retires packages before they expire and publishes fresh ones", async () => {
+    let clock = Date.now();
+    const [, b] = world.servers;
+    if (b === undefined) throw new Error("the world has two servers");
+    const carol = await world.daemon(b, "carol", {
+      now: () => clock,
+      keyPackages: { size: 2, lifetimeSeconds: 24 * 3600, rotateBeforeMs: 6 * 3600_000 },
+    });
+    await carol.maintainKeyPackages();
+    const first = await directory.listKeyPackages(carol.actorId);
+    expect(first).toHaveLength(3);
+    clock += 20 * 3600_000; // within six hours of expiry
+    await carol.maintainKeyPackages();
+    await carol.flushOutbox();
+    const second = await directory.listKeyPackages(carol.actorId);
+    expect(second).toHaveLength(3);
+    expect(second.some((kp) => first.some((f) => f.objectId === kp.objectId))).toBe(false);
+    // Their private parts stay until they expire, for Welcomes already on their way; then they go.
+    expect(carol.store.keyPackages()).toHaveLength(6);
+    clock += 5 * 3600_000;
+    await carol.maintainKeyPackages();
+    expect(carol.store.keyPackages()).toHaveLength(3);
+  });
 });
