@@ -60,50 +60,65 @@ async function baseline(
   }
 }
 
-/** Collects `id` → arrival time from an SSE stream until `count` of the `ids` arrived or `timeoutMs` passed. */
-function arrivals(url: string, token: string, ids: Set<string>, count: number, timeoutMs: number) {
+/** Records when each item arrives on an SSE stream; `arrived(id)` waits (bounded) for one. */
+async function arrivals(url: string, token: string, timeoutMs: number) {
   const seen = new Map<string, number>();
+  const waiters = new Map<string, () => void>();
   const abort = new AbortController();
-  let opened: () => void = () => {};
-  const open = new Promise<void>((resolve) => {
-    opened = resolve;
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const response = await fetch(url, {
+    headers: { accept: "text/event-stream", authorization: `Bearer ${token}` },
+    signal: abort.signal,
   });
-  const done = (async () => {
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
-    try {
-      const response = await fetch(url, {
-        headers: { accept: "text/event-stream", authorization: `Bearer ${token}` },
-        signal: abort.signal,
-      });
-      opened();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for await (const chunk of response.body ?? []) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (const m of buffer.matchAll(/^id: (.*)$/gm)) {
-          const id = m[1] as string;
-          if (ids.has(id) && !seen.has(id)) seen.set(id, performance.now());
-        }
-        buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
-        if (seen.size >= count) break;
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of response.body ?? []) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (const m of buffer.matchAll(/^id: (.*)$/gm)) {
+        const id = m[1] as string;
+        if (!seen.has(id)) seen.set(id, performance.now());
+        waiters.get(id)?.();
       }
-    } catch {
-      // aborted at the deadline: report what arrived
-    } finally {
+      buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
+    }
+  })().catch(() => undefined); // aborted at close or at the deadline
+  return {
+    seen,
+    arrived: (id: string): Promise<number> =>
+      seen.has(id)
+        ? Promise.resolve(seen.get(id) as number)
+        : new Promise<number>((resolve, reject) => {
+            waiters.set(id, () => resolve(seen.get(id) as number));
+            abort.signal.addEventListener("abort", () => reject(new Error(`${id} never arrived`)));
+          }),
+    close: async () => {
       clearTimeout(timer);
       abort.abort();
-    }
-    return seen;
-  })();
-  return { open, done };
+      await reading;
+    },
+  };
 }
 
-export async function main(args: string[]): Promise<void> {
-  const n = Number(args[0] ?? 400);
-  const concurrency = Number(args[1] ?? 8);
+interface Figures {
+  readonly postsPerSecond: number;
+  readonly postP50Ms: number;
+  readonly postP99Ms: number;
+  readonly deliveredPerSecond: number;
+  readonly deliveryP50Ms: number;
+  readonly deliveryP99Ms: number;
+  readonly singleP50Ms: number;
+  readonly singleP99Ms: number;
+}
+
+/** Messages sent one at a time, each awaited at the recipient, for the unloaded latency. */
+const SINGLE = 50;
+
+/** Two fresh servers on loopback; bob@B posts `n` MLS messages to alice@A, `concurrency` at a time. */
+async function scenario(n: number, concurrency: number, synchronous: "full" | "normal"): Promise<Figures> {
   const dirs = [mkdtempSync(join(tmpdir(), "sotto-bench-a-")), mkdtempSync(join(tmpdir(), "sotto-bench-b-"))];
-  const a = await startServer({ dataDir: dirs[0] as string });
-  const b = await startServer({ dataDir: dirs[1] as string });
+  const a = await startServer({ dataDir: dirs[0] as string, synchronous });
+  const b = await startServer({ dataDir: dirs[1] as string, synchronous });
   try {
     const alice = await a.createUser("alice");
     const bob = await b.createUser("bob");
@@ -114,7 +129,7 @@ export async function main(args: string[]): Promise<void> {
     const fetcher = { keyPackagesOf: async () => [] };
     let { conversation } = await createConversation({ device, time: new Date(), fetcher }, { members: [] });
     const bodies: string[] = [];
-    for (let i = 0; i <= n; i++) {
+    for (let i = 0; i <= n + SINGLE; i++) {
       const sealed = await encryptMessage(conversation, new TextEncoder().encode(`message ${i}`));
       conversation = sealed.conversation;
       bodies.push(
@@ -142,66 +157,103 @@ export async function main(args: string[]): Promise<void> {
     // Warm-up: B resolves (and caches) alice's actor, both queues start.
     await post(bodies[0] as string);
 
-    const base = await baseline(n, concurrency, bodies[1] as string);
-    emit({
-      bench: "server",
-      case: "baseline node:http JSON echo",
-      n,
-      concurrency,
-      perSecond: round(base.perSecond, 1),
-      p50Ms: round(base.p50),
-    });
-
-    const expected = new Set<string>();
-    const postedAt = new Map<string, number>();
-    const stream = arrivals(`${alice.actorId}/messages`, alice.token, expected, n, 120_000);
-    await stream.open;
-    const start = performance.now();
-    const latencies = await pool(n, concurrency, async (i) => {
-      const t = performance.now();
-      const id = await post(bodies[i + 1] as string);
-      expected.add(id);
-      postedAt.set(id, t);
-    });
-    const postSeconds = (performance.now() - start) / 1000;
-    const postsPerSecond = n / postSeconds;
-    emit({
-      bench: "server",
-      case: "C2S outbox POST accepted (201)",
-      n,
-      concurrency,
-      perSecond: round(postsPerSecond, 1),
-      p50Ms: round(percentile(latencies, 50)),
-      p99Ms: round(percentile(latencies, 99)),
-    });
-
-    const seen = await stream.done;
-    const delivery = [...seen].map(([id, at]) => at - (postedAt.get(id) ?? at));
-    const lastArrival = Math.max(...seen.values());
-    const deliveredPerSecond = seen.size / ((lastArrival - start) / 1000);
-    emit({
-      bench: "server",
-      case: "delivered into remote messages (SSE)",
-      delivered: seen.size,
-      of: n,
-      perSecond: round(deliveredPerSecond, 1),
-      p50Ms: round(percentile(delivery, 50)),
-      p99Ms: round(percentile(delivery, 99)),
-    });
-    emit({
-      bench: "server",
-      headline: true,
-      postsPerSecond: round(postsPerSecond, 1),
-      deliveredPerSecond: round(deliveredPerSecond, 1),
-      deliveryP50Ms: round(percentile(delivery, 50)),
-      deliveryP99Ms: round(percentile(delivery, 99)),
-      baselineEchoPerSecond: round(base.perSecond, 1),
-      postsVsEcho: round(postsPerSecond / base.perSecond),
-      deliveredVsEcho: round(deliveredPerSecond / base.perSecond),
-    });
+    const stream = await arrivals(`${alice.actorId}/messages`, alice.token, 180_000);
+    try {
+      // A burst: n posts, `concurrency` at a time; deliveries queue up behind each other (one sender's
+      // activities are delivered in order).
+      const postedAt = new Map<string, number>();
+      const start = performance.now();
+      const latencies = await pool(n, concurrency, async (i) => {
+        const t = performance.now();
+        postedAt.set(await post(bodies[i + 1] as string), t);
+      });
+      const postsPerSecond = n / ((performance.now() - start) / 1000);
+      const arrived = await Promise.all([...postedAt.keys()].map((id) => stream.arrived(id)));
+      const delivery = [...postedAt].map(([id, t]) => (stream.seen.get(id) as number) - t);
+      const deliveredPerSecond = n / ((Math.max(...arrived) - start) / 1000);
+      // One at a time: the latency of a single message from POST to the recipient's SSE stream.
+      const single: number[] = [];
+      for (let i = 0; i < SINGLE; i++) {
+        const t = performance.now();
+        single.push((await stream.arrived(await post(bodies[n + 1 + i] as string))) - t);
+      }
+      return {
+        postsPerSecond,
+        postP50Ms: percentile(latencies, 50),
+        postP99Ms: percentile(latencies, 99),
+        deliveredPerSecond,
+        deliveryP50Ms: percentile(delivery, 50),
+        deliveryP99Ms: percentile(delivery, 99),
+        singleP50Ms: percentile(single, 50),
+        singleP99Ms: percentile(single, 99),
+      };
+    } finally {
+      await stream.close();
+    }
   } finally {
     await a.close();
     await b.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export async function main(args: string[]): Promise<void> {
+  const n = Number(args[0] ?? 400);
+  const concurrency = Number(args[1] ?? 8);
+  const sample = JSON.stringify({ "@context": CONTEXT, type: "PrivateMessage", content: "x".repeat(600) });
+  const base = await baseline(n, concurrency, sample);
+  emit({
+    bench: "server",
+    case: "baseline node:http JSON echo",
+    n,
+    concurrency,
+    perSecond: round(base.perSecond, 1),
+    p50Ms: round(base.p50),
+  });
+
+  const results: Record<string, Figures> = {};
+  for (const synchronous of ["full", "normal"] as const) {
+    const f = await scenario(n, concurrency, synchronous);
+    results[synchronous] = f;
+    emit({
+      bench: "server",
+      case: `C2S outbox POST accepted (201), synchronous=${synchronous}`,
+      n,
+      concurrency,
+      perSecond: round(f.postsPerSecond, 1),
+      p50Ms: round(f.postP50Ms),
+      p99Ms: round(f.postP99Ms),
+    });
+    emit({
+      bench: "server",
+      case: `burst delivered into remote messages (SSE), synchronous=${synchronous}`,
+      n,
+      perSecond: round(f.deliveredPerSecond, 1),
+      p50Ms: round(f.deliveryP50Ms),
+      p99Ms: round(f.deliveryP99Ms),
+    });
+    emit({
+      bench: "server",
+      case: `one message at a time, POST to remote SSE, synchronous=${synchronous}`,
+      n: SINGLE,
+      p50Ms: round(f.singleP50Ms),
+      p99Ms: round(f.singleP99Ms),
+    });
+  }
+  const full = results.full as Figures;
+  emit({
+    bench: "server",
+    headline: true,
+    synchronous: "full",
+    postsPerSecond: round(full.postsPerSecond, 1),
+    deliveredPerSecond: round(full.deliveredPerSecond, 1),
+    burstDeliveryP50Ms: round(full.deliveryP50Ms),
+    burstDeliveryP99Ms: round(full.deliveryP99Ms),
+    singleDeliveryP50Ms: round(full.singleP50Ms),
+    singleDeliveryP99Ms: round(full.singleP99Ms),
+    baselineEchoPerSecond: round(base.perSecond, 1),
+    postsVsEcho: round(full.postsPerSecond / base.perSecond),
+    deliveredVsEcho: round(full.deliveredPerSecond / base.perSecond),
+    normalDeliveredPerSecond: round((results.normal as Figures).deliveredPerSecond, 1),
+  });
 }
