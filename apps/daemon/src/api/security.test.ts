@@ -1,5 +1,6 @@
 // The security matrix: each attack against a running API server is refused, while a legitimate client on
 // another connection keeps working (its requests are answered and it keeps receiving events).
+import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { type ApiEvent, SottoClient } from "@sotto/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -127,6 +128,21 @@ describe("API security matrix", () => {
     }
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
       expect(await handshakeStatus(api.server.url, { headers: { ...auth, host } }), host).toBe(101);
+    }
+    await legitimateClientStillWorks();
+  });
+
+  it("survives peers that reset the connection in the middle of refused and accepted handshakes", async () => {
+    for (let i = 0; i < 30; i++) {
+      const socket = connect(api.server.port, "127.0.0.1");
+      await new Promise((resolve) => socket.once("connect", resolve));
+      const host = i % 2 === 0 ? "evil.example" : `127.0.0.1:${api.server.port}`;
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${Buffer.alloc(16, i).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n` +
+          `Authorization: Bearer ${api.token}\r\n\r\n`,
+      );
+      socket.resetAndDestroy();
     }
     await legitimateClientStillWorks();
   });

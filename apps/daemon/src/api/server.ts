@@ -76,6 +76,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let servers: { server: Server; host: string }[] = [];
   let port = options.port ?? 0;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node drops its own error listener from upgraded sockets: a peer resetting mid-handshake must not crash us.
+    socket.on("error", () => socket.destroy());
     const refusal = checkHandshake(request, {
       hosts: allowedHosts(port, hosts),
       origins,
