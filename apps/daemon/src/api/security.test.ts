@@ -1,77 +1,129 @@
 // The security matrix: each attack against a running API server is refused, while a legitimate client on
-// another connection keeps working (its requests are answered and it keeps receiving events).
+// another connection keeps working (its requests are answered and it keeps receiving events). It runs twice:
+// against a server on a real store, and against a real running daemon serving its API with `serveApi`.
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
+import { join } from "node:path";
 import { type ApiEvent, SottoClient } from "@sotto/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VERSION } from "../daemon.js";
+import { createWorld } from "../testing/world.js";
 import { CLOSE } from "./connection.js";
 import { ApiServerError } from "./errors.js";
-import { startApiServer } from "./server.js";
-import { storeEventLog } from "./store-event-log.js";
-import {
-  closed,
-  frames,
-  handshakeStatus,
-  openSocket,
-  request,
-  startTestApi,
-  type TestApi,
-  until,
-} from "./test-support.js";
+import type { EventLog } from "./event-hub.js";
+import { serveApi } from "./serve.js";
+import { type ApiServer, type ApiServerOptions, startApiServer } from "./server.js";
+import { storeEventLog, toEventInput } from "./store-event-log.js";
+import { closed, frames, handshakeStatus, openSocket, request, startTestApi, until } from "./test-support.js";
+import { TOKEN_FILE } from "./token.js";
 
-describe("API security matrix", () => {
-  let api: TestApi;
+/** The limits the matrix runs with (small, so that floods and timeouts are quick to reach). */
+const LIMITS = {
+  maxFrameBytes: 64 * 1024,
+  rate: { burst: 50, perSecond: 100 },
+  authTimeoutMs: 300,
+  origins: ["http://localhost:5173"],
+} satisfies Partial<ApiServerOptions>;
+
+interface Target {
+  readonly server: ApiServer;
+  readonly token: string;
+  readonly version: string;
+  readonly events: EventLog;
+  /** Commits one event and returns its seq. */
+  append(): number;
+  close(): Promise<void>;
+}
+
+async function storeTarget(): Promise<Target> {
+  const api = await startTestApi(LIMITS);
+  return {
+    server: api.server,
+    token: api.token,
+    version: "test",
+    events: storeEventLog(api.store),
+    append: () => api.append(1)[0] as number,
+    close: () => api.close(),
+  };
+}
+
+async function daemonTarget(): Promise<Target> {
+  const world = await createWorld();
+  const daemon = await world.daemon(await world.server(), "alice");
+  await daemon.start();
+  const stateDir = join(world.dir, "alice-data");
+  const server = await serveApi(daemon, { stateDir, ...LIMITS });
+  const sync = { state: "idle", lastSyncAt: null, error: null } as const;
+  return {
+    server,
+    token: readFileSync(join(stateDir, TOKEN_FILE), "utf8").trim(),
+    version: VERSION,
+    events: storeEventLog(daemon.store),
+    append: () =>
+      daemon.store.apply({ events: [toEventInput({ type: "sync.state", sync })] }).events[0]?.seq ?? -1,
+    async close() {
+      await server.close();
+      await world.close();
+    },
+  };
+}
+
+describe.each([
+  ["a server on a real store", storeTarget],
+  ["a running daemon", daemonTarget],
+])("API security matrix: %s", (_name, start) => {
+  let target: Target;
   let legit: SottoClient;
   const seen: ApiEvent[] = [];
 
   beforeAll(async () => {
-    api = await startTestApi({
-      maxFrameBytes: 64 * 1024,
-      rate: { burst: 50, perSecond: 100 },
-      authTimeoutMs: 300,
-      origins: ["http://localhost:5173"],
-    });
-    legit = await SottoClient.connect({ url: api.server.url, token: api.token, reconnect: false });
+    target = await start();
+    legit = await SottoClient.connect({ url: target.server.url, token: target.token, reconnect: false });
     legit.onEvent((event) => seen.push(event));
     await legit.subscribe({ since: 0 });
   });
 
   afterAll(async () => {
     legit?.close();
-    await api?.close();
+    await target?.close();
   });
 
   /** After every attack: the legitimate client still gets answers and new events. */
   async function legitimateClientStillWorks(): Promise<void> {
-    const [seq] = api.append(1);
+    const seq = target.append();
     const status = await legit.call("status");
-    expect(status.events.head).toBeGreaterThanOrEqual(seq as number);
+    expect(status.events.head).toBeGreaterThanOrEqual(seq);
     await until("the legitimate client to receive the new event", () => seen.some((e) => e.seq === seq));
     expect(legit.state).toBe("open");
   }
 
   it("listens on loopback only", () => {
-    expect(api.server.hosts.length).toBeGreaterThan(0);
-    for (const host of api.server.hosts) expect(["127.0.0.1", "::1"]).toContain(host);
+    expect(target.server.hosts.length).toBeGreaterThan(0);
+    for (const host of target.server.hosts) expect(["127.0.0.1", "::1"]).toContain(host);
   });
 
   it("accepts the token in the Authorization header, as a protocol value, and as the first frame", async () => {
-    const header = await openSocket(api.server.url, { headers: { authorization: `Bearer ${api.token}` } });
-    expect((await request(header, 1, "status")).result).toMatchObject({ version: "test" });
+    const header = await openSocket(target.server.url, {
+      headers: { authorization: `Bearer ${target.token}` },
+    });
+    expect((await request(header, 1, "status")).result).toMatchObject({ version: target.version });
     header.close();
 
-    const protocol = await openSocket(api.server.url, { protocols: ["sotto.v1", `bearer.${api.token}`] });
+    const protocol = await openSocket(target.server.url, {
+      protocols: ["sotto.v1", `bearer.${target.token}`],
+    });
     expect(protocol.protocol).toBe("sotto.v1"); // the token is never echoed back
-    expect((await request(protocol, 1, "status")).result).toMatchObject({ version: "test" });
+    expect((await request(protocol, 1, "status")).result).toMatchObject({ version: target.version });
     protocol.close();
 
-    const frame = await SottoClient.connect({ url: api.server.url, token: api.token, auth: "frame" });
-    expect((await frame.call("status")).version).toBe("test");
+    const frame = await SottoClient.connect({ url: target.server.url, token: target.token, auth: "frame" });
+    expect((await frame.call("status")).version).toBe(target.version);
     frame.close();
   });
 
   it("refuses a connection without a token: requests get unauthorized and the connection is closed", async () => {
-    const ws = await openSocket(api.server.url);
+    const ws = await openSocket(target.server.url);
     const gone = closed(ws);
     const answer = await request(ws, 1, "status");
     expect(answer.error).toMatchObject({ code: -32001, data: { code: "unauthorized" } });
@@ -80,23 +132,25 @@ describe("API security matrix", () => {
   });
 
   it("closes a connection that never authenticates", async () => {
-    const ws = await openSocket(api.server.url);
+    const ws = await openSocket(target.server.url);
     expect((await closed(ws)).code).toBe(CLOSE.unauthorized);
   });
 
   it("refuses a wrong token in every position", async () => {
     const wrong = "not-the-token";
-    expect(await handshakeStatus(api.server.url, { headers: { authorization: `Bearer ${wrong}` } })).toBe(
+    expect(await handshakeStatus(target.server.url, { headers: { authorization: `Bearer ${wrong}` } })).toBe(
       401,
     );
-    expect(await handshakeStatus(api.server.url, { protocols: ["sotto.v1", `bearer.${wrong}`] })).toBe(401);
-    const ws = await openSocket(api.server.url);
+    expect(await handshakeStatus(target.server.url, { protocols: ["sotto.v1", `bearer.${wrong}`] })).toBe(
+      401,
+    );
+    const ws = await openSocket(target.server.url);
     const gone = closed(ws);
     const answer = await request(ws, 1, "auth", { token: wrong });
     expect(answer.error).toMatchObject({ data: { code: "unauthorized" } });
     expect((await gone).code).toBe(CLOSE.unauthorized);
     await expect(
-      SottoClient.connect({ url: api.server.url, token: wrong, reconnect: false }),
+      SottoClient.connect({ url: target.server.url, token: wrong, reconnect: false }),
     ).rejects.toMatchObject({
       code: "connection_failed",
     });
@@ -104,43 +158,43 @@ describe("API security matrix", () => {
   });
 
   it("refuses a foreign Origin even with the right token, and admits an allowed one", async () => {
-    const auth = { authorization: `Bearer ${api.token}` };
-    expect(await handshakeStatus(api.server.url, { headers: auth, origin: "https://evil.example" })).toBe(
+    const auth = { authorization: `Bearer ${target.token}` };
+    expect(await handshakeStatus(target.server.url, { headers: auth, origin: "https://evil.example" })).toBe(
       403,
     );
-    expect(await handshakeStatus(api.server.url, { headers: auth, origin: "null" })).toBe(403);
-    expect(await handshakeStatus(api.server.url, { headers: auth, origin: "http://localhost:5173" })).toBe(
+    expect(await handshakeStatus(target.server.url, { headers: auth, origin: "null" })).toBe(403);
+    expect(await handshakeStatus(target.server.url, { headers: auth, origin: "http://localhost:5173" })).toBe(
       101,
     );
     await legitimateClientStillWorks();
   });
 
   it("refuses a DNS-rebinding Host (and any Host not naming loopback with our port)", async () => {
-    const auth = { authorization: `Bearer ${api.token}` };
-    const port = api.server.port;
+    const auth = { authorization: `Bearer ${target.token}` };
+    const port = target.server.port;
     for (const host of [
       `rebind.evil.example:${port}`,
       "localhost",
       `localhost:${port + 1}`,
       `10.0.0.1:${port}`,
     ]) {
-      expect(await handshakeStatus(api.server.url, { headers: { ...auth, host } }), host).toBe(403);
+      expect(await handshakeStatus(target.server.url, { headers: { ...auth, host } }), host).toBe(403);
     }
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
-      expect(await handshakeStatus(api.server.url, { headers: { ...auth, host } }), host).toBe(101);
+      expect(await handshakeStatus(target.server.url, { headers: { ...auth, host } }), host).toBe(101);
     }
     await legitimateClientStillWorks();
   });
 
   it("survives peers that reset the connection in the middle of refused and accepted handshakes", async () => {
     for (let i = 0; i < 30; i++) {
-      const socket = connect(api.server.port, "127.0.0.1");
+      const socket = connect(target.server.port, "127.0.0.1");
       await new Promise((resolve) => socket.once("connect", resolve));
-      const host = i % 2 === 0 ? "evil.example" : `127.0.0.1:${api.server.port}`;
+      const host = i % 2 === 0 ? "evil.example" : `127.0.0.1:${target.server.port}`;
       socket.write(
         `GET / HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${Buffer.alloc(16, i).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n` +
-          `Authorization: Bearer ${api.token}\r\n\r\n`,
+          `Authorization: Bearer ${target.token}\r\n\r\n`,
       );
       socket.resetAndDestroy();
     }
@@ -155,8 +209,8 @@ describe("API security matrix", () => {
     for (const host of ["0.0.0.0", "::", "localhost", "192.168.1.10", ...external]) {
       const attempt = startApiServer({
         handlers: {},
-        events: storeEventLog(api.store),
-        token: api.token,
+        events: target.events,
+        token: target.token,
         hosts: [host],
       });
       await expect(attempt, host).rejects.toBeInstanceOf(ApiServerError);
@@ -166,7 +220,7 @@ describe("API security matrix", () => {
   });
 
   it("closes a connection that sends an oversized frame (1009)", async () => {
-    const ws = await openSocket(api.server.url, { headers: { authorization: `Bearer ${api.token}` } });
+    const ws = await openSocket(target.server.url, { headers: { authorization: `Bearer ${target.token}` } });
     const gone = closed(ws);
     ws.send(
       JSON.stringify({ jsonrpc: "2.0", id: 1, method: "status", params: { pad: "x".repeat(128 * 1024) } }),
@@ -176,7 +230,7 @@ describe("API security matrix", () => {
   });
 
   it("rate-limits a flood, then closes the connection that ignores the limit", async () => {
-    const ws = await openSocket(api.server.url, { headers: { authorization: `Bearer ${api.token}` } });
+    const ws = await openSocket(target.server.url, { headers: { authorization: `Bearer ${target.token}` } });
     const got = frames(ws);
     const gone = closed(ws);
     for (let i = 1; i <= 2000 && ws.readyState === ws.OPEN; i++) {
@@ -193,7 +247,7 @@ describe("API security matrix", () => {
 });
 
 describe("JSON-RPC errors", () => {
-  let api: TestApi;
+  let api: Awaited<ReturnType<typeof startTestApi>>;
 
   beforeAll(async () => {
     api = await startTestApi();
