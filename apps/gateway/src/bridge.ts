@@ -1,23 +1,23 @@
 // The bridge: XMPP chats become operations of the user's puppet on the Fediverse, changes its puppet sees
-// become XMPP stanzas from the peer's JID. It keeps the id pairs in GatewayState and tells each XMPP user once
-// per conversation that encryption ends at the gateway.
+// become XMPP stanzas from the peer's JID (or, in a group conversation, from the member's nick in the user's
+// room). It keeps the id pairs in GatewayState and tells each XMPP user once per conversation that encryption
+// ends at the gateway.
 import { ok, type Result } from "@sotto/core";
 import { type BareJid, formatBareJid } from "./addressing.js";
 import type { Chat } from "./chat.js";
 import { type FediverseError, StanzaError } from "./errors.js";
 import type { Delivery, FediverseActor, FediverseSide, Received } from "./fediverse.js";
 import type { Log } from "./log.js";
-import { chatForChange, operationsForChat } from "./mapping.js";
+import { chatForChange, type Operation, operationsForChat, plainText } from "./mapping.js";
 import type { GatewayState } from "./state.js";
+import { type RoomSnapshot, roomLocalpart } from "./xmpp/muc.js";
 import type { XmppSide, XmppSideHandlers } from "./xmpp/xmpp-side.js";
 
 export const ENCRYPTION_NOTICE =
   "ℹ️ This conversation is bridged to the Fediverse by a gateway. Messages are end-to-end encrypted (MLS) " +
   "between the gateway and the Fediverse, but not between you and the gateway: the gateway can read them.";
 
-export const GROUP_NOTICE =
-  "⚠️ You were added to a Fediverse group conversation. Group conversations are not bridged to XMPP yet, " +
-  "so its messages are not shown here; messages sent to you directly are.";
+export const GROUP_INVITATION = `You were added to a Fediverse group conversation. ${ENCRYPTION_NOTICE}`;
 
 export interface BridgeOptions {
   readonly xmpp: XmppSide;
@@ -29,6 +29,10 @@ export interface BridgeOptions {
 
 function conversationKey(user: BareJid, handle: string): string {
   return `${formatBareJid(user)} ${handle.toLowerCase()}`;
+}
+
+function roomKey(user: BareJid, conversationId: string): string {
+  return `${formatBareJid(user)} room ${conversationId}`;
 }
 
 function toStanzaError(e: FediverseError): StanzaError {
@@ -54,6 +58,11 @@ export class Bridge implements XmppSideHandlers {
   }
 
   async start(): Promise<void> {
+    const { state } = this.#o;
+    this.#o.xmpp.rooms.persistIn({
+      load: (room) => new Map(JSON.parse(state.cursor(`occupants ${room}`) ?? "[]") as [string, string][]),
+      save: (room, occupants) => state.setCursor(`occupants ${room}`, JSON.stringify([...occupants])),
+    });
     await this.#o.fediverse.start((r) => this.receive(r));
     await this.#o.xmpp.start(this);
   }
@@ -86,21 +95,74 @@ export class Bridge implements XmppSideHandlers {
   async chat(user: BareJid, handle: string, chat: Chat): Promise<Result<void, StanzaError>> {
     const actor = await this.#actor(handle);
     if (!actor.ok) return actor;
-    const { state, fediverse } = this.#o;
-    const conversation = conversationKey(user, actor.value.handle);
-    const puppet = await fediverse.ensurePuppet(user);
+    const puppet = await this.#o.fediverse.ensurePuppet(user);
     if (!puppet.ok) return { ok: false, error: toStanzaError(puppet.error) };
+    const peer = actor.value;
+    return this.#apply(user, conversationKey(user, peer.handle), chat, (operation) => {
+      this.#noticeOnce(user, peer.handle);
+      return this.#o.fediverse.perform(user, peer, operation);
+    });
+  }
+
+  /** Which group conversation a room stands for; only its own user may use it. */
+  #room(user: BareJid, room: string): Result<string, StanzaError> {
+    const saved = this.#o.state.cursor(`room ${room}`);
+    const { user: owner, conversationId } = saved
+      ? (JSON.parse(saved) as { user: string; conversationId: string })
+      : { user: "", conversationId: "" };
+    if (!conversationId || owner !== formatBareJid(user)) {
+      return { ok: false, error: new StanzaError("unknown_recipient", "no such room", "item-not-found") };
+    }
+    return ok(conversationId);
+  }
+
+  async joinRoom(user: BareJid, room: string): Promise<Result<RoomSnapshot, StanzaError>> {
+    const conversationId = this.#room(user, room);
+    if (!conversationId.ok) return conversationId;
+    const view = await this.#o.fediverse.group(user, conversationId.value);
+    if (!view.ok) return { ok: false, error: toStanzaError(view.error) };
+    const { state } = this.#o;
+    const key = roomKey(user, conversationId.value);
+    const history = view.value.history.map((m) => {
+      // The user can refer to what the room shows: correct, react to, mark as read.
+      if (m.author) state.remember(key, { xmppId: m.messageId, messageId: m.messageId, author: "fediverse" });
+      return {
+        id: state.byMessageId(key, m.messageId)?.xmppId ?? m.messageId,
+        ...(m.author ? { nick: m.author.handle } : {}),
+        text: plainText(m.content, m.mediaType),
+        published: m.published,
+      };
+    });
+    const occupants = view.value.members.map((m) => m.handle);
+    return ok({ title: view.value.title ?? occupants.join(", "), occupants, history });
+  }
+
+  async roomChat(user: BareJid, room: string, chat: Chat): Promise<Result<void, StanzaError>> {
+    const conversationId = this.#room(user, room);
+    if (!conversationId.ok) return conversationId;
+    return this.#apply(user, roomKey(user, conversationId.value), chat, (operation) =>
+      this.#o.fediverse.performIn(user, conversationId.value, operation),
+    );
+  }
+
+  /** A chat of the XMPP user as operations of its puppet, remembering the id of what it sends. */
+  async #apply(
+    user: BareJid,
+    key: string,
+    chat: Chat,
+    perform: (operation: Operation) => Promise<Result<{ readonly messageId?: string }, FediverseError>>,
+  ): Promise<Result<void, StanzaError>> {
+    const { state, fediverse } = this.#o;
     const operations = operationsForChat(chat, {
-      byXmppId: (id) => state.byXmppId(conversation, id),
+      byXmppId: (id) => state.byXmppId(key, id),
       ownReactions: (messageId) => fediverse.ownReactions(user, messageId),
     });
     if (!operations.ok) return operations;
-    if (operations.value.length > 0) this.#noticeOnce(user, actor.value.handle);
     for (const operation of operations.value) {
-      const done = await fediverse.perform(user, actor.value, operation);
+      const done = await perform(operation);
       if (!done.ok) return { ok: false, error: toStanzaError(done.error) };
       if (operation.op === "send" && done.value.messageId) {
-        state.remember(conversation, { xmppId: chat.id, messageId: done.value.messageId, author: "xmpp" });
+        state.remember(key, { xmppId: chat.id, messageId: done.value.messageId, author: "xmpp" });
       }
     }
     this.#o.log("debug", "bridge.to_fediverse", { kind: chat.type, operations: operations.value.length });
@@ -116,13 +178,7 @@ export class Bridge implements XmppSideHandlers {
     if (!this.#o.xmpp.link.online) return "retry";
     const handle = r.peer.handle.toLowerCase();
     state.setActor({ ...r.peer, handle });
-    if (r.memberCount > 2) {
-      if (state.firstTime(`${formatBareJid(r.user)} group ${r.conversationId}`)) {
-        this.#o.xmpp.notice(r.user, handle, GROUP_NOTICE);
-      }
-      log("info", "bridge.group_skipped", { conversation: r.conversationId, members: r.memberCount });
-      return "done";
-    }
+    if (r.memberCount > 2) return this.#groupChange(r, handle);
     const conversation = conversationKey(r.user, handle);
     const incoming = chatForChange(r.change, { byMessageId: (id) => state.byMessageId(conversation, id) });
     if (!incoming.ok) {
@@ -138,6 +194,32 @@ export class Bridge implements XmppSideHandlers {
     this.#noticeOnce(r.user, handle);
     this.#o.xmpp.deliver(r.user, handle, chat);
     log("debug", "bridge.to_xmpp", { kind: chat.type });
+    return "done";
+  }
+
+  /** A change in a group: shown in the user's room when joined; the first one brings an invitation. */
+  #groupChange(r: Received, handle: string): Delivery {
+    const { state, log } = this.#o;
+    const room = roomLocalpart(r.user, r.conversationId);
+    state.setCursor(
+      `room ${room}`,
+      JSON.stringify({ user: formatBareJid(r.user), conversationId: r.conversationId }),
+    );
+    if (state.firstTime(`invite ${room}`)) this.#o.xmpp.rooms.invite(r.user, room, GROUP_INVITATION);
+    const key = roomKey(r.user, r.conversationId);
+    const incoming = chatForChange(r.change, { byMessageId: (id) => state.byMessageId(key, id) });
+    if (!incoming.ok) {
+      log("warn", "bridge.skipped", {
+        code: incoming.error.code,
+        kind: r.change.kind,
+        conversation: r.conversationId,
+      });
+      return "done";
+    }
+    if (incoming.value.remember) state.remember(key, incoming.value.remember);
+    // Not joined: the room replays the conversation from the puppet's store when the user joins.
+    const shown = this.#o.xmpp.rooms.deliver(room, handle, incoming.value.chat);
+    log("debug", "bridge.to_room", { kind: incoming.value.chat.type, shown });
     return "done";
   }
 

@@ -13,6 +13,7 @@ export class StanzaError extends SottoError<
     message: string,
     readonly condition:
       | "bad-request"
+      | "not-acceptable"
       | "feature-not-implemented"
       | "not-allowed"
       | "item-not-found"
@@ -27,4 +28,6 @@ export class StanzaError extends SottoError<
 export class ActivityError extends SottoError<"unknown_object" | "not_author" | "duplicate"> {}
 
 /** The Fediverse side failed: an unknown actor, an unreachable server, an MLS failure. */
-export class FediverseError extends SottoError<"unknown_actor" | "unreachable" | "mls" | "not_ready"> {}
+export class FediverseError extends SottoError<
+  "unknown_actor" | "unknown_conversation" | "unreachable" | "mls" | "not_ready"
+> {}

@@ -24,6 +24,21 @@ export interface Received {
 
 export type Delivery = "done" | "retry";
 
+/** A group conversation as a puppet sees it. */
+export interface GroupView {
+  readonly title: string | null;
+  /** The other members. */
+  readonly members: readonly FediverseActor[];
+  /** Its messages, oldest first; `author` is undefined for the puppet's own. */
+  readonly history: readonly {
+    readonly messageId: string;
+    readonly author?: FediverseActor;
+    readonly content: string;
+    readonly mediaType: string;
+    readonly published: string;
+  }[];
+}
+
 export interface FediverseSide {
   /** Finds an actor by `user@host` (WebFinger). */
   lookup(handle: string): Promise<Result<FediverseActor, FediverseError>>;
@@ -37,6 +52,14 @@ export interface FediverseSide {
     peer: FediverseActor,
     operation: Operation,
   ): Promise<Result<{ readonly messageId?: string }, FediverseError>>;
+  /** Performs an operation in one of the puppet's conversations (a group). */
+  performIn(
+    user: BareJid,
+    conversationId: string,
+    operation: Operation,
+  ): Promise<Result<{ readonly messageId?: string }, FediverseError>>;
+  /** A group conversation of the puppet (members and the messages its store keeps). */
+  group(user: BareJid, conversationId: string): Promise<Result<GroupView, FediverseError>>;
   /**
    * Starts reporting changes, in order per puppet (replaying what was not yet bridged); resolves once started.
    * `receive` answers `retry` when the change cannot be shown now (the XMPP link is down): it is offered again

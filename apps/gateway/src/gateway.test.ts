@@ -11,7 +11,7 @@ import { createLogger, Daemon } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jidForHandle } from "./addressing.js";
-import { ENCRYPTION_NOTICE, GROUP_NOTICE } from "./bridge.js";
+import { ENCRYPTION_NOTICE } from "./bridge.js";
 import { type Gateway, startGateway } from "./gateway.js";
 import type { Log } from "./log.js";
 import { Puppets } from "./puppets.js";
@@ -51,6 +51,7 @@ describe("gateway end to end", () => {
   let bobJid: string;
   let conversationId: string;
   let bobToken: string;
+  let joinedRoom: { jid: string; conversationId: string } | undefined;
 
   const openGateway = () =>
     startGateway({
@@ -222,7 +223,7 @@ describe("gateway end to end", () => {
     expect(retraction).toBeDefined();
   });
 
-  it("tells the XMPP user once that a group conversation is not bridged, and skips its messages", async () => {
+  it("bridges a group conversation as a room: invitation, history on join, messages both ways", async () => {
     const carolAccount = await home.createUser("carol");
     const carol = await Daemon.init({
       dataDir: join(dir, "carol"),
@@ -232,24 +233,53 @@ describe("gateway end to end", () => {
       token: carolAccount.token,
       network: { allowPrivateAddress: true, plainHttpWebFinger: true },
       logger: createLogger({ level: "error" }),
+      pollIntervalMs: 200,
     });
     try {
       await carol.maintainKeyPackages();
+      await carol.start();
       const puppet = await gateway?.fediverse.ensurePuppet({ local: "alice", domain: prosody.host });
       if (!puppet?.ok) throw new Error("no puppet");
       const group = await bob.createConversation({ members: [puppet.value.actorId, carolAccount.actorId] });
       await bob.sendMessage({ conversationId: group.id, text: "hello group" });
-      await bob.sendMessage({ conversationId: group.id, text: "hello again, group" });
-      const notice = await alice.next((s) => fromBob(s) && s.getChildText("body") === GROUP_NOTICE);
-      expect(notice).toBeDefined();
-      await waitFor("both group messages to be skipped", () =>
-        logs.filter((l) => l.event === "bridge.group_skipped" && l.fields.conversation === group.id).length >=
-        2
+      const invitation = await alice.next((s) => s.getChild("x", "jabber:x:conference") !== undefined);
+      const roomJid = invitation.getChild("x", "jabber:x:conference")?.attrs.jid ?? "";
+      expect(invitation.getChild("x", "jabber:x:conference")?.attrs.reason).toContain(
+        "not between you and the gateway",
+      );
+
+      const fromRoom = (s: Element) => s.attrs.from?.split("/")[0] === roomJid;
+      await waitFor("the puppet to hold the group message", () =>
+        (gateway?.fediverse as Puppets | undefined)
+          ?.device({ local: "alice", domain: prosody.host })
+          ?.listMessages({ conversationId: group.id }).messages.length
           ? true
           : undefined,
       );
-      expect(alice.received.filter((s) => s.getChildText("body") === GROUP_NOTICE)).toHaveLength(1);
-      expect(alice.received.some((s) => s.getChildText("body")?.includes("hello group"))).toBe(false);
+      await alice.send(xml("presence", { to: `${roomJid}/alice` }, xml("x", { xmlns: NS.muc })));
+      const history = await alice.next((s) => fromRoom(s) && s.getChildText("body") === "hello group");
+      expect(history.attrs.from).toBe(`${roomJid}/bob@${home.domain}`);
+      await alice.next((s) => fromRoom(s) && s.getChild("subject") !== undefined);
+
+      await alice.send(
+        xml("message", { type: "groupchat", to: roomJid, id: "g1" }, xml("body", {}, "hi both")),
+      );
+      await alice.next((s) => fromRoom(s) && s.attrs.id === "g1");
+      const seenBy = (d: Daemon) =>
+        waitFor("the group message", () =>
+          d.listMessages({ conversationId: group.id }).messages.find((m) => m.content === "<p>hi both</p>"),
+        );
+      await seenBy(bob);
+      await seenBy(carol);
+
+      const later = await carol.sendMessage({ conversationId: group.id, text: "hi from carol" });
+      const live = await alice.next((s) => fromRoom(s) && s.attrs.id === later.id);
+      expect([live.attrs.type, live.attrs.from, live.getChildText("body")]).toEqual([
+        "groupchat",
+        `${roomJid}/carol@${home.domain}`,
+        "hi from carol",
+      ]);
+      joinedRoom = { jid: roomJid, conversationId: group.id };
     } finally {
       await carol.stop();
     }
@@ -314,6 +344,15 @@ describe("gateway end to end", () => {
     expect(got.getChildText("body")).toBe("while you were away");
     await alice.send(xml("message", { type: "chat", to: bobJid, id: "a6" }, xml("body", {}, "back again")));
     await bobSees("the message after the restart", (m) => m.content === "<p>back again</p>");
+    // alice stayed in the group's room: the restarted gateway still knows her there.
+    if (!joinedRoom) throw new Error("the room test did not run");
+    const { jid, conversationId: groupId } = joinedRoom;
+    const inRoom = await bob.sendMessage({ conversationId: groupId, text: "anyone still here?" });
+    const got2 = await alice.next(
+      (s) => s.attrs.from?.split("/")[0] === jid && s.attrs.id === inRoom.id,
+      30_000,
+    );
+    expect(got2.attrs.type).toBe("groupchat");
     expect(bob.listConversations().conversations.filter((c) => c.members.length === 2)).toHaveLength(1);
     expect(alice.received.filter((s) => s.getChildText("body") === ENCRYPTION_NOTICE)).toHaveLength(1);
   });

@@ -8,11 +8,11 @@ export {
   parseBareJid,
   usernameForJid,
 } from "./addressing.js";
-export { Bridge, type BridgeOptions, ENCRYPTION_NOTICE, GROUP_NOTICE } from "./bridge.js";
+export { Bridge, type BridgeOptions, ENCRYPTION_NOTICE, GROUP_INVITATION } from "./bridge.js";
 export type { Chat } from "./chat.js";
 export { ConfigError, type GatewayConfig, loadConfig, readConfig } from "./config.js";
 export { ActivityError, AddressError, FediverseError, StanzaError } from "./errors.js";
-export type { FediverseActor, FediverseSide, Received } from "./fediverse.js";
+export type { Delivery, FediverseActor, FediverseSide, GroupView, Received } from "./fediverse.js";
 export { type Gateway, type GatewayOptions, startGateway } from "./gateway.js";
 export { escapeLocalpart, unescapeLocalpart } from "./jid-escape.js";
 export { jsonLog, type Log, type LogLevel } from "./log.js";
@@ -31,4 +31,12 @@ export { GatewayState, type KnownActor } from "./state.js";
 export { htmlToText, textToHtml } from "./text.js";
 export { readChatStanza, writeChatStanza } from "./xmpp/chat-stanza.js";
 export { ComponentLink, type ComponentLinkOptions } from "./xmpp/component-link.js";
+export {
+  isRoomLocalpart,
+  type OccupantStore,
+  type RoomHandlers,
+  type RoomSnapshot,
+  Rooms,
+  roomLocalpart,
+} from "./xmpp/muc.js";
 export { XmppSide, type XmppSideHandlers, type XmppSideOptions } from "./xmpp/xmpp-side.js";

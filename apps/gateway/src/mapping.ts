@@ -122,7 +122,8 @@ export interface Incoming {
   readonly remember?: KnownMessage;
 }
 
-function plain(content: string, mediaType: string): string {
+/** A Note's content as XMPP plain text. */
+export function plainText(content: string, mediaType: string): string {
   return mediaType === "text/plain" ? content : htmlToText(content);
 }
 
@@ -151,14 +152,14 @@ export function chatForChange(change: FediverseChange, ctx: ChangeContext): Resu
         author: "fediverse",
       };
       return ok({
-        chat: { type: "message", id: change.messageId, text: plain(change.content, change.mediaType) },
+        chat: { type: "message", id: change.messageId, text: plainText(change.content, change.mediaType) },
         remember,
       });
     }
     case "edit": {
       const m = peerMessage(ctx, change.messageId, true);
       if (!m.ok) return m;
-      const text = plain(change.content, change.mediaType);
+      const text = plainText(change.content, change.mediaType);
       return ok({ chat: { type: "correction", id: change.changeId, replaces: m.value.xmppId, text } });
     }
     case "delete": {

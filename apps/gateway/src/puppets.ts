@@ -13,7 +13,7 @@ import { Daemon } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { type BareJid, formatBareJid, jidForUsername, usernameForJid } from "./addressing.js";
 import { FediverseError } from "./errors.js";
-import type { Delivery, FediverseActor, FediverseSide, Received } from "./fediverse.js";
+import type { Delivery, FediverseActor, FediverseSide, GroupView, Received } from "./fediverse.js";
 import type { Log } from "./log.js";
 import type { FediverseChange, Operation } from "./mapping.js";
 import type { GatewayState } from "./state.js";
@@ -72,6 +72,8 @@ interface EngineLogger {
 function failure(e: unknown, fallback: FediverseError["code"]): FediverseError {
   const code = (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
+  if (code === "conversation_not_found")
+    return new FediverseError("unknown_conversation", message, { cause: e });
   if (code === "actor_not_found" || code === "not_found" || code === "gone" || code === "invalid_url") {
     return new FediverseError("unknown_actor", message, { cause: e });
   }
@@ -233,9 +235,25 @@ export class Puppets implements FediverseSide {
   ): Promise<Result<{ readonly messageId?: string }, FediverseError>> {
     const puppet = await this.#ensure(user);
     if (!puppet.ok) return puppet;
+    let conversationId: string;
+    try {
+      conversationId = await this.#conversation(puppet.value, peer);
+    } catch (e) {
+      this.#o.log("warn", "puppet.conversation_failed", { code: String((e as { code?: unknown }).code) });
+      return err(failure(e, "mls"));
+    }
+    return this.performIn(user, conversationId, operation);
+  }
+
+  async performIn(
+    user: BareJid,
+    conversationId: string,
+    operation: Operation,
+  ): Promise<Result<{ readonly messageId?: string }, FediverseError>> {
+    const puppet = await this.#ensure(user);
+    if (!puppet.ok) return puppet;
     const { daemon } = puppet.value;
     try {
-      const conversationId = await this.#conversation(puppet.value, peer);
       switch (operation.op) {
         case "send": {
           const message = await daemon.sendMessage({
@@ -272,6 +290,29 @@ export class Puppets implements FediverseSide {
         code: String((e as { code?: unknown }).code),
       });
       return err(failure(e, "mls"));
+    }
+  }
+
+  async group(user: BareJid, conversationId: string): Promise<Result<GroupView, FediverseError>> {
+    const puppet = this.#puppets.get(usernameForJid(user, this.#o.defaultXmppDomain));
+    if (!puppet)
+      return err(new FediverseError("unknown_conversation", "this user has no Fediverse conversations"));
+    try {
+      const { daemon } = puppet;
+      const me = daemon.actorId;
+      const conversation = daemon.getConversation(conversationId);
+      const actor = async (actorId: string) => (await this.#peer(actorId)) ?? { handle: actorId, actorId };
+      const members: FediverseActor[] = [];
+      for (const m of conversation.members) if (m.actorId !== me) members.push(await actor(m.actorId));
+      const history: GroupView["history"][number][] = [];
+      const messages = daemon.listMessages({ conversationId, limit: 50 }).messages.filter((m) => !m.deleted);
+      for (const m of messages.toSorted((a, b) => a.published.localeCompare(b.published))) {
+        const base = { messageId: m.id, content: m.content, mediaType: m.mediaType, published: m.published };
+        history.push(m.author === me ? base : { ...base, author: await actor(m.author) });
+      }
+      return ok({ title: conversation.title, members, history });
+    } catch (e) {
+      return err(failure(e, "unknown_conversation"));
     }
   }
 

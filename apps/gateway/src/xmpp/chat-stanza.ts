@@ -24,21 +24,35 @@ function refId(el: Element | undefined): string | undefined {
  * Reads a chat <message/>. `ok(undefined)` = nothing to bridge (chat states, errors, headlines); an error
  * carries the XMPP condition to answer with.
  */
-export function readChatStanza(stanza: Element, newId: () => string): Result<Chat | undefined, StanzaError> {
+export function readChatStanza(
+  stanza: Element,
+  newId: () => string,
+  kind: "chat" | "groupchat" = "chat",
+): Result<Chat | undefined, StanzaError> {
   if (!stanza.is("message")) return err(new StanzaError("malformed", "not a message", "bad-request"));
   const type = stanza.attrs.type ?? "normal";
   if (type === "error" || type === "headline") return ok(undefined);
-  if (type === "groupchat") {
+  if ((type === "groupchat") !== (kind === "groupchat")) {
+    if (kind === "groupchat") {
+      return err(
+        new StanzaError(
+          "unsupported",
+          "private messages in a room are not bridged",
+          "feature-not-implemented",
+        ),
+      );
+    }
     return err(
       new StanzaError(
         "unsupported",
-        "group conversations are not bridged yet: message each Fediverse member directly",
+        "a Fediverse contact takes chat messages; groups are rooms",
         "feature-not-implemented",
       ),
     );
   }
-  if (type !== "chat" && type !== "normal")
+  if (type !== "chat" && type !== "normal" && type !== "groupchat") {
     return err(new StanzaError("malformed", "unknown message type", "bad-request"));
+  }
   const id = messageId(stanza) ?? newId();
   const body = stanza.getChildText("body");
   if (body !== null && body.length > MAX_BODY) {
@@ -93,9 +107,14 @@ export function readChatStanza(stanza: Element, newId: () => string): Result<Cha
   return ok(undefined); // chat states and other payload-free messages
 }
 
-/** Writes a Chat as a <message type="chat"/> from `from` to `to`. */
-export function writeChatStanza(chat: Chat, from: string, to: string): Element {
-  const attrs = { type: "chat", id: chat.id, from, to };
+/** Writes a Chat as a <message type="chat"/> (or "groupchat", in a room) from `from` to `to`. */
+export function writeChatStanza(
+  chat: Chat,
+  from: string,
+  to: string,
+  type: "chat" | "groupchat" = "chat",
+): Element {
+  const attrs = { type, id: chat.id, from, to };
   const store = xml("store", { xmlns: NS.hints });
   switch (chat.type) {
     case "message":

@@ -8,6 +8,7 @@ import { StanzaError } from "../errors.js";
 import type { Log } from "../log.js";
 import { type Prosody, startProsody } from "../testing/prosody.js";
 import { connectUser, type XmppUser } from "../testing/xmpp-user.js";
+import { roomLocalpart } from "./muc.js";
 import { NS } from "./namespaces.js";
 import { type Element, xml } from "./xml.js";
 import { XmppSide } from "./xmpp-side.js";
@@ -22,6 +23,8 @@ describe("XMPP side on a real Prosody", () => {
   let alice: XmppUser;
   let bobJid: string;
   const chats: { user: string; handle: string; chat: Chat }[] = [];
+  const roomChats: { room: string; chat: Chat }[] = [];
+  let room = "";
   const users: XmppUser[] = [];
 
   const connect = async (username: string, domain: string) => {
@@ -59,6 +62,22 @@ describe("XMPP side on a real Prosody", () => {
         chats.push({ user: formatBareJid(user), handle, chat });
         return ok(undefined);
       },
+      async joinRoom(user, local) {
+        if (local !== room || user.local !== "alice")
+          return err(new StanzaError("unknown_recipient", "no such room", "item-not-found"));
+        return ok({
+          title: "Weekend plans",
+          occupants: [BOB, "carol@other.example"],
+          history: [
+            { id: "h1", nick: BOB, text: "who is in?", published: "2026-11-22T04:00:00.000Z" },
+            { id: "h2", text: "me!", published: "2026-11-22T04:01:00.000Z" },
+          ],
+        });
+      },
+      async roomChat(_user, local, chat) {
+        roomChats.push({ room: local, chat });
+        return ok(undefined);
+      },
       async contact(_user, handle) {
         return handle === BOB
           ? ok({ name: "Bob" })
@@ -67,6 +86,7 @@ describe("XMPP side on a real Prosody", () => {
     });
     await side.link.waitOnline();
     bobJid = jidForHandle(BOB, prosody.componentDomain);
+    room = roomLocalpart({ local: "alice", domain: prosody.host }, "urn:uuid:g1");
     alice = await connect("alice", prosody.host);
   });
 
@@ -216,6 +236,82 @@ describe("XMPP side on a real Prosody", () => {
     );
     expect(errorOf(answer)).toBe("not-allowed");
     expect(chats.length).toBe(before);
+  });
+
+  it("hosts a group conversation as a room: invitation, join with history, messages both ways, leave", async () => {
+    const roomJid = `${room}@${prosody.componentDomain}`;
+    const user: BareJid = { local: "alice", domain: prosody.host };
+    side.rooms.invite(user, room, "You were added to a group.");
+    const invitation = await alice.next(
+      (s) => s.is("message") && s.getChild("x", "jabber:x:conference")?.attrs.jid === roomJid,
+    );
+    expect(invitation.getChildText("body")).toContain(roomJid);
+
+    await alice.send(
+      xml("presence", { to: `${room}@${prosody.componentDomain}/Alice` }, xml("x", { xmlns: NS.muc })),
+    );
+    const fromRoom = (s: Element) => s.attrs.from?.split("/")[0] === roomJid;
+    const occupant = await alice.next((s) => s.is("presence") && s.attrs.from === `${roomJid}/${BOB}`);
+    expect(occupant.getChild("x", "http://jabber.org/protocol/muc#user")).toBeDefined();
+    const self = await alice.next((s) => s.is("presence") && s.attrs.from === `${roomJid}/Alice`);
+    const codes = self
+      .getChild("x", "http://jabber.org/protocol/muc#user")
+      ?.getChildren("status")
+      .map((c) => c.attrs.code);
+    expect(codes).toContain("110");
+    const history = await alice.next((s) => fromRoom(s) && s.attrs.id === "h1");
+    expect(history.attrs.type).toBe("groupchat");
+    expect(history.getChild("delay", "urn:xmpp:delay")?.attrs.stamp).toBe("2026-11-22T04:00:00.000Z");
+    expect((await alice.next((s) => fromRoom(s) && s.attrs.id === "h2")).attrs.from).toBe(`${roomJid}/Alice`);
+    expect(
+      (await alice.next((s) => fromRoom(s) && s.getChild("subject") !== undefined)).getChildText("subject"),
+    ).toBe("Weekend plans");
+
+    await alice.send(
+      xml("message", { type: "groupchat", to: roomJid, id: "g1" }, xml("body", {}, "count me in")),
+    );
+    const reflected = await alice.next((s) => fromRoom(s) && s.attrs.id === "g1");
+    expect(reflected.attrs.from).toBe(`${roomJid}/Alice`);
+    expect(roomChats).toEqual([{ room, chat: { type: "message", id: "g1", text: "count me in" } }]);
+
+    expect(side.rooms.deliver(room, BOB, { type: "message", id: "b9", text: "great" })).toBe(true);
+    const live = await alice.next((s) => fromRoom(s) && s.attrs.id === "b9");
+    expect([live.attrs.type, live.attrs.from, live.getChildText("body")]).toEqual([
+      "groupchat",
+      `${roomJid}/${BOB}`,
+      "great",
+    ]);
+
+    await alice.send(xml("presence", { type: "unavailable", to: `${roomJid}/Alice` }));
+    const left = await alice.next(
+      (s) => s.is("presence") && s.attrs.type === "unavailable" && s.attrs.from === `${roomJid}/Alice`,
+    );
+    expect(left).toBeDefined();
+    expect(side.rooms.joined(room)).toBe(false);
+  });
+
+  it("refuses unknown rooms and writing to a room before joining", async () => {
+    const other = roomLocalpart({ local: "alice", domain: prosody.host }, "urn:uuid:unknown");
+    await alice.send(
+      xml(
+        "presence",
+        { to: `${other}@${prosody.componentDomain}/Alice`, id: "j1" },
+        xml("x", { xmlns: NS.muc }),
+      ),
+    );
+    const refused = await alice.next(
+      (s) => s.is("presence") && s.attrs.type === "error" && s.attrs.id === "j1",
+    );
+    expect(errorOf(refused)).toBe("item-not-found");
+    await alice.send(
+      xml(
+        "message",
+        { type: "groupchat", to: `${room}@${prosody.componentDomain}`, id: "g2" },
+        xml("body", {}, "hi?"),
+      ),
+    );
+    const notJoined = await alice.next((s) => s.attrs.type === "error" && s.attrs.id === "g2");
+    expect(errorOf(notJoined)).toBe("not-acceptable");
   });
 
   it("never writes a stanza from outside its domain (the server would drop the stream)", () => {

@@ -11,11 +11,12 @@ import { readChatStanza, writeChatStanza } from "./chat-stanza.js";
 import { ComponentLink } from "./component-link.js";
 import { CONTACT_FEATURES, capsElement, discoInfo, type Identity, SERVICE_FEATURES } from "./disco.js";
 import { errorReply } from "./errors.js";
+import { isRoomLocalpart, type RoomHandlers, Rooms } from "./muc.js";
 import { NS } from "./namespaces.js";
 import { type Element, xml } from "./xml.js";
 
 /** What the bridge does for the XMPP side. Errors are answered to the XMPP user as stanza errors. */
-export interface XmppSideHandlers {
+export interface XmppSideHandlers extends RoomHandlers {
   /** A chat from an XMPP user to the Fediverse actor `handle`. */
   chat(user: BareJid, handle: string, chat: Chat): Promise<Result<void, StanzaError>>;
   /** Whether `handle` is a reachable Fediverse actor (presence subscription, probes); its display name. */
@@ -37,6 +38,8 @@ const CONTACT: Identity = { category: "client", type: "pc", name: "Fediverse (vi
 
 export class XmppSide {
   readonly link: ComponentLink;
+  /** Rooms for Fediverse group conversations. */
+  readonly rooms: Rooms;
   readonly #allowed: ReadonlySet<string>;
   readonly #log: Log;
   readonly #newId: () => string;
@@ -48,6 +51,7 @@ export class XmppSide {
     this.#log = options.log;
     this.#newId = options.newId;
     this.link = new ComponentLink(options, (stanza) => this.#receive(stanza));
+    this.rooms = new Rooms(this.link, options.newId);
   }
 
   get domain(): string {
@@ -112,6 +116,10 @@ export class XmppSide {
     const user = sender.value;
     const to = (stanza.attrs.to ?? "").toLowerCase();
     if (to === this.domain || to.startsWith(`${this.domain}/`)) return this.#toService(stanza, user);
+    const local = to.slice(0, to.indexOf("@"));
+    if (isRoomLocalpart(local) && to.split("/")[0] === `${local}@${this.domain}` && this.#handlers) {
+      return this.rooms.handle(stanza, user, local, this.#handlers);
+    }
     const handle = handleForJid(to, this.domain);
     if (!handle.ok) {
       return this.#reply(
@@ -154,7 +162,11 @@ export class XmppSide {
     if (stanza.getChild("x", NS.muc)) {
       return this.#reply(
         stanza,
-        new StanzaError("unsupported", "group conversations are not bridged yet", "feature-not-implemented"),
+        new StanzaError(
+          "unsupported",
+          "a Fediverse contact is not a room: groups you are in are offered as rooms (an invitation)",
+          "feature-not-implemented",
+        ),
       );
     }
     if (type === "subscribe" || type === "probe") {
