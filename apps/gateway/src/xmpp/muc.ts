@@ -130,6 +130,8 @@ export class Rooms {
       if (stanza.attrs.type === "unavailable") return this.#leave(room, full);
       if (stanza.attrs.type) return; // subscriptions to a room are not a thing
       if (!nick) return reply(new StanzaError("malformed", "join with room@domain/nick", "bad-request"));
+      // A joined resource's presence changes (away, back) are not new joins.
+      if (this.#of(room).has(full) && !stanza.getChild("x", NS.muc)) return;
       const snapshot = await handlers.joinRoom(user, room);
       if (!snapshot.ok) return reply(snapshot.error);
       return this.#join(room, full, nick, snapshot.value);

@@ -267,10 +267,13 @@ describe("XMPP side on a real Prosody", () => {
       (await alice.next((s) => fromRoom(s) && s.getChild("subject") !== undefined)).getChildText("subject"),
     ).toBe("Weekend plans");
 
+    // A presence change of a joined resource is not a new join (no second round of history).
+    await alice.send(xml("presence", { to: `${roomJid}/Alice` }, xml("show", {}, "away")));
     await alice.send(
       xml("message", { type: "groupchat", to: roomJid, id: "g1" }, xml("body", {}, "count me in")),
     );
     const reflected = await alice.next((s) => fromRoom(s) && s.attrs.id === "g1");
+    expect(alice.received.filter((s) => fromRoom(s) && s.attrs.id === "h1")).toHaveLength(1);
     expect(reflected.attrs.from).toBe(`${roomJid}/Alice`);
     expect(roomChats).toEqual([{ room, chat: { type: "message", id: "g1", text: "count me in" } }]);
 

@@ -1,7 +1,8 @@
 // The XMPP face of the gateway: every stanza Prosody routes to the component domain lands here. Checks the
 // sender (allow-listed domain, a user JID), the addressee (the service or an actor JID), then answers disco,
-// ping and version itself, handles presence subscriptions like a contact would, and hands chat messages to
-// the bridge. Anything it will not bridge gets an XMPP error, never silence.
+// ping and version itself, handles presence subscriptions like a contact would, hands chat messages to the
+// bridge, and stanzas for rooms (Fediverse groups) to `Rooms`. Anything it will not bridge gets an XMPP error,
+// never silence.
 import { err, ok, type Result } from "@sotto/core";
 import { type BareJid, formatBareJid, handleForJid, jidForHandle, parseBareJid } from "../addressing.js";
 import type { Chat } from "../chat.js";
