@@ -9,7 +9,7 @@ export interface AccountView {
   readonly apiUrl: string;
   readonly apiTokenFile: string;
   readonly stateDir: string;
-  readonly keyFile: string;
+  readonly passphraseFile: string;
 }
 
 export interface BannerInput {
@@ -69,7 +69,7 @@ export function banner(input: BannerInput): string {
       `    local API  ${account.apiUrl}  (WebSocket, JSON-RPC 2.0: docs/api.md)`,
       `    API token  ${p(account.apiTokenFile)}`,
       `    store      ${p(account.stateDir)}/ (encrypted at rest)`,
-      `    store key  ${p(account.keyFile)}  DEMO ONLY: generated for this demo and kept beside the store`,
+      `    passphrase ${p(account.passphraseFile)}  DEMO ONLY: generated, and kept beside the store`,
     );
   }
   lines.push("", "Try the sotto CLI in another terminal, from this directory:");

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -57,15 +57,13 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         options.actorId,
         "--token-file",
         paths.serverTokenFile,
-        "--key-file",
-        paths.keyFile,
         "--device-name",
         `sottod (npm start demo, ${paths.name})`,
         // The embedded server is on loopback and speaks plain HTTP; real servers need neither flag.
         "--allow-private-address",
         "--plain-http-webfinger",
       ],
-      paths.name,
+      paths,
       options.output,
     );
     const code = await withDeadline(init.exited, deadline, () => init.child.kill("SIGKILL"));
@@ -76,12 +74,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       );
     }
   }
-  const run = launch(
-    sottod,
-    ["run", "--data", paths.stateDir, "--key-file", paths.keyFile],
-    paths.name,
-    options.output,
-  );
+  const run = launch(sottod, ["run", "--data", paths.stateDir], paths, options.output);
   const pid = run.child.pid as number;
   const stop = async (graceMs = 15_000): Promise<number | string> => {
     if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGTERM");
@@ -128,12 +121,21 @@ interface Launched {
   readonly exited: Promise<number | string>;
 }
 
-function launch(script: string, args: string[], name: string, output: (line: string) => void): Launched {
+function launch(
+  script: string,
+  args: string[],
+  paths: AccountPaths,
+  output: (line: string) => void,
+): Launched {
+  const { name } = paths;
+  // The passphrase comes on stdin, as from `sottod ... < FILE` (without a terminal sottod reads the first line).
+  const passphrase = openSync(paths.passphraseFile, "r");
   // Its own process group: Ctrl-C reaches the orchestrator only, which stops the daemons in order.
   const child = spawn(process.execPath, [script, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [passphrase, "pipe", "pipe"],
     detached: true,
   });
+  closeSync(passphrase);
   live.add(child);
   const lines = (stream: NodeJS.ReadableStream | null) =>
     stream && createInterface({ input: stream }).on("line", (line) => output(readableLogLine(name, line)));
@@ -158,6 +160,8 @@ process.once("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
 
+const PROMPT = "Passphrase: ";
+
 async function withDeadline<T>(promise: Promise<T>, deadline: number, onTimeout: () => void): Promise<T> {
   const timer = setTimeout(onTimeout, Math.max(0, deadline - Date.now()));
   try {
@@ -168,7 +172,9 @@ async function withDeadline<T>(promise: Promise<T>, deadline: number, onTimeout:
 }
 
 /** sottod logs one JSON object per line; shown as `[name] level event key=value ...` without the time. */
-export function readableLogLine(name: string, line: string): string {
+export function readableLogLine(name: string, text: string): string {
+  // sottod prompts for the passphrase even when it reads it from a file; the prompt ends without a newline.
+  const line = text.startsWith(PROMPT) ? text.slice(PROMPT.length) : text;
   let record: unknown;
   try {
     record = JSON.parse(line);

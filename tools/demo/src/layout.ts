@@ -10,8 +10,8 @@ export interface AccountPaths {
   readonly stateDir: string;
   /** The bearer token the embedded server issued for C2S (what `sottod init` is given). */
   readonly serverTokenFile: string;
-  /** The store key: random, generated for this demo, kept beside the store. Demo only. */
-  readonly keyFile: string;
+  /** The store passphrase (first line; sottod reads it on stdin): generated, kept beside the store. Demo only. */
+  readonly passphraseFile: string;
 }
 
 /** Everything under the demo's data dir (`.sotto/` by default; git-ignored). */
@@ -36,7 +36,7 @@ export function layout(root: string): Layout {
       name,
       stateDir: join(root, name),
       serverTokenFile: join(root, `${name}.server-token`),
-      keyFile: join(root, `${name}.DEMO-ONLY.key`),
+      passphraseFile: join(root, `${name}.DEMO-ONLY.passphrase`),
     }),
   };
 }

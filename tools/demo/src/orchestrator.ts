@@ -11,24 +11,24 @@ import { DemoError } from "./errors.js";
 import { sendFirstMessage } from "./exchange.js";
 import { type AccountName, type Layout, layout } from "./layout.js";
 import { type Monitor, monitorDaemon } from "./monitor.js";
-import { ensureKeyFile, readSecretFile } from "./secrets.js";
+import { ensurePassphraseFile, readSecretFile } from "./secrets.js";
 import { ensureAccount, startEmbeddedServer } from "./server.js";
 import { type DemoState, readDemoState, writeDemoState } from "./state.js";
 import type { Teardown } from "./teardown.js";
 
 const README = `DEMO ONLY - created by \`npm start\` in the Sotto repository.
 
-server/                 the embedded sotto-server's database
-<name>/                 sottod's state for that account: encrypted store (sotto.db), API token (api-token), api.json
-<name>.server-token     the bearer token the embedded server issued to that account
-<name>.DEMO-ONLY.key    the key that unlocks <name>/sotto.db. It was generated for this demo and sits right beside
-                        the store, so anyone who can read this directory can read these accounts' messages.
-demo.json               the server's port and the accounts, so the next npm start reuses them
+server/                      the embedded sotto-server's database
+<name>/                      sottod's state for that account: encrypted store (sotto.db), API token, api.json
+<name>.server-token          the bearer token the embedded server issued to that account
+<name>.DEMO-ONLY.passphrase  the passphrase of <name>/sotto.db (its first line), generated for this demo.
+                             It sits right beside the store, so anyone who can read this directory can read
+                             these accounts' messages.
+demo.json                    the server's port and the accounts, so the next npm start reuses them
 
-For real use, keep the key elsewhere (a passphrase, or a systemd credential): see docs/operations.md.
+For real use, keep the passphrase elsewhere, or use a systemd credential: see docs/operations.md.
 Delete this directory to start the demo afresh.
 `;
-
 export interface Running {
   readonly origin: string;
   readonly daemons: readonly RunningDaemon[];
@@ -73,8 +73,13 @@ export async function startAll(
   };
   for (const name of names) {
     const account = await ensureAccount(server, paths.account(name), state.accounts[name]?.actorId);
-    if (await ensureKeyFile(paths.account(name).keyFile))
-      say(`generated the demo-only store key for ${name}`);
+    if (
+      await ensurePassphraseFile(
+        paths.account(name).passphraseFile,
+        join(paths.account(name).stateDir, "sotto.db"),
+      )
+    )
+      say(`generated a demo-only store passphrase for ${name}`);
     say(`${account.created ? "created" : "reusing"} the account ${account.actorId}`);
     state.accounts[name] = { ...state.accounts[name], actorId: account.actorId };
     await writeDemoState(paths.stateFile, state);
@@ -114,7 +119,7 @@ export async function startAll(
       apiUrl: daemon.apiUrl,
       apiTokenFile: daemon.apiTokenFile,
       stateDir: accountPaths.stateDir,
-      keyFile: accountPaths.keyFile,
+      passphraseFile: accountPaths.passphraseFile,
     });
   }
 

@@ -40,7 +40,7 @@ function runOrchestrator(args: string[]): Run {
       resolve(code);
     }),
   );
-  const waitFor = (pattern: RegExp, timeoutMs = 90_000) =>
+  const waitFor = (pattern: RegExp, timeoutMs = 180_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const check = () => {
         for (const line of lines) {
