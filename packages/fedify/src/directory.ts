@@ -1,5 +1,5 @@
 import { ACTIVITYSTREAMS_CONTEXT, asList, type JsonObject, MLS_CONTEXT } from "@sotto/core";
-import { jsonResponse } from "./collections.js";
+import { jsonResponse } from "./responses.js";
 import type { KeyPackageStore } from "./storage.js";
 
 /**

@@ -1,17 +1,12 @@
 // @sotto/fedify: MLS key delivery for any Fedify server. See README.md.
-export {
-  ACTIVITY_JSON,
-  errorResponse,
-  jsonResponse,
-  type LogCollection,
-  respondWithLog,
-} from "./collections.js";
+export { type LogCollection, respondWithLog } from "./collections.js";
 export { mlsContextDocument, withMlsContext } from "./context.js";
 export { addMlsToActor, respondWithKeyPackage, respondWithKeyPackages, withMlsActor } from "./directory.js";
 export { MlsDeliveryError, type MlsDeliveryErrorCode } from "./errors.js";
 export { ActivityFeed, type FeedSubscriber } from "./feed.js";
 export { applyKeyPackageActivity, type KeyPackageLifecycleOptions } from "./keyPackages.js";
 export { type MlsLoaderFactories, type MlsLoaderOptions, mlsLoaderFactories } from "./loaders.js";
+export { ACTIVITY_JSON, errorResponse, jsonResponse } from "./responses.js";
 export { SqliteActivityLog, SqliteKeyPackageStore } from "./sqlite.js";
 export type { ActivityLog, KeyPackageRecord, KeyPackageStore, LoggedActivity } from "./storage.js";
 export { carriesMls, type ValidateMlsOptions, validateMls } from "./validate.js";
