@@ -279,7 +279,16 @@ export class SottoClient {
   #deliver(event: ApiEvent): void {
     if (this.#lastSeq !== undefined && event.seq <= this.#lastSeq) return;
     this.#lastSeq = event.seq;
-    for (const listener of this.#eventListeners) listener(event);
+    for (const listener of this.#eventListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // One failing listener must not keep the event from the others: report it like an uncaught error.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
   }
 
   /** An event this client cannot read (a newer daemon's type): not delivered, but not asked for again either. */
