@@ -62,11 +62,6 @@ export class ActorDirectory {
     return actor;
   }
 
-  /** Forgets an actor, e.g. after an authentication failure that a newer document may fix. */
-  invalidate(actorId: string): void {
-    this.#actors.delete(actorId);
-  }
-
   /** `user@host` for an actor, from its `preferredUsername` and the host of its id. */
   static handleOf(actor: Actor): string | null {
     return actor.preferredUsername === undefined

@@ -7,6 +7,7 @@ import {
   backoffDelay,
   Account as C2SAccount,
   defaultRetryPolicy,
+  type ReceivedItem,
   sleep,
 } from "@sotto/activitypub";
 import type { Account, Contact, Conversation, Device, Message, Status, SyncState } from "@sotto/api";
@@ -124,7 +125,7 @@ export interface SendOptions {
 }
 
 /** Typed errors of the daemon's own life cycle (the operations throw @sotto/api's ApiError). */
-export class DaemonError extends SottoError<"exists" | "not_initialized" | "bad_token" | "not_running"> {}
+export class DaemonError extends SottoError<"exists" | "not_initialized" | "bad_token"> {}
 
 /**
  * sottod: one account, one MLS device. Owns the keys and the encrypted store, keeps the KeyPackage pool
@@ -298,15 +299,28 @@ export class Daemon {
     const abort = new AbortController();
     this.#abort = abort;
     this.#loops = [
-      this.#syncLoop(abort.signal),
-      this.#outbox.run(abort.signal),
-      this.#poolLoop(abort.signal),
-    ].map((loop) =>
-      loop.catch((error: unknown) => {
-        if (!abort.signal.aborted) this.log.error("loop_failed", errorFields(error));
-      }),
-    );
+      this.#supervise("sync", () => this.#syncLoop(abort.signal), abort.signal),
+      this.#supervise("outbox", () => this.#outbox.run(abort.signal), abort.signal),
+      this.#supervise("key_packages", () => this.#poolLoop(abort.signal), abort.signal),
+    ];
     this.log.info("ready", { version: VERSION });
+  }
+
+  /** Runs a loop for as long as the daemon runs: one that fails (a bug, a store error) is logged and restarted. */
+  async #supervise(name: string, loop: () => Promise<void>, signal: AbortSignal): Promise<void> {
+    for (let failures = 0; !signal.aborted; failures++) {
+      try {
+        await loop();
+      } catch (error) {
+        if (signal.aborted) return;
+        this.counters.add(`loop_failed.${name}`);
+        this.log.error("loop_failed", { loop: name, ...errorFields(error) });
+      }
+      await sleep(
+        backoffDelay(failures, { ...defaultRetryPolicy, baseDelayMs: 500, maxDelayMs: 60_000 }),
+        signal,
+      ).catch(() => {});
+    }
   }
 
   /** Stops: network work is aborted, the transaction under way finishes, the store closes. */
@@ -359,6 +373,15 @@ export class Daemon {
     } catch (error) {
       throw actorError(error, this.actorId);
     }
+  }
+
+  /**
+   * Applies one received activity as sync does for each item it reads, for activities that came another way
+   * (an import, another transport). The sync position does not move; items without an id are deduplicated by
+   * their content.
+   */
+  async receive(item: ReceivedItem): Promise<void> {
+    await this.#ctx.serial.run(() => this.#inbound.receive(item, { moveCursor: false }));
   }
 
   /** Flushes the outbox now (posting every due item); for tests and `sync.now`. */

@@ -51,7 +51,7 @@ export class Inbound {
   }
 
   /** Handles one received item. Call through the daemon's Serial. */
-  async receive(item: ReceivedItem): Promise<void> {
+  async receive(item: ReceivedItem, options: { readonly moveCursor?: boolean } = {}): Promise<void> {
     const ctx = this.#ctx;
     const activityId =
       item.id ?? `urn:sha256:${createHash("sha256").update(JSON.stringify(item.activity)).digest("hex")}`;
@@ -60,8 +60,11 @@ export class Inbound {
       return;
     }
     ctx.counters.add("received");
+    // Items read from the server move the reading position; ones handed over from elsewhere do not.
     const cursor: Cursor | undefined =
-      item.id === undefined ? undefined : { name: CURSOR_RECEIVED, position: item.id };
+      item.id === undefined || options.moveCursor === false
+        ? undefined
+        : { name: CURSOR_RECEIVED, position: item.id };
     const read = readEnvelope(item.activity);
     if (!read.ok) return this.#skip(activityId, cursor, `envelope.${read.error.code}`);
     const envelope = read.value;
@@ -170,7 +173,8 @@ export class Inbound {
       ctx.log.warn("actor_mismatch", { activity: activityId, conversation: groupId });
     }
     const at = ctx.now();
-    const base: Unit = { activityId, cursor, at, ...this.#heldRemoval(held) };
+    // A held message was recorded as processed when it was held: its unit only takes it off the list.
+    const base: Unit = held === undefined ? { activityId, cursor, at } : { at, ...this.#heldRemoval(held) };
     if (received.kind === "application") {
       const intent = readIntent(received.data);
       const applied = this.#applyIntent(groupId, loaded.info, received.sender.actorId, intent, at);

@@ -1,0 +1,82 @@
+import { Account, ActivityPubClient, type ReceivedItem } from "@sotto/activitypub";
+import { readEnvelope } from "@sotto/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWorld, messageOf, network, until, type World } from "./testing/world.js";
+
+// Out-of-order delivery: a message for an epoch not reached yet is held (sealed in the store, across a restart)
+// and applied once the commit that starts the epoch arrives.
+describe("messages ahead of their commit", () => {
+  let world: World;
+
+  beforeAll(async () => {
+    world = await createWorld();
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("are held, survive a restart, and are applied after the commit", async () => {
+    const [a, b] = [await world.server(), await world.server()];
+    const alice = await world.daemon(a, "alice");
+    let bob = await world.daemon(b, "bob");
+    const carol = await world.daemon(a, "carol");
+    for (const d of [alice, bob, carol]) await d.start();
+    await Promise.all([bob.maintainKeyPackages(), carol.maintainKeyPackages()]);
+    const { id: conversationId } = await alice.createConversation({ members: [bob.actorId] });
+    await until("bob joined", () =>
+      bob.listConversations().conversations.some((c) => c.id === conversationId),
+    );
+    await bob.stop();
+
+    // While Bob is away: a commit (Carol joins, a new epoch) and a message of the new epoch.
+    await alice.addMembers({ conversationId, members: [carol.actorId] });
+    const m = await alice.sendMessage({ conversationId, text: "in the new epoch" });
+    await until(
+      "alice's outbox drained",
+      () => alice.store.outboxDue(Number.MAX_SAFE_INTEGER, 1).length === 0,
+    );
+
+    // Read what reached Bob's server, and hand it to Bob in the wrong order: the message before the commit.
+    const account = new Account(
+      new ActivityPubClient(network),
+      bob.actorId,
+      world.tokens.get("bob") as string,
+    );
+    const read = async () => {
+      const items: ReceivedItem[] = [];
+      for await (const item of account.catchUp()) items.push(item);
+      return items;
+    };
+    const contentType = (item: ReceivedItem) => {
+      const read = readEnvelope(item.activity);
+      return read.ok && read.value.message.wireformat === "mls_private_message"
+        ? read.value.message.privateMessage.contentType
+        : undefined;
+    };
+    // Server A delivers to server B through its queue: wait until both arrived.
+    const { commit, message } = await until("both reached bob's server", async () => {
+      const items = await read();
+      const commit = items.findLast((i) => contentType(i) === "commit");
+      const message = items.findLast((i) => contentType(i) === "application");
+      return commit !== undefined && message !== undefined ? { commit, message } : undefined;
+    });
+    bob = await world.reopen("bob");
+    await bob.receive(message);
+    expect(bob.counters.get("held")).toBe(1);
+    expect(messageOf(bob, conversationId, m.id)).toBeUndefined();
+
+    // The hold is in the store: it outlives a restart.
+    await bob.stop();
+    bob = await world.reopen("bob");
+    await bob.receive(commit);
+    expect(bob.counters.get("held.released")).toBe(1);
+    expect(messageOf(bob, conversationId, m.id)?.content).toBe("in the new epoch");
+    expect(bob.getConversation(conversationId).members).toHaveLength(3);
+
+    // Sync then reads the same two activities again from the server: both are dropped as already processed.
+    await bob.start();
+    await until("bob's sync read them again", () => bob.counters.get("received.duplicate") >= 2);
+    expect(bob.listMessages({ conversationId }).messages.filter((x) => x.id === m.id)).toHaveLength(1);
+  });
+});
