@@ -130,7 +130,8 @@ function launch(
   const { name } = paths;
   // The passphrase comes on stdin, as from `sottod ... < FILE` (without a terminal sottod reads the first line).
   const passphrase = openSync(paths.passphraseFile, "r");
-  // Its own process group: Ctrl-C reaches the orchestrator only, which stops the daemons in order.
+  // Its own process group: a terminal's Ctrl-C reaches the orchestrator only, which stops each daemon with one
+  // SIGTERM (a second signal would kill sottod in the middle of its clean stop).
   const child = spawn(process.execPath, [script, ...args], {
     stdio: [passphrase, "pipe", "pipe"],
     detached: true,

@@ -23,8 +23,7 @@ async function main(argv: string[]): Promise<number> {
       if (signals > 1) process.exit(130);
       resolve(signal);
     };
-    process.on("SIGINT", () => onSignal("SIGINT"));
-    process.on("SIGTERM", () => onSignal("SIGTERM"));
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => onSignal(signal));
   });
   try {
     const started = startAll(options, teardown, out);
