@@ -1,7 +1,8 @@
 // Gateway: latency and throughput through sotto-xmpp on loopback. An XMPP user (a private Prosody,
 // @xmpp/client) and a Fediverse user (sotto-server + sottod) talk through the gateway (component + its own
 // sotto-server + an MLS puppet). Baselines, same run: a bare XMPP client -> client message through the same
-// Prosody, and a sottod -> sottod message through the same home server (the Fediverse path without a bridge).
+// Prosody, and a sottod -> sottod message between two sotto-servers (the bridged path also crosses two: the
+// gateway's and the peer's), so the second ratio is what the bridge itself adds.
 //   npm run bench -- gateway [--n 100]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -114,8 +115,10 @@ export async function main(args: string[]): Promise<void> {
     await gateway.xmpp.link.waitOnline();
     const bobJid = jidForHandle(`bob@${home.domain}`, prosody.componentDomain);
 
-    // Second baseline: dave (another sottod on bob's server) -> bob, one at a time.
-    const daveAccount = await home.createUser("dave");
+    // Second baseline: dave (a sottod on another server) -> bob, one at a time.
+    const home2 = await startServer({ dataDir: join(dir, "home2") });
+    cleanups.unshift(() => home2.close());
+    const daveAccount = await home2.createUser("dave");
     const dave = await Daemon.init({
       dataDir: join(dir, "dave"),
       key: { passphrase: "bench" },
