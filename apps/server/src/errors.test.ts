@@ -77,7 +77,7 @@ describe("sotto-server refusing bad input", () => {
       "an MLS message to a remote collection",
       () => privateMessage([`${bob.actorId}/keyPackages`]),
       400,
-      "invalid_activity",
+      "addressed_to_collection",
     ],
     ["an MLS message to nobody", () => privateMessage([]), 400, "no_recipients"],
     [

@@ -7,9 +7,15 @@ import type { Paths } from "./paths.js";
 import type { DrainableQueue } from "./queue.js";
 import type { Users } from "./users.js";
 
+/** Remote recipients of a posted activity; blind ones (bto/bcc) get it at their personal inbox. */
+export interface Handoff {
+  readonly recipients: readonly Recipient[];
+  readonly blind: readonly Recipient[];
+}
+
 /** Per-request data: set only by the server itself when it hands a checked C2S activity to Fedify to deliver. */
 export interface ContextData {
-  readonly handoff?: { readonly recipients: readonly Recipient[] };
+  readonly handoff?: Handoff;
 }
 
 export interface FederationOptions {
@@ -57,15 +63,20 @@ export function buildFederation(options: FederationOptions): Federation<ContextD
     .setOutboxListeners("/users/{identifier}/outbox")
     .authorize((ctx) => ctx.data.handoff !== undefined)
     .on(Activity, async (ctx) => {
-      const recipients = ctx.data.handoff?.recipients ?? [];
+      const handoff = ctx.data.handoff;
+      if (handoff === undefined) return;
       // forwardActivity sends the JSON as posted; sendActivity would re-serialise it and drop MLS fields.
       // The ordering key keeps one sender's activities in order per receiving server: MLS applies them in
       // order, and epochs must not arrive reversed.
-      await ctx.forwardActivity({ identifier: ctx.identifier }, [...recipients], {
-        preferSharedInbox: true,
-        skipIfUnsigned: false,
-        orderingKey: ctx.identifier,
-      });
+      const options = { skipIfUnsigned: false, orderingKey: ctx.identifier };
+      const sender = { identifier: ctx.identifier };
+      if (handoff.recipients.length > 0) {
+        await ctx.forwardActivity(sender, [...handoff.recipients], { ...options, preferSharedInbox: true });
+      }
+      // A shared inbox could not tell whom a blind copy is for: it no longer names them.
+      if (handoff.blind.length > 0) {
+        await ctx.forwardActivity(sender, [...handoff.blind], { ...options, preferSharedInbox: false });
+      }
     });
 
   return federation;

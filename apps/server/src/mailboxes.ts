@@ -29,7 +29,7 @@ export async function deliverLocally(logs: MailboxLogs, owner: string, activity:
   logs.inboxFeed.publish(owner, inboxItem);
   const actorId = firstLinkId(activity.actor);
   if (actorId === undefined || !carriesMls(activity)) return;
-  if (!validateMls(activity, { actorId }).ok) return;
+  if (!validateMls(activity, { actorId, requireRecipients: false }).ok) return;
   const item = await logs.messages.append(owner, id, activity);
   if (item !== undefined) logs.messagesFeed.publish(owner, item);
 }

@@ -20,10 +20,11 @@ import {
   applyKeyPackageActivity,
   carriesMls,
   type KeyPackageStore,
-  type MlsDeliveryError,
+  MlsDeliveryError,
   validateMls,
 } from "@sotto/fedify";
 import { ServerError } from "./errors.js";
+import type { Handoff } from "./federation.js";
 import { addressees, deliverLocally, type MailboxLogs } from "./mailboxes.js";
 import type { Paths } from "./paths.js";
 
@@ -78,7 +79,7 @@ export interface OutboxDeps {
   readonly logs: MailboxLogs;
   readonly resolve: (iri: string) => Promise<Resolved>;
   /** Queues the activity, unchanged, for delivery to remote inboxes (Fedify's outbox queue). */
-  readonly handoff: (name: string, activity: JsonObject, recipients: Recipient[]) => Promise<void>;
+  readonly handoff: (name: string, activity: JsonObject, recipients: Handoff) => Promise<void>;
 }
 
 type PostError = ServerError | MlsDeliveryError;
@@ -111,6 +112,8 @@ export async function postToOutbox(
   // Recipients: local users directly, remote actors through the queue; MLS may go to actors only.
   const local: string[] = [];
   const remote: Recipient[] = [];
+  const blind: Recipient[] = [];
+  const visible = new Set(addressees(withoutBlindCopies(activity)));
   for (const iri of addressees(activity)) {
     if (isPublicCollection(iri)) continue;
     const user = paths.localActor(iri);
@@ -120,9 +123,11 @@ export async function postToOutbox(
     }
     if (iri.startsWith(`${paths.origin}/`)) continue;
     const resolved = await deps.resolve(iri);
-    if (resolved?.kind === "actor") remote.push(resolved.recipient);
+    if (resolved?.kind === "actor") (visible.has(iri) ? remote : blind).push(resolved.recipient);
     else if (resolved?.kind === "collection" && isMls) {
-      return err(new ServerError("invalid_activity", `${iri} is a collection; MLS goes to actors only`));
+      return err(
+        new MlsDeliveryError("addressed_to_collection", `${iri} is a collection; MLS goes to actors only`),
+      );
     } else if (resolved === undefined) {
       return err(new ServerError("recipient_unreachable", `could not resolve recipient ${iri}`, 502));
     }
@@ -137,9 +142,9 @@ export async function postToOutbox(
     return err(new ServerError("unsupported_activity", `${type} is supported for KeyPackages only`));
   }
 
-  // bto and bcc name recipients but are never shown to them (AP §6).
-  const { bto: _bto, bcc: _bcc, ...delivered } = activity;
-  if (remote.length > 0) await deps.handoff(name, delivered, remote);
+  // bto and bcc name recipients but are never shown to them (AP §6.1).
+  const delivered = withoutBlindCopies(activity);
+  if (remote.length + blind.length > 0) await deps.handoff(name, delivered, { recipients: remote, blind });
   const activityId = linkId(activity) as string;
   await deps.outbox.append(name, activityId, activity);
   const object = activity.object;
@@ -148,6 +153,13 @@ export async function postToOutbox(
   }
   for (const user of new Set(local)) await deliverLocally(deps.logs, user, delivered);
   return ok(activity);
+}
+
+function withoutBlindCopies(activity: JsonObject): JsonObject {
+  const { bto: _bto, bcc: _bcc, ...shown } = activity;
+  if (!isJsonObject(shown.object)) return shown;
+  const { bto: _objectBto, bcc: _objectBcc, ...object } = shown.object;
+  return { ...shown, object };
 }
 
 /**

@@ -117,4 +117,31 @@ describe("peers' shapes on sotto-server", () => {
     });
     expect(received?.object).toMatchObject({ type: "PrivateMessage", content: message, encoding: "base64" });
   });
+
+  it("delivers to bcc recipients without showing them the bcc", async () => {
+    const { message } = await welcomeAndMessage(await device(bob.actorId), aliceDevice.publicPackage);
+    const posted = await post(`${bob.actorId}/outbox`, bob.token, {
+      "@context": MLS_CONTEXT,
+      type: "Create",
+      bcc: [alice.actorId],
+      object: {
+        type: "PrivateMessage",
+        bcc: [alice.actorId],
+        mediaType: "message/mls",
+        encoding: "base64",
+        content: message,
+      },
+    });
+    expect(posted.status, await posted.clone().text()).toBe(201);
+    const id = posted.headers.get("location");
+    const received = await eventually(async () => {
+      const page = await getJson(`${alice.actorId}/messages?after=`, alice.token);
+      return (page.orderedItems as Record<string, unknown>[]).find((item) => item.id === id);
+    });
+    expect(received.bcc).toBeUndefined();
+    expect((received.object as Record<string, unknown>).bcc).toBeUndefined();
+    // The sender's own copy keeps its bcc.
+    const own = await getJson(id as string, bob.token);
+    expect(own.bcc).toEqual([alice.actorId]);
+  });
 });

@@ -153,13 +153,13 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
       if (value !== undefined) resolved.set(iri, { value, until: Date.now() + RESOLVE_TTL_MS });
       return value;
     },
-    handoff: async (name, activity, recipients) => {
+    handoff: async (name, activity, handoff) => {
       const request = new Request(paths.outbox(name), {
         method: "POST",
         headers: { "content-type": "application/activity+json" },
         body: JSON.stringify(activity),
       });
-      const response = await federation.fetch(request, { contextData: { handoff: { recipients } } });
+      const response = await federation.fetch(request, { contextData: { handoff } });
       // Fedify answers 400 when it cannot read the activity as JSON-LD (an unknown remote context, say).
       if (response.status === 400) {
         throw new ServerError("invalid_activity", "the activity cannot be read as JSON-LD for delivery");

@@ -23,6 +23,11 @@ export interface ValidateMlsOptions {
   readonly actorId: string;
   /** Tells whether an addressed IRI is a collection the host knows of (followers, keyPackages...). */
   readonly isCollection?: (id: string) => boolean;
+  /**
+   * Whether the document must name its recipients (default true: a post to an outbox must). A delivery to a
+   * personal inbox need not: a blind copy (bto/bcc) arrives without them.
+   */
+  readonly requireRecipients?: boolean;
 }
 
 /**
@@ -47,7 +52,11 @@ export function validateMls(
   if (envelope.actor !== undefined && envelope.actor !== options.actorId) {
     return err(new MlsDeliveryError("not_owner", `${envelope.actor} is not the posting actor`, 403));
   }
-  if (envelope.kind !== "key_package" && envelope.recipients.length === 0) {
+  if (
+    options.requireRecipients !== false &&
+    envelope.kind !== "key_package" &&
+    envelope.recipients.length === 0
+  ) {
     return err(new MlsDeliveryError("no_recipients", "an MLS message must name its recipient actors"));
   }
   return ok(envelope);
