@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SottoClient } from "@sotto/api";
+import { STORE_FILE } from "@sotto/daemon";
 import type { SottoServer } from "@sotto/server";
 import type { DemoOptions } from "./args.js";
 import { type AccountView, banner, shown } from "./banner.js";
@@ -72,14 +73,12 @@ export async function startAll(
     accounts: { ...previous?.accounts },
   };
   for (const name of names) {
-    const account = await ensureAccount(server, paths.account(name), state.accounts[name]?.actorId);
-    if (
-      await ensurePassphraseFile(
-        paths.account(name).passphraseFile,
-        join(paths.account(name).stateDir, "sotto.db"),
-      )
-    )
+    const accountPaths = paths.account(name);
+    const account = await ensureAccount(server, accountPaths, state.accounts[name]?.actorId);
+    const store = join(accountPaths.stateDir, STORE_FILE);
+    if (await ensurePassphraseFile(accountPaths.passphraseFile, store)) {
       say(`generated a demo-only store passphrase for ${name}`);
+    }
     say(`${account.created ? "created" : "reusing"} the account ${account.actorId}`);
     state.accounts[name] = { ...state.accounts[name], actorId: account.actorId };
     await writeDemoState(paths.stateFile, state);
@@ -93,7 +92,7 @@ export async function startAll(
   for (const name of names) {
     const accountPaths = paths.account(name);
     const actorId = state.accounts[name]?.actorId as string;
-    const fresh = !existsSync(join(accountPaths.stateDir, "sotto.db"));
+    const fresh = !existsSync(join(accountPaths.stateDir, STORE_FILE));
     say(fresh ? `sottod init for ${name}, then sottod run ...` : `starting sottod for ${name} ...`);
     const daemon = await startDaemon({ paths: accountPaths, actorId, output: out });
     teardown.defer(`sottod ${name}`, () => daemon.stop());
