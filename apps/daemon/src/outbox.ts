@@ -133,6 +133,16 @@ export class OutboxWorker {
       this.#log.debug("sent", { item: item.id, purpose: payload.purpose });
     } catch (error) {
       if (signal?.aborted) return;
+      if (
+        payload.purpose === "key_package" &&
+        error instanceof ActivityPubError &&
+        (error.code === "gone" || error.code === "not_found")
+      ) {
+        // Retiring a KeyPackage the server already dropped (its Remove may delete it): done.
+        this.#store.apply({ outbox: [{ op: "sent", id: item.id }] });
+        if (blocked.get(conversation) === item.id) blocked.delete(conversation);
+        return;
+      }
       const attempts = item.attempts + 1;
       const retryable = error instanceof ActivityPubError ? error.retryable : true;
       const reason = error instanceof ActivityPubError ? error.code : "internal";

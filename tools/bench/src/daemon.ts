@@ -10,13 +10,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Conversation, decodeConversation, processMessage, readEnvelope } from "@sotto/core";
 import { createLogger, Daemon, type DaemonOptions } from "@sotto/daemon";
-import { type SottoServer, startServer } from "@sotto/server";
 import { emit, percentile, round } from "./report.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
-const quiet = createLogger({ level: "error" });
+const quiet = createLogger({ level: (process.env.SOTTO_BENCH_LOG as "warn" | undefined) ?? "error" });
 
 async function until(
   check: () => boolean | Promise<boolean>,
@@ -34,7 +34,7 @@ export async function main(args: string[]): Promise<void> {
   const backlog = Number(args[0] ?? 10_000);
   const samples = Number(args[1] ?? 200);
   const dir = mkdtempSync(join(tmpdir(), "sotto-bench-daemon-"));
-  const servers: SottoServer[] = [];
+  const servers: ServerProcess[] = [];
   const daemons: Daemon[] = [];
   const options = (name: string): DaemonOptions => {
     writeFileSync(join(dir, `${name}.key`), randomBytes(32), { mode: 0o600 });
@@ -45,15 +45,15 @@ export async function main(args: string[]): Promise<void> {
       keyPackages: { size: 2 },
     };
   };
-  const user = async (server: SottoServer, name: string) => {
-    const { actorId, token } = await server.createUser(name);
+  const user = async (server: ServerProcess, name: string) => {
+    const { actorId, token } = server.users[name] as { actorId: string; token: string };
     const daemon = await Daemon.init({ ...options(name), actor: actorId, token, network });
     daemons.push(daemon);
     return { daemon, token };
   };
   try {
-    const a = await startServer({ dataDir: join(dir, "server-a") });
-    const b = await startServer({ dataDir: join(dir, "server-b") });
+    const a = await serverProcess(join(dir, "server-a"), ["alice", "bob", "ann"]);
+    const b = await serverProcess(join(dir, "server-b"), ["carl"]);
     servers.push(a, b);
 
     // ---- backlog ----------------------------------------------------------------------------------
@@ -208,6 +208,49 @@ export async function main(args: string[]): Promise<void> {
     for (const s of servers) await s.close().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A sotto-server in its own process (as deployed), with its users created up front. */
+interface ServerProcess {
+  readonly origin: string;
+  readonly users: Record<string, { actorId: string; token: string }>;
+  close(): Promise<void>;
+}
+
+const serverScript = `
+import { startServer } from "@sotto/server";
+const server = await startServer({ dataDir: process.env.SOTTO_BENCH_DIR });
+const users = {};
+for (const name of process.env.SOTTO_BENCH_USERS.split(",")) users[name] = await server.createUser(name);
+process.stdout.write(JSON.stringify({ origin: server.origin, users }) + "\\n");
+process.once("SIGTERM", () => server.close().then(() => process.exit(0)));
+`;
+
+async function serverProcess(dataDir: string, users: string[]): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", serverScript], {
+    // Where `@sotto/server` resolves: this package's directory.
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+    env: { ...process.env, SOTTO_BENCH_DIR: dataDir, SOTTO_BENCH_USERS: users.join(",") },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
+    });
+    child.once("exit", (code) => reject(new Error(`server exited (${code})`)));
+  });
+  const started = JSON.parse(line) as { origin: string; users: ServerProcess["users"] };
+  return {
+    ...started,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
 }
 
 /** Spawns a process, times it to its ready line, reads its RSS after 2 s idle, then SIGTERMs it. */
