@@ -395,7 +395,6 @@ export class Daemon {
       this.#pendingPool = false;
       let waitMs = 3600_000;
       try {
-        await this.#ctx.serial.run(() => Promise.resolve());
         await this.#pool.maintain(signal);
         failures = 0;
       } catch (error) {
