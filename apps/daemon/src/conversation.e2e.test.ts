@@ -111,6 +111,40 @@ describe("1:1 conversation across two servers", () => {
     await until("bob has the attachment", () => messageOf(bob, conversationId, small.id));
   });
 
+  it("answers bad requests with the API's typed errors", async () => {
+    const host = new URL(bob.actorId).host;
+    await expect(alice.createConversation({ members: [`@nobody@${host}`] })).rejects.toMatchObject({
+      code: "actor_not_found",
+    });
+    // An actor that publishes no KeyPackage has no MLS device to add.
+    const [, b] = world.servers;
+    if (b === undefined) throw new Error("two servers");
+    const plain = await b.createUser("plain");
+    await expect(alice.createConversation({ members: [plain.actorId] })).rejects.toMatchObject({
+      code: "no_key_package",
+    });
+    await expect(
+      alice.sendMessage({ conversationId: "urn:uuid:00000000-0000-4000-8000-000000000000", text: "x" }),
+    ).rejects.toMatchObject({
+      code: "conversation_not_found",
+    });
+    await expect(
+      alice.react({
+        conversationId,
+        messageId: "urn:uuid:00000000-0000-4000-8000-000000000001",
+        emoji: "👍",
+      }),
+    ).rejects.toMatchObject({
+      code: "message_not_found",
+    });
+    await expect(alice.addMembers({ conversationId, members: [bob.actorId] })).rejects.toMatchObject({
+      code: "already_member",
+    });
+    await expect(alice.removeMembers({ conversationId, members: [plain.actorId] })).rejects.toMatchObject({
+      code: "not_a_member",
+    });
+  });
+
   it("logs no plaintext and no token", () => {
     const logs = world.logLines.join("");
     expect(logs).toContain('"event":"joined"');
