@@ -4,6 +4,7 @@ import {
   type Conversation,
   commitPendingProposals,
   type Envelope,
+  epochOf,
   FutureEpochError,
   joinConversation,
   members,
@@ -99,8 +100,14 @@ export class Inbound {
     const joined = await joinConversation(ctx.device, envelope.bytes, pool);
     if (!joined.ok) return this.#skip(activityId, cursor, `welcome.${joined.error.code}`);
     const { conversation, keyPackageRef, lastResort } = joined.value;
-    const existing = ctx.store.group(conversation.groupId);
-    if (existing !== undefined && loadConversation(ctx, conversation.groupId)?.info.left === false) {
+    // A Welcome to a group we are in is taken only when it is ahead of our state: we were re-added after
+    // leaving, or we joined through a commit that lost a concurrent race and are now invited into the winner.
+    const previous = loadConversation(ctx, conversation.groupId);
+    if (
+      previous !== undefined &&
+      !previous.info.left &&
+      epochOf(previous.conversation) >= epochOf(conversation)
+    ) {
       return this.#skip(activityId, cursor, "welcome.already_member");
     }
     if (envelope.actor === undefined || !memberActors(conversation).includes(envelope.actor)) {
@@ -108,7 +115,11 @@ export class Inbound {
     }
     const at = ctx.now();
     const consumed = ctx.store.keyPackage(keyPackageRef);
-    const contacts = contactUpdates(ctx, conversation, newConversationInfo(at), at);
+    const info =
+      previous === undefined
+        ? newConversationInfo(at)
+        : { ...previous.info, left: false, lastActivityAt: at };
+    const contacts = contactUpdates(ctx, conversation, info, at);
     ctx.apply({
       activityId,
       cursor,
@@ -118,11 +129,14 @@ export class Inbound {
       outbox: lastResort || consumed?.objectId === undefined ? [] : retireKeyPackage(ctx, consumed.objectId),
       contacts: contacts.contacts,
       events: [
-        event({ type: "conversation.created", conversationId: conversation.groupId }),
+        event({
+          type: previous === undefined ? "conversation.created" : "conversation.updated",
+          conversationId: conversation.groupId,
+        }),
         ...contacts.events,
       ],
     });
-    ctx.counters.add("welcome.joined");
+    ctx.counters.add(previous === undefined ? "welcome.joined" : "welcome.rejoined");
     ctx.log.info("joined", {
       conversation: conversation.groupId,
       members: memberActors(conversation).length,
@@ -223,6 +237,7 @@ export class Inbound {
     let outbox: OutboxChange[] = [];
     let conversation = received.conversation;
     if (received.superseded !== undefined && !received.removedSelf) {
+      ctx.counters.add("commit.superseded");
       // Our concurrent commit lost: do what it meant to do again, in the winning epoch.
       const again = await reapplyIntent(this.#engine(), conversation, received.superseded).catch(
         (error: unknown) => {
