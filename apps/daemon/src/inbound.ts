@@ -56,16 +56,18 @@ export class Inbound {
     const ctx = this.#ctx;
     const activityId =
       item.id ?? `urn:sha256:${createHash("sha256").update(JSON.stringify(item.activity)).digest("hex")}`;
-    if (ctx.store.isProcessed(activityId)) {
-      ctx.counters.add("received.duplicate");
-      return;
-    }
-    ctx.counters.add("received");
     // Items read from the server move the reading position; ones handed over from elsewhere do not.
     const cursor: Cursor | undefined =
       item.id === undefined || options.moveCursor === false
         ? undefined
         : { name: CURSOR_RECEIVED, position: item.id };
+    if (ctx.store.isProcessed(activityId)) {
+      ctx.counters.add("received.duplicate");
+      // Read past it, so it is not read again after a restart (processing it again would change nothing).
+      if (cursor !== undefined) ctx.apply({ cursor });
+      return;
+    }
+    ctx.counters.add("received");
     const read = readEnvelope(item.activity);
     if (!read.ok) return this.#skip(activityId, cursor, `envelope.${read.error.code}`);
     const envelope = read.value;
