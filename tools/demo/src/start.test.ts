@@ -2,6 +2,7 @@
 // first message between them, a printed CLI command, Ctrl-C; then a second run on the same state.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -208,5 +209,30 @@ describe("npm start (tools/demo/dist/start.js)", () => {
     expect([BACKLOG, BACKLOG + 1]).toContain(Number(count));
     await run.waitFor(/bob's daemon received and decrypted it/);
     expect(await interrupt(run)).toBe(0);
+  });
+});
+
+describe("npm start refusing what it cannot do", () => {
+  it("says the port is taken (with what to do) and exits 1, leaving nothing running", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sotto-demo-port-"));
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = blocker.address() as AddressInfo;
+      const run = runOrchestrator(["--data-dir", dir, "--port", String(port)]);
+      expect(await run.exited).toBe(1);
+      expect(run.lines.join("\n")).toContain(`[sotto] port ${port} is in use.`);
+      expect(run.lines.join("\n")).toMatch(/\(port_in_use\)$/m);
+      expect(run.lines).toContain("[sotto] everything stopped");
+    } finally {
+      blocker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers an unknown option with the usage and exit 1", async () => {
+    const run = runOrchestrator(["--bogus"]);
+    expect(await run.exited).toBe(1);
+    expect(run.lines.join("\n")).toContain("usage: npm start");
   });
 });
