@@ -43,6 +43,8 @@ export interface DaemonContext {
   readonly serial: Serial;
   readonly now: () => number;
   readonly maxAttachmentBytes: number;
+  /** How long the second remaining member waits before committing a leave itself (the third twice that...). */
+  readonly leaveCommitDelayMs: number;
   /**
    * `store.apply`, keeping the cache of decoded conversations in step: every group the unit writes is
    * forgotten, then the `remember`ed ones (the values just written) are kept.

@@ -98,6 +98,11 @@ export interface DaemonOptions {
   /** Largest inline attachments accepted for sending, in bytes in all (default 512 KiB: base64 of it fits a 1 MiB request). */
   readonly maxAttachmentBytes?: number;
   readonly keyPackages?: Partial<KeyPackagePoolOptions>;
+  /**
+   * When the member who should commit a leave is away: how long the next one waits before committing it
+   * (default 30 s; the one after waits twice as long).
+   */
+  readonly leaveCommitDelayMs?: number;
   readonly outbox?: Partial<OutboxPolicy>;
   /** How often to poll a server that offers no event stream. */
   readonly pollIntervalMs?: number;
@@ -176,6 +181,7 @@ export class Daemon {
       serial: new Serial(),
       now: options.now ?? Date.now,
       maxAttachmentBytes: options.maxAttachmentBytes ?? 512 * 1024,
+      leaveCommitDelayMs: options.leaveCommitDelayMs ?? 30_000,
       conversations,
       apply: (unit, remember = []) => {
         let result: ApplyResult;
@@ -326,6 +332,7 @@ export class Daemon {
   /** Stops: network work is aborted, the transaction under way finishes, the store closes. */
   async stop(): Promise<void> {
     this.#abort?.abort();
+    this.#inbound.close();
     await Promise.allSettled(this.#loops);
     await this.#ctx.serial.idle();
     this.store.close();

@@ -280,10 +280,11 @@ export class Inbound {
 
   /**
    * After a member's self-remove proposal, one member commits it: the remaining member with the lowest leaf
-   * index, so that exactly one does, with no coordination.
+   * index, right after what sync has queued, so that exactly one does with no coordination. Should that member be away, the next one
+   * commits after `leaveCommitDelayMs`, the one after that after twice as long, and so on (a commit that did
+   * arrive meanwhile has cleared the proposals, and the late ones do nothing).
    */
   async #commitIfDesignated(conversation: Conversation, proposer: number): Promise<void> {
-    const ctx = this.#ctx;
     const pending = Object.values(conversation.state.unappliedProposals);
     const leaving = new Set(
       pending.flatMap((p) => (p.proposal.proposalType === "remove" ? [p.proposal.remove.removed] : [])),
@@ -293,33 +294,48 @@ export class Inbound {
       .map((m) => m.leafIndex)
       .filter((leaf) => !leaving.has(leaf) && leaf !== proposer)
       .sort((a, b) => a - b);
-    if (remaining[0] !== ownLeafIndex(conversation)) return;
-    const loaded = loadConversation(ctx, conversation.groupId);
-    if (loaded === undefined) return;
+    const rank = remaining.indexOf(ownLeafIndex(conversation));
+    if (rank < 0) return;
+    // Even the first one waits for what sync has already queued: the commit may be among it.
+    const groupId = conversation.groupId;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#ctx.serial.run(() => this.#commitPending(groupId)).catch(() => {});
+    }, rank * this.#ctx.leaveCommitDelayMs);
+    this.#timers.add(timer);
+  }
+
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+
+  /** Cancels the fallback commits still waiting (the daemon is stopping). */
+  close(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  /** Commits the proposals the conversation holds now, if it still holds any. */
+  async #commitPending(groupId: string): Promise<void> {
+    const ctx = this.#ctx;
+    const loaded = loadConversation(ctx, groupId);
+    if (loaded === undefined || Object.keys(loaded.conversation.state.unappliedProposals).length === 0)
+      return;
     try {
       const outcome = await commitPendingProposals(this.#engine(), loaded.conversation);
       const removed = loaded.members.filter((a) => !memberActors(outcome.conversation).includes(a));
       ctx.apply({
         groups: [groupRecord(outcome.conversation, { ...loaded.info, lastActivityAt: ctx.now() })],
-        outbox: queueMls(ctx, conversation.groupId, outcome.commit, outcome.commitRecipients, "handshake", {
+        outbox: queueMls(ctx, groupId, outcome.commit, outcome.commitRecipients, "handshake", {
           published: outcome.published.toISOString(),
         }),
         events:
           removed.length > 0
-            ? [
-                event({
-                  type: "conversation.members_changed",
-                  conversationId: conversation.groupId,
-                  added: [],
-                  removed,
-                }),
-              ]
+            ? [event({ type: "conversation.members_changed", conversationId: groupId, added: [], removed })]
             : [],
       });
       ctx.wakeOutbox();
       ctx.counters.add("commit.proposals_committed");
     } catch (error) {
-      ctx.log.warn("commit_proposals_failed", { conversation: conversation.groupId, ...errorFields(error) });
+      ctx.log.warn("commit_proposals_failed", { conversation: groupId, ...errorFields(error) });
     }
   }
 
