@@ -2,7 +2,7 @@
 // The two commands of the README work on a machine that has only Node.js (20+) and npm:
 // this bootstraps pnpm through npx, installs the workspace (which brings Node 24 as the `node`
 // devDependency), then hands over to a pnpm script, where Node 24 is first on PATH.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,21 +16,53 @@ if (!tasks.has(task)) {
   process.exit(2);
 }
 
-function pnpm(pnpmArgs) {
-  const result = spawnSync("npx", ["--yes", packageManager, ...pnpmArgs], {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, COREPACK_ENABLE_STRICT: "0" },
-  });
-  if (result.error) throw result.error;
-  return result.status ?? 1;
-}
+// Ctrl-C reaches the whole foreground process group: let the children shut down and report their status.
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
 
 console.error(`[sotto] installing dependencies with ${packageManager} ...`);
 const frozen = process.env.CI ? ["--frozen-lockfile"] : [];
-let status = pnpm(["install", "--prefer-offline", ...frozen]);
-if (status !== 0) process.exit(status);
+const installed = await pnpm(["install", "--prefer-offline", ...frozen]);
+if (installed !== 0) process.exit(installed);
 
 console.error(`[sotto] running ${task} ...`);
-status = pnpm(["run", `task:${task}`, ...(args.length ? ["--", ...args] : [])]);
-process.exit(status);
+const taskArgs = ["run", `task:${task}`, ...(args.length ? ["--", ...args] : [])];
+process.exit(await pnpm(taskArgs, { countTests: task === "test" }));
+
+/**
+ * Runs pnpm 12 through npx. With `countTests`, passes the output through and adds up Vitest's per-package
+ * "Tests" lines (replayed ones too, when Turborepo serves a package from its cache) into one closing line.
+ */
+async function pnpm(pnpmArgs, { countTests = false } = {}) {
+  const child = spawn("npx", ["--yes", packageManager, ...pnpmArgs], {
+    cwd: root,
+    stdio: ["inherit", countTests ? "pipe" : "inherit", "inherit"],
+    env: { ...process.env, COREPACK_ENABLE_STRICT: "0" },
+  });
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  if (countTests) {
+    let pending = "";
+    const count = (line) => {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
+      const plain = line.replace(/\u001b\[[0-9;]*m/g, "");
+      if (!/^\S+:test:\s+Tests\s/.test(plain)) return;
+      for (const kind of Object.keys(totals)) {
+        const m = plain.match(new RegExp(`(\\d+) ${kind}`));
+        if (m) totals[kind] += Number(m[1]);
+      }
+    };
+    child.stdout.on("data", (chunk) => {
+      process.stdout.write(chunk);
+      const lines = (pending + chunk.toString("utf8")).split("\n");
+      pending = lines.pop() ?? "";
+      lines.forEach(count);
+    });
+    child.stdout.on("end", () => count(pending));
+  }
+  const code = await new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (c, signal) => resolve(c ?? (signal ? 130 : 1)));
+  });
+  if (countTests)
+    console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  return code;
+}
