@@ -1,40 +1,30 @@
 // Bad input on every door: a 4xx JSON error, nothing stored, and the server keeps serving.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SottoServer, startServer } from "./index.js";
+import { MLS_CONTEXT } from "./testkit/activities.js";
 import { AP, eventually, getJson, post } from "./testkit/client.js";
 import { type Device, device, welcomeAndMessage } from "./testkit/mls.js";
+import { startTwoServers, type TwoServers, type User } from "./testkit/servers.js";
 import { Users } from "./users.js";
 
-const MLS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://purl.archive.org/socialweb/mls"];
-
 describe("sotto-server refusing bad input", () => {
-  const dirs: string[] = [];
-  let a: SottoServer;
-  let b: SottoServer;
-  let alice: { actorId: string; token: string };
-  let bob: { actorId: string; token: string };
+  let servers: TwoServers;
+  let alice: User;
+  let bob: User;
   let aliceDevice: Device;
   let message: string;
 
   beforeAll(async () => {
-    for (let i = 0; i < 2; i++) dirs.push(mkdtempSync(join(tmpdir(), "sotto-server-")));
-    a = await startServer({ dataDir: dirs[0] as string, bodyLimit: 16 * 1024 });
-    b = await startServer({ dataDir: dirs[1] as string });
-    alice = await a.createUser("alice");
-    bob = await b.createUser("bob");
+    servers = await startTwoServers({ bodyLimit: 16 * 1024 });
+    ({ alice, bob } = servers);
     aliceDevice = await device(alice.actorId);
     message = (await welcomeAndMessage(await device(bob.actorId), aliceDevice.publicPackage)).message;
   });
 
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await servers?.close();
   });
 
   const outboxSize = async () => (await getJson(`${alice.actorId}/outbox`, alice.token)).totalItems;
@@ -157,7 +147,7 @@ describe("sotto-server refusing bad input", () => {
     });
     expect(note.status).toBe(201);
     // A Follow, signed with bob's own key as a Mastodon-like server would.
-    const db = new DatabaseSync(join(dirs[1] as string, "sotto-server.sqlite"));
+    const db = new DatabaseSync(join(servers.dataDirs[1], "sotto-server.sqlite"));
     const [rsa] = await new Users(db).keyPairs("bob");
     db.close();
     if (rsa === undefined) throw new Error("bob has no key pair");

@@ -1,37 +1,26 @@
 // Two real sotto-servers on loopback, federating: WebFinger, actors, KeyPackages, MLS delivery, owner-only reads.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SottoServer, startServer } from "./index.js";
+import { barePrivateMessage, MLS_CONTEXT } from "./testkit/activities.js";
 import { AP, eventually, get, getJson, openEvents, post } from "./testkit/client.js";
 import { type Device, device, welcomeAndMessage } from "./testkit/mls.js";
-
-const MLS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://purl.archive.org/socialweb/mls"];
+import { startTwoServers, type TwoServers, type User } from "./testkit/servers.js";
 
 describe("two sotto-servers federating", () => {
-  const dirs: string[] = [];
-  let a: SottoServer;
-  let b: SottoServer;
-  let alice: { actorId: string; token: string };
-  let bob: { actorId: string; token: string };
+  let servers: TwoServers;
+  let alice: User;
+  let bob: User;
   let aliceDevice: Device;
   let bobDevice: Device;
 
   beforeAll(async () => {
-    for (let i = 0; i < 2; i++) dirs.push(mkdtempSync(join(tmpdir(), "sotto-server-")));
-    a = await startServer({ dataDir: dirs[0] as string });
-    b = await startServer({ dataDir: dirs[1] as string });
-    alice = await a.createUser("alice");
-    bob = await b.createUser("bob");
+    servers = await startTwoServers();
+    ({ alice, bob } = servers);
     aliceDevice = await device(alice.actorId);
     bobDevice = await device(bob.actorId);
   });
 
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await servers?.close();
   });
 
   let keyPackageId: string;
@@ -61,8 +50,8 @@ describe("two sotto-servers federating", () => {
   });
 
   it("lets a client of bob resolve alice by WebFinger, read her actor and KeyPackages", async () => {
-    const host = new URL(a.origin).host;
-    const jrd = await getJson(`${a.origin}/.well-known/webfinger?resource=acct:alice@${host}`);
+    const host = new URL(servers.a.origin).host;
+    const jrd = await getJson(`${servers.a.origin}/.well-known/webfinger?resource=acct:alice@${host}`);
     const self = (jrd.links as { rel: string; type?: string; href: string }[]).find((l) => l.rel === "self");
     expect(self?.href).toBe(alice.actorId);
 
@@ -73,7 +62,7 @@ describe("two sotto-servers federating", () => {
     expect(actor.outbox).toBe(`${alice.actorId}/outbox`);
     expect(actor.keyPackages).toBe(`${alice.actorId}/keyPackages`);
     expect(actor.messages).toBe(`${alice.actorId}/messages`);
-    expect((actor.endpoints as { sharedInbox: string }).sharedInbox).toBe(`${a.origin}/inbox`);
+    expect((actor.endpoints as { sharedInbox: string }).sharedInbox).toBe(`${servers.a.origin}/inbox`);
     expect((actor.publicKey as { owner: string }).owner).toBe(alice.actorId);
 
     const collection = await getJson(actor.keyPackages as string);
@@ -108,16 +97,11 @@ describe("two sotto-servers federating", () => {
     expect(welcomePost.status, await welcomePost.clone().text()).toBe(201);
     welcomeActivityId = welcomePost.headers.get("location") as string;
     // A bare object (as Bonfire posts): the server wraps it in a Create.
-    const messagePost = await post(`${bob.actorId}/outbox`, bob.token, {
-      "@context": MLS_CONTEXT,
-      type: "PrivateMessage",
-      to: [alice.actorId],
-      mediaType: "message/mls",
-      encoding: "base64",
-      content: message,
-      context: group,
-      summary: "An encrypted message",
-    });
+    const messagePost = await post(
+      `${bob.actorId}/outbox`,
+      bob.token,
+      barePrivateMessage([alice.actorId], message, { context: group, summary: "An encrypted message" }),
+    );
     expect(messagePost.status, await messagePost.clone().text()).toBe(201);
     const wrapped = (await messagePost.json()) as { type: string; actor: string; object: { type: string } };
     expect(wrapped.type).toBe("Create");
@@ -165,14 +149,11 @@ describe("two sotto-servers federating", () => {
       const [replayed] = await stream.next(1);
       expect(replayed?.id).toBe(messageActivityId);
       const { message } = await welcomeAndMessage(bobDevice, aliceDevice.publicPackage);
-      const posted = await post(`${bob.actorId}/outbox`, bob.token, {
-        "@context": MLS_CONTEXT,
-        type: "PrivateMessage",
-        to: [alice.actorId],
-        mediaType: "message/mls",
-        encoding: "base64",
-        content: message,
-      });
+      const posted = await post(
+        `${bob.actorId}/outbox`,
+        bob.token,
+        barePrivateMessage([alice.actorId], message),
+      );
       expect(posted.status).toBe(201);
       const events = await stream.next(2);
       expect(events[1]?.id).toBe(posted.headers.get("location"));
@@ -183,7 +164,7 @@ describe("two sotto-servers federating", () => {
     } finally {
       await stream.close();
     }
-    const refused = await openEvents(`${alice.actorId}/messages`, (await a.createUser("dave")).token);
+    const refused = await openEvents(`${alice.actorId}/messages`, (await servers.a.createUser("dave")).token);
     expect(refused.status).toBe(403);
     await refused.close();
   });
@@ -191,7 +172,7 @@ describe("two sotto-servers federating", () => {
   it("lets nobody but alice read her messages and inbox", async () => {
     expect((await get(`${alice.actorId}/messages`)).status).toBe(401);
     expect((await get(`${alice.actorId}/messages`, "not-a-token")).status).toBe(401);
-    const carol = await a.createUser("carol");
+    const carol = await servers.a.createUser("carol");
     expect((await get(`${alice.actorId}/messages`, carol.token)).status).toBe(403);
     expect((await get(`${alice.actorId}/inbox`, carol.token)).status).toBe(403);
     expect((await get(`${alice.actorId}/inbox`, alice.token)).status).toBe(200);

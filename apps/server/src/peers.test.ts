@@ -1,35 +1,24 @@
 // What Bonfire's and Emissary's clients post (spec/peers-on-the-wire.md), through two real servers.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SottoServer, startServer } from "./index.js";
+import { MLS_CONTEXT } from "./testkit/activities.js";
 import { eventually, getJson, post } from "./testkit/client.js";
 import { type Device, device, welcomeAndMessage } from "./testkit/mls.js";
-
-const MLS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://purl.archive.org/socialweb/mls"];
+import { startTwoServers, type TwoServers, type User } from "./testkit/servers.js";
 
 describe("peers' shapes on sotto-server", () => {
-  const dirs: string[] = [];
-  let a: SottoServer;
-  let b: SottoServer;
-  let alice: { actorId: string; token: string };
-  let bob: { actorId: string; token: string };
+  let servers: TwoServers;
+  let alice: User;
+  let bob: User;
   let aliceDevice: Device;
 
   beforeAll(async () => {
-    for (let i = 0; i < 2; i++) dirs.push(mkdtempSync(join(tmpdir(), "sotto-server-")));
-    a = await startServer({ dataDir: dirs[0] as string });
-    b = await startServer({ dataDir: dirs[1] as string });
-    alice = await a.createUser("alice");
-    bob = await b.createUser("bob");
+    servers = await startTwoServers();
+    ({ alice, bob } = servers);
     aliceDevice = await device(alice.actorId);
   });
 
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await servers?.close();
   });
 
   const keyPackages = async () =>

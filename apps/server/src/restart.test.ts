@@ -1,49 +1,35 @@
 // Restarting a server loses nothing it acknowledged; deliveries to a server that was down are retried.
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SottoServer, startServer } from "./index.js";
+import { barePrivateMessage, MLS_CONTEXT } from "./testkit/activities.js";
 import { eventually, getJson, post } from "./testkit/client.js";
 import { device, welcomeAndMessage } from "./testkit/mls.js";
-
-const MLS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://purl.archive.org/socialweb/mls"];
+import { startTwoServers, type TwoServers, type User } from "./testkit/servers.js";
 
 describe("sotto-server restarts", () => {
-  const dirs: string[] = [];
-  let a: SottoServer | undefined;
-  let b: SottoServer;
+  let servers: TwoServers;
   let port: number;
-  let alice: { actorId: string; token: string };
-  let bob: { actorId: string; token: string };
+  let alice: User;
+  let bob: User;
 
   beforeAll(async () => {
-    for (let i = 0; i < 2; i++) dirs.push(mkdtempSync(join(tmpdir(), "sotto-server-")));
-    a = await startServer({ dataDir: dirs[0] as string });
-    port = Number(new URL(a.origin).port);
-    b = await startServer({ dataDir: dirs[1] as string });
-    alice = await a.createUser("alice");
-    bob = await b.createUser("bob");
+    servers = await startTwoServers();
+    port = Number(new URL(servers.a.origin).port);
+    ({ alice, bob } = servers);
   });
 
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await servers?.close();
   });
 
   const sendToAlice = async () => {
     const aliceDevice = await device(alice.actorId);
     const { message } = await welcomeAndMessage(await device(bob.actorId), aliceDevice.publicPackage);
-    const response = await post(`${bob.actorId}/outbox`, bob.token, {
-      "@context": MLS_CONTEXT,
-      type: "PrivateMessage",
-      to: [alice.actorId],
-      mediaType: "message/mls",
-      encoding: "base64",
-      content: message,
-    });
+    const response = await post(
+      `${bob.actorId}/outbox`,
+      bob.token,
+      barePrivateMessage([alice.actorId], message),
+    );
     expect(response.status).toBe(201);
     return response.headers.get("location") as string;
   };
@@ -66,8 +52,8 @@ describe("sotto-server restarts", () => {
     const first = await sendToAlice();
     await eventually(async () => ((await messageIds()).includes(first) ? true : undefined));
 
-    await a?.close();
-    a = await startServer({ dataDir: dirs[0] as string, port });
+    await servers.stopA();
+    const a = await servers.startA();
     expect(a.origin).toBe(new URL(alice.actorId).origin);
     expect(await messageIds()).toEqual([first]);
     const keyPackages = await getJson(`${alice.actorId}/keyPackages`);
@@ -78,8 +64,7 @@ describe("sotto-server restarts", () => {
   });
 
   it("delivers, through the queue's retries, what was posted while the recipient's server was down", async () => {
-    await a?.close();
-    a = undefined;
+    await servers.stopA();
     // While A is down, its port answers 503 to everything, so B's first delivery attempt fails.
     let refused = 0;
     const down = createServer((_req, res) => {
@@ -98,7 +83,7 @@ describe("sotto-server restarts", () => {
         down.closeAllConnections();
       });
     }
-    a = await startServer({ dataDir: dirs[0] as string, port });
+    await servers.startA();
     const ids = await eventually(async () => {
       const current = await messageIds();
       return current.includes(queued) ? current : undefined;
