@@ -7,17 +7,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Message } from "@sotto/api";
 import { writeMessageCreate } from "@sotto/core";
-import { createLogger, Daemon } from "@sotto/daemon";
+import type { Daemon } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jidForHandle } from "./addressing.js";
 import { ENCRYPTION_NOTICE } from "./bridge.js";
-import { type Gateway, startGateway } from "./gateway.js";
+import type { Gateway } from "./gateway.js";
 import type { Log } from "./log.js";
-import { Puppets } from "./puppets.js";
+import type { Puppets } from "./puppets.js";
+import { startTestGateway } from "./testing/gateway.js";
 import { freePort, type Prosody, startProsody } from "./testing/prosody.js";
+import { startSottod } from "./testing/sottod.js";
 import { waitFor } from "./testing/wait.js";
-import { connectUser, type XmppUser } from "./testing/xmpp-user.js";
+import { loginUser, type XmppUser } from "./testing/xmpp-user.js";
 import { NS } from "./xmpp/namespaces.js";
 import { type Element, xml } from "./xmpp/xml.js";
 
@@ -54,26 +56,7 @@ describe("gateway end to end", () => {
   let joinedRoom: { jid: string; conversationId: string } | undefined;
 
   const openGateway = () =>
-    startGateway({
-      xmpp: {
-        service: prosody.componentService,
-        domain: prosody.componentDomain,
-        secret: prosody.componentSecret,
-        allowedDomains: [prosody.host],
-      },
-      dataDir: join(dir, "gateway"),
-      log,
-      fediverse: ({ state, log }) =>
-        Puppets.open({
-          dataDir: join(dir, "gateway", "fediverse"),
-          server: { port: gatewayPort },
-          defaultXmppDomain: prosody.host,
-          state,
-          log,
-          allowPrivateAddress: true,
-          pollIntervalMs: 200,
-        }),
-    });
+    startTestGateway({ prosody, dataDir: join(dir, "gateway"), port: gatewayPort, log, pollIntervalMs: 200 });
   const fromBob = (s: Element) => s.is("message") && s.attrs.from?.split("/")[0] === bobJid;
   const bobMessages = (): Message[] => bob.listMessages({ conversationId }).messages;
   const bobSees = (what: string, match: (m: Message) => boolean) =>
@@ -83,30 +66,14 @@ describe("gateway end to end", () => {
     prosody = await startProsody();
     prosody.register("alice", "pw-alice");
     home = await startServer({ dataDir: join(dir, "home") });
-    const account = await home.createUser("bob");
-    bobToken = account.token;
-    bob = await Daemon.init({
-      dataDir: join(dir, "bob"),
-      key: { passphrase: "bob's passphrase" },
-      argon2id: { memory: 8, passes: 1, parallelism: 1 },
-      actor: account.actorId,
-      token: account.token,
-      network: { allowPrivateAddress: true, plainHttpWebFinger: true },
-      logger: createLogger({ level: "error" }),
+    ({ daemon: bob, token: bobToken } = await startSottod(home, "bob", join(dir, "bob"), {
       pollIntervalMs: 200,
-    });
-    await bob.maintainKeyPackages();
-    await bob.start();
+    }));
     gatewayPort = await freePort();
     gateway = await openGateway();
     await gateway.xmpp.link.waitOnline();
     bobJid = jidForHandle(`bob@${home.domain}`, prosody.componentDomain);
-    alice = await connectUser({
-      service: prosody.c2sService,
-      domain: prosody.host,
-      username: "alice",
-      password: "pw-alice",
-    });
+    alice = await loginUser(prosody, "alice");
   }, 120_000);
 
   afterAll(async () => {
@@ -224,23 +191,13 @@ describe("gateway end to end", () => {
   });
 
   it("bridges a group conversation as a room: invitation, history on join, messages both ways", async () => {
-    const carolAccount = await home.createUser("carol");
-    const carol = await Daemon.init({
-      dataDir: join(dir, "carol"),
-      key: { passphrase: "carol's passphrase" },
-      argon2id: { memory: 8, passes: 1, parallelism: 1 },
-      actor: carolAccount.actorId,
-      token: carolAccount.token,
-      network: { allowPrivateAddress: true, plainHttpWebFinger: true },
-      logger: createLogger({ level: "error" }),
+    const { daemon: carol, actorId: carolActorId } = await startSottod(home, "carol", join(dir, "carol"), {
       pollIntervalMs: 200,
     });
     try {
-      await carol.maintainKeyPackages();
-      await carol.start();
       const puppet = await gateway?.fediverse.ensurePuppet({ local: "alice", domain: prosody.host });
       if (!puppet?.ok) throw new Error("no puppet");
-      const group = await bob.createConversation({ members: [puppet.value.actorId, carolAccount.actorId] });
+      const group = await bob.createConversation({ members: [puppet.value.actorId, carolActorId] });
       await bob.sendMessage({ conversationId: group.id, text: "hello group" });
       const invitation = await alice.next((s) => s.getChild("x", "jabber:x:conference") !== undefined);
       const roomJid = invitation.getChild("x", "jabber:x:conference")?.attrs.jid ?? "";
@@ -374,12 +331,7 @@ describe("gateway end to end", () => {
     });
     gateway = await openGateway();
     await gateway.xmpp.link.waitOnline(15_000);
-    alice = await connectUser({
-      service: prosody.c2sService,
-      domain: prosody.host,
-      username: "alice",
-      password: "pw-alice",
-    });
+    alice = await loginUser(prosody, "alice");
     const got = await alice.next((s) => fromBob(s) && s.attrs.id === whileDown, 30_000);
     expect(got.getChildText("body")).toBe("sent while XMPP was down");
     const after = await bob.sendMessage({ conversationId, text: "after the XMPP server restarted" });

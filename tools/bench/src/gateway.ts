@@ -7,9 +7,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, Daemon } from "@sotto/daemon";
-import { jidForHandle, Puppets, startGateway } from "@sotto/gateway";
-import { connectUser, freePort, startProsody, waitFor, xml } from "@sotto/gateway/testing";
+import { jidForHandle } from "@sotto/gateway";
+import {
+  freePort,
+  loginUser,
+  startProsody,
+  startSottod,
+  startTestGateway,
+  waitFor,
+  xml,
+} from "@sotto/gateway/testing";
 import { startServer } from "@sotto/server";
 import { emit, percentile, round } from "./report.js";
 
@@ -34,16 +41,9 @@ export async function main(args: string[]): Promise<void> {
   try {
     prosody.register("alice", "pw-alice");
     prosody.register("carol", "pw-carol");
-    const login = (username: string) =>
-      connectUser({
-        service: prosody.c2sService,
-        domain: prosody.host,
-        username,
-        password: `pw-${username}`,
-      });
-    const alice = await login("alice");
+    const alice = await loginUser(prosody, "alice");
     cleanups.unshift(() => alice.stop());
-    const carol = await login("carol");
+    const carol = await loginUser(prosody, "carol");
     cleanups.unshift(() => carol.stop());
 
     // Baseline: alice -> carol through Prosody, one at a time, then n back to back.
@@ -76,40 +76,15 @@ export async function main(args: string[]): Promise<void> {
     // The Fediverse user and the gateway.
     const home = await startServer({ dataDir: join(dir, "home") });
     cleanups.unshift(() => home.close());
-    const account = await home.createUser("bob");
-    const bob = await Daemon.init({
-      dataDir: join(dir, "bob"),
-      key: { passphrase: "bench" },
-      argon2id: { memory: 8, passes: 1, parallelism: 1 },
-      actor: account.actorId,
-      token: account.token,
-      network: { allowPrivateAddress: true, plainHttpWebFinger: true },
-      logger: createLogger({ level: "error" }),
-    });
-    await bob.maintainKeyPackages();
-    await bob.start();
+    const { daemon: bob } = await startSottod(home, "bob", join(dir, "bob"));
     cleanups.unshift(() => bob.stop());
-    const gatewayPort = await freePort();
-    const gateway = await startGateway({
-      xmpp: {
-        service: prosody.componentService,
-        domain: prosody.componentDomain,
-        secret: prosody.componentSecret,
-        allowedDomains: [prosody.host],
-      },
+    const gateway = await startTestGateway({
+      prosody,
       dataDir: join(dir, "gateway"),
+      port: await freePort(),
       log: (level, event, fields) => {
         if (level === "error") process.stderr.write(`${JSON.stringify({ level, event, ...fields })}\n`);
       },
-      fediverse: ({ state, log }) =>
-        Puppets.open({
-          dataDir: join(dir, "gateway", "fediverse"),
-          server: { port: gatewayPort },
-          defaultXmppDomain: prosody.host,
-          state,
-          log,
-          allowPrivateAddress: true,
-        }),
     });
     cleanups.unshift(() => gateway.stop());
     await gateway.xmpp.link.waitOnline();
@@ -118,18 +93,7 @@ export async function main(args: string[]): Promise<void> {
     // Second baseline: dave (a sottod on another server) -> bob, one at a time.
     const home2 = await startServer({ dataDir: join(dir, "home2") });
     cleanups.unshift(() => home2.close());
-    const daveAccount = await home2.createUser("dave");
-    const dave = await Daemon.init({
-      dataDir: join(dir, "dave"),
-      key: { passphrase: "bench" },
-      argon2id: { memory: 8, passes: 1, parallelism: 1 },
-      actor: daveAccount.actorId,
-      token: daveAccount.token,
-      network: { allowPrivateAddress: true, plainHttpWebFinger: true },
-      logger: createLogger({ level: "error" }),
-    });
-    await dave.maintainKeyPackages();
-    await dave.start();
+    const { daemon: dave } = await startSottod(home2, "dave", join(dir, "dave"));
     cleanups.unshift(() => dave.stop());
 
     // Bob's device reports each new message as a store commit: resolve waiters from there.

@@ -1,6 +1,7 @@
-// Test and benchmark helpers: a private Prosody and XMPP users on it (`@sotto/gateway/testing`).
+// Test and benchmark helpers: a private Prosody, XMPP users on it, sottod users and the gateway (`@sotto/gateway/testing`).
 
 export { xml } from "../xmpp/xml.js";
+export { startTestGateway, type TestGatewayOptions } from "./gateway.js";
 export {
   ensureProsody,
   freePort,
@@ -9,5 +10,6 @@ export {
   type ProsodyOptions,
   startProsody,
 } from "./prosody.js";
+export { type SottodUser, startSottod } from "./sottod.js";
 export { waitFor } from "./wait.js";
-export { connectUser, type XmppUser, type XmppUserOptions } from "./xmpp-user.js";
+export { connectUser, loginUser, type XmppUser, type XmppUserOptions } from "./xmpp-user.js";

@@ -1,7 +1,7 @@
 import { xml } from "@xmpp/component";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Prosody, startProsody } from "./prosody.js";
-import { connectUser, type XmppUser } from "./xmpp-user.js";
+import { connectUser, loginUser, type XmppUser } from "./xmpp-user.js";
 
 describe("test Prosody", () => {
   let prosody: Prosody;
@@ -17,16 +17,9 @@ describe("test Prosody", () => {
   });
 
   it("carries a chat message between two registered users on loopback", async () => {
-    const login = (username: string) =>
-      connectUser({
-        service: prosody.c2sService,
-        domain: prosody.host,
-        username,
-        password: `pw-${username}`,
-      });
-    const alice = await login("alice");
+    const alice = await loginUser(prosody, "alice");
     users.push(alice);
-    const bob = await login("bob");
+    const bob = await loginUser(prosody, "bob");
     users.push(bob);
     expect(alice.bare).toBe(`alice@${prosody.host}`);
     await alice.send(xml("message", { to: bob.bare, type: "chat", id: "m1" }, xml("body", {}, "hello bob")));

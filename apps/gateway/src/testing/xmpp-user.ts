@@ -25,6 +25,15 @@ export interface XmppUserOptions {
   readonly resource?: string;
 }
 
+/** Logs `username` in to a test Prosody; the password defaults to the tests' convention, `pw-<username>`. */
+export function loginUser(
+  prosody: { readonly c2sService: string; readonly host: string },
+  username: string,
+  password = `pw-${username}`,
+): Promise<XmppUser> {
+  return connectUser({ service: prosody.c2sService, domain: prosody.host, username, password });
+}
+
 export async function connectUser(options: XmppUserOptions): Promise<XmppUser> {
   const xmpp = client({ ...options, resource: options.resource ?? "test" });
   const received: Element[] = [];
