@@ -59,28 +59,13 @@ describe("writeMessageCreate", () => {
   });
 
   it("types each object from its wire format", () => {
-    const welcome = writeMessageCreate({
-      actor: ALICE,
-      recipients: [BOB],
-      bytes: samples.welcome,
-      context: GROUP_ID,
-    });
+    const write = (bytes: Uint8Array) =>
+      writeMessageCreate({ actor: ALICE, recipients: [BOB], bytes, context: GROUP_ID });
+    const welcome = write(samples.welcome);
     expect(welcome.object.type).toBe("Welcome");
     expect(welcomeSchema.safeParse(welcome.object).success).toBe(true);
-    const commit = writeMessageCreate({
-      actor: ALICE,
-      recipients: [BOB],
-      bytes: samples.publicCommit,
-      context: GROUP_ID,
-    });
-    expect(commit.object.type).toBe("PublicMessage");
-    const info = writeMessageCreate({
-      actor: ALICE,
-      recipients: [BOB],
-      bytes: samples.groupInfo,
-      context: GROUP_ID,
-    });
-    expect(info.object.type).toBe("GroupInfo");
+    expect(write(samples.publicCommit).object.type).toBe("PublicMessage");
+    expect(write(samples.groupInfo).object.type).toBe("GroupInfo");
   });
 
   it("refuses Public, no recipients and non-message bytes with typed errors", () => {

@@ -115,6 +115,15 @@ async function distribute(
   for (const d of joiners) await join(d, outcome.welcome);
 }
 
+/** `creator` starts a conversation with the `joiners`' actors, who join through its Welcome. */
+async function startConversation(directory: Directory, creator: Device, joiners: readonly Device[]) {
+  const created = await createConversation(context(directory, creator), {
+    members: joiners.map((d) => d.identity.actorId),
+  });
+  creator.conversation = created.conversation;
+  for (const d of joiners) await join(d, created.welcome);
+}
+
 describe("1:1 conversation", () => {
   it("creates, joins through the Welcome and exchanges messages both ways", async () => {
     const directory = new Directory();
@@ -141,9 +150,7 @@ describe("1:1 conversation", () => {
     const directory = new Directory();
     const alice = await device(directory, actor("alice"));
     const bob = await device(directory, actor("bob"));
-    const created = await createConversation(context(directory, alice), { members: [actor("bob")] });
-    alice.conversation = created.conversation;
-    await join(bob, created.welcome);
+    await startConversation(directory, alice, [bob]);
     const m1 = await send(alice, "one");
     const stored = decodeConversation(encodeConversation(conv(bob)));
     if (!stored.ok) throw stored.error;
@@ -240,9 +247,7 @@ describe("ordering within and across epochs", () => {
     const directory = new Directory();
     const alice = await device(directory, actor("alice"));
     const bob = await device(directory, actor("bob"));
-    const created = await createConversation(context(directory, alice), { members: [actor("bob")] });
-    alice.conversation = created.conversation;
-    await join(bob, created.welcome);
+    await startConversation(directory, alice, [bob]);
     return { directory, alice, bob };
   }
 
@@ -295,12 +300,7 @@ describe("concurrent commits to one epoch", () => {
     const bob = await device(directory, actor("bob"));
     const carol = await device(directory, actor("carol"));
     const dave = await device(directory, actor("dave"));
-    const created = await createConversation(context(directory, alice), {
-      members: [actor("bob"), actor("carol")],
-    });
-    alice.conversation = created.conversation;
-    await join(bob, created.welcome);
-    await join(carol, created.welcome);
+    await startConversation(directory, alice, [bob, carol]);
     const start = epochOf(conv(alice));
 
     // alice adds dave while bob updates, both from the same epoch, bob's commit published first.
@@ -350,12 +350,7 @@ describe("concurrent commits with the same published time", () => {
       await device(directory, actor("bob")),
       await device(directory, actor("carol")),
     ];
-    const created = await createConversation(context(directory, alice), {
-      members: [actor("bob"), actor("carol")],
-    });
-    alice.conversation = created.conversation;
-    await join(bob, created.welcome);
-    await join(carol, created.welcome);
+    await startConversation(directory, alice, [bob, carol]);
     const time = new Date();
     const byAlice = await removeMembers({ ...context(directory, alice), time }, conv(alice), [
       actor("carol"),
@@ -403,12 +398,7 @@ describe("a removal on the losing side of a fork", () => {
       await device(directory, actor("bob")),
       await device(directory, actor("carol")),
     ];
-    const created = await createConversation(context(directory, alice), {
-      members: [actor("bob"), actor("carol")],
-    });
-    alice.conversation = created.conversation;
-    await join(bob, created.welcome);
-    await join(carol, created.welcome);
+    await startConversation(directory, alice, [bob, carol]);
     const t = Date.now();
     const byBob = await updateConversation({ ...context(directory, bob), time: new Date(t) }, conv(bob));
     bob.conversation = byBob.conversation;
@@ -495,12 +485,7 @@ describe("Authentication Service", () => {
     const alice = await device(directory, actor("alice"));
     const bob = await device(directory, actor("bob"));
     const mallory = await device(directory, actor("mallory"));
-    const created = await createConversation(context(directory, alice), {
-      members: [actor("bob"), actor("mallory")],
-    });
-    alice.conversation = created.conversation;
-    await join(bob, created.welcome);
-    await join(mallory, created.welcome);
+    await startConversation(directory, alice, [bob, mallory]);
     // Mallory's client rewrites its own leaf to claim alice's identity, then commits an update.
     const state = conv(mallory).state;
     const own = state.privatePath.leafIndex * 2;
