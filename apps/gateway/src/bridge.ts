@@ -179,18 +179,8 @@ export class Bridge implements XmppSideHandlers {
     const handle = r.peer.handle.toLowerCase();
     state.setActor({ ...r.peer, handle });
     if (r.memberCount > 2) return this.#groupChange(r, handle);
-    const conversation = conversationKey(r.user, handle);
-    const incoming = chatForChange(r.change, { byMessageId: (id) => state.byMessageId(conversation, id) });
-    if (!incoming.ok) {
-      log("warn", "bridge.skipped", {
-        code: incoming.error.code,
-        kind: r.change.kind,
-        conversation: r.conversationId,
-      });
-      return "done";
-    }
-    const { chat, remember } = incoming.value;
-    if (remember) state.remember(conversation, remember);
+    const chat = this.#chatFor(r, conversationKey(r.user, handle));
+    if (chat === undefined) return "done";
     this.#noticeOnce(r.user, handle);
     this.#o.xmpp.deliver(r.user, handle, chat);
     log("debug", "bridge.to_xmpp", { kind: chat.type });
@@ -206,7 +196,17 @@ export class Bridge implements XmppSideHandlers {
       JSON.stringify({ user: formatBareJid(r.user), conversationId: r.conversationId }),
     );
     if (state.firstTime(`invite ${room}`)) this.#o.xmpp.rooms.invite(r.user, room, GROUP_INVITATION);
-    const key = roomKey(r.user, r.conversationId);
+    const chat = this.#chatFor(r, roomKey(r.user, r.conversationId));
+    if (chat === undefined) return "done";
+    // Not joined: the room replays the conversation from the puppet's store when the user joins.
+    const shown = this.#o.xmpp.rooms.deliver(room, handle, chat);
+    log("debug", "bridge.to_room", { kind: chat.type, shown });
+    return "done";
+  }
+
+  /** The XMPP chat for a change, its id pair remembered under `key`; undefined (logged) if it maps to none. */
+  #chatFor(r: Received, key: string): Chat | undefined {
+    const { state, log } = this.#o;
     const incoming = chatForChange(r.change, { byMessageId: (id) => state.byMessageId(key, id) });
     if (!incoming.ok) {
       log("warn", "bridge.skipped", {
@@ -214,13 +214,10 @@ export class Bridge implements XmppSideHandlers {
         kind: r.change.kind,
         conversation: r.conversationId,
       });
-      return "done";
+      return undefined;
     }
     if (incoming.value.remember) state.remember(key, incoming.value.remember);
-    // Not joined: the room replays the conversation from the puppet's store when the user joins.
-    const shown = this.#o.xmpp.rooms.deliver(room, handle, incoming.value.chat);
-    log("debug", "bridge.to_room", { kind: incoming.value.chat.type, shown });
-    return "done";
+    return incoming.value.chat;
   }
 
   #noticeOnce(user: BareJid, handle: string): void {
