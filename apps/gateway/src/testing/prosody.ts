@@ -161,19 +161,12 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
   const c2sPort = await freePort();
   let componentPort = await freePort();
   while (componentPort === c2sPort) componentPort = await freePort();
+  // What the config is written from and the returned handle reports.
+  const setup = { dir, host, componentDomain, componentSecret, c2sPort, componentPort };
   const config = join(dir, "prosody.cfg.lua");
   writeFileSync(
     config,
-    configText({
-      dir,
-      host,
-      componentDomain,
-      componentSecret,
-      c2sPort,
-      componentPort,
-      logLevel: options.logLevel ?? "warn",
-      extraHosts: options.extraHosts ?? [],
-    }),
+    configText({ ...setup, logLevel: options.logLevel ?? "warn", extraHosts: options.extraHosts ?? [] }),
   );
   const logFile = join(dir, "prosody.log");
   const log = () => {
@@ -223,12 +216,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
     throw e;
   });
   return {
-    dir,
-    host,
-    componentDomain,
-    componentSecret,
-    c2sPort,
-    componentPort,
+    ...setup,
     c2sService: `xmpp://127.0.0.1:${c2sPort}`,
     componentService: `xmpp://127.0.0.1:${componentPort}`,
     register(user, password, on = host) {
