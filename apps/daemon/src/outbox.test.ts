@@ -107,6 +107,20 @@ describe("OutboxWorker", () => {
     expect(store.outbox("sent")).toHaveLength(3);
   });
 
+  it("gets a long conversation going again after its first item's retry, without starving the others", async () => {
+    const names = Array.from({ length: 150 }, (_, i) => `a-${String(i).padStart(3, "0")}`);
+    for (const name of names) enqueue(name, "A");
+    enqueue("b-0", "B");
+    failures.set("a-000", 1);
+    let clock = Date.now();
+    const w = worker(() => clock);
+    await w.flush();
+    expect(posted).toEqual(["b-0"]);
+    clock += 2_000;
+    await w.flush();
+    expect(posted).toEqual(["b-0", ...names]);
+  });
+
   it("marks an item failed after its attempts, or at once on an error retrying cannot fix", async () => {
     let clock = Date.now();
     store.apply({

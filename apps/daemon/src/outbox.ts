@@ -87,11 +87,6 @@ export class OutboxWorker {
    */
   #blocked: Map<string, string> | undefined;
 
-  #isReady(item: OutboxItem): boolean {
-    const head = this.#blocked?.get(item.conversation ?? "");
-    return head === undefined || head === item.id;
-  }
-
   /** Posts every due item in order; returns how long until the next one is due. */
   async flush(signal?: AbortSignal): Promise<number> {
     if (this.#blocked === undefined) {
@@ -100,19 +95,30 @@ export class OutboxWorker {
         if (head.attempts > 0) this.#blocked.set(head.conversation ?? "", head.id);
       }
     }
+    const blocked = this.#blocked;
     for (;;) {
+      if (signal?.aborted) return 0;
       const now = this.#now();
-      const ready = this.#store.outboxDue(now, 100).filter((item) => this.#isReady(item));
-      if (ready.length === 0) {
-        const next = this.#store
-          .outboxDue(Number.MAX_SAFE_INTEGER, 100)
-          .filter((item) => this.#isReady(item))[0];
-        return next === undefined ? 60_000 : Math.max(1, next.nextAttemptAt - now);
+      // First the items waiting on a retry, each the oldest of its conversation: the rest of it waits for them.
+      let waitMs = 60_000;
+      for (const [conversation, id] of [...blocked]) {
+        const head = this.#store.outboxItem(id);
+        if (head === undefined || head.state !== "queued") blocked.delete(conversation);
+        else if (head.nextAttemptAt <= now) await this.#post(head, signal);
+        else waitMs = Math.min(waitMs, head.nextAttemptAt - now);
       }
+      // Then the other due items, oldest first. A conversation held back can fill a page: read further then.
+      let ready: OutboxItem[] = [];
+      for (let limit = 100; ; limit *= 10) {
+        const due = this.#store.outboxDue(now, limit);
+        ready = due.filter((item) => !blocked.has(item.conversation ?? ""));
+        if (ready.length > 0 || due.length < limit || limit >= 100_000) break;
+      }
+      if (ready.length === 0) return blocked.size > 0 ? Math.max(1, waitMs) : 60_000;
       for (const item of ready) {
         if (signal?.aborted) return 0;
         // A retry earlier in this batch holds back the rest of its conversation.
-        if (!this.#isReady(item)) continue;
+        if (blocked.has(item.conversation ?? "")) continue;
         await this.#post(item, signal);
       }
     }
