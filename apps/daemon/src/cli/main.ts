@@ -27,7 +27,7 @@ commands:
 
 options:
   --json                      machine-readable output (the API's JSON; \`watch\` prints one event per line)
-  --state-dir DIR             sottod's state dir (default $SOTTO_STATE_DIR or ~/.local/state/sotto)
+  --state-dir DIR             sottod's --data dir (default $SOTTO_STATE_DIR, $XDG_STATE_HOME/sotto or ~/.local/state/sotto)
   --url URL                   the API address (default $SOTTO_API_URL or <state dir>/api.json)
   --token-file FILE           the API token (default $SOTTO_TOKEN_FILE or <state dir>/api-token)
 `;
