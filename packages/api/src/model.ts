@@ -61,6 +61,12 @@ export const Conversation = z
     unread: z.int().min(0).describe("Messages from others after the read marker."),
     epoch: z.int().min(0).describe("The MLS epoch the group is in."),
     left: z.boolean().describe("True once this account left or was removed; history stays readable."),
+    keyChanged: z
+      .boolean()
+      .optional()
+      .describe(
+        "True when the device keys of a member this account had verified changed (`contact.key_changed` names them); cleared when they are verified again (`contacts.verify`). Absent when the daemon does not say.",
+      ),
   })
   .meta({ id: "Conversation", description: "A conversation: one end-to-end encrypted MLS group." });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { API_ERRORS, ApiError } from "./errors.js";
 import { ApiEvent, EVENT_TYPES, EventBody } from "./events.js";
 import { METHOD_NAMES, methods } from "./methods.js";
+import { Conversation } from "./model.js";
 
 const conversationId = "urn:uuid:4f0e3a4e-6d7b-4c1e-9a51-0b1b0c7e2a10";
 const messageId = "urn:uuid:9b2d7c1e-3a4f-4e5d-8c6b-7a8f9e0d1c2b";
@@ -108,5 +109,25 @@ describe("ApiError", () => {
   it("uses distinct numbers for distinct codes", () => {
     const numbers = Object.values(API_ERRORS).map((e) => e.rpc);
     expect(new Set(numbers).size).toBe(numbers.length);
+  });
+});
+
+describe("Conversation", () => {
+  const conversation = {
+    id: conversationId,
+    title: null,
+    members: [{ actorId: "https://a.example/users/alice", handle: "@alice@a.example", displayName: null }],
+    createdAt: "2026-01-01T00:00:00Z",
+    lastActivityAt: "2026-01-01T00:00:00Z",
+    lastMessageId: null,
+    unread: 0,
+    epoch: 1,
+    left: false,
+  };
+
+  it("carries keyChanged when the daemon gives it, and parses without it", () => {
+    expect(Conversation.parse({ ...conversation, keyChanged: true }).keyChanged).toBe(true);
+    expect(Conversation.parse(conversation).keyChanged).toBeUndefined();
+    expect(Conversation.safeParse({ ...conversation, keyChanged: "yes" }).success).toBe(false);
   });
 });
