@@ -74,6 +74,18 @@ export function openDatabase(dataDir: string, synchronous: "full" | "normal" = "
   return db;
 }
 
+/** Resolves when all `work` has settled or `ms` have passed, whichever comes first. */
+async function settledWithin(work: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(work),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 /** Starts sotto-server: resolves once it listens. */
 export async function startServer(options: ServerOptions): Promise<SottoServer> {
   const host = options.host ?? "127.0.0.1";
@@ -102,7 +114,12 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const objects = new SqliteActivityLog(db, "objects");
 
   // Inbox activities are handled synchronously (202 means stored); deliveries go through this queue.
-  const deliveries = new DrainableQueue(new SqliteMessageQueue(db, { pollInterval: { milliseconds: 500 } }));
+  const sqliteQueue = new SqliteMessageQueue(db, { pollInterval: { milliseconds: 500 } });
+  sqliteQueue.initialize();
+  // Ordering locks are held only while a delivery runs in this process (one process per database): a lock
+  // left by a process that stopped mid-delivery would hold that sender's queue back for ever.
+  db.exec("DELETE FROM fedify_message_locks");
+  const deliveries = new DrainableQueue(sqliteQueue);
   const federation = buildFederation({
     db,
     queue: deliveries,
@@ -174,8 +191,10 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const handle = (req: IncomingMessage): Promise<Response> =>
     route(req, { paths, users, keyPackages, logs, outbox, objects, deps, inboxDeps, bodyLimit, federation });
 
+  // Requests being handled, so that close() lets them finish (bounded) before the database closes.
+  const requests = new Set<Promise<unknown>>();
   http.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    handle(req)
+    const handling = handle(req)
       .catch((error: unknown) => {
         if (error instanceof ServerError || error instanceof MlsDeliveryError) {
           return errorResponse(error.status, error.code, error.message);
@@ -185,7 +204,9 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
         return errorResponse(500, "internal_error", "the server failed to handle the request");
       })
       .then((response) => writeResponse(res, response))
-      .catch(() => res.destroy());
+      .catch(() => res.destroy())
+      .finally(() => requests.delete(handling));
+    requests.add(handling);
   });
 
   let closed = false;
@@ -199,18 +220,23 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     async close() {
       if (closed) return;
       closed = true;
+      // 1. Stop accepting: no new connections, SSE streams end, idle keep-alive sockets close.
       logs.inboxFeed.close();
       logs.messagesFeed.close();
       await new Promise((resolve) => setImmediate(resolve));
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeIdleConnections();
-        // Requests still running get a moment to finish (a post is then stored and answered); then cut.
-        setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref();
-      });
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      // 2. Requests still running get a moment to finish (a post is then stored, queued and answered).
+      await settledWithin([...requests], CLOSE_GRACE_MS);
+      http.closeAllConnections();
+      await stopped;
+      // 3. Stop polling, then let running deliveries finish or go back to the queue.
       queue.abort();
-      await queueDone.catch(() => undefined);
-      await deliveries.drained();
+      await new Promise((resolve) => setImmediate(resolve));
+      if ((await deliveries.close(CLOSE_GRACE_MS)) === "drained") await queueDone.catch(() => undefined);
+      // The queue's loops release their ordering locks in the turn after a delivery settles.
+      await new Promise((resolve) => setImmediate(resolve));
+      // 4. Only now the database.
       db.close();
       // One turn of the event loop, so that clients in this process see their sockets closed before reuse.
       await new Promise((resolve) => setImmediate(resolve));
