@@ -5,6 +5,7 @@ import type { ApiErrorCode } from "./errors.js";
 import {
   Account,
   ActorRef,
+  Attachment,
   Contact,
   Conversation,
   ConversationId,
@@ -144,8 +145,17 @@ export const methods = {
   ),
   "messages.send": method(
     "messages.send",
-    "Send a text message. It is stored and queued at once (`outbox: queued`); `outbox.state` events follow.",
-    z.strictObject({ ...inConversation, text, inReplyTo: MessageId.optional() }),
+    "Send a message, with optional inline attachments. It is stored and queued at once (`outbox: queued`); `outbox.state` events follow.",
+    z.strictObject({
+      ...inConversation,
+      text,
+      inReplyTo: MessageId.optional(),
+      mediaType: z
+        .enum(["text/plain", "text/html"])
+        .optional()
+        .describe("How `text` is written: text/plain (default, escaped) or text/html (sanitized)."),
+      attachments: z.array(Attachment).max(16).optional(),
+    }),
     Message,
     ["conversation_not_found", "not_a_member", "message_not_found"],
   ),

@@ -70,6 +70,25 @@ export const Conversation = z
   })
   .meta({ id: "Conversation", description: "A conversation: one end-to-end encrypted MLS group." });
 
+/** Base64 of 512 KiB, the daemon's default limit for a message's inline attachments in all. */
+const MAX_ATTACHMENT_BASE64 = 4 * Math.ceil((512 * 1024) / 3);
+
+export const Attachment = z
+  .strictObject({
+    mediaType: z.string().min(1).max(255).describe("The attachment's media type, e.g. image/png."),
+    name: z.string().min(1).max(1024).optional().describe("A file name to show."),
+    data: z
+      .base64()
+      .max(MAX_ATTACHMENT_BASE64)
+      .describe(
+        "The bytes, base64. A message's attachments hold at most 512 KiB in all (more: invalid_params).",
+      ),
+  })
+  .meta({
+    id: "Attachment",
+    description: "A file sent inline in a message (the spec's attachment with base64 `content`).",
+  });
+
 export const Reaction = z
   .object({
     emoji: z.string().min(1),
@@ -158,6 +177,7 @@ export type OutboxState = z.infer<typeof OutboxState>;
 export type SyncState = z.infer<typeof SyncState>;
 export type Member = z.infer<typeof Member>;
 export type Conversation = z.infer<typeof Conversation>;
+export type Attachment = z.infer<typeof Attachment>;
 export type Reaction = z.infer<typeof Reaction>;
 export type Message = z.infer<typeof Message>;
 export type Device = z.infer<typeof Device>;

@@ -1,5 +1,6 @@
 // The API's methods, mapped onto the in-process Daemon. The daemon's operations already speak the API's model
-// and throw its ApiErrors; this only routes validated params.
+// and throw its ApiErrors; this only routes validated params (and decodes attachments' base64).
+import type { Attachment } from "@sotto/api";
 import type { Daemon } from "../daemon.js";
 import type { Handlers } from "./handlers.js";
 
@@ -16,7 +17,8 @@ export function daemonHandlers(daemon: Daemon): Handlers {
     "conversations.markRead": (p) => daemon.markRead(p),
     "messages.list": (p) => daemon.listMessages(p),
     "messages.get": (p) => daemon.getMessage(p.conversationId, p.messageId),
-    "messages.send": (p) => daemon.sendMessage(p),
+    "messages.send": ({ attachments, ...p }) =>
+      daemon.sendMessage({ ...p, attachments: attachments?.map(decodeAttachment) }),
     "messages.edit": (p) => daemon.editMessage(p),
     "messages.delete": (p) => daemon.deleteMessage(p),
     "messages.react": (p) => daemon.react(p),
@@ -28,4 +30,8 @@ export function daemonHandlers(daemon: Daemon): Handlers {
     "devices.list": () => daemon.listDevices(),
     "sync.now": () => daemon.syncNow(),
   };
+}
+
+function decodeAttachment({ data, ...rest }: Attachment) {
+  return { ...rest, data: new Uint8Array(Buffer.from(data, "base64")) };
 }

@@ -1,7 +1,7 @@
 // The API on real daemons: two sotto-servers on loopback, Alice's and Bob's daemons each serving their API,
 // and each user driving theirs only through SottoClient, as a frontend would.
 import { spawn } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ApiEvent, SottoClient } from "@sotto/api";
@@ -97,6 +97,48 @@ describe("the API of a running daemon", () => {
     expect(new Set(seqs).size).toBe(seqs.length);
   });
 
+  it("sends an HTML message with an attachment, and Bob's daemon receives its bytes", async () => {
+    const [aliceClient] = clients;
+    if (!aliceClient) throw new Error("alice's client first");
+    const { conversations } = await aliceClient.call("conversations.list");
+    const conversation = conversations.find((c) => c.title === "api");
+    if (!conversation) throw new Error("the api conversation first");
+    const bytes = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 255]);
+    const sent = await aliceClient.call("messages.send", {
+      conversationId: conversation.id,
+      text: "<b>see</b> the file<script>x()</script>",
+      mediaType: "text/html",
+      attachments: [{ mediaType: "image/png", name: "dot.png", data: Buffer.from(bytes).toString("base64") }],
+    });
+    const received = await until("bob's daemon to have the attachment", () => bob.store.message(sent.id));
+    const body = received.body as { content?: string; attachment?: unknown };
+    expect(body.content).toContain("<b>see</b>");
+    expect(body.content).not.toContain("script");
+    expect(body.attachment).toEqual([
+      expect.objectContaining({ type: "Image", name: "dot.png", mediaType: "image/png" }),
+    ]);
+    const [attachment] = body.attachment as { content: string }[];
+    expect(new Uint8Array(Buffer.from(attachment?.content ?? "", "base64"))).toEqual(bytes);
+    // Not base64, or over the limit: invalid_params before anything is sent.
+    await expect(
+      aliceClient.call("messages.send", {
+        conversationId: conversation.id,
+        text: "bad",
+        attachments: [{ mediaType: "image/png", data: "not base64!" }],
+      }),
+    ).rejects.toMatchObject({ code: "invalid_params" });
+    await expect(
+      aliceClient.call("messages.send", {
+        conversationId: conversation.id,
+        text: "big",
+        attachments: [
+          { mediaType: "image/png", data: Buffer.alloc(400 * 1024).toString("base64") },
+          { mediaType: "image/png", data: Buffer.alloc(200 * 1024).toString("base64") },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "invalid_params" });
+  });
+
   it("answers domain errors from the daemon with their codes", async () => {
     const [aliceClient] = clients;
     await expect(
@@ -139,6 +181,21 @@ describe("the API of a running daemon", () => {
         .listMessages({ conversationId: apiChat?.id ?? "" })
         .messages.some((m) => m.content.includes("hello Bob, from the CLI")),
     );
+
+    // --file attaches a file; Bob's daemon gets its bytes, name and media type.
+    const file = join(world.dir, "note.txt");
+    writeFileSync(file, "attached over the CLI\n");
+    const withFile = await sotto("send", "api", "a file", "--file", file, "--json");
+    expect(withFile.code, withFile.stderr).toBe(0);
+    const fileMessageId = JSON.parse(withFile.stdout).id as string;
+    const got = await until("bob to have the CLI's attachment", () => bob.store.message(fileMessageId));
+    const [attachment] = (got.body as { attachment: { name: string; mediaType: string; content: string }[] })
+      .attachment;
+    expect(attachment).toMatchObject({ name: "note.txt", mediaType: "text/plain" });
+    expect(Buffer.from(attachment?.content ?? "", "base64").toString()).toBe("attached over the CLI\n");
+    const missing = await sotto("send", "api", "no file", "--file", join(world.dir, "absent.png"));
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toContain("ENOENT");
 
     const devices = await sotto("devices");
     expect(devices.stdout).toMatch(/^\* .+\n {4}fingerprint \S/);

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { ApiError, type ApiEvent, ClientError, type Conversation, SottoClient } from "@sotto/api";
 import { SottoError } from "@sotto/core";
+import { readAttachment } from "./attachment.js";
 import { resolveChat } from "./chat-ref.js";
 import { CliError, type Env, resolveConnection } from "./config.js";
 import {
@@ -19,7 +20,8 @@ commands:
   status                      the daemon's state
   chats                       your conversations (numbered)
   open <handle>...            start a conversation with these people
-  send <chat> <text>...       send a message (<chat>: number from \`chats\`, id, title or a member's handle)
+  send <chat> <text>...       send a message (<chat>: number from \`chats\`, id, title or a member's handle);
+                              --file PATH (repeatable) attaches a file
   history <chat>              recent messages (--limit N, default 20)
   watch                       print events as they happen (--since SEQ to replay, --count N to stop after N)
   verify <handle> [fp]...     show a contact's key fingerprints; with fingerprints (or --confirm), mark them verified
@@ -95,6 +97,7 @@ function parse(argv: readonly string[]) {
       since: { type: "string" },
       count: { type: "string" },
       confirm: { type: "boolean" },
+      file: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -158,12 +161,17 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<void>> = {
     print(`Started ${conversation.id} with ${args.join(", ")}`, conversation);
   },
 
-  async send({ client, args, print }) {
-    need(args, 2, "send <chat> <text>...");
+  async send({ client, args, values, print }) {
+    need(args, 2, "send <chat> <text>... [--file PATH]...");
     const [ref, ...words] = args;
+    const attachments = await Promise.all((values.file ?? []).map(readAttachment));
     const { conversations } = await client.call("conversations.list");
     const chat = resolveChat(conversations, ref as string, await self(client));
-    const message = await client.call("messages.send", { conversationId: chat.id, text: words.join(" ") });
+    const message = await client.call("messages.send", {
+      conversationId: chat.id,
+      text: words.join(" "),
+      ...(attachments.length > 0 ? { attachments } : {}),
+    });
     print(`Queued ${message.id}`, message);
   },
 
