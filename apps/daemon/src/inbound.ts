@@ -13,7 +13,15 @@ import {
   readEnvelope,
   reapplyIntent,
 } from "@sotto/core";
-import type { Cursor, EventInput, MessageChange, MessageRecord, OutboxChange, Unit } from "@sotto/storage";
+import type {
+  Cursor,
+  EventInput,
+  KeyPackageSecret,
+  MessageChange,
+  MessageRecord,
+  OutboxChange,
+  Unit,
+} from "@sotto/storage";
 import { type Intent, noteBody, readIntent } from "./appdata.js";
 import { CURSOR_RECEIVED, type DaemonContext, SETTINGS_HELD } from "./context.js";
 import { type ConversationInfo, newConversationInfo } from "./conversationInfo.js";
@@ -127,7 +135,7 @@ export class Inbound {
       cursor,
       at,
       groups: [groupRecord(conversation, contacts.info)],
-      keyPackagesRemoved: lastResort ? [] : [keyPackageRef],
+      keyPackages: lastResort || consumed === undefined ? [] : [consumedKeyPackage(consumed, at)],
       outbox: lastResort || consumed?.objectId === undefined ? [] : retireKeyPackage(ctx, consumed.objectId),
       contacts: contacts.contacts,
       events: [
@@ -558,6 +566,27 @@ export class Inbound {
       if (!progressed) return;
     }
   }
+}
+
+/**
+ * How long the private part of a consumed KeyPackage is kept. Until our Remove reaches the server, inviters
+ * still fetch the package and every one of them picks it (the first single-use one listed), so a second
+ * conversation opened meanwhile sends a Welcome made from it; deleting the keys at once made that Welcome
+ * unreadable (`welcome_not_for_device`). A day covers Removes delayed by outbox retries.
+ */
+export const CONSUMED_KEY_PACKAGE_KEEP_MS = 24 * 3600_000;
+
+/**
+ * A consumed package marked retired (neither counted as live nor retired again) and due to go at the end of
+ * the keep window, or at its own expiry if sooner; the pool deletes it then.
+ */
+function consumedKeyPackage(kp: KeyPackageSecret, at: number): KeyPackageSecret {
+  const due = at + CONSUMED_KEY_PACKAGE_KEEP_MS;
+  return {
+    ...kp,
+    objectId: kp.objectId?.startsWith("retired:") ? kp.objectId : `retired:${kp.objectId ?? kp.ref}`,
+    expiresAt: kp.expiresAt === undefined ? due : Math.min(kp.expiresAt, due),
+  };
 }
 
 /** Remove + Delete of a consumed KeyPackage object (spec §KeyPackage lifecycle), queued in the outbox. */

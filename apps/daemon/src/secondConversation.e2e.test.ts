@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Daemon } from "./daemon.js";
+import { createWorld, messageOf, until, type World } from "./testing/world.js";
+
+// Regression: a second conversation between the same two daemons, opened before bob's server stopped
+// listing the KeyPackage the first Welcome consumed; bob used to skip its Welcome as `welcome_not_for_device`.
+describe("two conversations between the same two daemons", () => {
+  let world: World;
+  let alice: Daemon;
+  let bob: Daemon;
+
+  beforeAll(async () => {
+    world = await createWorld();
+    const [a, b] = [await world.server(), await world.server()];
+    alice = await world.daemon(a, "alice");
+    bob = await world.daemon(b, "bob");
+    await alice.start();
+    await bob.start();
+    await bob.maintainKeyPackages();
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("bob joins both and both carry messages each way", async () => {
+    const first = await alice.createConversation({ members: [bob.actorId], title: "first" });
+    const second = await alice.createConversation({ members: [bob.actorId], title: "second" });
+    for (const conversation of [first, second]) {
+      await until(`bob joined ${conversation.title}`, () =>
+        bob.listConversations().conversations.find((c) => c.id === conversation.id),
+      );
+      const sent = await alice.sendMessage({
+        conversationId: conversation.id,
+        text: `hi ${conversation.title}`,
+      });
+      const received = await until("bob has it", () => messageOf(bob, conversation.id, sent.id));
+      expect(received.content).toBe(`hi ${conversation.title}`);
+      const reply = await bob.sendMessage({ conversationId: conversation.id, text: "back" });
+      const back = await until("alice has the reply", () => messageOf(alice, conversation.id, reply.id));
+      expect(back.content).toBe("back");
+    }
+    expect(bob.counters.get("skipped.welcome.welcome_not_for_device")).toBe(0);
+  });
+});
