@@ -8,7 +8,7 @@ const KILLS = 30;
 
 /** Reopens the store after a kill and checks that exactly units 1..n are there, each whole. */
 async function verify(path: string, keyFile: string): Promise<number> {
-  const store = await openStore({ path, key: { keyFile } });
+  const store = await openStore({ path, key: { keyFile }, keepEvents: Number.MAX_SAFE_INTEGER });
   try {
     const n = Number((store.cursor("crash") ?? "unit-0").slice("unit-".length));
     const messages = store.messages("crash-group", { limit: 1_000_000 });

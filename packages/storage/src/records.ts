@@ -54,6 +54,12 @@ export interface MessageRecord {
   readonly body: JsonValue;
 }
 
+/** A position in a conversation, for paging: messages are ordered by `at`, then `id`. */
+export interface MessageCursor {
+  readonly at: number;
+  readonly id: string;
+}
+
 /** A message as read back: `body` is the latest edit, `null` once deleted. */
 export interface StoredMessage extends Omit<MessageRecord, "body"> {
   readonly body: JsonValue | null;

@@ -1,4 +1,6 @@
+import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { MessageRecord } from "./records.js";
 import type { CommitInfo } from "./store.js";
 import { openStore, type Store } from "./store.js";
 import { expectStorageError, FAST_ARGON2ID, messageRecord, messageUnit, tempDir } from "./test-support.js";
@@ -226,6 +228,48 @@ describe("Store", () => {
     expect(page.map((m) => m.body)).toEqual([{ text: "message number 4" }, { text: "message number 5" }]);
     const older = store.messages("group-1", { limit: 2, before: page[0]?.at });
     expect(older.map((m) => m.body)).toEqual([{ text: "message number 2" }, { text: "message number 3" }]);
+  });
+
+  it("pages messages sharing a millisecond by (at, id), each exactly once", () => {
+    // 3 distinct times, 17 messages each, written in an order unrelated to their ids.
+    const records: MessageRecord[] = Array.from({ length: 51 }, (_, i) => ({
+      ...messageRecord(i),
+      id: `https://example.test/messages/${(i * 37) % 51}`,
+      at: 1_700_000_000_000 + Math.floor(i / 17),
+    }));
+    store.apply({ messages: records });
+    const seen: string[] = [];
+    let page = store.messages("group-1", { limit: 4 });
+    for (let pages = 0; page.length > 0 && pages < 100; pages++) {
+      seen.unshift(...page.map((m) => m.id));
+      const oldest = page[0] as { at: number; id: string };
+      page = store.messages("group-1", { limit: 4, before: { at: oldest.at, id: oldest.id } });
+    }
+    expect(seen).toHaveLength(records.length);
+    expect(new Set(seen).size).toBe(records.length);
+    const byKey = [...records].sort((x, y) => x.at - y.at || (x.id < y.id ? -1 : 1)).map((m) => m.id);
+    expect(seen).toEqual(byKey);
+    // The older form, a bare time, still means "everything sent before then".
+    const beforeSecond = store.messages("group-1", { limit: 100, before: 1_700_000_000_001 });
+    expect(beforeSecond.map((m) => m.id)).toEqual(byKey.slice(0, 17));
+  });
+
+  it("counts outbox items per state without reading their payloads", async () => {
+    store.apply({
+      outbox: [1, 2, 3].map((i) => ({ op: "enqueue" as const, id: `out-${i}`, payload: { n: i } })),
+    });
+    store.apply({ outbox: [{ op: "failed", id: "out-3", error: "gone" }] });
+    expect([store.outboxCount("queued"), store.outboxCount("failed"), store.outboxCount("sent")]).toEqual([
+      2, 1, 0,
+    ]);
+    // Damage every payload: counting does not open them, listing does (and fails closed).
+    store.close();
+    const db = new DatabaseSync(path);
+    db.exec("UPDATE outbox SET payload = randomblob(64)");
+    db.close();
+    store = await openStore({ path, key: { passphrase: "correct horse" }, argon2id: FAST_ARGON2ID });
+    expect(store.outboxCount("queued")).toBe(2);
+    await expectStorageError(() => store.outbox("queued"), "tampered");
   });
 
   it("passes its own full check and refuses use after close", async () => {

@@ -17,6 +17,7 @@ import type {
   GroupSummary,
   KeyPackageSecret,
   MessageChangeKind,
+  MessageCursor,
   MessageDirection,
   MessageState,
   OutboxItem,
@@ -142,7 +143,7 @@ export class Store {
       group: "SELECT * FROM groups WHERE id = ?",
       groups: "SELECT id, epoch, meta, updated_at FROM groups ORDER BY id",
       message: "SELECT * FROM messages WHERE id = ?",
-      messages: `SELECT * FROM (SELECT * FROM messages WHERE conversation = ? AND at < ?
+      messages: `SELECT * FROM (SELECT * FROM messages WHERE conversation = ? AND (at, id) < (?, ?)
         ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id`,
       history: "SELECT * FROM message_history WHERE message_id = ? ORDER BY at, id",
       contact: "SELECT * FROM contacts WHERE actor = ?",
@@ -152,6 +153,7 @@ export class Store {
       outboxDue: `SELECT * FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?
         ORDER BY next_attempt_at, created_at LIMIT ?`,
       outboxByState: "SELECT * FROM outbox WHERE state = ? ORDER BY created_at, id",
+      outboxCount: "SELECT count(*) AS n FROM outbox WHERE state = ?",
       setting: "SELECT value FROM settings WHERE name = ?",
     };
     this.#q = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
@@ -312,12 +314,22 @@ export class Store {
     });
   }
 
-  /** The newest `limit` messages of a conversation sent before `before` (ms), oldest first. */
-  messages(conversation: string, options: { before?: number; limit?: number } = {}): StoredMessage[] {
-    const before = options.before ?? Number.MAX_SAFE_INTEGER;
+  /**
+   * The newest `limit` messages of a conversation before `before`, oldest first. `before` is best the
+   * `{ at, id }` of the oldest message of the previous page: messages are ordered by (at, id), so those
+   * sharing a millisecond are neither skipped nor repeated. A bare number (ms) means "sent before then".
+   */
+  messages(
+    conversation: string,
+    options: { before?: MessageCursor | number; limit?: number } = {},
+  ): StoredMessage[] {
+    const { at, id } =
+      typeof options.before === "number"
+        ? { at: options.before, id: "" } // no id sorts below "", so: every message with at < before
+        : (options.before ?? { at: Number.MAX_SAFE_INTEGER, id: "" });
     const limit = options.limit ?? 50;
     return this.#read(() =>
-      (this.#stmt("messages").all(conversation, before, limit) as Row[]).map((row) => this.#message(row)),
+      (this.#stmt("messages").all(conversation, at, id, limit) as Row[]).map((row) => this.#message(row)),
     );
   }
 
@@ -411,6 +423,11 @@ export class Store {
     return this.#read(() =>
       (this.#stmt("outboxByState").all(state) as Row[]).map((row) => this.#outboxItem(row)),
     );
+  }
+
+  /** How many outbox items are in `state`; their payloads are not read (nor decrypted). */
+  outboxCount(state: OutboxState): number {
+    return this.#read(() => (this.#stmt("outboxCount").get(state) as { n: number }).n);
   }
 
   #outboxItem(row: Row): OutboxItem {
