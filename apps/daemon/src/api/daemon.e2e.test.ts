@@ -197,6 +197,18 @@ describe("the API of a running daemon", () => {
     expect(missing.code).toBe(64);
     expect(missing.stderr).toContain("ENOENT");
 
+    // <chat> by Bob's handle: both chats are with Bob alone, so the latest active one (the "api" chat).
+    const bobHandle = bob.getAccount().handle;
+    const byHandle = await sotto("send", bobHandle, "hello by handle", "--json");
+    expect(byHandle.code, byHandle.stderr).toBe(0);
+    expect(JSON.parse(byHandle.stdout).conversationId).toBe(apiChat?.id);
+    const historyByHandle = await sotto("history", bobHandle.replace(/^@/, ""));
+    expect(historyByHandle.code, historyByHandle.stderr).toBe(0);
+    expect(historyByHandle.stdout).toContain("hello by handle");
+    const nobody = await sotto("send", `@nobody@${new URL(bob.actorId).host}`, "hello?");
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toContain("no conversation matches");
+
     const devices = await sotto("devices");
     expect(devices.stdout).toMatch(/^\* .+\n {4}fingerprint \S/);
 

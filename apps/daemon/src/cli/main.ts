@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { ApiError, type ApiEvent, ClientError, type Conversation, SottoClient } from "@sotto/api";
 import { SottoError } from "@sotto/core";
 import { readAttachment } from "./attachment.js";
-import { resolveChat } from "./chat-ref.js";
+import { findChat } from "./chat-ref.js";
 import { CliError, type Env, resolveConnection } from "./config.js";
 import {
   formatChats,
@@ -165,8 +165,7 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<void>> = {
     need(args, 2, "send <chat> <text>... [--file PATH]...");
     const [ref, ...words] = args;
     const attachments = await Promise.all((values.file ?? []).map(readAttachment));
-    const { conversations } = await client.call("conversations.list");
-    const chat = resolveChat(conversations, ref as string, await self(client));
+    const chat = await findChat(client, ref as string);
     const message = await client.call("messages.send", {
       conversationId: chat.id,
       text: words.join(" "),
@@ -177,8 +176,7 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<void>> = {
 
   async history({ client, args, values, print }) {
     need(args, 1, "history <chat>");
-    const { conversations } = await client.call("conversations.list", { includeLeft: true });
-    const chat = resolveChat(conversations, args[0] as string, await self(client));
+    const chat = await findChat(client, args[0] as string, { includeLeft: true });
     const limit = Math.max(1, positiveInt(values.limit, 20, "limit"));
     const page = await client.call("messages.list", { conversationId: chat.id, limit });
     print(page.messages.map((m) => formatMessage(m, chat)).join("\n") || "No messages.", page);
