@@ -111,6 +111,10 @@ export const Message = z
     published: Timestamp,
     editedAt: Timestamp.nullable(),
     deleted: z.boolean().describe("True once the author deleted it; `content` is then empty."),
+    attachments: z
+      .array(Attachment)
+      .optional()
+      .describe("Files sent inline with the message; absent when there are none or the daemon does not say."),
     reactions: z.array(Reaction),
     readBy: z.array(ActorId).describe("Members who sent a read receipt for this message or a later one."),
     outbox: OutboxState.nullable().describe("For messages this account sent: their delivery state."),

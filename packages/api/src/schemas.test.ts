@@ -131,3 +131,29 @@ describe("Conversation", () => {
     expect(Conversation.safeParse({ ...conversation, keyChanged: "yes" }).success).toBe(false);
   });
 });
+
+describe("messages.send", () => {
+  const params = { conversationId, text: "see the file" };
+  const png = {
+    mediaType: "image/png",
+    name: "dot.png",
+    data: Buffer.from([137, 80, 78, 71]).toString("base64"),
+  };
+
+  it("takes mediaType and base64 attachments, and refuses what is not base64 or too large", () => {
+    const send = methods["messages.send"].params;
+    expect(send.parse({ ...params, mediaType: "text/html", attachments: [png] })).toEqual({
+      ...params,
+      mediaType: "text/html",
+      attachments: [png],
+    });
+    expect(send.safeParse({ ...params, mediaType: "image/png" }).success).toBe(false);
+    expect(send.safeParse({ ...params, attachments: [{ ...png, data: "not base64!" }] }).success).toBe(false);
+    expect(send.safeParse({ ...params, attachments: [{ ...png, extra: 1 }] }).success).toBe(false);
+    const big = Buffer.alloc(513 * 1024).toString("base64");
+    expect(send.safeParse({ ...params, attachments: [{ ...png, data: big }] }).success).toBe(false);
+    expect(send.safeParse({ ...params, attachments: Array.from({ length: 17 }, () => png) }).success).toBe(
+      false,
+    );
+  });
+});
