@@ -32,7 +32,8 @@ export function formatChats(conversations: readonly Conversation[], self: string
     .map((c, i) => {
       const unread = c.unread > 0 ? ` (${c.unread} unread)` : "";
       const left = c.left ? " [left]" : "";
-      return `${String(i + 1).padStart(3)}  ${chatName(c, self)}${unread}${left}\n     ${c.id}  ${time(c.lastActivityAt)}`;
+      const keys = c.keyChanged ? " [keys changed: sotto verify]" : "";
+      return `${String(i + 1).padStart(3)}  ${chatName(c, self)}${unread}${left}${keys}\n     ${c.id}  ${time(c.lastActivityAt)}`;
     })
     .join("\n");
 }
@@ -46,8 +47,11 @@ export function formatMessage(message: Message, conversation?: Conversation): st
     .map((f) => ` (${f})`)
     .join("");
   const body = message.deleted ? "(deleted)" : plain(message);
+  const files = (message.attachments ?? [])
+    .map((a) => ` [${a.name ?? "attachment"}, ${a.mediaType}]`)
+    .join("");
   const reactions = message.reactions.map((r) => `${r.emoji} ${r.actors.length}`).join("  ");
-  return `[${time(message.published)}] ${who(message.author, conversation)}: ${body}${flags}${reactions ? `\n    ${reactions}` : ""}`;
+  return `[${time(message.published)}] ${who(message.author, conversation)}: ${body}${files}${flags}${reactions ? `\n    ${reactions}` : ""}`;
 }
 
 /** HTML content shown as text: tags dropped, the common entities decoded (it was sanitized on receipt). */
