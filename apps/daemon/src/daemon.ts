@@ -56,7 +56,7 @@ import {
   unlike,
   updateNote,
 } from "./appdata.js";
-import { deviceFingerprint } from "./contacts.js";
+import { fingerprintText } from "./contacts.js";
 import {
   type AccountSettings,
   CURSOR_RECEIVED,
@@ -106,7 +106,10 @@ export interface DaemonOptions {
   readonly outbox?: Partial<OutboxPolicy>;
   /** How often to poll a server that offers no event stream. */
   readonly pollIntervalMs?: number;
-  /** `normal` (default): survives a crash of the daemon, may lose the last commits on power loss. */
+  /**
+   * `full` (default): a unit survives power loss, so a sent message's MLS state change is never rolled back
+   * (which would reuse its key and nonce). `normal` may lose the last commits on power loss.
+   */
   readonly durability?: Durability;
   /** Argon2id cost for a passphrase-protected store (tests use a cheap one). */
   readonly argon2id?: Argon2idParams;
@@ -240,7 +243,7 @@ export class Daemon {
       key: options.key,
       create: true,
       argon2id: options.argon2id,
-      durability: options.durability ?? "normal",
+      durability: options.durability ?? "full",
     });
     const settings: AccountSettings = {
       actorId: actor.id,
@@ -275,7 +278,7 @@ export class Daemon {
       path,
       key: options.key,
       create: false,
-      durability: options.durability ?? "normal",
+      durability: options.durability ?? "full",
     });
     try {
       const settings = store.setting(SETTINGS_ACCOUNT) as unknown as AccountSettings | undefined;
@@ -1033,7 +1036,7 @@ export class Daemon {
     return {
       id: this.#ctx.settings.deviceId,
       name: this.#ctx.settings.deviceName,
-      fingerprint: deviceFingerprint(this.#ctx.device.signaturePublicKey),
+      fingerprint: fingerprintText(this.#ctx.device.signaturePublicKey),
       current: true,
       firstSeen: new Date(key?.createdAt ?? 0).toISOString(),
       verified: true,
