@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
+import { deviceFingerprint } from "@sotto/core";
 import type { ContactRecord } from "@sotto/storage";
 
-/** A device's fingerprint: SHA-256 of its MLS signature public key, hex in groups of four for reading aloud. */
-export function deviceFingerprint(signaturePublicKey: Uint8Array): string {
-  const hex = createHash("sha256").update(signaturePublicKey).digest("hex");
-  return hex.match(/.{4}/g)?.join(" ") ?? hex;
+/** A device's fingerprint as contacts record it and the API shows it: core's hex groups, space separated. */
+export function fingerprintText(signaturePublicKey: Uint8Array): string {
+  return deviceFingerprint(signaturePublicKey).hexGroups.join(" ");
 }
 
 /** Devices seen for one actor in a group, by fingerprint. */

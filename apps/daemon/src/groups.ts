@@ -8,7 +8,7 @@ import {
   writeMessageCreate,
 } from "@sotto/core";
 import type { ContactRecord, EventInput, GroupRecord, OutboxChange } from "@sotto/storage";
-import { deviceFingerprint, updateContact } from "./contacts.js";
+import { fingerprintText, updateContact } from "./contacts.js";
 import type { DaemonContext } from "./context.js";
 import { type ConversationInfo, readConversationInfo } from "./conversationInfo.js";
 import { event } from "./events.js";
@@ -125,7 +125,7 @@ export function contactUpdates(
   const byActor = new Map<string, string[]>();
   for (const m of members(conversation)) {
     if (m.actorId === ctx.settings.actorId) continue;
-    byActor.set(m.actorId, [...(byActor.get(m.actorId) ?? []), deviceFingerprint(m.signaturePublicKey)]);
+    byActor.set(m.actorId, [...(byActor.get(m.actorId) ?? []), fingerprintText(m.signaturePublicKey)]);
   }
   const contacts: ContactRecord[] = [];
   const events: EventInput[] = [];
