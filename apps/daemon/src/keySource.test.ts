@@ -15,12 +15,20 @@ describe("keySourceFromArgs", () => {
     expect(await keySourceFromArgs({ credential: "sotto-key" })).toEqual({ credential: "sotto-key" });
   });
 
-  it("reads the passphrase from the first line of a non-terminal input", async () => {
+  it("reads the passphrase from the first line of a non-terminal input, without a prompt", async () => {
+    const written: string[] = [];
+    const output = new Writable({
+      write(chunk, _encoding, done) {
+        written.push(String(chunk));
+        done();
+      },
+    });
     const key = await keySourceFromArgs(
       {},
-      { input: Readable.from(["s3cret pass\nignored\n"]), output: sink() },
+      { input: Readable.from(["s3cret pass\nignored\n"]), output, confirm: true },
     );
     expect(key).toEqual({ passphrase: "s3cret pass" });
+    expect(written.join("")).toBe("");
   });
 
   it("refuses an empty passphrase and a closed input", async () => {

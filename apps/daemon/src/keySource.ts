@@ -52,7 +52,8 @@ function readSecretLine(
     });
     const rl = createInterface({ input, output: sink, terminal: input.isTTY === true });
     let answered = false;
-    rl.question(prompt, (line) => {
+    // A prompt is for a person at a terminal; a script piping the passphrase gets nothing on its stderr.
+    rl.question(input.isTTY === true ? prompt : "", (line) => {
       answered = true;
       if (input.isTTY) output.write("\n");
       rl.close();
