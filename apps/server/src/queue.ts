@@ -1,7 +1,7 @@
 import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
 
-/** What `close` did: every delivery finished, or some outlived the grace and were put back in the queue. */
-export type QueueClosing = "drained" | "requeued";
+/** What `close` did: every delivery finished, or some outlived the grace (and stay queued). */
+export type QueueClosing = "drained" | "abandoned";
 
 /**
  * A message queue that knows what it is doing, so that shutdown can wait (bounded) for in-flight deliveries
@@ -9,8 +9,6 @@ export type QueueClosing = "drained" | "requeued";
  */
 export class DrainableQueue implements MessageQueue {
   readonly #inner: MessageQueue;
-  /** Messages whose handler is running (wrapped: the same JSON may be handled twice at once). */
-  readonly #handling = new Set<{ readonly message: unknown }>();
   #active = 0;
   #waiters: (() => void)[] = [];
   #closed = false;
@@ -43,12 +41,9 @@ export class DrainableQueue implements MessageQueue {
     options?: MessageQueueListenOptions,
   ): Promise<void> {
     return this.#inner.listen((message) => {
-      const entry = { message };
-      this.#handling.add(entry);
-      const done = this.#track(() => handler(message)).finally(() => this.#handling.delete(entry));
       // A delivery abandoned by `close` never settles for the queue's loop, so that loop never touches the
       // closed database again; its own outcome (a retry enqueue refused, say) is dropped.
-      return done.then(
+      return this.#track(() => handler(message)).then(
         () => (this.#closed ? new Promise<void>(() => undefined) : undefined),
         (error: unknown) => (this.#closed ? new Promise<void>(() => undefined) : Promise.reject(error)),
       );
@@ -61,9 +56,9 @@ export class DrainableQueue implements MessageQueue {
   }
 
   /**
-   * Waits up to `graceMs` for running work, then refuses new work. Deliveries still running are enqueued
-   * again (their receiving servers store a redelivered activity once), so nothing acknowledged is lost.
-   * Call it after stopping the queue's listener and before closing the database.
+   * Waits up to `graceMs` for running work, then refuses new work. A delivery still running stays in the
+   * queue (a message leaves it only once its handler settled) and is redone at the next start; its receiver
+   * stores a redelivered activity once. Call it after stopping the listener and before closing the database.
    */
   async close(graceMs: number): Promise<QueueClosing> {
     let timer: NodeJS.Timeout | undefined;
@@ -74,13 +69,7 @@ export class DrainableQueue implements MessageQueue {
       }),
     ]);
     clearTimeout(timer);
-    const abandoned = [...this.#handling];
     this.#closed = true;
-    if (!expired && abandoned.length === 0) return "drained";
-    for (const { message } of abandoned) {
-      const orderingKey = (message as { orderingKey?: unknown }).orderingKey;
-      await this.#inner.enqueue(message, typeof orderingKey === "string" ? { orderingKey } : undefined);
-    }
-    return "requeued";
+    return expired ? "abandoned" : "drained";
   }
 }

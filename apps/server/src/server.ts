@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { SqliteMessageQueue } from "@fedify/sqlite";
 import { Collection, isActor } from "@fedify/vocab";
 import {
   ActivityFeed,
@@ -12,6 +11,7 @@ import {
   SqliteActivityLog,
   SqliteKeyPackageStore,
 } from "@sotto/fedify";
+import { SqliteDeliveryQueue } from "./deliveryQueue.js";
 import { ServerError } from "./errors.js";
 import { buildFederation } from "./federation.js";
 import { writeResponse } from "./http.js";
@@ -114,12 +114,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const objects = new SqliteActivityLog(db, "objects");
 
   // Inbox activities are handled synchronously (202 means stored); deliveries go through this queue.
-  const sqliteQueue = new SqliteMessageQueue(db, { pollInterval: { milliseconds: 500 } });
-  sqliteQueue.initialize();
-  // Ordering locks are held only while a delivery runs in this process (one process per database): a lock
-  // left by a process that stopped mid-delivery would hold that sender's queue back for ever.
-  db.exec("DELETE FROM fedify_message_locks");
-  const deliveries = new DrainableQueue(sqliteQueue);
+  const deliveries = new DrainableQueue(new SqliteDeliveryQueue(db));
   const federation = buildFederation({
     db,
     queue: deliveries,
@@ -234,8 +229,6 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
       queue.abort();
       await new Promise((resolve) => setImmediate(resolve));
       if ((await deliveries.close(CLOSE_GRACE_MS)) === "drained") await queueDone.catch(() => undefined);
-      // The queue's loops release their ordering locks in the turn after a delivery settles.
-      await new Promise((resolve) => setImmediate(resolve));
       // 4. Only now the database.
       db.close();
       // One turn of the event loop, so that clients in this process see their sockets closed before reuse.

@@ -1,0 +1,100 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
+
+/** How many deliveries run at once (for different ordering keys; one key's run one after another). */
+const CONCURRENCY = 8;
+/** How many of the oldest due messages one pass looks at. */
+const WINDOW = 256;
+/** Longest sleep between passes when nothing wakes the loop. */
+const IDLE_MS = 1000;
+
+interface Row {
+  readonly seq: number;
+  readonly message: string;
+  readonly ordering_key: string | null;
+}
+
+/**
+ * Fedify's delivery queue on the server's SQLite database, for one process. Why not `@fedify/sqlite`'s queue:
+ * it starts a polling loop per enqueue, each scanning every queued message of a busy ordering key (quadratic
+ * under a burst, stalling the event loop for seconds), and writes three commits per delivery. Here one loop
+ * runs, an enqueue only wakes it, and a message is one commit in (the post's acknowledgement) and one out
+ * (deleted after its handler settled, so a delivery cut short by a stop is redone at the next start).
+ * Messages with the same ordering key are handled one after another, in enqueue order.
+ */
+export class SqliteDeliveryQueue implements MessageQueue {
+  readonly nativeRetrial = false;
+  readonly #insert: StatementSync;
+  readonly #due: StatementSync;
+  readonly #next: StatementSync;
+  readonly #delete: StatementSync;
+  #wake: (() => void) | undefined;
+
+  constructor(db: DatabaseSync) {
+    db.exec(`CREATE TABLE IF NOT EXISTS delivery_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      message TEXT NOT NULL, scheduled INTEGER NOT NULL, ordering_key TEXT);
+      CREATE INDEX IF NOT EXISTS delivery_queue_due ON delivery_queue (scheduled)`);
+    this.#insert = db.prepare(
+      "INSERT INTO delivery_queue (message, scheduled, ordering_key) VALUES (?, ?, ?)",
+    );
+    this.#due = db.prepare(
+      "SELECT seq, message, ordering_key FROM delivery_queue WHERE scheduled <= ? ORDER BY seq LIMIT ?",
+    );
+    this.#next = db.prepare("SELECT min(scheduled) AS at FROM delivery_queue WHERE scheduled > ?");
+    this.#delete = db.prepare("DELETE FROM delivery_queue WHERE seq = ?");
+  }
+
+  enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+    const delay = options?.delay?.total("millisecond") ?? 0;
+    this.#insert.run(JSON.stringify(message), Date.now() + Math.max(0, delay), options?.orderingKey ?? null);
+    this.#wake?.();
+    return Promise.resolve();
+  }
+
+  async listen(
+    handler: (message: unknown) => Promise<void> | void,
+    options?: MessageQueueListenOptions,
+  ): Promise<void> {
+    const signal = options?.signal;
+    const running = new Map<number, Promise<void>>();
+    const busyKeys = new Set<string>();
+    while (signal?.aborted !== true) {
+      const now = Date.now();
+      // Oldest first; a key is blocked from its first message that cannot start, so its order holds.
+      const blocked = new Set(busyKeys);
+      for (const row of this.#due.all(now, WINDOW + running.size) as unknown as Row[]) {
+        if (running.size >= CONCURRENCY) break;
+        if (running.has(row.seq)) continue;
+        const key = row.ordering_key;
+        if (key !== null && blocked.has(key)) continue;
+        if (key !== null) {
+          blocked.add(key);
+          busyKeys.add(key);
+        }
+        const done = Promise.resolve()
+          .then(() => handler(JSON.parse(row.message)))
+          .catch(() => undefined) // Fedify logs and re-enqueues failed deliveries itself
+          .then(() => {
+            this.#delete.run(row.seq);
+            running.delete(row.seq);
+            if (key !== null) busyKeys.delete(key);
+            this.#wake?.();
+          });
+        running.set(row.seq, done);
+      }
+      const next = (this.#next.get(now) as { at: number | null }).at;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, Math.min(IDLE_MS, next === null ? IDLE_MS : next - now));
+        function wake() {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", wake);
+          resolve();
+        }
+        this.#wake = wake;
+        signal?.addEventListener("abort", wake);
+      });
+    }
+    this.#wake = undefined;
+    await Promise.all(running.values());
+  }
+}
