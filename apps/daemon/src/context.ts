@@ -56,6 +56,8 @@ export interface DaemonContext {
   wakeOutbox(): void;
   /** Asks the KeyPackage pool to top itself up (after a Welcome consumed one). */
   wakeKeyPackages(): void;
+  /** Learns, in the background, the handles of these actors that are not known yet. */
+  learnHandles(actorIds: readonly string[]): void;
 }
 
 export const SETTINGS_ACCOUNT = "account";

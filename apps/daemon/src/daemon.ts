@@ -78,6 +78,7 @@ import {
   queueMls,
   recipientsOf,
 } from "./groups.js";
+import { Handles } from "./handles.js";
 import { Inbound } from "./inbound.js";
 import { KeyPackagePool, type KeyPackagePoolOptions } from "./keyPackagePool.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
@@ -148,6 +149,7 @@ export class Daemon {
   readonly #inbound: Inbound;
   readonly #outbox: OutboxWorker;
   readonly #pool: KeyPackagePool;
+  readonly #handleBook: Handles;
   readonly #options: DaemonOptions;
   #abort: AbortController | undefined;
   #loops: Promise<unknown>[] = [];
@@ -201,7 +203,9 @@ export class Daemon {
         this.#pendingPool = true;
         this.#wakePool?.();
       },
+      learnHandles: (actorIds) => this.#handleBook.learn(actorIds),
     };
+    this.#handleBook = new Handles(this.#ctx);
     this.#inbound = new Inbound(this.#ctx);
     this.#outbox = new OutboxWorker(store, account, this.log, this.counters, {
       policy: options.outbox,
@@ -338,6 +342,7 @@ export class Daemon {
     this.#inbound.close();
     await Promise.allSettled(this.#loops);
     await this.#ctx.serial.idle();
+    await this.#handleBook.close();
     this.store.close();
     this.log.info("stopped", {});
   }
@@ -897,7 +902,7 @@ export class Daemon {
     if (actorId === this.actorId)
       return { handle: this.#ctx.settings.handle, displayName: this.#ctx.settings.displayName };
     const contact = this.store.contact(actorId);
-    return { handle: null, displayName: contact?.name ?? null };
+    return { handle: this.#handleBook.handle(actorId), displayName: contact?.name ?? null };
   };
 
   listConversations(params: { includeLeft?: boolean } = {}): { conversations: Conversation[] } {

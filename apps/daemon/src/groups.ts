@@ -140,5 +140,6 @@ export function contactUpdates(
   }
   if (marked !== info)
     events.push(event({ type: "conversation.updated", conversationId: conversation.groupId }));
+  ctx.learnHandles([...byActor.keys()]);
   return { contacts, events, info: marked };
 }

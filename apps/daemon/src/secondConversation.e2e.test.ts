@@ -42,4 +42,25 @@ describe("two conversations between the same two daemons", () => {
     }
     expect(bob.counters.get("skipped.welcome.welcome_not_for_device")).toBe(0);
   });
+
+  it("knows the other member's handle, so the conversation is found by it", async () => {
+    // Each daemon's own handle, as it resolved it from its actor at init (preferredUsername@host).
+    const handleOf = (d: Daemon) => d.getAccount().handle;
+    const [conversation] = bob.listConversations().conversations;
+    if (conversation === undefined) throw new Error("bob has conversations");
+    const member = await until("bob learned alice's handle", () =>
+      bob
+        .getConversation(conversation.id)
+        .members.find((m) => m.actorId === alice.actorId && m.handle !== null),
+    );
+    expect(member.handle).toBe(handleOf(alice));
+    const mine = await until("alice learned bob's handle", () =>
+      alice
+        .getConversation(conversation.id)
+        .members.find((m) => m.actorId === bob.actorId && m.handle !== null),
+    );
+    expect(mine.handle).toBe(handleOf(bob));
+    expect((await bob.getContact({ actor: alice.actorId })).handle).toBe(handleOf(alice));
+    expect(handleOf(alice)).toMatch(/^alice@/);
+  });
 });
