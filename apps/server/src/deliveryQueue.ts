@@ -10,7 +10,6 @@ const IDLE_MS = 1000;
 
 interface Row {
   readonly seq: number;
-  readonly message: string;
   readonly ordering_key: string | null;
 }
 
@@ -26,6 +25,7 @@ export class SqliteDeliveryQueue implements MessageQueue {
   readonly nativeRetrial = false;
   readonly #insert: StatementSync;
   readonly #due: StatementSync;
+  readonly #message: StatementSync;
   readonly #next: StatementSync;
   readonly #delete: StatementSync;
   #wake: (() => void) | undefined;
@@ -37,9 +37,11 @@ export class SqliteDeliveryQueue implements MessageQueue {
     this.#insert = db.prepare(
       "INSERT INTO delivery_queue (message, scheduled, ordering_key) VALUES (?, ?, ?)",
     );
+    // A pass reads only keys; a message's JSON is read when it starts.
     this.#due = db.prepare(
-      "SELECT seq, message, ordering_key FROM delivery_queue WHERE scheduled <= ? ORDER BY seq LIMIT ?",
+      "SELECT seq, ordering_key FROM delivery_queue WHERE scheduled <= ? ORDER BY seq LIMIT ?",
     );
+    this.#message = db.prepare("SELECT message FROM delivery_queue WHERE seq = ?");
     this.#next = db.prepare("SELECT min(scheduled) AS at FROM delivery_queue WHERE scheduled > ?");
     this.#delete = db.prepare("DELETE FROM delivery_queue WHERE seq = ?");
   }
@@ -71,8 +73,9 @@ export class SqliteDeliveryQueue implements MessageQueue {
           blocked.add(key);
           busyKeys.add(key);
         }
+        const { message } = this.#message.get(row.seq) as { message: string };
         const done = Promise.resolve()
-          .then(() => handler(JSON.parse(row.message)))
+          .then(() => handler(JSON.parse(message)))
           .catch(() => undefined) // Fedify logs and re-enqueues failed deliveries itself
           .then(() => {
             this.#delete.run(row.seq);
