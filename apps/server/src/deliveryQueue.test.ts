@@ -1,0 +1,104 @@
+// The delivery queue on a real SQLite file: one ordering key's messages run one after another in enqueue
+// order, and a message leaves the queue only once its handler settled.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SqliteDeliveryQueue } from "./deliveryQueue.js";
+
+interface Item {
+  readonly key: string | null;
+  readonly n: number;
+}
+
+describe("SqliteDeliveryQueue", () => {
+  let dir: string;
+  const open = () => new DatabaseSync(join(dir, "queue.sqlite"));
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "sotto-queue-"));
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps each ordering key's messages in order, one at a time, and handles each once", async () => {
+    const db = open();
+    const queue = new SqliteDeliveryQueue(db);
+    const keys = ["bob\nhttp://a", "bob\nhttp://b", null];
+    const items: Item[] = Array.from({ length: 90 }, (_, n) => ({ key: keys[n % 3] ?? null, n }));
+    const handled: Item[] = [];
+    const runningPerKey = new Map<string, number>();
+    let overlapSameKey = 0;
+    const abort = new AbortController();
+    let finished: () => void = () => undefined;
+    const all = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    const listening = queue.listen(
+      async (message) => {
+        const item = message as Item;
+        const key = String(item.key);
+        runningPerKey.set(key, (runningPerKey.get(key) ?? 0) + 1);
+        if (item.key !== null && (runningPerKey.get(key) ?? 0) > 1) overlapSameKey++;
+        await new Promise((resolve) => setTimeout(resolve, item.n % 4));
+        runningPerKey.set(key, (runningPerKey.get(key) ?? 0) - 1);
+        handled.push(item);
+        if (handled.length === items.length) finished();
+      },
+      { signal: abort.signal },
+    );
+    for (const item of items) {
+      await queue.enqueue(item, item.key === null ? undefined : { orderingKey: item.key });
+    }
+    await all;
+    abort.abort();
+    await listening;
+    expect(overlapSameKey).toBe(0);
+    expect(handled.map((i) => i.n).sort((x, y) => x - y)).toEqual(items.map((i) => i.n));
+    for (const key of keys.slice(0, 2)) {
+      const order = handled.filter((i) => i.key === key).map((i) => i.n);
+      expect(order).toEqual([...order].sort((x, y) => x - y));
+    }
+    expect((db.prepare("SELECT count(*) AS n FROM delivery_queue").get() as { n: number }).n).toBe(0);
+    db.close();
+  });
+
+  it("keeps a message whose handler had not settled when the process stopped, and runs it at the next start", async () => {
+    const first = open();
+    const stopped = new SqliteDeliveryQueue(first);
+    await stopped.enqueue({ n: 1 }, { orderingKey: "bob\nhttp://a" });
+    await stopped.enqueue({ n: 2 }, { orderingKey: "bob\nhttp://a" });
+    const abort = new AbortController();
+    let started: () => void = () => undefined;
+    const handlerStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    // A delivery that never finishes (the process stops during it); the loop is deliberately not awaited.
+    void stopped.listen(
+      () => {
+        started();
+        return new Promise<void>(() => undefined);
+      },
+      { signal: abort.signal },
+    );
+    await handlerStarted;
+    abort.abort();
+    first.close();
+
+    const second = open();
+    const restarted = new SqliteDeliveryQueue(second);
+    const handled: number[] = [];
+    const again = new AbortController();
+    const listening = restarted.listen(
+      (message) => {
+        handled.push((message as { n: number }).n);
+        if (handled.length === 2) again.abort();
+      },
+      { signal: again.signal },
+    );
+    await listening;
+    expect(handled).toEqual([1, 2]);
+    second.close();
+  });
+});
