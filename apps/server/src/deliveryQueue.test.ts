@@ -101,4 +101,27 @@ describe("SqliteDeliveryQueue", () => {
     expect(handled).toEqual([1, 2]);
     second.close();
   });
+
+  it("adopts, in order, what an earlier version left in @fedify/sqlite's queue tables", async () => {
+    const db = open();
+    db.exec(`CREATE TABLE fedify_message (id TEXT PRIMARY KEY, message TEXT NOT NULL, created INTEGER NOT NULL,
+      scheduled INTEGER NOT NULL, ordering_key TEXT); CREATE TABLE fedify_message_locks (ordering_key TEXT PRIMARY KEY)`);
+    const insert = db.prepare("INSERT INTO fedify_message VALUES (?, ?, ?, ?, ?)");
+    insert.run("b", JSON.stringify({ n: 2 }), 2, 2, "k");
+    insert.run("a", JSON.stringify({ n: 1 }), 1, 1, "k");
+    db.exec("INSERT INTO fedify_message_locks VALUES ('k')");
+    const queue = new SqliteDeliveryQueue(db);
+    const handled: number[] = [];
+    const abort = new AbortController();
+    await queue.listen(
+      (message) => {
+        handled.push((message as { n: number }).n);
+        if (handled.length === 2) abort.abort();
+      },
+      { signal: abort.signal },
+    );
+    expect(handled).toEqual([1, 2]);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'fedify_message%'").all()).toEqual([]);
+    db.close();
+  });
 });

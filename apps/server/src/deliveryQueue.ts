@@ -13,6 +13,19 @@ interface Row {
   readonly ordering_key: string | null;
 }
 
+/** Moves what an earlier version left in `@fedify/sqlite`'s queue tables into ours, in their order. */
+function adoptFedifySqliteQueue(db: DatabaseSync): void {
+  const old = db.prepare(
+    "SELECT 1 AS hit FROM sqlite_master WHERE type = 'table' AND name = 'fedify_message'",
+  );
+  if (old.get() === undefined) return;
+  db.exec(`BEGIN IMMEDIATE;
+    INSERT INTO delivery_queue (message, scheduled, ordering_key)
+      SELECT message, scheduled, ordering_key FROM fedify_message ORDER BY created, scheduled;
+    DROP TABLE fedify_message; DROP TABLE IF EXISTS fedify_message_locks;
+    COMMIT`);
+}
+
 /**
  * Fedify's delivery queue on the server's SQLite database, for one process. Why not `@fedify/sqlite`'s queue:
  * it starts a polling loop per enqueue, each scanning every queued message of a busy ordering key (quadratic
@@ -34,6 +47,7 @@ export class SqliteDeliveryQueue implements MessageQueue {
     db.exec(`CREATE TABLE IF NOT EXISTS delivery_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,
       message TEXT NOT NULL, scheduled INTEGER NOT NULL, ordering_key TEXT);
       CREATE INDEX IF NOT EXISTS delivery_queue_due ON delivery_queue (scheduled)`);
+    adoptFedifySqliteQueue(db);
     this.#insert = db.prepare(
       "INSERT INTO delivery_queue (message, scheduled, ordering_key) VALUES (?, ?, ?)",
     );
