@@ -10,33 +10,21 @@ import {
   updateConversation,
   writeMessageCreate,
 } from "@sotto/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Daemon } from "./daemon.js";
-import { createWorld, messageOf, network, until, type World } from "./testing/world.js";
+import { joined, messageOf, network, startCast, until, useWorld } from "./testing/world.js";
 
 // Bad input from the network is logged, counted and skipped (or retried); the daemon keeps running and in sync.
 describe("bad input from the network", () => {
-  let world: World;
-
-  beforeAll(async () => {
-    world = await createWorld();
-  });
-
-  afterAll(async () => {
-    await world?.close();
-  });
+  const world = useWorld();
 
   it("skips malformed envelopes, bogus MLS and messages from non-members, and stays in sync", async () => {
-    const [a, b] = [await world.server(), await world.server()];
-    const alice = await world.daemon(a, "alice");
-    const bob = await world.daemon(b, "bob");
-    await alice.start();
-    await bob.start();
-    await bob.maintainKeyPackages();
+    const {
+      servers: [_a, b],
+      daemons: [alice, bob],
+    } = await startCast(world(), ["alice", "bob"]);
     const { id: conversationId } = await alice.createConversation({ members: [bob.actorId] });
-    await until("bob joined", () =>
-      bob.listConversations().conversations.some((c) => c.id === conversationId),
-    );
+    await joined(bob, conversationId, "bob");
 
     // Mallory, on Bob's server, posts through her real C2S outbox to Bob.
     const mallory = await b.createUser("mallory");
@@ -95,7 +83,7 @@ describe("bad input from the network", () => {
     expect(Object.keys(counts).some((name) => name.startsWith("skipped.mls."))).toBe(true);
     expect(skipped).toBeGreaterThanOrEqual(1);
     expect(bob.listMessages({ conversationId }).messages.map((m) => m.content)).not.toContain("forged");
-    expect(world.logLines.some((l) => l.includes('"event":"skipped"'))).toBe(true);
+    expect(world().logLines.some((l) => l.includes('"event":"skipped"'))).toBe(true);
   });
 
   it("retries a home server that answers 500s and garbage, then syncs what it serves", async () => {
@@ -138,14 +126,14 @@ describe("bad input from the network", () => {
     let dora: Daemon | undefined;
     try {
       dora = await Daemon.init({
-        dataDir: join(world.dir, "dora-data"),
+        dataDir: join(world().dir, "dora-data"),
         key: { passphrase: "correct horse battery staple" },
         argon2id: { memory: 1024, passes: 1, parallelism: 1 },
         actor: `${origin}/users/dora`,
         token: "t",
         network,
         pollIntervalMs: 50,
-        logger: world.logger,
+        logger: world().logger,
       });
       await dora.start();
       const d = dora;

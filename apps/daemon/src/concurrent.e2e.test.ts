@@ -1,33 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Daemon } from "./daemon.js";
-import { createWorld, messageOf, until, type World } from "./testing/world.js";
+import { describe, expect, it } from "vitest";
+import { joined, messageOf, startCast, until, useWorld } from "./testing/world.js";
 
 // Two members change the group at the same moment (each commits for the same epoch): every member converges
 // on one group, the losing change is made again in the winning epoch, and everyone reads everyone.
 describe("concurrent commits", () => {
-  let world: World;
-
-  beforeAll(async () => {
-    world = await createWorld();
-  });
-
-  afterAll(async () => {
-    await world?.close();
-  });
+  const world = useWorld();
 
   it("converge on one group with every intended member", async () => {
-    const [a, b] = [await world.server(), await world.server()];
-    const alice = await world.daemon(a, "alice");
-    const bob = await world.daemon(b, "bob");
-    const carol = await world.daemon(a, "carol");
-    const dave = await world.daemon(b, "dave");
-    const all: Daemon[] = [alice, bob, carol, dave];
-    for (const d of all) await d.start();
-    await Promise.all([bob.maintainKeyPackages(), carol.maintainKeyPackages(), dave.maintainKeyPackages()]);
+    const all = (await startCast(world(), ["alice", "bob", "carol", "dave"])).daemons;
+    const [alice, bob, carol, dave] = all;
     const { id: conversationId } = await alice.createConversation({ members: [bob.actorId] });
-    await until("bob joined", () =>
-      bob.listConversations().conversations.some((c) => c.id === conversationId),
-    );
+    await joined(bob, conversationId, "bob");
 
     // Both commit for the same epoch before either has seen the other's commit.
     await Promise.all([

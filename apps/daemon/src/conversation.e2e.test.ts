@@ -1,36 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "./daemon.js";
-import { createWorld, messageOf, until, type World } from "./testing/world.js";
+import { joined, messageOf, startCast, until, useWorld } from "./testing/world.js";
 
 // Two real sotto-servers on loopback and real daemons with real encrypted stores: a 1:1 conversation across
 // the two servers with replies, edits, deletes, reactions and read receipts.
 describe("1:1 conversation across two servers", () => {
-  let world: World;
+  const world = useWorld();
   let alice: Daemon;
   let bob: Daemon;
   let conversationId: string;
 
   beforeAll(async () => {
-    world = await createWorld();
-    const [a, b] = [await world.server(), await world.server()];
-    alice = await world.daemon(a, "alice");
-    bob = await world.daemon(b, "bob");
-    await alice.start();
-    await bob.start();
-    await bob.maintainKeyPackages();
-  });
-
-  afterAll(async () => {
-    await world?.close();
+    [alice, bob] = (await startCast(world(), ["alice", "bob"])).daemons;
   });
 
   it("delivers a message from Alice to Bob, who replies", async () => {
     const conversation = await alice.createConversation({ members: [bob.actorId], title: "hi" });
     conversationId = conversation.id;
     expect(conversation.members.map((m) => m.actorId).sort()).toEqual([alice.actorId, bob.actorId].sort());
-    await until("bob joined", () =>
-      bob.listConversations().conversations.find((c) => c.id === conversationId),
-    );
+    await joined(bob, conversationId, "bob");
 
     const sent = await alice.sendMessage({ conversationId, text: "Hello, <Bob>!" });
     expect(sent.outbox).toBe("queued");
@@ -117,7 +105,7 @@ describe("1:1 conversation across two servers", () => {
       code: "actor_not_found",
     });
     // An actor that publishes no KeyPackage has no MLS device to add.
-    const [, b] = world.servers;
+    const [, b] = world().servers;
     if (b === undefined) throw new Error("two servers");
     const plain = await b.createUser("plain");
     await expect(alice.createConversation({ members: [plain.actorId] })).rejects.toMatchObject({
@@ -146,9 +134,9 @@ describe("1:1 conversation across two servers", () => {
   });
 
   it("logs no plaintext and no token", () => {
-    const logs = world.logLines.join("");
+    const logs = world().logLines.join("");
     expect(logs).toContain('"event":"joined"');
-    for (const secret of ["Hello", "frist", "did you read this", "Hi Alice", ...world.tokens.values()]) {
+    for (const secret of ["Hello", "frist", "did you read this", "Hi Alice", ...world().tokens.values()]) {
       expect(logs).not.toContain(secret);
     }
   });

@@ -1,34 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Daemon } from "./daemon.js";
-import { createWorld, messageOf, network, until, type World } from "./testing/world.js";
+import { joined, messageOf, network, startCast, until, useWorld } from "./testing/world.js";
 
 // A verified contact shows a new device: the contact becomes unverified ("changed"), the change is announced,
 // and verifying again clears it. The new device of the same actor reads the conversation too.
 describe("a verified contact's new device", () => {
-  let world: World;
-
-  beforeAll(async () => {
-    world = await createWorld();
-  });
-
-  afterAll(async () => {
-    await world?.close();
-  });
+  const world = useWorld();
 
   it("is detected, announced and needs verifying again", async () => {
-    const [a, b] = [await world.server(), await world.server()];
-    const alice = await world.daemon(a, "alice");
-    const bob = await world.daemon(b, "bob");
-    await alice.start();
-    await bob.start();
-    await bob.maintainKeyPackages();
+    const {
+      servers: [_a, _b],
+      daemons: [alice, bob],
+    } = await startCast(world(), ["alice", "bob"]);
     const { id: conversationId } = await alice.createConversation({ members: [bob.actorId] });
-    await until("bob joined", () =>
-      bob.listConversations().conversations.some((c) => c.id === conversationId),
-    );
+    await joined(bob, conversationId, "bob");
 
     const contact = await alice.getContact({ actor: bob.actorId });
     expect(contact.devices).toHaveLength(1);
@@ -42,18 +30,18 @@ describe("a verified contact's new device", () => {
     expect(verified.verified).toBe(true);
 
     // Bob sets up a second device (a second daemon for the same account) and Alice adds it.
-    writeFileSync(world.keyFile("bob2"), randomBytes(32), { mode: 0o600 });
+    writeFileSync(world().keyFile("bob2"), randomBytes(32), { mode: 0o600 });
     const bob2 = await Daemon.init({
-      dataDir: join(world.dir, "bob2-data"),
-      key: { keyFile: world.keyFile("bob2") },
-      logger: world.logger,
+      dataDir: join(world().dir, "bob2-data"),
+      key: { keyFile: world().keyFile("bob2") },
+      logger: world().logger,
       pollIntervalMs: 100,
       keyPackages: { size: 1 },
       actor: bob.actorId,
-      token: world.tokens.get("bob") as string,
+      token: world().tokens.get("bob") as string,
       network,
     });
-    world.daemons.push(bob2);
+    world().daemons.push(bob2);
     await bob2.start();
     await bob2.maintainKeyPackages();
     const seqBefore = alice.store.lastSeq;
@@ -68,9 +56,7 @@ describe("a verified contact's new device", () => {
     expect(events).toContain("conversation.updated");
 
     // The new device reads what Alice sends next; verifying again clears the mark.
-    await until("bob2 joined", () =>
-      bob2.listConversations().conversations.some((c) => c.id === conversationId),
-    );
+    await joined(bob2, conversationId, "bob2");
     const m = await alice.sendMessage({ conversationId, text: "to both of you" });
     await until("bob2 reads it", () => messageOf(bob2, conversationId, m.id));
     await until("bob reads it", () => messageOf(bob, conversationId, m.id));

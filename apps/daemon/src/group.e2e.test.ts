@@ -1,30 +1,24 @@
 import { Account, ActivityPubClient } from "@sotto/activitypub";
 import { decodeConversation, processMessage, readEnvelope } from "@sotto/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "./daemon.js";
-import { createWorld, messageOf, network, until, type World } from "./testing/world.js";
+import { messageOf, network, startCast, until, useWorld } from "./testing/world.js";
 
 // A group of three actors on two real servers: everyone reads everyone; a removed member can no longer
 // read (checked with real MLS against her stored state); a member who leaves is committed out.
 describe("group of three across two servers", () => {
-  let world: World;
+  const world = useWorld();
   let alice: Daemon;
   let bob: Daemon;
   let carol: Daemon;
   let conversationId: string;
 
   beforeAll(async () => {
-    world = await createWorld();
-    const [a, b] = [await world.server(), await world.server()];
-    alice = await world.daemon(a, "alice");
-    bob = await world.daemon(b, "bob");
-    carol = await world.daemon(a, "carol");
-    for (const d of [alice, bob, carol]) await d.start();
-    await Promise.all([bob.maintainKeyPackages(), carol.maintainKeyPackages()]);
-  });
-
-  afterAll(async () => {
-    await world?.close();
+    [alice, bob, carol] = (await startCast(world(), ["alice", "bob", "carol"])).daemons as [
+      Daemon,
+      Daemon,
+      Daemon,
+    ];
   });
 
   it("creates the group and every member reads every other", async () => {
@@ -60,7 +54,7 @@ describe("group of three across two servers", () => {
     // Take the ciphertext as Bob's server stored it and try it against Carol's own stored MLS state.
     const client = new ActivityPubClient(network);
     const received: unknown[] = [];
-    for await (const item of new Account(client, bob.actorId, world.tokens.get("bob") as string).catchUp(
+    for await (const item of new Account(client, bob.actorId, world().tokens.get("bob") as string).catchUp(
       {},
     )) {
       received.push(item.activity);

@@ -1,32 +1,21 @@
 import { Account, ActivityPubClient, type ReceivedItem } from "@sotto/activitypub";
 import { readEnvelope } from "@sotto/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorld, messageOf, network, until, type World } from "./testing/world.js";
+import { describe, expect, it } from "vitest";
+import { joined, messageOf, network, startCast, until, useWorld } from "./testing/world.js";
 
 // Out-of-order delivery: a message for an epoch not reached yet is held (sealed in the store, across a restart)
 // and applied once the commit that starts the epoch arrives.
 describe("messages ahead of their commit", () => {
-  let world: World;
-
-  beforeAll(async () => {
-    world = await createWorld();
-  });
-
-  afterAll(async () => {
-    await world?.close();
-  });
+  const world = useWorld();
 
   it("are held, survive a restart, and are applied after the commit", async () => {
-    const [a, b] = [await world.server(), await world.server()];
-    const alice = await world.daemon(a, "alice");
-    let bob = await world.daemon(b, "bob");
-    const carol = await world.daemon(a, "carol");
-    for (const d of [alice, bob, carol]) await d.start();
-    await Promise.all([bob.maintainKeyPackages(), carol.maintainKeyPackages()]);
+    const {
+      servers: [_a, _b],
+      daemons: [alice, started, carol],
+    } = await startCast(world(), ["alice", "bob", "carol"]);
+    let bob = started;
     const { id: conversationId } = await alice.createConversation({ members: [bob.actorId] });
-    await until("bob joined", () =>
-      bob.listConversations().conversations.some((c) => c.id === conversationId),
-    );
+    await joined(bob, conversationId, "bob");
     await bob.stop();
 
     // While Bob is away: a commit (Carol joins, a new epoch) and a message of the new epoch.
@@ -41,7 +30,7 @@ describe("messages ahead of their commit", () => {
     const account = new Account(
       new ActivityPubClient(network),
       bob.actorId,
-      world.tokens.get("bob") as string,
+      world().tokens.get("bob") as string,
     );
     const read = async () => {
       const items: ReceivedItem[] = [];
@@ -61,14 +50,14 @@ describe("messages ahead of their commit", () => {
       const message = items.findLast((i) => contentType(i) === "application");
       return commit !== undefined && message !== undefined ? { commit, message } : undefined;
     });
-    bob = await world.reopen("bob");
+    bob = await world().reopen("bob");
     await bob.receive(message);
     expect(bob.counters.get("held")).toBe(1);
     expect(messageOf(bob, conversationId, m.id)).toBeUndefined();
 
     // The hold is in the store: it outlives a restart.
     await bob.stop();
-    bob = await world.reopen("bob");
+    bob = await world().reopen("bob");
     await bob.receive(commit);
     expect(bob.counters.get("held.released")).toBe(1);
     expect(messageOf(bob, conversationId, m.id)?.content).toBe("in the new epoch");

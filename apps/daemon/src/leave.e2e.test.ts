@@ -1,27 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorld, until, type World } from "./testing/world.js";
+import { describe, expect, it } from "vitest";
+import { startCast, until, useWorld } from "./testing/world.js";
 
 // A member leaves while the member who should commit the leave (the lowest remaining leaf) is away: the next
 // member commits it after a delay; the one who was away catches up on return.
 describe("leaving while the designated committer is away", () => {
-  let world: World;
-
-  beforeAll(async () => {
-    world = await createWorld();
-  });
-
-  afterAll(async () => {
-    await world?.close();
-  });
+  const world = useWorld();
 
   it("is committed by the next member, and the absent one catches up", async () => {
-    const [a, b] = [await world.server(), await world.server()];
     const quick = { leaveCommitDelayMs: 300 };
-    let alice = await world.daemon(a, "alice", quick);
-    const bob = await world.daemon(b, "bob", quick);
-    const carol = await world.daemon(a, "carol", quick);
-    for (const d of [alice, bob, carol]) await d.start();
-    await Promise.all([bob.maintainKeyPackages(), carol.maintainKeyPackages()]);
+    const {
+      daemons: [started, bob, carol],
+    } = await startCast(world(), ["alice", "bob", "carol"], quick);
+    let alice = started;
     const { id: conversationId } = await alice.createConversation({ members: [bob.actorId, carol.actorId] });
     for (const d of [bob, carol]) {
       await until("joined", () => d.listConversations().conversations.some((c) => c.id === conversationId));
@@ -32,7 +22,7 @@ describe("leaving while the designated committer is away", () => {
     await until("bob commits carol out", () => bob.getConversation(conversationId).members.length === 2);
     expect(bob.counters.get("commit.proposals_committed")).toBe(1);
 
-    alice = await world.reopen("alice", quick);
+    alice = await world().reopen("alice", quick);
     await alice.start();
     await until("alice catches up", () => alice.getConversation(conversationId).members.length === 2);
     expect(

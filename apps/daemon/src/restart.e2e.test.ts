@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "./daemon.js";
-import { createWorld, messageOf, until, type World } from "./testing/world.js";
+import { joined, messageOf, startCast, until, useWorld } from "./testing/world.js";
 
 const sottod = fileURLToPath(new URL("../dist/sottod.js", import.meta.url));
 
@@ -31,27 +31,15 @@ function filesUnder(dir: string): string[] {
 }
 
 describe("stopping, restarting and killing a daemon", () => {
-  let world: World;
+  const world = useWorld();
   let alice: Daemon;
   let bob: Daemon;
   let conversationId: string;
 
   beforeAll(async () => {
-    world = await createWorld();
-    const [a, b] = [await world.server(), await world.server()];
-    alice = await world.daemon(a, "alice");
-    bob = await world.daemon(b, "bob");
-    await alice.start();
-    await bob.start();
-    await bob.maintainKeyPackages();
+    [alice, bob] = (await startCast(world(), ["alice", "bob"])).daemons;
     conversationId = (await alice.createConversation({ members: [bob.actorId] })).id;
-    await until("bob joined", () =>
-      bob.listConversations().conversations.some((c) => c.id === conversationId),
-    );
-  });
-
-  afterAll(async () => {
-    await world?.close();
+    await joined(bob, conversationId, "bob");
   });
 
   it("catches up after a stop, with nothing lost or doubled", async () => {
@@ -61,7 +49,7 @@ describe("stopping, restarting and killing a daemon", () => {
       sent.push(await alice.sendMessage({ conversationId, text: `while away ${i}` }));
     await until("alice's outbox drained", () => alice.status().outbox.queued === 0);
 
-    bob = await world.reopen("bob");
+    bob = await world().reopen("bob");
     await bob.start();
     for (const m of sent) await until("bob caught up", () => messageOf(bob, conversationId, m.id));
     expect(
@@ -74,7 +62,7 @@ describe("stopping, restarting and killing a daemon", () => {
 
   it("resumes correctly after SIGKILL in the middle of a sync", async () => {
     await bob.stop();
-    const dataDir = join(world.dir, "bob-data");
+    const dataDir = join(world().dir, "bob-data");
     const child: ChildProcess = spawn(
       process.execPath,
       [
@@ -83,7 +71,7 @@ describe("stopping, restarting and killing a daemon", () => {
         "--data",
         dataDir,
         "--key-file",
-        world.keyFile("bob"),
+        world().keyFile("bob"),
         "--no-api",
         "--log-level",
         "debug",
@@ -107,7 +95,7 @@ describe("stopping, restarting and killing a daemon", () => {
       await new Promise((r) => child.once("exit", r));
       expect(applied).toBeLessThan(150);
 
-      bob = await world.reopen("bob");
+      bob = await world().reopen("bob");
       await bob.start();
       for (const m of sent)
         await until("bob has every message", () => messageOf(bob, conversationId, m.id), 60_000);
@@ -124,14 +112,14 @@ describe("stopping, restarting and killing a daemon", () => {
     const marker = "plaintext-canary-4711";
     const m = await alice.sendMessage({ conversationId, text: marker });
     await until("bob has the canary", () => messageOf(bob, conversationId, m.id));
-    const serverFiles = world.servers.flatMap((_, i) => filesUnder(join(world.dir, `server-${i}`)));
+    const serverFiles = world().servers.flatMap((_, i) => filesUnder(join(world().dir, `server-${i}`)));
     expect(serverFiles.length).toBeGreaterThan(0);
     for (const file of serverFiles) {
       const bytes = readFileSync(file);
       for (const text of [marker, "while away", "burst 1"]) expect(bytes.includes(text)).toBe(false);
     }
     // The daemons' own stores are encrypted too.
-    for (const file of filesUnder(join(world.dir, "bob-data")))
+    for (const file of filesUnder(join(world().dir, "bob-data")))
       expect(readFileSync(file).includes(marker)).toBe(false);
   });
 });

@@ -1,26 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "./daemon.js";
-import { createWorld, messageOf, until, type World } from "./testing/world.js";
+import { messageOf, startCast, until, useWorld } from "./testing/world.js";
 
 // Regression: a second conversation between the same two daemons, opened before bob's server stopped
 // listing the KeyPackage the first Welcome consumed; bob used to skip its Welcome as `welcome_not_for_device`.
 describe("two conversations between the same two daemons", () => {
-  let world: World;
+  const world = useWorld();
   let alice: Daemon;
   let bob: Daemon;
 
   beforeAll(async () => {
-    world = await createWorld();
-    const [a, b] = [await world.server(), await world.server()];
-    alice = await world.daemon(a, "alice");
-    bob = await world.daemon(b, "bob");
-    await alice.start();
-    await bob.start();
-    await bob.maintainKeyPackages();
-  });
-
-  afterAll(async () => {
-    await world?.close();
+    [alice, bob] = (await startCast(world(), ["alice", "bob"])).daemons;
   });
 
   it("bob joins both and both carry messages each way", async () => {

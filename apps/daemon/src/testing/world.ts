@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type SottoServer, startServer } from "@sotto/server";
+import { afterAll, beforeAll } from "vitest";
 import { Daemon, type DaemonOptions } from "../daemon.js";
 import { createLogger, type Logger } from "../log.js";
 
@@ -83,6 +84,54 @@ export async function createWorld(): Promise<World> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A world for the enclosing `describe`: created before its tests, closed (servers, daemons, files) after. */
+export function useWorld(): () => World {
+  let world: World | undefined;
+  beforeAll(async () => {
+    world = await createWorld();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+  return () => {
+    if (world === undefined) throw new Error("the world is created in beforeAll");
+    return world;
+  };
+}
+
+/** The setup the e2e tests share: two servers, and started daemons on them. */
+export interface Cast<Names extends readonly string[]> {
+  readonly servers: readonly [SottoServer, SottoServer];
+  /** One per name, in the order given. */
+  readonly daemons: { -readonly [K in keyof Names]: Daemon };
+}
+
+/**
+ * Two real servers and one started daemon per name, placed on them in turn (the first on the first server, the
+ * second on the second, the third on the first...); every daemon but the first has its KeyPackages published,
+ * so the first can invite the others at once.
+ */
+export async function startCast<const Names extends readonly string[]>(
+  world: World,
+  names: Names,
+  options: Partial<DaemonOptions> = {},
+): Promise<Cast<Names>> {
+  const servers = [await world.server(), await world.server()] as const;
+  const daemons: Daemon[] = [];
+  for (const [i, name] of names.entries())
+    daemons.push(await world.daemon(servers[i % 2] as SottoServer, name, options));
+  for (const daemon of daemons) await daemon.start();
+  await Promise.all(daemons.slice(1).map((daemon) => daemon.maintainKeyPackages()));
+  return { servers, daemons: daemons as Cast<Names>["daemons"] };
+}
+
+/** Waits until `daemon` has joined the conversation. */
+export function joined(daemon: Daemon, conversationId: string, who = "member"): Promise<true> {
+  return until(`${who} joined`, () =>
+    daemon.listConversations().conversations.some((c) => c.id === conversationId),
+  );
 }
 
 /** Waits until `check` returns a value that is not undefined/false, polling; fails after `timeoutMs`. */
