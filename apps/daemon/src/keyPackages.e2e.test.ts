@@ -71,4 +71,25 @@ describe("KeyPackage pool", () => {
     await carol.maintainKeyPackages();
     expect(carol.store.keyPackages()).toHaveLength(3);
   });
+
+  it("keeps a consumed package's keys for a day (a second Welcome may be built on it), then deletes them", async () => {
+    let clock = Date.now();
+    const [, b] = world.servers;
+    if (b === undefined) throw new Error("the world has two servers");
+    const dora = await world.daemon(b, "dora", { now: () => clock, keyPackages: { size: 2 } });
+    await dora.start();
+    await dora.maintainKeyPackages();
+    const before = dora.store.keyPackages().map((kp) => kp.ref);
+    const { id } = await alice.createConversation({ members: [dora.actorId] });
+    await until("dora joined", () => dora.listConversations().conversations.some((c) => c.id === id));
+    const consumed = await until("a package is retired", () =>
+      dora.store.keyPackages().find((kp) => before.includes(kp.ref) && kp.objectId?.startsWith("retired:")),
+    );
+    clock += 23 * 3600_000;
+    await dora.maintainKeyPackages();
+    expect(dora.store.keyPackage(consumed.ref)).toBeDefined();
+    clock += 2 * 3600_000;
+    await dora.maintainKeyPackages();
+    expect(dora.store.keyPackage(consumed.ref)).toBeUndefined();
+  });
 });
