@@ -38,6 +38,7 @@ import {
   type Argon2idParams,
   type Durability,
   type EventInput,
+  type MessageCursor,
   type OutboxChange,
   openStore,
   type Store,
@@ -948,11 +949,7 @@ export class Daemon {
   } {
     this.getConversation(params.conversationId);
     const limit = params.limit ?? 50;
-    const before = params.before === undefined ? undefined : Number(params.before);
-    const page = this.store.messages(params.conversationId, {
-      before: Number.isFinite(before) ? before : undefined,
-      limit,
-    });
+    const page = this.store.messages(params.conversationId, { before: readPageCursor(params.before), limit });
     const loaded = loadConversation(this.#ctx, params.conversationId);
     const receipts = Object.entries(loaded?.info.receipts ?? {}).map(([actor, id]) => ({
       actor,
@@ -966,7 +963,7 @@ export class Daemon {
           receipts.filter((r) => r.at >= m.at).map((r) => r.actor),
         ),
       ),
-      before: page.length === limit && page[0] !== undefined ? String(page[0].at) : null,
+      before: page.length === limit && page[0] !== undefined ? `${page[0].at}:${page[0].id}` : null,
     };
   }
 
@@ -1078,4 +1075,16 @@ export class Daemon {
 
 function normalizeFingerprint(text: string): string {
   return text.replace(/[\s:]/g, "").toLowerCase();
+}
+
+/**
+ * The `before` cursor of `messages.list` is `<at>:<message id>` (opaque to clients), so messages that share a
+ * millisecond are never skipped at a page boundary; a bare `<at>` from older clients still works.
+ */
+function readPageCursor(before: string | undefined): MessageCursor | number | undefined {
+  if (before === undefined) return undefined;
+  const colon = before.indexOf(":");
+  const at = Number(colon < 0 ? before : before.slice(0, colon));
+  if (!Number.isFinite(at)) return undefined;
+  return colon < 0 ? at : { at, id: before.slice(colon + 1) };
 }

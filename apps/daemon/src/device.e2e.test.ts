@@ -54,6 +54,7 @@ describe("a verified contact's new device", () => {
     const events = alice.store.since(seqBefore, 100).events.map((e) => e.type);
     expect(events).toContain("contact.key_changed");
     expect(events).toContain("conversation.updated");
+    expect(alice.getConversation(conversationId).keyChanged).toBe(true);
 
     // The new device reads what Alice sends next; verifying again clears the mark.
     await joined(bob2, conversationId, "bob2");
@@ -61,6 +62,7 @@ describe("a verified contact's new device", () => {
     await until("bob2 reads it", () => messageOf(bob2, conversationId, m.id));
     await until("bob reads it", () => messageOf(bob, conversationId, m.id));
     expect((await alice.verifyContact({ actor: bob.actorId })).verified).toBe(true);
+    expect(alice.getConversation(conversationId).keyChanged).toBe(false);
     await expect(alice.addMembers({ conversationId, members: [bob.actorId] })).rejects.toMatchObject({
       code: "already_member",
     });

@@ -58,6 +58,17 @@ describe("stopping, restarting and killing a daemon", () => {
         .messages.filter((m) => m.content.startsWith("while away")),
     ).toHaveLength(30);
     for (const [, n] of createdCounts(bob)) expect(n).toBe(1);
+    // Paging back in small pages (messages sent in a burst share milliseconds) sees each message once.
+    const all = bob.listMessages({ conversationId, limit: 500 }).messages.map((m) => m.id);
+    const paged: string[] = [];
+    let before: string | undefined;
+    for (let pages = 0; pages < 100; pages++) {
+      const page = bob.listMessages({ conversationId, limit: 3, ...(before ? { before } : {}) });
+      paged.unshift(...page.messages.map((m) => m.id));
+      if (page.before === null) break;
+      before = page.before;
+    }
+    expect(paged).toEqual(all);
   });
 
   it("resumes correctly after SIGKILL in the middle of a sync", async () => {

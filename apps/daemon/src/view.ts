@@ -1,5 +1,5 @@
 // Store records as the API's model objects (@sotto/api): what H6's methods return.
-import type { Contact, Conversation, Device, Member, Message, Reaction } from "@sotto/api";
+import type { Attachment, Contact, Conversation, Device, Member, Message, Reaction } from "@sotto/api";
 import type { ContactRecord, GroupRecord, StoredMessage, StoredMessageChange } from "@sotto/storage";
 import { type ConversationInfo, readConversationInfo } from "./conversationInfo.js";
 
@@ -21,7 +21,24 @@ export function conversationView(
     unread: info.unread,
     epoch: record.epoch,
     left: info.left,
+    keyChanged: info.keyChanged,
   };
+}
+
+/** The inline attachments of a stored body (AS2 `attachment`, base64 `content`), as the API shows them. */
+function attachmentsOf(body: Record<string, unknown>): Attachment[] {
+  const items = Array.isArray(body.attachment) ? body.attachment : [];
+  return items.flatMap((item: { mediaType?: unknown; name?: unknown; content?: unknown }) =>
+    typeof item?.mediaType === "string" && typeof item.content === "string"
+      ? [
+          {
+            mediaType: item.mediaType,
+            ...(typeof item.name === "string" ? { name: item.name } : {}),
+            data: item.content,
+          },
+        ]
+      : [],
+  );
 }
 
 /** Reactions left standing after replaying reaction / unreaction history in order. */
@@ -49,6 +66,7 @@ export function messageView(
     typeof body.inReplyTo === "string"
       ? body.inReplyTo
       : ((body.inReplyTo as { id?: string } | undefined)?.id ?? null);
+  const attachments = message.deletedAt !== null ? [] : attachmentsOf(body);
   return {
     id: message.id,
     conversationId: message.conversation,
@@ -63,6 +81,7 @@ export function messageView(
     reactions: reactionsOf(history),
     readBy: [...readBy],
     outbox: message.direction === "out" && message.state !== "received" ? message.state : null,
+    ...(attachments.length > 0 ? { attachments } : {}),
   };
 }
 

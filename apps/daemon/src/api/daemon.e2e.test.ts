@@ -119,6 +119,16 @@ describe("the API of a running daemon", () => {
     ]);
     const [attachment] = body.attachment as { content: string }[];
     expect(new Uint8Array(Buffer.from(attachment?.content ?? "", "base64"))).toEqual(bytes);
+    // ...and a frontend of Bob's sees it through the API.
+    const [, bobClient] = clients;
+    if (!bobClient) throw new Error("bob's client first");
+    const shown = await bobClient.call("messages.get", {
+      conversationId: conversation.id,
+      messageId: sent.id,
+    });
+    expect(shown.attachments).toEqual([
+      { mediaType: "image/png", name: "dot.png", data: Buffer.from(bytes).toString("base64") },
+    ]);
     // Not base64, or over the limit: invalid_params before anything is sent.
     await expect(
       aliceClient.call("messages.send", {
