@@ -1067,7 +1067,7 @@ export class Daemon {
       ready: this.running,
       account: { actorId: this.actorId, handle: this.#ctx.settings.handle },
       sync: this.#sync,
-      outbox: { queued: this.store.outbox("queued").length, failed: this.store.outbox("failed").length },
+      outbox: { queued: this.store.outboxCount("queued"), failed: this.store.outboxCount("failed") },
       events: { head: page.last, oldest: Math.max(0, (page.events[0]?.seq ?? page.last + 1) - 1) },
     };
   }
