@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Conversation, decodeConversation, processMessage, readEnvelope } from "@sotto/core";
 import { createLogger, Daemon, type DaemonOptions } from "@sotto/daemon";
-import { emit, percentile, round } from "./report.js";
+import { emit, percentile, profiled, round } from "./report.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
 const quiet = createLogger({ level: (process.env.SOTTO_BENCH_LOG as "warn" | undefined) ?? "error" });
@@ -117,10 +117,12 @@ export async function main(args: string[]): Promise<void> {
       logger: quiet,
     });
     daemons.push(bob);
-    const syncStart = performance.now();
-    await bob.start();
-    await until(() => bob.counters.get("appdata.message") >= backlog, 600_000, "bob syncs the backlog");
-    const syncMs = performance.now() - syncStart;
+    const syncMs = await profiled("daemon-backlog", async () => {
+      const start = performance.now();
+      await bob.start();
+      await until(() => bob.counters.get("appdata.message") >= backlog, 600_000, "bob syncs the backlog");
+      return performance.now() - start;
+    });
     const syncRate = (backlog / syncMs) * 1000;
     const bareRate = (decrypted / bareMs) * 1000;
     emit({
