@@ -5,4 +5,11 @@ export { type ImportStoreOptions, importStore } from "./import-store.js";
 export type { JsonValue } from "./json.js";
 export { type Argon2idParams, DEFAULT_ARGON2ID, type StoreKey } from "./key.js";
 export type * from "./records.js";
-export { type CommitInfo, type CommitListener, type OpenStoreOptions, openStore, Store } from "./store.js";
+export {
+  type ApplyOptions,
+  type CommitInfo,
+  type CommitListener,
+  type OpenStoreOptions,
+  openStore,
+  Store,
+} from "./store.js";

@@ -156,6 +156,37 @@ describe("Store", () => {
     expect(store.apply(messageUnit(3)).events[0]?.seq).toBe(2);
   });
 
+  it("commits relaxed units like any other and makes them durable on flush or the next durable unit", async () => {
+    expect(store.unflushed).toBe(false);
+    expect(store.apply(messageUnit(1), { durable: false }).applied).toBe(true);
+    expect(store.unflushed).toBe(true);
+    expect(store.message("https://example.test/messages/1")?.body).toEqual({ text: "message number 1" });
+    store.flush();
+    expect(store.unflushed).toBe(false);
+    store.apply(messageUnit(2), { durable: false });
+    store.apply(messageUnit(3));
+    expect(store.unflushed).toBe(false);
+    // A replayed relaxed unit writes nothing and leaves the flag alone.
+    expect(store.apply(messageUnit(3), { durable: false }).applied).toBe(false);
+    expect(store.unflushed).toBe(false);
+    store.apply(messageUnit(4), { durable: false });
+    store.close();
+    store = await openStore({ path, key: { passphrase: "correct horse" }, argon2id: FAST_ARGON2ID });
+    expect(store.messages("group-1", { limit: 10 }).map((m) => m.id)).toEqual(
+      [1, 2, 3, 4].map((i) => `https://example.test/messages/${i}`),
+    );
+    expect(store.cursor("messages")).toBe("https://example.test/activities/4");
+  });
+
+  it("has nothing to flush when the store was opened with durability normal", async () => {
+    store.close();
+    store = await openStore({ path, key: { passphrase: "correct horse" }, durability: "normal" });
+    store.apply(messageUnit(1), { durable: false });
+    expect(store.unflushed).toBe(false);
+    store.flush();
+    expect(store.message("https://example.test/messages/1")).toBeDefined();
+  });
+
   it("refuses group state that goes back an epoch", async () => {
     store.apply({ groups: [{ id: "g", epoch: 5, state: new Uint8Array([5]), members: [] }] });
     await expectStorageError(

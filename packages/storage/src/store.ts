@@ -48,6 +48,18 @@ export interface OpenStoreOptions {
   readonly onListenerError?: ((error: unknown) => void) | undefined;
 }
 
+export interface ApplyOptions {
+  /**
+   * \`false\`: commit without waiting for the disk (a store opened with \`durability: "full"\` runs this
+   * transaction at \`synchronous = NORMAL\`). The unit is as atomic as any, and survives the process being
+   * killed; only a power loss or an OS crash may undo it, together with the relaxed units after it, until the
+   * next durable unit or \`flush()\` (each makes everything before it durable: the WAL is synced as a whole).
+   * For work that can be done again from its source, such as received activities with the cursor that read
+   * them. Default \`true\`.
+   */
+  readonly durable?: boolean | undefined;
+}
+
 /** What commit listeners learn: the events of the unit just committed and the last seq. */
 export interface CommitInfo {
   readonly events: readonly StoredEvent[];
@@ -113,6 +125,12 @@ export class Store {
   readonly #onListenerError: (error: unknown) => void;
   readonly #listeners = new Set<CommitListener>();
   readonly #q: Record<string, StatementSync>;
+  /** The store waits for the disk on commit (\`durability: "full"\`), unless a unit is relaxed. */
+  readonly #full: boolean;
+  /** The connection's \`synchronous\` setting is NORMAL for a relaxed unit just now. */
+  #relaxed = false;
+  /** Relaxed units were committed since the WAL was last synced. */
+  #unflushed = false;
   #closed = false;
 
   /** Use `openStore`. */
@@ -125,6 +143,7 @@ export class Store {
     this.#writer = new UnitWriter(db, this.#cipher);
     this.#events = new EventLog(db, this.#cipher, options.keepEvents ?? 10_000);
     this.#clock = options.clock ?? Date.now;
+    this.#full = (options.durability ?? "full") === "full";
     this.#onListenerError =
       options.onListenerError ??
       ((error) =>
@@ -162,14 +181,19 @@ export class Store {
   /**
    * Writes one unit of work in one transaction (BEGIN IMMEDIATE ... COMMIT): all of it or nothing.
    * A unit whose `activityId` was processed before writes nothing (`applied: false`).
-   * Commit listeners run after the commit.
+   * Commit listeners run after the commit. See \`ApplyOptions\` for units that need not wait for the disk.
    */
-  apply(unit: Unit): ApplyResult {
+  apply(unit: Unit, options: ApplyOptions = {}): ApplyResult {
     this.#open();
     const at = unit.at ?? this.#clock();
     const mark = this.#events.mark();
+    const relaxed = this.#full && options.durable === false;
     let result: ApplyResult;
     try {
+      if (relaxed !== this.#relaxed) {
+        this.#db.exec(`PRAGMA synchronous = ${relaxed ? "NORMAL" : "FULL"}`);
+        this.#relaxed = relaxed;
+      }
       this.#stmt("begin").run();
       try {
         result = this.#write(unit, at);
@@ -182,8 +206,31 @@ export class Store {
     } catch (error) {
       throw fromSqlite(error, this.path);
     }
-    if (result.applied) this.#notify({ events: result.events, last: this.#events.last });
+    if (result.applied) {
+      if (this.#full) this.#unflushed = relaxed;
+      this.#notify({ events: result.events, last: this.#events.last });
+    }
     return result;
+  }
+
+  /** Relaxed units were committed that a power loss could still undo (\`flush\` makes them durable). */
+  get unflushed(): boolean {
+    return this.#unflushed;
+  }
+
+  /**
+   * Makes every committed unit durable: syncs the write-ahead log (a passive checkpoint, which syncs the WAL
+   * before copying it into the database). Does nothing when no relaxed unit is waiting.
+   */
+  flush(): void {
+    this.#open();
+    if (!this.#unflushed) return;
+    try {
+      this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch (error) {
+      throw fromSqlite(error, this.path);
+    }
+    this.#unflushed = false;
   }
 
   #write(unit: Unit, at: number): ApplyResult {
