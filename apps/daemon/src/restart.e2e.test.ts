@@ -1,12 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "./daemon.js";
+import { programArgs } from "./programs.js";
 import { joined, messageOf, startCast, until, useWorld } from "./testing/world.js";
-
-const sottod = fileURLToPath(new URL("../dist/sottod.js", import.meta.url));
 
 /** Every message.created event in a daemon's log, by message id: each must appear once. */
 function createdCounts(daemon: Daemon): Map<string, number> {
@@ -76,8 +74,7 @@ describe("stopping, restarting and killing a daemon", () => {
     const dataDir = join(world().dir, "bob-data");
     const child: ChildProcess = spawn(
       process.execPath,
-      [
-        sottod,
+      programArgs("sottod", [
         "run",
         "--data",
         dataDir,
@@ -86,7 +83,7 @@ describe("stopping, restarting and killing a daemon", () => {
         "--no-api",
         "--log-level",
         "debug",
-      ],
+      ]),
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let applied = 0;

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `sotto`: the command-line frontend of sottod's local API. See `sotto --help`.
 import { runCli } from "./cli/main.js";
 

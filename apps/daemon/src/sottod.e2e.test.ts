@@ -3,12 +3,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type SottoServer, startServer } from "@sotto/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handshakeStatus } from "./api/test-support.js";
-
-const sottod = fileURLToPath(new URL("../dist/sottod.js", import.meta.url));
+import { programArgs } from "./programs.js";
 
 /**
  * Runs the built sottod with `stdin` as its input; once `until` holds for its stderr, runs `meanwhile` and sends
@@ -21,7 +19,7 @@ function run(
   meanwhile?: (stderr: string) => Promise<void>,
 ): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [sottod, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, programArgs("sottod", args), { stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
     let stdout = "";
     let signalled = false;

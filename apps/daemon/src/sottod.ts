@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // sottod: the always-on daemon. `sottod init` creates the encrypted store and the device; `sottod run` syncs,
 // sends and serves the local API until SIGTERM/SIGINT, then finishes the transaction under way and exits.
 import { mkdirSync, readFileSync } from "node:fs";

@@ -17,7 +17,7 @@ const input = (dir: string, names: string[]): BannerInput => ({
   serverDir: `${dir}/server`,
   dataDir: dir,
   accounts: names.map((name) => account(name, dir)),
-  cli: { node: "/repo/node_modules/.bin/node", script: "/repo/apps/daemon/dist/sotto.js" },
+  cli: { node: "/repo/node_modules/.bin/node", script: "/repo/apps/daemon/dist/bin/sotto.js" },
   demo: names.length > 1,
   cwd: "/repo",
 });
@@ -25,16 +25,16 @@ const input = (dir: string, names: string[]): BannerInput => ({
 describe("the banner's commands", () => {
   it("are relative to the directory they run from when the state is inside it", () => {
     expect(tryCommands(input("/repo/.sotto", ["alice"]))).toEqual([
-      "node_modules/.bin/node apps/daemon/dist/sotto.js --state-dir .sotto/alice status",
-      "node_modules/.bin/node apps/daemon/dist/sotto.js --state-dir .sotto/alice devices",
-      "node_modules/.bin/node apps/daemon/dist/sotto.js --state-dir .sotto/alice chats",
+      "node_modules/.bin/node apps/daemon/dist/bin/sotto.js --state-dir .sotto/alice status",
+      "node_modules/.bin/node apps/daemon/dist/bin/sotto.js --state-dir .sotto/alice devices",
+      "node_modules/.bin/node apps/daemon/dist/bin/sotto.js --state-dir .sotto/alice chats",
     ]);
   });
 
   it("keep absolute paths outside it, quote what the shell would split, and name bob's conversation by his actor id", () => {
     const [, history, send] = tryCommands(input("/tmp/my demo", ["alice", "bob"]));
     expect(history).toBe(
-      "node_modules/.bin/node apps/daemon/dist/sotto.js --state-dir '/tmp/my demo/alice' history http://127.0.0.1:4000/users/bob",
+      "node_modules/.bin/node apps/daemon/dist/bin/sotto.js --state-dir '/tmp/my demo/alice' history http://127.0.0.1:4000/users/bob",
     );
     expect(send).toMatch(/ send http:\/\/127\.0\.0\.1:4000\/users\/bob 'Hello again, Bob!'$/);
   });

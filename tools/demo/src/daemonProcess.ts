@@ -1,17 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { STORE_FILE } from "@sotto/daemon";
 import { readEndpoint, tokenPath } from "@sotto/daemon/api";
+import { NODE_FLAGS, programPath } from "@sotto/daemon/programs";
 import { DemoError } from "./errors.js";
 import type { AccountPaths } from "./layout.js";
 
-/** The built binaries of @sotto/daemon, run by the same Node as the orchestrator (Node 24). */
+/** The programs of @sotto/daemon (its bundles), run by the same Node as the orchestrator (Node 24). */
 export function daemonBinaries(): { sottod: string; sotto: string } {
-  const dist = dirname(fileURLToPath(import.meta.resolve("@sotto/daemon")));
-  return { sottod: join(dist, "sottod.js"), sotto: join(dist, "sotto.js") };
+  return { sottod: programPath("sottod"), sotto: programPath("sotto") };
 }
 
 /** A `sottod run` child process that serves its local API. */
@@ -132,7 +131,7 @@ function launch(
   const passphrase = openSync(paths.passphraseFile, "r");
   // Its own process group: a terminal's Ctrl-C reaches the orchestrator only, which stops each daemon with one
   // SIGTERM (a second signal would kill sottod in the middle of its clean stop).
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], {
     stdio: [passphrase, "pipe", "pipe"],
     detached: true,
   });

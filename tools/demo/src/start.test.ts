@@ -72,7 +72,7 @@ function shell(commandLine: string): { status: number | null; stdout: string; st
 }
 
 function printedCommands(lines: readonly string[]): string[] {
-  return lines.filter((line) => line.includes("apps/daemon/dist/sotto.js")).map((line) => line.trim());
+  return lines.filter((line) => line.includes("apps/daemon/dist/bin/sotto.js")).map((line) => line.trim());
 }
 
 function isRunning(pid: number): boolean {

@@ -4,11 +4,11 @@ import { execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeEndpoint } from "../api/endpoint.js";
 import { startTestApi, type TestApi, until } from "../api/test-support.js";
+import { programArgs, programPath } from "../programs.js";
 import { type CliIo, runCli } from "./main.js";
 
 async function cli(argv: string[], env: Record<string, string> = {}, signal?: AbortSignal) {
@@ -125,11 +125,14 @@ describe("sotto CLI", () => {
   });
 
   it("runs as the built `sotto` command", async () => {
-    const bin = fileURLToPath(new URL("../../dist/sotto.js", import.meta.url));
-    expect(existsSync(bin)).toBe(true);
-    const { stdout } = await promisify(execFile)(process.execPath, [bin, "status", "--json"], {
-      env: { ...process.env, SOTTO_STATE_DIR: api.dir },
-    });
+    expect(existsSync(programPath("sotto"))).toBe(true);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      programArgs("sotto", ["status", "--json"]),
+      {
+        env: { ...process.env, SOTTO_STATE_DIR: api.dir },
+      },
+    );
     expect(JSON.parse(stdout)).toMatchObject({ version: "test" });
   });
 });
