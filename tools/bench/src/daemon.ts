@@ -7,12 +7,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Conversation, decodeConversation, processMessage, readEnvelope } from "@sotto/core";
 import { createLogger, Daemon, type DaemonOptions } from "@sotto/daemon";
+import { programArgs } from "@sotto/daemon/programs";
 import { emit, percentile, profiled, round } from "./report.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
@@ -177,11 +177,10 @@ export async function main(args: string[]): Promise<void> {
     await ann.stop();
     await carl.stop();
 
-    // ---- a sottod child process: start-up and idle RSS ----------------------------------------------
-    const sottod = join(dirname(createRequire(import.meta.url).resolve("@sotto/daemon")), "sottod.js");
+    // ---- a sottod child process as users run it (the bundle, with its node flags): start-up, idle RSS ---
     const daemonRun = await measureProcess(
       process.execPath,
-      [sottod, "run", "--data", join(dir, "carl"), "--key-file", join(dir, "carl.key")],
+      programArgs("sottod", ["run", "--data", join(dir, "carl"), "--key-file", join(dir, "carl.key")]),
       '"event":"sottod_ready"',
     );
     const bare = await measureProcess(
