@@ -47,9 +47,11 @@ export interface DaemonContext {
   readonly leaveCommitDelayMs: number;
   /**
    * `store.apply`, keeping the cache of decoded conversations in step: every group the unit writes is
-   * forgotten, then the `remember`ed ones (the values just written) are kept.
+   * forgotten, then the `remember`ed ones (the values just written) are kept. `durable: false` is for the
+   * effects of received activities, which can be read again from the server: such a unit need not wait for
+   * the disk, unless it queues something to post (see `Store.apply`); the daemon flushes within a second.
    */
-  apply(unit: Unit, remember?: readonly LoadedConversation[]): ApplyResult;
+  apply(unit: Unit, remember?: readonly LoadedConversation[], options?: { durable?: boolean }): ApplyResult;
   /** Decoded conversations by group id (decoding a state costs more than decrypting a message). */
   readonly conversations: Map<string, LoadedConversation>;
   /** Asks the outbox worker to post what was just queued. */

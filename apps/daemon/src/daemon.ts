@@ -92,6 +92,20 @@ export const VERSION = "0.1.0";
 /** The store file inside the data directory. */
 export const STORE_FILE = "sotto.db";
 
+/** At most this long between a received activity's commit and the disk sync that makes it durable. */
+const FLUSH_DELAY_MS = 1000;
+
+/** At most this many received activities share one store transaction. */
+const RECEIVE_BATCH = 100;
+
+/** The value of `promise` if it is settled by the end of this turn of the event loop, else undefined. */
+function readyNow<T>(promise: Promise<T>): Promise<T | undefined> {
+  return Promise.race([
+    promise.catch(() => undefined),
+    new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined))),
+  ]);
+}
+
 export interface DaemonOptions {
   /** Directory of the encrypted store (created 0700 by `init`). */
   readonly dataDir: string;
@@ -189,14 +203,18 @@ export class Daemon {
       maxAttachmentBytes: options.maxAttachmentBytes ?? 512 * 1024,
       leaveCommitDelayMs: options.leaveCommitDelayMs ?? 30_000,
       conversations,
-      apply: (unit, remember = []) => {
+      apply: (unit, remember = [], options = {}) => {
+        // What will be posted must not be undone by a power loss after it left: such a unit waits for the disk.
+        const durable = options.durable !== false || (unit.outbox?.length ?? 0) > 0;
         let result: ApplyResult;
         try {
-          result = store.apply(unit);
+          result = store.apply(unit, { durable });
         } finally {
           for (const group of unit.groups ?? []) conversations.delete(group.id);
         }
         if (result.applied) for (const l of remember) conversations.set(l.conversation.groupId, l);
+        if (store.batching) this.#durableBatch ||= durable && result.applied;
+        else if (store.unflushed) this.#flushSoon();
         return result;
       },
       wakeOutbox: () => this.#outbox.wake(),
@@ -344,8 +362,29 @@ export class Daemon {
     await Promise.allSettled(this.#loops);
     await this.#ctx.serial.idle();
     await this.#handleBook.close();
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    // Closing checkpoints the write-ahead log, which syncs it: relaxed units are durable once stopped.
     this.store.close();
     this.log.info("stopped", {});
+  }
+
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A unit of the open receive batch must be durable when the batch commits. */
+  #durableBatch = false;
+
+  /** Received activities are committed without waiting for the disk; this bounds what a power loss can undo. */
+  #flushSoon(): void {
+    if (this.#flushTimer !== undefined) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      try {
+        this.store.flush();
+      } catch (error) {
+        this.log.error("flush_failed", errorFields(error));
+      }
+    }, FLUSH_DELAY_MS);
+    this.#flushTimer.unref();
   }
 
   // ---- sync -------------------------------------------------------------------------------------------
@@ -362,10 +401,63 @@ export class Daemon {
         this.#setSync(error.code === "network" ? "offline" : "error", error.message);
       },
     });
-    for await (const item of items) {
-      if (signal.aborted) break;
-      await this.#ctx.serial.run(() => this.#inbound.receive(item));
+    await this.#receiveAll(items, signal);
+  }
+
+  /** Applies every item `items` yields, in batches, until it ends or the signal aborts. */
+  async #receiveAll(items: AsyncGenerator<ReceivedItem>, signal?: AbortSignal): Promise<void> {
+    try {
+      let next = items.next();
+      for (;;) {
+        const first = await next;
+        if (first.done || signal?.aborted) break;
+        next = (await this.#ctx.serial.run(() => this.#receiveBatch(first.value, items, signal))).next;
+      }
+    } finally {
+      await items.return(undefined);
     }
+  }
+
+  /**
+   * Applies `first`, then the items that are already read (the rest of a page) up to `RECEIVE_BATCH`, in one
+   * store batch: one commit and one disk sync for all of them, each still all or nothing. Returns the read of
+   * the item after them. Run through the Serial.
+   */
+  async #receiveBatch(
+    first: ReceivedItem,
+    items: AsyncGenerator<ReceivedItem>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ next: Promise<IteratorResult<ReceivedItem>> }> {
+    let next: Promise<IteratorResult<ReceivedItem>> | undefined;
+    this.counters.add("received.batch");
+    try {
+      await this.store.batch(
+        async () => {
+          await this.#inbound.receive(first);
+          for (let n = 1; n < RECEIVE_BATCH && !signal?.aborted; n++) {
+            next = items.next();
+            const ready = await readyNow(next);
+            if (ready === undefined || ready.done) return;
+            next = undefined;
+            await this.#inbound.receive(ready.value);
+          }
+        },
+        { durable: false },
+      );
+    } catch (error) {
+      // Nothing of the batch was kept: neither may the decoded states it left in the cache.
+      this.#ctx.conversations.clear();
+      this.#durableBatch = false;
+      throw error;
+    }
+    if (this.#durableBatch) {
+      // A unit of the batch queued something to post, or asked to be durable: sync before anything leaves.
+      this.#durableBatch = false;
+      this.store.flush();
+    } else if (this.store.unflushed) this.#flushSoon();
+    // The outbox found nothing due while the batch was open.
+    this.#outbox.wake();
+    return { next: next ?? items.next() };
   }
 
   #setSync(state: SyncState["state"], error: string | null): void {
@@ -381,9 +473,7 @@ export class Daemon {
   /** Reads everything the server has after the cursor now, and applies it. */
   async syncNow(): Promise<SyncState> {
     try {
-      for await (const item of this.#ctx.account.catchUp({ after: this.store.cursor(CURSOR_RECEIVED) })) {
-        await this.#ctx.serial.run(() => this.#inbound.receive(item));
-      }
+      await this.#receiveAll(this.#ctx.account.catchUp({ after: this.store.cursor(CURSOR_RECEIVED) }));
       this.#sync = { ...this.#sync, lastSyncAt: new Date(this.#ctx.now()).toISOString() };
       return this.#sync;
     } catch (error) {

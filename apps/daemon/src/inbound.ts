@@ -26,7 +26,14 @@ import { type Intent, noteBody, readIntent } from "./appdata.js";
 import { CURSOR_RECEIVED, type DaemonContext, SETTINGS_HELD } from "./context.js";
 import { type ConversationInfo, newConversationInfo } from "./conversationInfo.js";
 import { event } from "./events.js";
-import { contactUpdates, groupRecord, loadConversation, memberActors, queueMls } from "./groups.js";
+import {
+  contactUpdates,
+  groupRecord,
+  type LoadedConversation,
+  loadConversation,
+  memberActors,
+  queueMls,
+} from "./groups.js";
 import { errorFields } from "./log.js";
 
 /** Held messages older than this are dropped: the commit they wait for is not coming. */
@@ -59,6 +66,11 @@ export class Inbound {
     this.#ctx = ctx;
   }
 
+  /** Writes what a received activity changes: it can be read again, so it need not wait for the disk. */
+  #apply(unit: Unit, remember?: readonly LoadedConversation[]): void {
+    this.#ctx.apply(unit, remember, { durable: false });
+  }
+
   /** Handles one received item. Call through the daemon's Serial. */
   async receive(item: ReceivedItem, options: { readonly moveCursor?: boolean } = {}): Promise<void> {
     const ctx = this.#ctx;
@@ -72,7 +84,7 @@ export class Inbound {
     if (ctx.store.isProcessed(activityId)) {
       ctx.counters.add("received.duplicate");
       // Read past it, so it is not read again after a restart (processing it again would change nothing).
-      if (cursor !== undefined) ctx.apply({ cursor });
+      if (cursor !== undefined) this.#apply({ cursor });
       return;
     }
     ctx.counters.add("received");
@@ -97,7 +109,7 @@ export class Inbound {
     const ctx = this.#ctx;
     ctx.counters.add(`skipped.${reason}`);
     if (!quiet) ctx.log.warn("skipped", { activity: activityId, reason });
-    ctx.apply({ activityId, cursor });
+    this.#apply({ activityId, cursor });
   }
 
   async #welcome(activityId: string, cursor: Cursor | undefined, envelope: Envelope): Promise<void> {
@@ -130,7 +142,7 @@ export class Inbound {
         ? newConversationInfo(at)
         : { ...previous.info, left: false, lastActivityAt: at };
     const contacts = contactUpdates(ctx, conversation, info, at);
-    ctx.apply({
+    this.#apply({
       activityId,
       cursor,
       at,
@@ -202,7 +214,7 @@ export class Inbound {
     if (received.kind === "application") {
       const intent = readIntent(received.data);
       const applied = this.#applyIntent(groupId, loaded.info, received.sender.actorId, intent, at);
-      ctx.apply(
+      this.#apply(
         {
           ...base,
           groups: [groupRecord(received.conversation, applied.info)],
@@ -220,7 +232,7 @@ export class Inbound {
       return;
     }
     if (received.kind === "proposal") {
-      ctx.apply({ ...base, groups: [groupRecord(received.conversation, loaded.info)] });
+      this.#apply({ ...base, groups: [groupRecord(received.conversation, loaded.info)] });
       ctx.counters.add(`proposal.${received.proposal.kind}`);
       await this.#commitIfDesignated(received.conversation, received.sender.leafIndex);
       return;
@@ -269,7 +281,7 @@ export class Inbound {
         ];
       }
     }
-    ctx.apply({
+    this.#apply({
       ...base,
       groups: [groupRecord(conversation, info)],
       contacts: contacts.contacts,
@@ -527,7 +539,7 @@ export class Inbound {
     }
     ctx.counters.add("held");
     ctx.log.info("held", { activity: activityId, conversation: groupId, epoch });
-    ctx.apply({ activityId, cursor, settings: { [SETTINGS_HELD]: list as never } });
+    this.#apply({ activityId, cursor, settings: { [SETTINGS_HELD]: list as never } });
   }
 
   #finishHeld(
@@ -540,7 +552,7 @@ export class Inbound {
     const ctx = this.#ctx;
     ctx.counters.add(`skipped.${reason}`);
     if (!quiet) ctx.log.warn("skipped", { activity: activityId, reason });
-    ctx.apply(held === undefined ? { activityId, cursor } : this.#heldRemoval(held));
+    this.#apply(held === undefined ? { activityId, cursor } : this.#heldRemoval(held));
   }
 
   /** Retries the messages held for a group, oldest epoch first, until none makes progress. */

@@ -107,15 +107,24 @@ export class Account {
     return readPage(page.first, url);
   }
 
-  /** Every received activity after `after`, oldest first, paging until the server has no `next`. */
+  /**
+   * Every received activity after `after`, oldest first, paging until the server has no `next`. The next page
+   * is read while the consumer takes this one's items (one page ahead, no more).
+   */
   async *catchUp(
     options: { after?: string; limit?: number; signal?: AbortSignal } = {},
   ): AsyncGenerator<ReceivedItem> {
     let page = await this.page(options);
     for (;;) {
+      const next =
+        page.next === undefined || page.items.length === 0
+          ? undefined
+          : this.page({ url: page.next, signal: options.signal });
+      // Its failure is thrown where it is awaited; a consumer that stops early never awaits it.
+      next?.catch(() => {});
       for (const activity of page.items) yield { id: idOf(activity), activity };
-      if (page.next === undefined || page.items.length === 0) return;
-      page = await this.page({ url: page.next, signal: options.signal });
+      if (next === undefined) return;
+      page = await next;
     }
   }
 
@@ -123,7 +132,7 @@ export class Account {
    * Received activities from `after` on, forever (until the signal aborts): first catch up by paging, then
    * follow the event stream with `Last-Event-ID`; when the stream drops, page again from the last id seen
    * (so a gap is never skipped) and reconnect with backoff. Servers without an event stream are polled.
-   * The consumer pulls: nothing is read ahead of what it has taken.
+   * The consumer pulls: nothing is read more than one page ahead of what it has taken.
    */
   async *follow(options: FollowOptions = {}): AsyncGenerator<ReceivedItem> {
     const signal = options.signal;

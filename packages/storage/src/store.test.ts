@@ -187,6 +187,63 @@ describe("Store", () => {
     expect(store.message("https://example.test/messages/1")).toBeDefined();
   });
 
+  it("commits a batch's units in one transaction, told to listeners after it, and posts nothing before", async () => {
+    const told: number[][] = [];
+    store.onCommit((info) => told.push(info.events.map((e) => e.seq)));
+    const receipt = { op: "enqueue" as const, id: "receipt-1", payload: { type: "Read" } };
+    const value = await store.batch(async () => {
+      store.apply(messageUnit(1));
+      await new Promise((r) => setTimeout(r, 1));
+      store.apply({ ...messageUnit(2), outbox: [receipt] });
+      // Replays and reads inside the batch see what it wrote so far.
+      expect(store.apply(messageUnit(2)).applied).toBe(false);
+      expect(store.message("https://example.test/messages/2")).toBeDefined();
+      expect(store.outboxDue(Number.MAX_SAFE_INTEGER)).toEqual([]);
+      expect(store.batching).toBe(true);
+      expect(told).toEqual([]);
+      return "done";
+    });
+    expect(value).toBe("done");
+    expect(store.batching).toBe(false);
+    expect(told).toEqual([[1], [2]]);
+    expect(store.outboxDue(Number.MAX_SAFE_INTEGER).map((i) => i.id)).toEqual(["receipt-1"]);
+    expect(store.cursor("messages")).toBe("https://example.test/activities/2");
+  });
+
+  it("rolls back a failing unit alone inside a batch, and the whole batch when it throws", async () => {
+    const told: number[][] = [];
+    store.onCommit((info) => told.push(info.events.map((e) => e.seq)));
+    await store.batch(async () => {
+      store.apply(messageUnit(1));
+      const failing = { ...messageUnit(2), outbox: [{ op: "sent" as const, id: "no-such-item" }] };
+      await expectStorageError(() => store.apply(failing), "invalid_unit");
+      store.apply(messageUnit(3));
+    });
+    expect(store.message("https://example.test/messages/2")).toBeUndefined();
+    expect(store.isProcessed("https://example.test/activities/2")).toBe(false);
+    expect(told).toEqual([[1], [2]]);
+    const failure = new Error("the caller failed");
+    await expect(
+      store.batch(async () => {
+        store.apply(messageUnit(4));
+        await expectStorageError(() => store.batch(async () => {}), "invalid_unit");
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(store.message("https://example.test/messages/4")).toBeUndefined();
+    expect(store.cursor("messages")).toBe("https://example.test/activities/3");
+    expect(told).toEqual([[1], [2]]);
+    // The seq of the rolled-back events is not skipped.
+    expect(store.apply(messageUnit(5)).events[0]?.seq).toBe(3);
+  });
+
+  it("leaves a relaxed batch to be flushed", async () => {
+    await store.batch(async () => void store.apply(messageUnit(1)), { durable: false });
+    expect(store.unflushed).toBe(true);
+    await store.batch(async () => void store.apply(messageUnit(2)));
+    expect(store.unflushed).toBe(false);
+  });
+
   it("refuses group state that goes back an epoch", async () => {
     store.apply({ groups: [{ id: "g", epoch: 5, state: new Uint8Array([5]), members: [] }] });
     await expectStorageError(

@@ -50,12 +50,12 @@ export interface OpenStoreOptions {
 
 export interface ApplyOptions {
   /**
-   * \`false\`: commit without waiting for the disk (a store opened with \`durability: "full"\` runs this
-   * transaction at \`synchronous = NORMAL\`). The unit is as atomic as any, and survives the process being
+   * `false`: commit without waiting for the disk (a store opened with `durability: "full"` runs this
+   * transaction at `synchronous = NORMAL`). The unit is as atomic as any, and survives the process being
    * killed; only a power loss or an OS crash may undo it, together with the relaxed units after it, until the
-   * next durable unit or \`flush()\` (each makes everything before it durable: the WAL is synced as a whole).
+   * next durable unit or `flush()` (each makes everything before it durable: the WAL is synced as a whole).
    * For work that can be done again from its source, such as received activities with the cursor that read
-   * them. Default \`true\`.
+   * them. Default `true`.
    */
   readonly durable?: boolean | undefined;
 }
@@ -67,6 +67,11 @@ export interface CommitInfo {
 }
 
 export type CommitListener = (info: CommitInfo) => void;
+
+/** An open `Store.batch`: what its units committed, told to listeners once the batch commits. */
+interface Batch {
+  readonly committed: CommitInfo[];
+}
 
 /** Associated data of the wrapped data key in the keyring row. */
 export const KEYRING_CONTEXT = "sotto-storage/1 keyring";
@@ -125,12 +130,13 @@ export class Store {
   readonly #onListenerError: (error: unknown) => void;
   readonly #listeners = new Set<CommitListener>();
   readonly #q: Record<string, StatementSync>;
-  /** The store waits for the disk on commit (\`durability: "full"\`), unless a unit is relaxed. */
+  /** The store waits for the disk on commit (`durability: "full"`), unless a unit is relaxed. */
   readonly #full: boolean;
-  /** The connection's \`synchronous\` setting is NORMAL for a relaxed unit just now. */
+  /** The connection's `synchronous` setting is NORMAL for a relaxed unit just now. */
   #relaxed = false;
   /** Relaxed units were committed since the WAL was last synced. */
   #unflushed = false;
+  #batch: Batch | undefined;
   #closed = false;
 
   /** Use `openStore`. */
@@ -154,6 +160,9 @@ export class Store {
       begin: "BEGIN IMMEDIATE",
       commit: "COMMIT",
       rollback: "ROLLBACK",
+      savepoint: "SAVEPOINT unit",
+      release: "RELEASE unit",
+      rollbackTo: "ROLLBACK TO unit",
       processed: "SELECT 1 AS hit FROM processed WHERE id = ?",
       markProcessed: "INSERT INTO processed (id, at) VALUES (?, ?)",
       deviceKey: "SELECT id, public, private, created_at FROM device_keys WHERE id = ?",
@@ -181,39 +190,109 @@ export class Store {
   /**
    * Writes one unit of work in one transaction (BEGIN IMMEDIATE ... COMMIT): all of it or nothing.
    * A unit whose `activityId` was processed before writes nothing (`applied: false`).
-   * Commit listeners run after the commit. See \`ApplyOptions\` for units that need not wait for the disk.
+   * Commit listeners run after the commit. See `ApplyOptions` for units that need not wait for the disk.
+   * Inside `batch`, the unit is a savepoint of the batch's transaction: still all or nothing, committed (and
+   * told to listeners) with the batch, as durable as the batch.
    */
   apply(unit: Unit, options: ApplyOptions = {}): ApplyResult {
     this.#open();
     const at = unit.at ?? this.#clock();
-    const mark = this.#events.mark();
+    const batch = this.#batch;
     const relaxed = this.#full && options.durable === false;
     let result: ApplyResult;
     try {
-      if (relaxed !== this.#relaxed) {
-        this.#db.exec(`PRAGMA synchronous = ${relaxed ? "NORMAL" : "FULL"}`);
-        this.#relaxed = relaxed;
-      }
-      this.#stmt("begin").run();
+      if (batch === undefined) this.#synchronous(relaxed);
+      const mark = this.#events.mark();
+      this.#stmt(batch === undefined ? "begin" : "savepoint").run();
       try {
         result = this.#write(unit, at);
-        this.#stmt(result.applied ? "commit" : "rollback").run();
+        if (!result.applied) this.#undo(batch);
+        else this.#stmt(batch === undefined ? "commit" : "release").run();
       } catch (error) {
         this.#events.rollback(mark);
-        if (this.#db.isTransaction) this.#stmt("rollback").run();
+        if (this.#db.isTransaction) this.#undo(batch);
         throw error;
       }
     } catch (error) {
       throw fromSqlite(error, this.path);
     }
     if (result.applied) {
-      if (this.#full) this.#unflushed = relaxed;
-      this.#notify({ events: result.events, last: this.#events.last });
+      const info = { events: result.events, last: this.#events.last };
+      if (batch !== undefined) batch.committed.push(info);
+      else {
+        if (this.#full) this.#unflushed = relaxed;
+        this.#notify(info);
+      }
     }
     return result;
   }
 
-  /** Relaxed units were committed that a power loss could still undo (\`flush\` makes them durable). */
+  /**
+   * Runs `fn`, and commits every unit it applies in one transaction when it resolves (one commit, one sync of
+   * the disk, for many units), or none of them if it throws. Each unit stays all or nothing on its own: one
+   * that fails is rolled back alone and the batch goes on. While a batch is open, `outboxDue` lists nothing,
+   * so that nothing a batch queues is posted before it is committed. Batches do not nest.
+   */
+  async batch<T>(fn: () => Promise<T>, options: ApplyOptions = {}): Promise<T> {
+    this.#open();
+    if (this.#batch !== undefined) throw new StorageError("invalid_unit", "store batches do not nest");
+    const relaxed = this.#full && options.durable === false;
+    const mark = this.#events.mark();
+    const batch: Batch = { committed: [] };
+    try {
+      this.#synchronous(relaxed);
+      this.#stmt("begin").run();
+    } catch (error) {
+      throw fromSqlite(error, this.path);
+    }
+    this.#batch = batch;
+    const abandon = () => {
+      this.#batch = undefined;
+      this.#events.rollback(mark);
+      if (!this.#closed && this.#db.isTransaction) this.#stmt("rollback").run();
+    };
+    let value: T;
+    try {
+      value = await fn();
+    } catch (error) {
+      abandon();
+      throw error;
+    }
+    try {
+      this.#batch = undefined;
+      this.#stmt("commit").run();
+    } catch (error) {
+      abandon();
+      throw fromSqlite(error, this.path);
+    }
+    if (batch.committed.length > 0) {
+      if (this.#full) this.#unflushed = relaxed;
+      for (const info of batch.committed) this.#notify(info);
+    }
+    return value;
+  }
+
+  /** A batch is open (see `batch`). */
+  get batching(): boolean {
+    return this.#batch !== undefined;
+  }
+
+  #synchronous(relaxed: boolean): void {
+    if (relaxed === this.#relaxed) return;
+    this.#db.exec(`PRAGMA synchronous = ${relaxed ? "NORMAL" : "FULL"}`);
+    this.#relaxed = relaxed;
+  }
+
+  #undo(batch: Batch | undefined): void {
+    if (batch === undefined) {
+      this.#stmt("rollback").run();
+      return;
+    }
+    this.#stmt("rollbackTo").run();
+    this.#stmt("release").run();
+  }
+
+  /** Relaxed units were committed that a power loss could still undo (`flush` makes them durable). */
   get unflushed(): boolean {
     return this.#unflushed;
   }
@@ -459,8 +538,9 @@ export class Store {
     });
   }
 
-  /** Queued items whose next attempt is due at `now`, the most overdue first. */
+  /** Queued items whose next attempt is due at `now`, the most overdue first; none while a batch is open. */
   outboxDue(now: number, limit = 100): OutboxItem[] {
+    if (this.#batch !== undefined) return [];
     return this.#read(() =>
       (this.#stmt("outboxDue").all(now, limit) as Row[]).map((row) => this.#outboxItem(row)),
     );
