@@ -1,7 +1,7 @@
 import { Account, ActivityPubClient } from "@sotto/activitypub";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "./daemon.js";
-import { joined, network, startCast, until, useWorld } from "./testing/world.js";
+import { joined, messageOf, network, startCast, until, useWorld } from "./testing/world.js";
 
 /** How many activities the server holds for an account (read as its daemon would, with its token). */
 async function held(account: Account): Promise<number> {
@@ -14,15 +14,16 @@ describe("receiving a backlog in batches", () => {
   const world = useWorld();
   let alice: Daemon;
   let bob: Daemon;
+  let carl: Daemon;
   let conversationId: string;
 
   beforeAll(async () => {
-    [alice, bob] = (await startCast(world(), ["alice", "bob"])).daemons;
+    [alice, bob, carl] = (await startCast(world(), ["alice", "bob", "carl"])).daemons;
     conversationId = (await alice.createConversation({ members: [bob.actorId] })).id;
     await joined(bob, conversationId, "bob");
   });
 
-  it("applies a page of received activities in few transactions, each once, in order, then syncs the disk", async () => {
+  it("applies a backlog with a commit inside it in few transactions, each item once, in order", async () => {
     await bob.stop();
     const bobsServer = new Account(
       new ActivityPubClient(network),
@@ -31,11 +32,13 @@ describe("receiving a backlog in batches", () => {
     );
     const before = await held(bobsServer);
     const sent: string[] = [];
-    for (let i = 0; i < 40; i++)
-      sent.push((await alice.sendMessage({ conversationId, text: `backlog ${i}` })).id);
+    const send = async (text: string) => sent.push((await alice.sendMessage({ conversationId, text })).id);
+    for (let i = 0; i < 20; i++) await send(`before carl ${i}`);
+    await alice.addMembers({ conversationId, members: [carl.actorId] });
+    for (let i = 0; i < 20; i++) await send(`after carl ${i}`);
     await until("alice's outbox drained", () => alice.status().outbox.queued === 0);
-    // Delivered from alice's server to bob's: the backlog waits there, pages of it.
-    await until("bob's server has the backlog", async () => (await held(bobsServer)) >= before + sent.length);
+    // Delivered from alice's server to bob's: the backlog waits there, in pages.
+    await until("bob's server has the backlog", async () => (await held(bobsServer)) >= before + 41);
 
     bob = await world().reopen("bob");
     const told: string[] = [];
@@ -46,21 +49,32 @@ describe("receiving a backlog in batches", () => {
     await bob.start();
     // Sent while the backlog is being applied: the outbox cannot post during a batch, and must not miss it.
     const reply = await bob.sendMessage({ conversationId, text: "back now" });
-    await until("bob caught up", () => told.length >= sent.length);
-    await until("alice has bob's reply", () =>
-      alice.listMessages({ conversationId, limit: 100 }).messages.some((m) => m.id === reply.id),
-    );
+    await until("bob caught up", () => told.length >= sent.length + 1);
+    await until("alice has bob's reply", () => messageOf(alice, conversationId, reply.id));
 
     expect(told.filter((id) => id !== reply.id)).toEqual(sent);
     const received = bob
       .listMessages({ conversationId, limit: 100 })
-      .messages.filter((m) => m.id !== reply.id);
-    expect(received.map((m) => m.id)).toEqual(sent);
-    // One page of the server's collection holds them all: far fewer store transactions than activities.
-    expect(bob.counters.get("received")).toBeGreaterThanOrEqual(sent.length);
+      .messages.filter((m) => m.id !== reply.id)
+      .map((m) => m.id);
+    expect(received).toEqual(sent);
+    expect(bob.getConversation(conversationId).members.map((m) => m.actorId)).toContain(carl.actorId);
+    // Pages of the server's collection: far fewer store transactions than activities.
+    expect(bob.counters.get("received")).toBeGreaterThanOrEqual(41);
     expect(bob.counters.get("received.batch")).toBeGreaterThan(0);
-    expect(bob.counters.get("received.batch")).toBeLessThan(sent.length / 4);
+    expect(bob.counters.get("received.batch")).toBeLessThan(41 / 4);
     // Received activities are committed without waiting for the disk, and synced within a second.
     await until("bob's store flushed", () => !bob.store.unflushed);
+  });
+
+  it("keeps the state the batch ended with: after a restart bob sends in the new epoch and carl reads it", async () => {
+    await bob.stop();
+    bob = await world().reopen("bob");
+    await bob.start();
+    const message = await bob.sendMessage({ conversationId, text: "after the restart" });
+    expect((await until("carl has it", () => messageOf(carl, conversationId, message.id))).content).toBe(
+      "after the restart",
+    );
+    await until("alice has it", () => messageOf(alice, conversationId, message.id));
   });
 });

@@ -46,12 +46,13 @@ export interface DaemonContext {
   /** How long the second remaining member waits before committing a leave itself (the third twice that...). */
   readonly leaveCommitDelayMs: number;
   /**
-   * `store.apply`, keeping the cache of decoded conversations in step: every group the unit writes is
-   * forgotten, then the `remember`ed ones (the values just written) are kept. `durable: false` is for the
-   * effects of received activities, which can be read again from the server: such a unit need not wait for
-   * the disk, unless it queues something to post (see `Store.apply`); the daemon flushes within a second.
+   * `store.apply`, keeping the cache of decoded conversations in step (see `Applier`): every group the unit
+   * writes is forgotten; `states` are the conversations' new states that the unit brings (written with it as
+   * `groups`, or once at the end of a receive batch) and they are kept. `durable: false` is for the effects of
+   * received activities, which can be read again from the server: such a unit need not wait for the disk,
+   * unless it queues something to post (see `Store.apply`); the daemon flushes within a second.
    */
-  apply(unit: Unit, remember?: readonly LoadedConversation[], options?: { durable?: boolean }): ApplyResult;
+  apply(unit: Unit, states?: readonly LoadedConversation[], options?: { durable?: boolean }): ApplyResult;
   /** Decoded conversations by group id (decoding a state costs more than decrypting a message). */
   readonly conversations: Map<string, LoadedConversation>;
   /** Asks the outbox worker to post what was just queued. */

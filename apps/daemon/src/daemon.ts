@@ -34,7 +34,6 @@ import {
   writeApplicationData,
 } from "@sotto/core";
 import {
-  type ApplyResult,
   type Argon2idParams,
   type Durability,
   type EventInput,
@@ -57,6 +56,7 @@ import {
   unlike,
   updateNote,
 } from "./appdata.js";
+import { Applier } from "./applier.js";
 import { fingerprintText } from "./contacts.js";
 import {
   type AccountSettings,
@@ -162,6 +162,7 @@ export class Daemon {
   readonly log: Logger;
   readonly #ctx: DaemonContext;
   readonly #inbound: Inbound;
+  readonly #applier: Applier;
   readonly #outbox: OutboxWorker;
   readonly #pool: KeyPackagePool;
   readonly #handleBook: Handles;
@@ -189,6 +190,7 @@ export class Daemon {
     });
     const account = new C2SAccount(client, settings.actorId, settings.token);
     const conversations = new Map<string, LoadedConversation>();
+    this.#applier = new Applier(store, conversations, () => this.#flushSoon());
     this.#ctx = {
       store,
       settings,
@@ -203,20 +205,7 @@ export class Daemon {
       maxAttachmentBytes: options.maxAttachmentBytes ?? 512 * 1024,
       leaveCommitDelayMs: options.leaveCommitDelayMs ?? 30_000,
       conversations,
-      apply: (unit, remember = [], options = {}) => {
-        // What will be posted must not be undone by a power loss after it left: such a unit waits for the disk.
-        const durable = options.durable !== false || (unit.outbox?.length ?? 0) > 0;
-        let result: ApplyResult;
-        try {
-          result = store.apply(unit, { durable });
-        } finally {
-          for (const group of unit.groups ?? []) conversations.delete(group.id);
-        }
-        if (result.applied) for (const l of remember) conversations.set(l.conversation.groupId, l);
-        if (store.batching) this.#durableBatch ||= durable && result.applied;
-        else if (store.unflushed) this.#flushSoon();
-        return result;
-      },
+      apply: (unit, states, options) => this.#applier.apply(unit, states, options),
       wakeOutbox: () => this.#outbox.wake(),
       wakeKeyPackages: () => {
         this.#pendingPool = true;
@@ -370,8 +359,6 @@ export class Daemon {
   }
 
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
-  /** A unit of the open receive batch must be durable when the batch commits. */
-  #durableBatch = false;
 
   /** Received activities are committed without waiting for the disk; this bounds what a power loss can undo. */
   #flushSoon(): void {
@@ -429,30 +416,31 @@ export class Daemon {
     signal: AbortSignal | undefined,
   ): Promise<{ next: Promise<IteratorResult<ReceivedItem>> }> {
     let next: Promise<IteratorResult<ReceivedItem>> | undefined;
+    const receiveReady = async () => {
+      await this.#inbound.receive(first);
+      for (let n = 1; n < RECEIVE_BATCH && !signal?.aborted; n++) {
+        next = items.next();
+        const ready = await readyNow(next);
+        if (ready === undefined || ready.done) return;
+        next = undefined;
+        await this.#inbound.receive(ready.value);
+      }
+    };
     this.counters.add("received.batch");
     try {
       await this.store.batch(
         async () => {
-          await this.#inbound.receive(first);
-          for (let n = 1; n < RECEIVE_BATCH && !signal?.aborted; n++) {
-            next = items.next();
-            const ready = await readyNow(next);
-            if (ready === undefined || ready.done) return;
-            next = undefined;
-            await this.#inbound.receive(ready.value);
-          }
+          await receiveReady();
+          this.#applier.writeDeferred();
         },
         { durable: false },
       );
     } catch (error) {
-      // Nothing of the batch was kept: neither may the decoded states it left in the cache.
-      this.#ctx.conversations.clear();
-      this.#durableBatch = false;
+      this.#applier.endBatch(false);
       throw error;
     }
-    if (this.#durableBatch) {
+    if (this.#applier.endBatch(true)) {
       // A unit of the batch queued something to post, or asked to be durable: sync before anything leaves.
-      this.#durableBatch = false;
       this.store.flush();
     } else if (this.store.unflushed) this.#flushSoon();
     // The outbox found nothing due while the batch was open.
@@ -725,7 +713,6 @@ export class Daemon {
       this.#ctx.apply(
         {
           ...effect.unit,
-          groups: [groupRecord(conversation, effect.info)],
           outbox,
           // Alone in the group: nothing to post, the message is as sent as it gets.
           ...(outbox.length === 0 && effect.messageId !== undefined

@@ -67,8 +67,8 @@ export class Inbound {
   }
 
   /** Writes what a received activity changes: it can be read again, so it need not wait for the disk. */
-  #apply(unit: Unit, remember?: readonly LoadedConversation[]): void {
-    this.#ctx.apply(unit, remember, { durable: false });
+  #apply(unit: Unit, states?: readonly LoadedConversation[]): void {
+    this.#ctx.apply(unit, states, { durable: false });
   }
 
   /** Handles one received item. Call through the daemon's Serial. */
@@ -215,13 +215,7 @@ export class Inbound {
       const intent = readIntent(received.data);
       const applied = this.#applyIntent(groupId, loaded.info, received.sender.actorId, intent, at);
       this.#apply(
-        {
-          ...base,
-          groups: [groupRecord(received.conversation, applied.info)],
-          messages: applied.messages,
-          messageChanges: applied.changes,
-          events: applied.events,
-        },
+        { ...base, messages: applied.messages, messageChanges: applied.changes, events: applied.events },
         // Application data never changes the membership.
         [{ conversation: received.conversation, info: applied.info, members: loaded.members }],
       );
