@@ -1,0 +1,34 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { NODE_FLAGS, programArgs, programPath } from "./programs.js";
+
+const run = promisify(execFile);
+
+describe("the bundled programs", () => {
+  it("carry NODE_FLAGS in their shebang and run by it, as an installed bin does", async () => {
+    for (const program of ["sottod", "sotto"] as const) {
+      const [shebang] = readFileSync(programPath(program), "utf8").split("\n", 1);
+      expect(shebang).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(" ")}`);
+      // Executed directly: the kernel reads the shebang (node on PATH is Node 24 inside pnpm scripts).
+      const { stdout, stderr } = await run(programPath(program), ["--help"]).catch(
+        (e: { stdout: string; stderr: string }) => e,
+      );
+      expect(`${stdout}${stderr}`).toMatch(new RegExp(`usage:?\\s+${program}`));
+    }
+  });
+
+  it("run under node with the flags given on its command line", async () => {
+    const { stdout } = await run(process.execPath, programArgs("sotto", ["--help"]));
+    expect(stdout).toContain("usage: sotto");
+  });
+
+  it("are started with the same flags by the systemd unit of docs/operations.md", () => {
+    const operations = readFileSync(new URL("../../../docs/operations.md", import.meta.url), "utf8");
+    const execStart = operations.split("\n").find((line) => line.startsWith("ExecStart="));
+    expect(execStart).toBe(
+      `ExecStart=/usr/bin/node ${NODE_FLAGS.join(" ")} /opt/sotto/apps/daemon/dist/bin/sottod.js run --data /var/lib/sotto/%i --credential sotto-%i`,
+    );
+  });
+});
