@@ -1,10 +1,11 @@
 // Bundles the two programs, sottod and sotto, from tsc's dist/ into dist/bin/ with esbuild: one file of JS per
-// program starts faster and idles smaller than ~540 ESM modules. The shebang runs them with NODE_FLAGS.
+// program starts faster and idles smaller than ~540 ESM modules. The shebang runs them with PROGRAM_ENV and
+// NODE_FLAGS.
 import { chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { NODE_FLAGS } from "../dist/programs.js";
+import { SHEBANG } from "../dist/programs.js";
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 const outdir = join(dist, "bin");
@@ -23,7 +24,7 @@ await build({
   logLevel: "warning",
   banner: {
     // The bundled CommonJS dependencies (ws) call require(), which ESM lacks.
-    js: `#!/usr/bin/env -S node ${NODE_FLAGS.join(" ")}\nimport{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);`,
+    js: `${SHEBANG}\nimport{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);`,
   },
 });
 // Executable, as package managers make `bin` entries: `dist/bin/sottod.js run ...` works from a shell.

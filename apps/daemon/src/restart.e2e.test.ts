@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "./daemon.js";
-import { programArgs } from "./programs.js";
+import { programArgs, programEnv } from "./programs.js";
 import { joined, messageOf, startCast, until, useWorld } from "./testing/world.js";
 
 /** Every message.created event in a daemon's log, by message id: each must appear once. */
@@ -84,7 +84,7 @@ describe("stopping, restarting and killing a daemon", () => {
         "--log-level",
         "debug",
       ]),
-      { stdio: ["ignore", "ignore", "pipe"] },
+      { stdio: ["ignore", "ignore", "pipe"], env: programEnv() },
     );
     let applied = 0;
     let ready = false;

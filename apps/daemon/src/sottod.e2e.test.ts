@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type SottoServer, startServer } from "@sotto/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handshakeStatus } from "./api/test-support.js";
-import { programArgs } from "./programs.js";
+import { programArgs, programEnv } from "./programs.js";
 
 /**
  * Runs the built sottod with `stdin` as its input; once `until` holds for its stderr, runs `meanwhile` and sends
@@ -19,7 +19,10 @@ function run(
   meanwhile?: (stderr: string) => Promise<void>,
 ): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, programArgs("sottod", args), { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, programArgs("sottod", args), {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: programEnv(),
+    });
     let stderr = "";
     let stdout = "";
     let signalled = false;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { STORE_FILE } from "@sotto/daemon";
 import { readEndpoint, tokenPath } from "@sotto/daemon/api";
-import { NODE_FLAGS, programPath } from "@sotto/daemon/programs";
+import { NODE_FLAGS, programEnv, programPath } from "@sotto/daemon/programs";
 import { DemoError } from "./errors.js";
 import type { AccountPaths } from "./layout.js";
 
@@ -133,6 +133,7 @@ function launch(
   // SIGTERM (a second signal would kill sottod in the middle of its clean stop).
   const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], {
     stdio: [passphrase, "pipe", "pipe"],
+    env: programEnv(),
     detached: true,
   });
   closeSync(passphrase);
