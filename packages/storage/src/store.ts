@@ -325,8 +325,14 @@ export class Store {
   }
 
   /** Activity ids are kept as keyed hashes: enough to dedupe, nothing to read back. */
+  /** The last id hashed: a receiver asks `isProcessed(id)` and then applies the unit of that same id. */
+  #lastHash: { readonly id: string; readonly hash: Uint8Array } | undefined;
+
   #activityHash(activityId: string): Uint8Array {
-    return createHmac("sha256", this.#ids).update(activityId).digest().subarray(0, 16);
+    if (this.#lastHash?.id === activityId) return this.#lastHash.hash;
+    const hash = createHmac("sha256", this.#ids).update(activityId).digest().subarray(0, 16);
+    this.#lastHash = { id: activityId, hash };
+    return hash;
   }
 
   #notify(info: CommitInfo): void {

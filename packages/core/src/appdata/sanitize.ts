@@ -53,12 +53,18 @@ const TEXT_OPTIONS: sanitizeHtml.IOptions = {
  */
 export const MAX_HTML_LENGTH = 100_000;
 
+/**
+ * Text with none of `&`, `<` and `>` holds no markup and no entity: sanitize-html would return it unchanged, so
+ * it is not parsed (most messages are such plain text, and parsing is a good part of receiving one).
+ */
+const MARKUP = /[&<>]/;
+
 /** Sanitizes an HTML field (`content`, `summary`). Callers check MAX_HTML_LENGTH first. */
 export function sanitizeHtmlField(html: string): string {
-  return sanitizeHtml(html, HTML_OPTIONS);
+  return MARKUP.test(html) ? sanitizeHtml(html, HTML_OPTIONS) : html;
 }
 
 /** Reduces a plain-text field (`name`, a reaction, a tag name) to HTML-safe text with no markup. */
 export function sanitizeTextField(text: string): string {
-  return sanitizeHtml(text, TEXT_OPTIONS);
+  return MARKUP.test(text) ? sanitizeHtml(text, TEXT_OPTIONS) : text;
 }
