@@ -192,6 +192,7 @@ export class Inbound {
     }
     const result = await processMessage(loaded.conversation, {
       bytes: envelope.bytes,
+      message: envelope.message,
       published: envelope.published,
     });
     if (!result.ok) {

@@ -118,6 +118,16 @@ describe("conversations", () => {
     expect(
       received.ok && received.value.kind === "commit" && received.value.added.map((m) => m.actorId),
     ).toEqual([actor("carol")]);
+    // Handed the decoded message (as a reader of envelopes has it), the result is the same.
+    if (!commit.ok) throw commit.error;
+    const again = await processMessage(bob, {
+      bytes: added.commit,
+      message: commit.value,
+      published: added.published,
+    });
+    expect(again.ok && again.value.kind === "commit" && epochOf(again.value.conversation)).toBe(
+      received.ok && epochOf(received.value.conversation),
+    );
     const joined = await joinConversation(carol, added.welcome as Uint8Array, pools[actor("carol")] ?? []);
     expect(joined.ok && epochOf(joined.value.conversation)).toBe(epochOf(added.conversation));
 

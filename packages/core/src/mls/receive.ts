@@ -3,6 +3,7 @@
 import {
   type ClientState,
   emptyPskIndex,
+  type MLSMessage,
   type MlsPrivateMessage,
   type MlsPublicMessage,
   type ProposalWithSender,
@@ -29,6 +30,8 @@ import { suiteImpl } from "./suite.js";
 export interface IncomingMessage {
   /** MLSMessage bytes (PrivateMessage or PublicMessage) from the envelope. */
   readonly bytes: Uint8Array;
+  /** `bytes` decoded already (the envelope's `message`): spares decoding them a second time. */
+  readonly message?: MLSMessage | undefined;
   /** The envelope's `published`: orders concurrent commits. Missing sorts last. */
   readonly published?: Date | string;
 }
@@ -250,7 +253,7 @@ export async function processMessage(
   conversation: Conversation,
   incoming: IncomingMessage,
 ): Promise<Result<Received, MlsEngineError>> {
-  const decoded = readMlsMessage(incoming.bytes);
+  const decoded = incoming.message === undefined ? readMlsMessage(incoming.bytes) : ok(incoming.message);
   if (!decoded.ok) return decoded;
   const message = decoded.value;
   if (message.wireformat !== "mls_private_message" && message.wireformat !== "mls_public_message")
