@@ -370,7 +370,7 @@ export class Inbound {
     };
     switch (intent.kind) {
       case "message": {
-        if (ctx.store.message(intent.id) !== undefined) return none;
+        if (ctx.store.hasMessage(intent.id)) return none;
         const published = intent.published === undefined ? Number.NaN : Date.parse(intent.published);
         return {
           messages: [

@@ -22,8 +22,10 @@ describe("Store", () => {
   });
 
   it("writes a unit of work and reads every part back", () => {
+    expect(store.hasMessage("https://example.test/messages/1")).toBe(false);
     const result = store.apply(messageUnit(1, "hello"));
     expect(result.applied).toBe(true);
+    expect(store.hasMessage("https://example.test/messages/1")).toBe(true);
     expect(result.events.map((e) => e.seq)).toEqual([1]);
     expect(store.message("https://example.test/messages/1")).toMatchObject({
       conversation: "group-1",

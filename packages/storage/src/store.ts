@@ -171,6 +171,7 @@ export class Store {
       group: "SELECT * FROM groups WHERE id = ?",
       groups: "SELECT id, epoch, meta, updated_at FROM groups ORDER BY id",
       message: "SELECT * FROM messages WHERE id = ?",
+      hasMessage: "SELECT 1 AS hit FROM messages WHERE id = ?",
       messages: `SELECT * FROM (SELECT * FROM messages WHERE conversation = ? AND (at, id) < (?, ?)
         ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id`,
       history: "SELECT * FROM message_history WHERE message_id = ? ORDER BY at, id",
@@ -444,6 +445,11 @@ export class Store {
       const row = this.#stmt("message").get(id) as Row | undefined;
       return row && this.#message(row);
     });
+  }
+
+  /** Whether a message with this id is stored (nothing is decrypted). */
+  hasMessage(id: string): boolean {
+    return this.#read(() => this.#stmt("hasMessage").get(id) !== undefined);
   }
 
   /**
