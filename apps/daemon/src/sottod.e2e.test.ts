@@ -85,12 +85,12 @@ describe("the sottod command", () => {
       ],
       "a long passphrase\n",
     );
-    expect(init.code).toBe(0);
+    expect(init.code, init.stderr).toBe(0);
 
     const started = await run(["run", "--data", data], "a long passphrase\n", (stderr) =>
       stderr.includes('"event":"sottod_ready"'),
     );
-    expect(started.code).toBe(0);
+    expect(started.code, started.stderr).toBe(0);
     expect(started.stderr).toContain('"event":"stopping","signal":"SIGTERM"');
     expect(started.stderr).toContain('"event":"stopped"');
     expect(started.stderr).not.toContain("a long passphrase");
@@ -117,7 +117,7 @@ describe("the sottod command", () => {
       ],
       "",
     );
-    expect(init.code).toBe(0);
+    expect(init.code, init.stderr).toBe(0);
     return { data, key };
   }
 
@@ -136,7 +136,7 @@ describe("the sottod command", () => {
       ["export", backup, "--data", data, "--key-file", key, "--passphrase-file", passphraseFile],
       "",
     );
-    expect(exported.code).toBe(0);
+    expect(exported.code, exported.stderr).toBe(0);
     expect(JSON.parse(exported.stdout)).toEqual({ exported: backup });
 
     const restored = join(dir, "bob-restored");
@@ -145,7 +145,7 @@ describe("the sottod command", () => {
       ["import", backup, "--data", restored, "--key-file", restoredKey, "--passphrase-file", passphraseFile],
       "",
     );
-    expect(imported.code).toBe(0);
+    expect(imported.code, imported.stderr).toBe(0);
     const wrongExport = join(dir, "wrong-passphrase");
     writeFileSync(wrongExport, "not it\n", { mode: 0o600 });
     const refused = await run(
@@ -168,7 +168,7 @@ describe("the sottod command", () => {
       ["change-key", "--data", restored, "--key-file", restoredKey, "--new-key-file", newKey],
       "",
     );
-    expect(changed.code).toBe(0);
+    expect(changed.code, changed.stderr).toBe(0);
     const old = await run(["run", "--data", restored, "--key-file", restoredKey, "--no-api"], "");
     expect(old.code).toBe(1);
     expect(old.stderr).toContain('"code":"wrong_key"');
@@ -176,7 +176,7 @@ describe("the sottod command", () => {
     const ready = await run(["run", "--data", restored, "--key-file", newKey, "--no-api"], "", (stderr) =>
       stderr.includes('"event":"sottod_ready"'),
     );
-    expect(ready.code).toBe(0);
+    expect(ready.code, ready.stderr).toBe(0);
   });
 
   it("allows the browser origins given with --origin, and no other", async () => {
@@ -205,7 +205,7 @@ describe("the sottod command", () => {
         }
       },
     );
-    expect(ran.code).toBe(0);
+    expect(ran.code, ran.stderr).toBe(0);
     expect(statuses).toEqual([101, 101, 403]);
   });
 });
