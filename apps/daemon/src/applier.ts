@@ -1,8 +1,13 @@
 import type { ApplyResult, Store, Unit } from "@sotto/storage";
 import { groupRecord, type LoadedConversation } from "./groups.js";
+import { errorFields, type Logger } from "./log.js";
+
+/** At most this long between a relaxed commit and the disk sync that makes it durable. */
+const FLUSH_DELAY_MS = 1000;
 
 /**
- * How the daemon writes a unit: with the durability it needs, keeping the cache of decoded conversations in
+ * How the daemon writes a unit: with the durability it needs (relaxed units are flushed within
+ * `FLUSH_DELAY_MS`, and before anything they queued is posted), keeping the cache of decoded conversations in
  * step, and, inside a receive batch, writing each conversation's MLS state once at the end of the batch
  * instead of once per message (the batch is one transaction: the states commit with the messages or not at
  * all).
@@ -10,21 +15,17 @@ import { groupRecord, type LoadedConversation } from "./groups.js";
 export class Applier {
   readonly #store: Store;
   readonly #conversations: Map<string, LoadedConversation>;
-  readonly #onRelaxed: () => void;
+  readonly #log: Logger;
   /** States of the open batch not written yet, by group id. */
   readonly #deferred = new Map<string, LoadedConversation>();
   /** A unit of the open batch must be durable when the batch commits. */
   #durable = false;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(
-    store: Store,
-    conversations: Map<string, LoadedConversation>,
-    /** Called after a relaxed commit outside a batch: something must flush soon. */
-    onRelaxed: () => void,
-  ) {
+  constructor(store: Store, conversations: Map<string, LoadedConversation>, log: Logger) {
     this.#store = store;
     this.#conversations = conversations;
-    this.#onRelaxed = onRelaxed;
+    this.#log = log;
   }
 
   /** See `DaemonContext.apply`. */
@@ -46,7 +47,7 @@ export class Applier {
           };
     // A unit that writes a group's state now started from its newest one, which the store must hold first:
     // should the unit fail, the cache entry goes and the state is read back from the store.
-    if ((written.groups ?? []).some((g) => this.#deferred.has(g.id))) this.writeDeferred();
+    if ((written.groups ?? []).some((g) => this.#deferred.has(g.id))) this.#writeDeferred();
     let result: ApplyResult;
     try {
       result = store.apply(written, { durable });
@@ -60,27 +61,67 @@ export class Applier {
       }
     }
     if (store.batching) this.#durable ||= durable && result.applied;
-    else if (store.unflushed) this.#onRelaxed();
+    else if (store.unflushed) this.#flushSoon();
     return result;
   }
 
+  /**
+   * Runs `fn` in one relaxed store batch (see `Store.batch`), writing the states it deferred before the
+   * commit. Then syncs the disk at once if a unit of it asked to be durable (it queued something to post),
+   * else within `FLUSH_DELAY_MS`. A batch that fails leaves nothing in the store, and the cache is cleared:
+   * it may hold states the store never got.
+   */
+  async batch(fn: () => Promise<void>): Promise<void> {
+    try {
+      await this.#store.batch(
+        async () => {
+          await fn();
+          this.#writeDeferred();
+        },
+        { durable: false },
+      );
+    } catch (error) {
+      this.#endBatch();
+      this.#conversations.clear();
+      throw error;
+    }
+    if (this.#endBatch()) this.#store.flush();
+    else if (this.#store.unflushed) this.#flushSoon();
+  }
+
+  /** Stops the pending flush (the daemon is stopping: closing the store syncs it). */
+  close(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+  }
+
   /** Writes the states deferred in the open batch (each group once, its newest state). */
-  writeDeferred(): void {
+  #writeDeferred(): void {
     if (this.#deferred.size === 0) return;
     const states = [...this.#deferred.values()];
     this.#store.apply({ groups: states.map((l) => groupRecord(l.conversation, l.info)) }, { durable: false });
     this.#deferred.clear();
   }
 
-  /**
-   * The batch is over: committed, or rolled back (then the cache may hold states the store never got, and
-   * goes). Returns whether a unit of it must be durable (sync before anything it queued is posted).
-   */
-  endBatch(committed: boolean): boolean {
+  /** Resets the batch's bookkeeping; returns whether a unit of it must be durable. */
+  #endBatch(): boolean {
     const durable = this.#durable;
     this.#durable = false;
     this.#deferred.clear();
-    if (!committed) this.#conversations.clear();
-    return committed && durable;
+    return durable;
+  }
+
+  /** Bounds what a power loss can undo of relaxed commits. */
+  #flushSoon(): void {
+    if (this.#flushTimer !== undefined) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      try {
+        this.#store.flush();
+      } catch (error) {
+        this.#log.error("flush_failed", errorFields(error));
+      }
+    }, FLUSH_DELAY_MS);
+    this.#flushTimer.unref();
   }
 }

@@ -92,9 +92,6 @@ export const VERSION = "0.1.0";
 /** The store file inside the data directory. */
 export const STORE_FILE = "sotto.db";
 
-/** At most this long between a received activity's commit and the disk sync that makes it durable. */
-const FLUSH_DELAY_MS = 1000;
-
 /** At most this many received activities share one store transaction. */
 const RECEIVE_BATCH = 100;
 
@@ -190,7 +187,7 @@ export class Daemon {
     });
     const account = new C2SAccount(client, settings.actorId, settings.token);
     const conversations = new Map<string, LoadedConversation>();
-    this.#applier = new Applier(store, conversations, () => this.#flushSoon());
+    this.#applier = new Applier(store, conversations, this.log);
     this.#ctx = {
       store,
       settings,
@@ -351,27 +348,10 @@ export class Daemon {
     await Promise.allSettled(this.#loops);
     await this.#ctx.serial.idle();
     await this.#handleBook.close();
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
+    this.#applier.close();
     // Closing checkpoints the write-ahead log, which syncs it: relaxed units are durable once stopped.
     this.store.close();
     this.log.info("stopped", {});
-  }
-
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
-
-  /** Received activities are committed without waiting for the disk; this bounds what a power loss can undo. */
-  #flushSoon(): void {
-    if (this.#flushTimer !== undefined) return;
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined;
-      try {
-        this.store.flush();
-      } catch (error) {
-        this.log.error("flush_failed", errorFields(error));
-      }
-    }, FLUSH_DELAY_MS);
-    this.#flushTimer.unref();
   }
 
   // ---- sync -------------------------------------------------------------------------------------------
@@ -427,22 +407,7 @@ export class Daemon {
       }
     };
     this.counters.add("received.batch");
-    try {
-      await this.store.batch(
-        async () => {
-          await receiveReady();
-          this.#applier.writeDeferred();
-        },
-        { durable: false },
-      );
-    } catch (error) {
-      this.#applier.endBatch(false);
-      throw error;
-    }
-    if (this.#applier.endBatch(true)) {
-      // A unit of the batch queued something to post, or asked to be durable: sync before anything leaves.
-      this.store.flush();
-    } else if (this.store.unflushed) this.#flushSoon();
+    await this.#applier.batch(receiveReady);
     // The outbox found nothing due while the batch was open.
     this.#outbox.wake();
     return { next: next ?? items.next() };
