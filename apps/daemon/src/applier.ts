@@ -18,8 +18,8 @@ export class Applier {
   readonly #log: Logger;
   /** States of the open batch not written yet, by group id. */
   readonly #deferred = new Map<string, LoadedConversation>();
-  /** A unit of the open batch must be durable when the batch commits. */
-  #durable = false;
+  /** The open batch must be flushed when it commits: a unit of it must be durable, or a flush came due. */
+  #flushOnCommit = false;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(store: Store, conversations: Map<string, LoadedConversation>, log: Logger) {
@@ -60,15 +60,15 @@ export class Applier {
         if (defer) this.#deferred.set(l.conversation.groupId, l);
       }
     }
-    if (store.batching) this.#durable ||= durable && result.applied;
+    if (store.batching) this.#flushOnCommit ||= durable && result.applied;
     else if (store.unflushed) this.#flushSoon();
     return result;
   }
 
   /**
    * Runs `fn` in one relaxed store batch (see `Store.batch`), writing the states it deferred before the
-   * commit. Then syncs the disk at once if a unit of it asked to be durable (it queued something to post),
-   * else within `FLUSH_DELAY_MS`. A batch that fails leaves nothing in the store, and the cache is cleared:
+   * commit. Then syncs the disk at once if a unit of it asked to be durable (it queued something to post) or
+   * a flush came due while it was open, else within `FLUSH_DELAY_MS`. A batch that fails leaves nothing in the store, and the cache is cleared:
    * it may hold states the store never got.
    */
   async batch(fn: () => Promise<void>): Promise<void> {
@@ -103,12 +103,12 @@ export class Applier {
     this.#deferred.clear();
   }
 
-  /** Resets the batch's bookkeeping; returns whether a unit of it must be durable. */
+  /** Resets the batch's bookkeeping; returns whether the store must be flushed now. */
   #endBatch(): boolean {
-    const durable = this.#durable;
-    this.#durable = false;
+    const flush = this.#flushOnCommit;
+    this.#flushOnCommit = false;
     this.#deferred.clear();
-    return durable;
+    return flush;
   }
 
   /** Bounds what a power loss can undo of relaxed commits. */
@@ -116,6 +116,11 @@ export class Applier {
     if (this.#flushTimer !== undefined) return;
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = undefined;
+      // A batch takes turns of the event loop while it is open; the store is flushed when it commits.
+      if (this.#store.batching) {
+        this.#flushOnCommit = true;
+        return;
+      }
       try {
         this.#store.flush();
       } catch (error) {

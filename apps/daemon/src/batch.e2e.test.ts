@@ -67,6 +67,36 @@ describe("receiving a backlog in batches", () => {
     await until("bob's store flushed", () => !bob.store.unflushed);
   });
 
+  it("lets the event loop turn while a batch is applied (the next page is read meanwhile)", async () => {
+    await bob.stop();
+    const bobsServer = new Account(
+      new ActivityPubClient(network),
+      bob.actorId,
+      world().tokens.get("bob") ?? "",
+    );
+    const before = await held(bobsServer);
+    for (let i = 0; i < 60; i++) await alice.sendMessage({ conversationId, text: `while away ${i}` });
+    await until("alice's outbox drained", () => alice.status().outbox.queued === 0);
+    await until("bob's server has them", async () => (await held(bobsServer)) >= before + 60);
+
+    bob = await world().reopen("bob");
+    let turnsInBatch = 0;
+    let polling = true;
+    const poll = () => {
+      if (bob.store.batching) turnsInBatch++;
+      if (polling) setImmediate(poll);
+    };
+    poll();
+    await bob.start();
+    try {
+      await until("bob caught up", () => bob.counters.get("appdata.message") >= 60);
+    } finally {
+      polling = false;
+    }
+    // Each batch ends with one turn (waiting to see whether more is ready); the rest were taken inside.
+    expect(turnsInBatch).toBeGreaterThan(bob.counters.get("received.batch"));
+  });
+
   it("keeps the state the batch ended with: after a restart bob sends in the new epoch and carl reads it", async () => {
     await bob.stop();
     bob = await world().reopen("bob");

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import {
   ActivityPubClient,
   ActivityPubError,
@@ -94,6 +95,12 @@ export const STORE_FILE = "sotto.db";
 
 /** At most this many received activities share one store transaction. */
 const RECEIVE_BATCH = 100;
+
+/**
+ * A receive batch lets the event loop turn at least this often. Items of a page already read resolve without
+ * one, and the read of the next page (and everything else waiting on I/O) would otherwise wait for the batch.
+ */
+const RECEIVE_TURN_MS = 5;
 
 /** The value of `promise` if it is settled by the end of this turn of the event loop, else undefined. */
 function readyNow<T>(promise: Promise<T>): Promise<T | undefined> {
@@ -398,7 +405,12 @@ export class Daemon {
     let next: Promise<IteratorResult<ReceivedItem>> | undefined;
     const receiveReady = async () => {
       await this.#inbound.receive(first);
+      let turned = performance.now();
       for (let n = 1; n < RECEIVE_BATCH && !signal?.aborted; n++) {
+        if (performance.now() - turned >= RECEIVE_TURN_MS) {
+          await nextTurn();
+          turned = performance.now();
+        }
         next = items.next();
         const ready = await readyNow(next);
         if (ready === undefined || ready.done) return;

@@ -180,6 +180,21 @@ describe("Store", () => {
     expect(store.cursor("messages")).toBe("https://example.test/activities/4");
   });
 
+  it("refuses to flush inside a batch (SQLite cannot checkpoint there), and flushes after it", async () => {
+    store.apply(messageUnit(1), { durable: false });
+    await store.batch(
+      async () => {
+        store.apply(messageUnit(2), { durable: false });
+        expect(() => store.flush()).toThrow(expect.objectContaining({ code: "invalid_unit" }));
+      },
+      { durable: false },
+    );
+    expect(store.unflushed).toBe(true);
+    store.flush();
+    expect(store.unflushed).toBe(false);
+    expect(store.message("https://example.test/messages/2")).toBeDefined();
+  });
+
   it("has nothing to flush when the store was opened with durability normal", async () => {
     store.close();
     store = await openStore({ path, key: { passphrase: "correct horse" }, durability: "normal" });

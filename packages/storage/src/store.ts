@@ -300,10 +300,13 @@ export class Store {
 
   /**
    * Makes every committed unit durable: syncs the write-ahead log (a passive checkpoint, which syncs the WAL
-   * before copying it into the database). Does nothing when no relaxed unit is waiting.
+   * before copying it into the database). Does nothing when no relaxed unit is waiting. Not inside a batch
+   * (SQLite cannot checkpoint in an open transaction): flush after it commits.
    */
   flush(): void {
     this.#open();
+    if (this.#batch !== undefined)
+      throw new StorageError("invalid_unit", "a store cannot be flushed inside a batch: flush after it");
     if (!this.#unflushed) return;
     try {
       this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
