@@ -81,16 +81,20 @@ export class KeyPackagePool {
           ? {}
           : { lifetimeSeconds: this.#options.lifetimeSeconds }),
       });
-      ctx.apply({
-        keyPackages: fresh.map((kp) => ({
-          ref: kp.ref,
-          keyPackage: kp.keyPackage,
-          privateKey: kp.privateKeyPackage,
-          createdAt: now,
-          expiresAt: kp.notAfter.getTime(),
-          lastResort: kp.lastResort,
-        })),
-      });
+      // Through the Serial, so not inside a receive batch: the private keys are on disk before the KeyPackages
+      // are published, even should that batch be rolled back.
+      await ctx.serial.run(async () =>
+        ctx.apply({
+          keyPackages: fresh.map((kp) => ({
+            ref: kp.ref,
+            keyPackage: kp.keyPackage,
+            privateKey: kp.privateKeyPackage,
+            createdAt: now,
+            expiresAt: kp.notAfter.getTime(),
+            lastResort: kp.lastResort,
+          })),
+        }),
+      );
     }
     let published = 0;
     for (const kp of ctx.store.keyPackages().filter((k) => k.objectId === undefined)) {
