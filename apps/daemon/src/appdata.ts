@@ -27,16 +27,6 @@ export interface NoteInput {
   readonly published: string;
 }
 
-/** Escapes plain text for an HTML `content` (line breaks kept). */
-export function textToHtml(text: string): string {
-  return text
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("\n", "<br>");
-}
-
 function attachmentType(mediaType: string): ContentObject["type"] {
   if (mediaType.startsWith("image/")) return "Image";
   if (mediaType.startsWith("audio/")) return "Audio";

@@ -32,6 +32,7 @@ import {
   removeMembers,
   SottoError,
   sanitizeHtmlField,
+  textToHtml,
   writeApplicationData,
 } from "@sotto/core";
 import {
@@ -53,7 +54,6 @@ import {
   like,
   noteBody,
   read,
-  textToHtml,
   unlike,
   updateNote,
 } from "./appdata.js";

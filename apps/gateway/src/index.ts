@@ -28,7 +28,7 @@ export {
 } from "./mapping.js";
 export { Puppets, type PuppetsOptions } from "./puppets.js";
 export { GatewayState, type KnownActor } from "./state.js";
-export { htmlToText, textToHtml } from "./text.js";
+export { htmlToText } from "./text.js";
 export { readChatStanza, writeChatStanza } from "./xmpp/chat-stanza.js";
 export { ComponentLink, type ComponentLinkOptions } from "./xmpp/component-link.js";
 export {

@@ -14,13 +14,13 @@ describe("XMPP -> Fediverse", () => {
   it("sends a body as escaped HTML (Create{Note})", () => {
     expect(operationsForChat({ type: "message", id: "x9", text: "a <b>\nc" }, ctx())).toEqual({
       ok: true,
-      value: [{ op: "send", html: "<p>a &lt;b&gt;<br>c</p>" }],
+      value: [{ op: "send", html: "a &lt;b&gt;<br>c" }],
     });
   });
 
   it("maps a correction to an edit (Update) and a retraction to a delete of the same Note", () => {
     const edit = operationsForChat({ type: "correction", id: "x2", replaces: "x1", text: "fixed" }, ctx());
-    expect(edit.ok && edit.value).toEqual([{ op: "edit", messageId: mine.messageId, html: "<p>fixed</p>" }]);
+    expect(edit.ok && edit.value).toEqual([{ op: "edit", messageId: mine.messageId, html: "fixed" }]);
     const del = operationsForChat({ type: "retraction", id: "x3", retracts: "x1" }, ctx());
     expect(del.ok && del.value).toEqual([{ op: "delete", messageId: mine.messageId }]);
   });

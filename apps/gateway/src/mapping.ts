@@ -4,10 +4,10 @@
 //   reactions (a full set) <-> Like / Undo{Like} per emoji                  displayed marker <-> Read
 //   delivery receipt <- Acknowledge (the device sends no delivery receipts of its own)
 // Text crosses as HTML on the Fediverse and plain text on XMPP (text.ts).
-import { err, ok, type Result } from "@sotto/core";
+import { err, ok, type Result, textToHtml } from "@sotto/core";
 import type { Chat } from "./chat.js";
 import { ActivityError, StanzaError } from "./errors.js";
-import { htmlToText, textToHtml } from "./text.js";
+import { htmlToText } from "./text.js";
 
 /** A message of a bridged conversation, by the id each side uses. */
 export interface KnownMessage {

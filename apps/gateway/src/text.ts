@@ -1,22 +1,6 @@
-// Note content on the Fediverse is HTML; XMPP bodies are plain text. Both directions, pure.
+// Note content on the Fediverse is HTML; XMPP bodies are plain text. This is the HTML -> text direction (the
+// other is @sotto/core's textToHtml); pure.
 import { convert } from "html-to-text";
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** Plain text (an XMPP body) as HTML: escaped, blank lines make paragraphs, newlines make <br>. */
-export function textToHtml(text: string): string {
-  const escaped = text.replace(/\r\n?/g, "\n").replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
-  return escaped
-    .split(/\n{2,}/)
-    .map((p) => `<p>${p.replace(/\n/g, "<br>")}</p>`)
-    .join("");
-}
 
 /**
  * HTML (a Note's content) as plain text. Markup is dropped, never interpreted: scripts, styles and images

@@ -18,4 +18,5 @@ export {
 } from "./model.js";
 export { readApplicationData } from "./read.js";
 export { MAX_HTML_LENGTH, sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
+export { textToHtml } from "./text.js";
 export { applicationDataToJson, contentObjectToJson, writeApplicationData } from "./write.js";
