@@ -23,7 +23,11 @@ describe("receiving a backlog in batches", () => {
     await joined(bob, conversationId, "bob");
   });
 
-  it("applies a backlog with a commit inside it in few transactions, each item once, in order", async () => {
+  /**
+   * Stops bob, runs `make` (which says how many activities it made for him), waits until his server holds
+   * them all (the backlog waits there, in pages) and reopens him, not started.
+   */
+  async function backlog(make: () => Promise<number>): Promise<void> {
     await bob.stop();
     const bobsServer = new Account(
       new ActivityPubClient(network),
@@ -31,16 +35,21 @@ describe("receiving a backlog in batches", () => {
       world().tokens.get("bob") ?? "",
     );
     const before = await held(bobsServer);
+    const made = await make();
+    await until("alice's outbox drained", () => alice.status().outbox.queued === 0);
+    await until("bob's server has the backlog", async () => (await held(bobsServer)) >= before + made);
+    bob = await world().reopen("bob");
+  }
+
+  it("applies a backlog with a commit inside it in few transactions, each item once, in order", async () => {
     const sent: string[] = [];
     const send = async (text: string) => sent.push((await alice.sendMessage({ conversationId, text })).id);
-    for (let i = 0; i < 20; i++) await send(`before carl ${i}`);
-    await alice.addMembers({ conversationId, members: [carl.actorId] });
-    for (let i = 0; i < 20; i++) await send(`after carl ${i}`);
-    await until("alice's outbox drained", () => alice.status().outbox.queued === 0);
-    // Delivered from alice's server to bob's: the backlog waits there, in pages.
-    await until("bob's server has the backlog", async () => (await held(bobsServer)) >= before + 41);
-
-    bob = await world().reopen("bob");
+    await backlog(async () => {
+      for (let i = 0; i < 20; i++) await send(`before carl ${i}`);
+      await alice.addMembers({ conversationId, members: [carl.actorId] });
+      for (let i = 0; i < 20; i++) await send(`after carl ${i}`);
+      return 41;
+    });
     const told: string[] = [];
     bob.store.onCommit(({ events }) => {
       for (const e of events)
@@ -68,18 +77,10 @@ describe("receiving a backlog in batches", () => {
   });
 
   it("lets the event loop turn while a batch is applied (the next page is read meanwhile)", async () => {
-    await bob.stop();
-    const bobsServer = new Account(
-      new ActivityPubClient(network),
-      bob.actorId,
-      world().tokens.get("bob") ?? "",
-    );
-    const before = await held(bobsServer);
-    for (let i = 0; i < 60; i++) await alice.sendMessage({ conversationId, text: `while away ${i}` });
-    await until("alice's outbox drained", () => alice.status().outbox.queued === 0);
-    await until("bob's server has them", async () => (await held(bobsServer)) >= before + 60);
-
-    bob = await world().reopen("bob");
+    await backlog(async () => {
+      for (let i = 0; i < 60; i++) await alice.sendMessage({ conversationId, text: `while away ${i}` });
+      return 60;
+    });
     let turnsInBatch = 0;
     let polling = true;
     const poll = () => {

@@ -173,6 +173,8 @@ export class Daemon {
   readonly #options: DaemonOptions;
   #abort: AbortController | undefined;
   #loops: Promise<unknown>[] = [];
+  /** The `published` time of the last message created here, in ms. */
+  #lastCreatedAt = 0;
   #sync: SyncState = { state: "offline", lastSyncAt: null, error: null };
   #wakePool: (() => void) | undefined;
   #pendingPool = false;
@@ -718,7 +720,11 @@ export class Daemon {
     ) {
       throw new ApiError("message_not_found", "the message replied to is not in this conversation");
     }
-    const at = this.#ctx.now();
+    // Strictly after the previous one: messages are listed by time, and two sent within a millisecond must
+    // keep their order here and at every receiver.
+    const now = this.#ctx.now();
+    const at = Math.max(now, this.#lastCreatedAt + 1);
+    this.#lastCreatedAt = at;
     const published = new Date(at).toISOString();
     const { activity, note } = createNote({
       actor: this.actorId,
@@ -733,7 +739,8 @@ export class Daemon {
       messageId,
       info: { ...info, lastActivityAt: at, lastMessageId: messageId, readMarker: messageId, unread: 0 },
       unit: {
-        at,
+        // When it is written (the outbox posts from then on); the message's own time may be a little later.
+        at: now,
         messages: [
           {
             id: messageId,
