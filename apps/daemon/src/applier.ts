@@ -83,6 +83,8 @@ export class Applier {
     } catch (error) {
       this.#endBatch();
       this.#conversations.clear();
+      // What was committed before it still has to reach the disk (a flush may have come due meanwhile).
+      if (this.#store.unflushed) this.#flushSoon();
       throw error;
     }
     if (this.#endBatch()) this.#store.flush();

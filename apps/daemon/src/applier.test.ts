@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { openStore, type Store } from "@sotto/storage";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Applier } from "./applier.js";
+import { createLogger } from "./log.js";
+
+// The Applier's flush policy on a real store (durability "full", so relaxed units wait for a flush).
+describe("Applier", () => {
+  let dir: string;
+  let store: Store;
+  let applier: Applier;
+  const logged: string[] = [];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sottod-applier-"));
+    writeFileSync(join(dir, "key"), randomBytes(32), { mode: 0o600 });
+    store = await openStore({ path: join(dir, "store.db"), key: { keyFile: join(dir, "key") } });
+    logged.length = 0;
+    applier = new Applier(store, new Map(), createLogger({ write: (line) => logged.push(line) }));
+  });
+
+  afterEach(() => {
+    applier.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const relaxed = (n: number) =>
+    applier.apply({ cursor: { name: "received", position: `p${n}` } }, [], { durable: false });
+
+  it("flushes a relaxed unit within the flush delay", async () => {
+    relaxed(1);
+    expect(store.unflushed).toBe(true);
+    await sleep(1_300);
+    expect(store.unflushed).toBe(false);
+  });
+
+  it("makes a flush that came due during a batch when the batch commits", async () => {
+    relaxed(1);
+    // The batch holds the transaction past the flush delay, taking turns of the event loop meanwhile.
+    await applier.batch(async () => {
+      await sleep(1_300);
+      relaxed(2);
+    });
+    expect(store.unflushed).toBe(false);
+    expect(store.cursor("received")).toBe("p2");
+    expect(logged.filter((line) => line.includes("flush_failed"))).toEqual([]);
+  });
+
+  it("still flushes what came before a batch that failed", async () => {
+    relaxed(1);
+    await expect(
+      applier.batch(async () => {
+        await sleep(1_300);
+        relaxed(2);
+        throw new Error("a failing batch");
+      }),
+    ).rejects.toThrow("a failing batch");
+    expect(store.cursor("received")).toBe("p1");
+    expect(store.unflushed).toBe(true);
+    await sleep(1_300);
+    expect(store.unflushed).toBe(false);
+  });
+});
