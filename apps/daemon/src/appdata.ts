@@ -133,6 +133,11 @@ export function readIntent(data: Uint8Array): Intent {
   if (!read.ok) return { kind: "ignored", reason: read.error.code };
   const app = read.value;
   if (app.type === "unsupported") return { kind: "ignored", reason: "unsupported" };
+  return intentOf(app);
+}
+
+/** What an application activity asks for: one received, or one this device sends (see `effectOf`). */
+export function intentOf(app: ApplicationActivity): Intent {
   const id = canonicalApplicationId(app.id ?? newApplicationId());
   const object = app.object;
   const target =

@@ -44,8 +44,16 @@ describe("1:1 conversation across two servers", () => {
       return m?.content === "first" ? m : undefined;
     });
     expect(edited.editedAt).not.toBeNull();
+    // The sender's own copy changes as the receivers' do (one effect for both sides).
+    expect(messageOf(alice, conversationId, sent.id)).toMatchObject({
+      content: "first",
+      editedAt: expect.any(String),
+    });
 
     await bob.react({ conversationId, messageId: sent.id, emoji: "👍" });
+    expect(messageOf(bob, conversationId, sent.id)?.reactions).toEqual([
+      { emoji: "👍", actors: [bob.actorId] },
+    ]);
     const reacted = await until("alice sees the reaction", () => {
       const m = messageOf(alice, conversationId, sent.id);
       return m?.reactions.length ? m : undefined;
@@ -53,6 +61,7 @@ describe("1:1 conversation across two servers", () => {
     expect(reacted.reactions).toEqual([{ emoji: "👍", actors: [bob.actorId] }]);
 
     await bob.unreact({ conversationId, messageId: sent.id, emoji: "👍" });
+    expect(messageOf(bob, conversationId, sent.id)?.reactions).toEqual([]);
     await until(
       "alice sees the reaction go",
       () => messageOf(alice, conversationId, sent.id)?.reactions.length === 0,
@@ -66,6 +75,7 @@ describe("1:1 conversation across two servers", () => {
     });
 
     await alice.deleteMessage({ conversationId, messageId: sent.id });
+    expect(messageOf(alice, conversationId, sent.id)).toMatchObject({ deleted: true, content: "" });
     const deleted = await until("bob sees the delete", () => {
       const m = messageOf(bob, conversationId, sent.id);
       return m?.deleted ? m : undefined;

@@ -51,6 +51,7 @@ import {
   type Attachment,
   createNote,
   deleteNote,
+  intentOf,
   like,
   noteBody,
   read,
@@ -69,6 +70,7 @@ import {
 } from "./context.js";
 import { type ConversationInfo, newConversationInfo } from "./conversationInfo.js";
 import { Counters } from "./counters.js";
+import { effectOf } from "./effects.js";
 import { actorError, mlsToApi } from "./errors.js";
 import { event } from "./events.js";
 import {
@@ -767,6 +769,16 @@ export class Daemon {
     return this.getMessage(params.conversationId, messageId);
   }
 
+  /** What sending `activity` changes here: what it changes at every receiver. */
+  #ownEffect(conversationId: string, activity: ApplicationActivity, at: number) {
+    const intent = intentOf(activity);
+    return (info: ConversationInfo) => {
+      const effect = effectOf(this.#ctx, conversationId, info, this.actorId, intent, at);
+      const { messages, changes: messageChanges, events } = effect;
+      return { info: effect.info, unit: { at, messages, messageChanges, events } };
+    };
+  }
+
   #ownMessage(conversationId: string, messageId: string) {
     const message = this.store.message(messageId);
     if (message === undefined || message.conversation !== conversationId) {
@@ -793,30 +805,11 @@ export class Daemon {
     const at = this.#ctx.now();
     const html = params.mediaType === "text/html" ? sanitizeHtmlField(params.text) : textToHtml(params.text);
     const activity = updateNote(this.actorId, stored.value.object.value, html, new Date(at).toISOString());
-    const edited = activity.object?.form === "embedded" ? noteBody(activity.object.value) : null;
-    await this.#sendApplication(params.conversationId, activity, (info) => ({
-      info: { ...info, lastActivityAt: at },
-      unit: {
-        at,
-        messageChanges: [
-          {
-            id: activity.id as string,
-            messageId: params.messageId,
-            kind: "edit",
-            actor: this.actorId,
-            at,
-            data: edited,
-          },
-        ],
-        events: [
-          event({
-            type: "message.updated",
-            conversationId: params.conversationId,
-            messageId: params.messageId,
-          }),
-        ],
-      },
-    }));
+    await this.#sendApplication(
+      params.conversationId,
+      activity,
+      this.#ownEffect(params.conversationId, activity, at),
+    );
     return this.getMessage(params.conversationId, params.messageId);
   }
 
@@ -825,22 +818,11 @@ export class Daemon {
     this.#ownMessage(params.conversationId, params.messageId);
     const at = this.#ctx.now();
     const activity = deleteNote(this.actorId, params.messageId, new Date(at).toISOString());
-    await this.#sendApplication(params.conversationId, activity, (info) => ({
-      info: { ...info, lastActivityAt: at },
-      unit: {
-        at,
-        messageChanges: [
-          { id: activity.id as string, messageId: params.messageId, kind: "delete", actor: this.actorId, at },
-        ],
-        events: [
-          event({
-            type: "message.deleted",
-            conversationId: params.conversationId,
-            messageId: params.messageId,
-          }),
-        ],
-      },
-    }));
+    await this.#sendApplication(
+      params.conversationId,
+      activity,
+      this.#ownEffect(params.conversationId, activity, at),
+    );
     return { ok: true };
   }
 
@@ -857,36 +839,11 @@ export class Daemon {
     this.#anyMessage(params.conversationId, params.messageId);
     const at = this.#ctx.now();
     const activity = like(this.actorId, params.messageId, params.emoji, new Date(at).toISOString());
-    const likeId = activity.id as string;
-    await this.#sendApplication(params.conversationId, activity, (info) => ({
-      info: {
-        ...info,
-        likes: {
-          ...info.likes,
-          [likeId]: { messageId: params.messageId, emoji: params.emoji, actor: this.actorId },
-        },
-      },
-      unit: {
-        at,
-        messageChanges: [
-          {
-            id: likeId,
-            messageId: params.messageId,
-            kind: "reaction",
-            actor: this.actorId,
-            at,
-            data: { emoji: params.emoji },
-          },
-        ],
-        events: [
-          event({
-            type: "reactions.changed",
-            conversationId: params.conversationId,
-            messageId: params.messageId,
-          }),
-        ],
-      },
-    }));
+    await this.#sendApplication(
+      params.conversationId,
+      activity,
+      this.#ownEffect(params.conversationId, activity, at),
+    );
     return { ok: true };
   }
 
@@ -900,32 +857,11 @@ export class Daemon {
     if (likeId === undefined) return { ok: true };
     const at = this.#ctx.now();
     const activity = unlike(this.actorId, likeId, new Date(at).toISOString());
-    await this.#sendApplication(params.conversationId, activity, (current) => {
-      const { [likeId]: _undone, ...likes } = current.likes;
-      return {
-        info: { ...current, likes },
-        unit: {
-          at,
-          messageChanges: [
-            {
-              id: activity.id as string,
-              messageId: params.messageId,
-              kind: "unreaction",
-              actor: this.actorId,
-              at,
-              data: { emoji: params.emoji, like: likeId },
-            },
-          ],
-          events: [
-            event({
-              type: "reactions.changed",
-              conversationId: params.conversationId,
-              messageId: params.messageId,
-            }),
-          ],
-        },
-      };
-    });
+    await this.#sendApplication(
+      params.conversationId,
+      activity,
+      this.#ownEffect(params.conversationId, activity, at),
+    );
     return { ok: true };
   }
 

@@ -13,18 +13,11 @@ import {
   readEnvelope,
   reapplyIntent,
 } from "@sotto/core";
-import type {
-  Cursor,
-  EventInput,
-  KeyPackageSecret,
-  MessageChange,
-  MessageRecord,
-  OutboxChange,
-  Unit,
-} from "@sotto/storage";
-import { type Intent, noteBody, readIntent } from "./appdata.js";
+import type { Cursor, EventInput, KeyPackageSecret, OutboxChange, Unit } from "@sotto/storage";
+import { readIntent } from "./appdata.js";
 import { CURSOR_RECEIVED, type DaemonContext, SETTINGS_HELD } from "./context.js";
 import { type ConversationInfo, newConversationInfo } from "./conversationInfo.js";
+import { effectOf } from "./effects.js";
 import { event } from "./events.js";
 import {
   contactUpdates,
@@ -214,7 +207,7 @@ export class Inbound {
     const base: Unit = held === undefined ? { activityId, cursor, at } : { at, ...this.#heldRemoval(held) };
     if (received.kind === "application") {
       const intent = readIntent(received.data);
-      const applied = this.#applyIntent(groupId, loaded.info, received.sender.actorId, intent, at);
+      const applied = effectOf(ctx, groupId, loaded.info, received.sender.actorId, intent, at);
       this.#apply(
         { ...base, messages: applied.messages, messageChanges: applied.changes, events: applied.events },
         // Application data never changes the membership.
@@ -351,149 +344,6 @@ export class Inbound {
       ctx.counters.add("commit.proposals_committed");
     } catch (error) {
       ctx.log.warn("commit_proposals_failed", { conversation: groupId, ...errorFields(error) });
-    }
-  }
-
-  /** Turns one application activity into the rows and events it changes. */
-  #applyIntent(
-    groupId: string,
-    info: ConversationInfo,
-    sender: string,
-    intent: Intent,
-    at: number,
-  ): { messages: MessageRecord[]; changes: MessageChange[]; events: EventInput[]; info: ConversationInfo } {
-    const ctx = this.#ctx;
-    const none = { messages: [], changes: [], events: [], info };
-    const target = (messageId: string) => {
-      const message = ctx.store.message(messageId);
-      return message !== undefined && message.conversation === groupId ? message : undefined;
-    };
-    switch (intent.kind) {
-      case "message": {
-        if (ctx.store.hasMessage(intent.id)) return none;
-        const published = intent.published === undefined ? Number.NaN : Date.parse(intent.published);
-        return {
-          messages: [
-            {
-              id: intent.id,
-              conversation: groupId,
-              author: sender,
-              // The sender's clock orders its messages, unless it is wildly off.
-              at: Number.isFinite(published) && Math.abs(published - at) < 7 * 24 * 3600_000 ? published : at,
-              direction: "in",
-              state: "received",
-              body: noteBody(intent.object),
-            },
-          ],
-          changes: [],
-          events: [event({ type: "message.created", conversationId: groupId, messageId: intent.id })],
-          info: { ...info, lastActivityAt: at, lastMessageId: intent.id, unread: info.unread + 1 },
-        };
-      }
-      case "edit":
-      case "delete": {
-        const message = target(intent.messageId);
-        if (message === undefined || message.author !== sender) {
-          ctx.counters.add(message === undefined ? "appdata.unknown_target" : "appdata.not_author");
-          return none;
-        }
-        return {
-          messages: [],
-          changes: [
-            {
-              id: intent.id,
-              messageId: intent.messageId,
-              kind: intent.kind,
-              actor: sender,
-              at,
-              ...(intent.kind === "edit" ? { data: noteBody(intent.object) } : {}),
-            },
-          ],
-          events: [
-            event({
-              type: intent.kind === "edit" ? "message.updated" : "message.deleted",
-              conversationId: groupId,
-              messageId: intent.messageId,
-            }),
-          ],
-          info: { ...info, lastActivityAt: at },
-        };
-      }
-      case "react": {
-        if (target(intent.messageId) === undefined) {
-          ctx.counters.add("appdata.unknown_target");
-          return none;
-        }
-        return {
-          messages: [],
-          changes: [
-            {
-              id: intent.id,
-              messageId: intent.messageId,
-              kind: "reaction",
-              actor: sender,
-              at,
-              data: { emoji: intent.emoji },
-            },
-          ],
-          events: [
-            event({ type: "reactions.changed", conversationId: groupId, messageId: intent.messageId }),
-          ],
-          info: {
-            ...info,
-            likes: {
-              ...info.likes,
-              [intent.id]: { messageId: intent.messageId, emoji: intent.emoji, actor: sender },
-            },
-          },
-        };
-      }
-      case "unreact": {
-        // Only the sender of the Like may undo it (spec §Activities).
-        const like = info.likes[intent.likeId];
-        if (like === undefined || like.actor !== sender) {
-          ctx.counters.add(like === undefined ? "appdata.unknown_target" : "appdata.not_author");
-          return none;
-        }
-        const { [intent.likeId]: _undone, ...likes } = info.likes;
-        return {
-          messages: [],
-          changes: [
-            {
-              id: intent.id,
-              messageId: like.messageId,
-              kind: "unreaction",
-              actor: sender,
-              at,
-              data: { emoji: like.emoji, like: intent.likeId },
-            },
-          ],
-          events: [event({ type: "reactions.changed", conversationId: groupId, messageId: like.messageId })],
-          info: { ...info, likes },
-        };
-      }
-      case "receipt": {
-        if (target(intent.messageId) === undefined) return none;
-        return {
-          messages: [],
-          changes: [],
-          events: [
-            event({
-              type: "receipt",
-              conversationId: groupId,
-              messageId: intent.messageId,
-              actor: sender,
-              kind: intent.receipt,
-            }),
-          ],
-          info:
-            intent.receipt === "read"
-              ? { ...info, receipts: { ...info.receipts, [sender]: intent.messageId } }
-              : info,
-        };
-      }
-      case "ignored":
-        return none;
     }
   }
 

@@ -1,0 +1,158 @@
+import type { EventInput, MessageChange, MessageRecord } from "@sotto/storage";
+import { type Intent, noteBody } from "./appdata.js";
+import type { DaemonContext } from "./context.js";
+import type { ConversationInfo } from "./conversationInfo.js";
+import { event } from "./events.js";
+
+/** What one application activity changes in a conversation: rows, events and the conversation's info. */
+export interface Effect {
+  readonly messages: MessageRecord[];
+  readonly changes: MessageChange[];
+  readonly events: EventInput[];
+  readonly info: ConversationInfo;
+}
+
+/**
+ * Turns one application activity of `sender` into what it changes, the same whether this device received it
+ * or sent it (but for a new message, which is written here as received: `sendMessage` writes its own as
+ * queued). A target outside the conversation, or one the sender may not change, changes nothing (counted).
+ */
+export function effectOf(
+  ctx: Pick<DaemonContext, "store" | "counters">,
+  groupId: string,
+  info: ConversationInfo,
+  sender: string,
+  intent: Intent,
+  at: number,
+): Effect {
+  const none = { messages: [], changes: [], events: [], info };
+  const target = (messageId: string) => {
+    const message = ctx.store.message(messageId);
+    return message !== undefined && message.conversation === groupId ? message : undefined;
+  };
+  switch (intent.kind) {
+    case "message": {
+      if (ctx.store.hasMessage(intent.id)) return none;
+      const published = intent.published === undefined ? Number.NaN : Date.parse(intent.published);
+      return {
+        messages: [
+          {
+            id: intent.id,
+            conversation: groupId,
+            author: sender,
+            // The sender's clock orders its messages, unless it is wildly off.
+            at: Number.isFinite(published) && Math.abs(published - at) < 7 * 24 * 3600_000 ? published : at,
+            direction: "in",
+            state: "received",
+            body: noteBody(intent.object),
+          },
+        ],
+        changes: [],
+        events: [event({ type: "message.created", conversationId: groupId, messageId: intent.id })],
+        info: { ...info, lastActivityAt: at, lastMessageId: intent.id, unread: info.unread + 1 },
+      };
+    }
+    case "edit":
+    case "delete": {
+      const message = target(intent.messageId);
+      if (message === undefined || message.author !== sender) {
+        ctx.counters.add(message === undefined ? "appdata.unknown_target" : "appdata.not_author");
+        return none;
+      }
+      return {
+        messages: [],
+        changes: [
+          {
+            id: intent.id,
+            messageId: intent.messageId,
+            kind: intent.kind,
+            actor: sender,
+            at,
+            ...(intent.kind === "edit" ? { data: noteBody(intent.object) } : {}),
+          },
+        ],
+        events: [
+          event({
+            type: intent.kind === "edit" ? "message.updated" : "message.deleted",
+            conversationId: groupId,
+            messageId: intent.messageId,
+          }),
+        ],
+        info: { ...info, lastActivityAt: at },
+      };
+    }
+    case "react": {
+      if (target(intent.messageId) === undefined) {
+        ctx.counters.add("appdata.unknown_target");
+        return none;
+      }
+      return {
+        messages: [],
+        changes: [
+          {
+            id: intent.id,
+            messageId: intent.messageId,
+            kind: "reaction",
+            actor: sender,
+            at,
+            data: { emoji: intent.emoji },
+          },
+        ],
+        events: [event({ type: "reactions.changed", conversationId: groupId, messageId: intent.messageId })],
+        info: {
+          ...info,
+          likes: {
+            ...info.likes,
+            [intent.id]: { messageId: intent.messageId, emoji: intent.emoji, actor: sender },
+          },
+        },
+      };
+    }
+    case "unreact": {
+      // Only the sender of the Like may undo it (spec §Activities).
+      const like = info.likes[intent.likeId];
+      if (like === undefined || like.actor !== sender) {
+        ctx.counters.add(like === undefined ? "appdata.unknown_target" : "appdata.not_author");
+        return none;
+      }
+      const { [intent.likeId]: _undone, ...likes } = info.likes;
+      return {
+        messages: [],
+        changes: [
+          {
+            id: intent.id,
+            messageId: like.messageId,
+            kind: "unreaction",
+            actor: sender,
+            at,
+            data: { emoji: like.emoji, like: intent.likeId },
+          },
+        ],
+        events: [event({ type: "reactions.changed", conversationId: groupId, messageId: like.messageId })],
+        info: { ...info, likes },
+      };
+    }
+    case "receipt": {
+      if (target(intent.messageId) === undefined) return none;
+      return {
+        messages: [],
+        changes: [],
+        events: [
+          event({
+            type: "receipt",
+            conversationId: groupId,
+            messageId: intent.messageId,
+            actor: sender,
+            kind: intent.receipt,
+          }),
+        ],
+        info:
+          intent.receipt === "read"
+            ? { ...info, receipts: { ...info.receipts, [sender]: intent.messageId } }
+            : info,
+      };
+    }
+    case "ignored":
+      return none;
+  }
+}
