@@ -26,6 +26,17 @@ export function effectOf(
   at: number,
 ): Effect {
   const none = { messages: [], changes: [], events: [], info };
+  /** One change of a message, the event that tells it, and the conversation's info after it. */
+  const changed = (
+    change: MessageChange,
+    told: "message.updated" | "message.deleted" | "reactions.changed",
+    after: ConversationInfo,
+  ): Effect => ({
+    messages: [],
+    changes: [change],
+    events: [event({ type: told, conversationId: groupId, messageId: change.messageId })],
+    info: after,
+  });
   const target = (messageId: string) => {
     const message = ctx.store.message(messageId);
     return message !== undefined && message.conversation === groupId ? message : undefined;
@@ -59,54 +70,42 @@ export function effectOf(
         ctx.counters.add(message === undefined ? "appdata.unknown_target" : "appdata.not_author");
         return none;
       }
-      return {
-        messages: [],
-        changes: [
-          {
-            id: intent.id,
-            messageId: intent.messageId,
-            kind: intent.kind,
-            actor: sender,
-            at,
-            ...(intent.kind === "edit" ? { data: noteBody(intent.object) } : {}),
-          },
-        ],
-        events: [
-          event({
-            type: intent.kind === "edit" ? "message.updated" : "message.deleted",
-            conversationId: groupId,
-            messageId: intent.messageId,
-          }),
-        ],
-        info: { ...info, lastActivityAt: at },
-      };
+      return changed(
+        {
+          id: intent.id,
+          messageId: intent.messageId,
+          kind: intent.kind,
+          actor: sender,
+          at,
+          ...(intent.kind === "edit" ? { data: noteBody(intent.object) } : {}),
+        },
+        intent.kind === "edit" ? "message.updated" : "message.deleted",
+        { ...info, lastActivityAt: at },
+      );
     }
     case "react": {
       if (target(intent.messageId) === undefined) {
         ctx.counters.add("appdata.unknown_target");
         return none;
       }
-      return {
-        messages: [],
-        changes: [
-          {
-            id: intent.id,
-            messageId: intent.messageId,
-            kind: "reaction",
-            actor: sender,
-            at,
-            data: { emoji: intent.emoji },
-          },
-        ],
-        events: [event({ type: "reactions.changed", conversationId: groupId, messageId: intent.messageId })],
-        info: {
+      return changed(
+        {
+          id: intent.id,
+          messageId: intent.messageId,
+          kind: "reaction",
+          actor: sender,
+          at,
+          data: { emoji: intent.emoji },
+        },
+        "reactions.changed",
+        {
           ...info,
           likes: {
             ...info.likes,
             [intent.id]: { messageId: intent.messageId, emoji: intent.emoji, actor: sender },
           },
         },
-      };
+      );
     }
     case "unreact": {
       // Only the sender of the Like may undo it (spec §Activities).
@@ -116,21 +115,18 @@ export function effectOf(
         return none;
       }
       const { [intent.likeId]: _undone, ...likes } = info.likes;
-      return {
-        messages: [],
-        changes: [
-          {
-            id: intent.id,
-            messageId: like.messageId,
-            kind: "unreaction",
-            actor: sender,
-            at,
-            data: { emoji: like.emoji, like: intent.likeId },
-          },
-        ],
-        events: [event({ type: "reactions.changed", conversationId: groupId, messageId: like.messageId })],
-        info: { ...info, likes },
-      };
+      return changed(
+        {
+          id: intent.id,
+          messageId: like.messageId,
+          kind: "unreaction",
+          actor: sender,
+          at,
+          data: { emoji: like.emoji, like: intent.likeId },
+        },
+        "reactions.changed",
+        { ...info, likes },
+      );
     }
     case "receipt": {
       if (target(intent.messageId) === undefined) return none;
