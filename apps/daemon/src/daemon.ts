@@ -106,10 +106,7 @@ const RECEIVE_TURN_MS = 5;
 
 /** The value of `promise` if it is settled by the end of this turn of the event loop, else undefined. */
 function readyNow<T>(promise: Promise<T>): Promise<T | undefined> {
-  return Promise.race([
-    promise.catch(() => undefined),
-    new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined))),
-  ]);
+  return Promise.race([promise.catch(() => undefined), nextTurn(undefined)]);
 }
 
 export interface DaemonOptions {
@@ -769,14 +766,14 @@ export class Daemon {
     return this.getMessage(params.conversationId, messageId);
   }
 
-  /** What sending `activity` changes here: what it changes at every receiver. */
-  #ownEffect(conversationId: string, activity: ApplicationActivity, at: number) {
+  /** Sends an edit, delete, reaction or undo; here it changes what it changes at every receiver. */
+  #sendChange(conversationId: string, activity: ApplicationActivity, at: number): Promise<void> {
     const intent = intentOf(activity);
-    return (info: ConversationInfo) => {
+    return this.#sendApplication(conversationId, activity, (info) => {
       const effect = effectOf(this.#ctx, conversationId, info, this.actorId, intent, at);
       const { messages, changes: messageChanges, events } = effect;
       return { info: effect.info, unit: { at, messages, messageChanges, events } };
-    };
+    });
   }
 
   #ownMessage(conversationId: string, messageId: string) {
@@ -805,11 +802,7 @@ export class Daemon {
     const at = this.#ctx.now();
     const html = params.mediaType === "text/html" ? sanitizeHtmlField(params.text) : textToHtml(params.text);
     const activity = updateNote(this.actorId, stored.value.object.value, html, new Date(at).toISOString());
-    await this.#sendApplication(
-      params.conversationId,
-      activity,
-      this.#ownEffect(params.conversationId, activity, at),
-    );
+    await this.#sendChange(params.conversationId, activity, at);
     return this.getMessage(params.conversationId, params.messageId);
   }
 
@@ -818,11 +811,7 @@ export class Daemon {
     this.#ownMessage(params.conversationId, params.messageId);
     const at = this.#ctx.now();
     const activity = deleteNote(this.actorId, params.messageId, new Date(at).toISOString());
-    await this.#sendApplication(
-      params.conversationId,
-      activity,
-      this.#ownEffect(params.conversationId, activity, at),
-    );
+    await this.#sendChange(params.conversationId, activity, at);
     return { ok: true };
   }
 
@@ -839,11 +828,7 @@ export class Daemon {
     this.#anyMessage(params.conversationId, params.messageId);
     const at = this.#ctx.now();
     const activity = like(this.actorId, params.messageId, params.emoji, new Date(at).toISOString());
-    await this.#sendApplication(
-      params.conversationId,
-      activity,
-      this.#ownEffect(params.conversationId, activity, at),
-    );
+    await this.#sendChange(params.conversationId, activity, at);
     return { ok: true };
   }
 
@@ -857,11 +842,7 @@ export class Daemon {
     if (likeId === undefined) return { ok: true };
     const at = this.#ctx.now();
     const activity = unlike(this.actorId, likeId, new Date(at).toISOString());
-    await this.#sendApplication(
-      params.conversationId,
-      activity,
-      this.#ownEffect(params.conversationId, activity, at),
-    );
+    await this.#sendChange(params.conversationId, activity, at);
     return { ok: true };
   }
 

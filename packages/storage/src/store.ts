@@ -328,10 +328,10 @@ export class Store {
     return { applied: true, events };
   }
 
-  /** Activity ids are kept as keyed hashes: enough to dedupe, nothing to read back. */
   /** The last id hashed: a receiver asks `isProcessed(id)` and then applies the unit of that same id. */
   #lastHash: { readonly id: string; readonly hash: Uint8Array } | undefined;
 
+  /** Activity ids are kept as keyed hashes: enough to dedupe, nothing to read back. */
   #activityHash(activityId: string): Uint8Array {
     if (this.#lastHash?.id === activityId) return this.#lastHash.hash;
     const hash = createHmac("sha256", this.#ids).update(activityId).digest().subarray(0, 16);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { STORE_FILE } from "@sotto/daemon";
 import { readEndpoint, tokenPath } from "@sotto/daemon/api";
-import { NODE_FLAGS, programEnv, programPath } from "@sotto/daemon/programs";
+import { programArgs, programEnv, programPath } from "@sotto/daemon/programs";
 import { DemoError } from "./errors.js";
 import type { AccountPaths } from "./layout.js";
 
@@ -44,10 +44,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const { paths } = options;
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
-  const { sottod } = daemonBinaries();
   if (!existsSync(join(paths.stateDir, STORE_FILE))) {
     const init = launch(
-      sottod,
       [
         "init",
         "--data",
@@ -73,7 +71,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       );
     }
   }
-  const run = launch(sottod, ["run", "--data", paths.stateDir], paths, options.output);
+  const run = launch(["run", "--data", paths.stateDir], paths, options.output);
   const pid = run.child.pid as number;
   const stop = async (graceMs = 15_000): Promise<number | string> => {
     if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGTERM");
@@ -120,18 +118,14 @@ interface Launched {
   readonly exited: Promise<number | string>;
 }
 
-function launch(
-  script: string,
-  args: string[],
-  paths: AccountPaths,
-  output: (line: string) => void,
-): Launched {
+/** Runs `sottod args` as its users do (its bundle, with its node flags and environment). */
+function launch(args: string[], paths: AccountPaths, output: (line: string) => void): Launched {
   const { name } = paths;
   // The passphrase comes on stdin, as from `sottod ... < FILE` (without a terminal sottod reads the first line).
   const passphrase = openSync(paths.passphraseFile, "r");
   // Its own process group: a terminal's Ctrl-C reaches the orchestrator only, which stops each daemon with one
   // SIGTERM (a second signal would kill sottod in the middle of its clean stop).
-  const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], {
+  const child = spawn(process.execPath, programArgs("sottod", args), {
     stdio: [passphrase, "pipe", "pipe"],
     env: programEnv(),
     detached: true,
