@@ -4,6 +4,6 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
     // Real MLS key generation and the fuzz targets run in the suite: give slow CI machines room.
-    testTimeout: 30_000,
+    testTimeout: 120_000,
   },
 });
