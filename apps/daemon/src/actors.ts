@@ -1,5 +1,10 @@
 import { type ActivityPubClient, ActivityPubError, type Actor } from "@sotto/activitypub";
-import { readKeyPackageCollection, readKeyPackageObject, readKeyPackagesProperty } from "@sotto/core";
+import {
+  publishedSignatureKeys,
+  readKeyPackageCollection,
+  readKeyPackageObject,
+  readKeyPackagesProperty,
+} from "@sotto/core";
 
 export interface ActorDirectoryOptions {
   /** How long a fetched actor document is trusted before it is fetched again. */
@@ -31,6 +36,8 @@ export class ActorDirectory {
   readonly #now: () => number;
   readonly #actors = new Map<string, { actor: Actor; until: number }>();
   readonly #handles = new Map<string, { id: string; until: number }>();
+  /** Signature keys each actor was seen to publish (a key once published stays the actor's). */
+  readonly #signatureKeys = new Map<string, readonly Uint8Array[]>();
 
   constructor(client: ActivityPubClient, options: ActorDirectoryOptions = {}) {
     this.client = client;
@@ -104,6 +111,30 @@ export class ActorDirectory {
   /** @sotto/core's ActorFetcher. */
   async keyPackagesOf(actorId: string): Promise<readonly Uint8Array[]> {
     return (await this.listKeyPackages(actorId)).map((kp) => kp.bytes);
+  }
+
+  /**
+   * @sotto/core's DeviceKeyDirectory: the signature keys `actorId` publishes, read fresh unless every wanted
+   * key is known already; what was seen before is kept (single-use packages are consumed). Undefined when
+   * the listing cannot be read.
+   */
+  async signatureKeysOf(
+    actorId: string,
+    wanted: readonly Uint8Array[],
+  ): Promise<readonly Uint8Array[] | undefined> {
+    const known = this.#signatureKeys.get(actorId) ?? [];
+    const has = (keys: readonly Uint8Array[], key: Uint8Array) =>
+      keys.some((k) => Buffer.compare(k, key) === 0);
+    if (wanted.length > 0 && wanted.every((w) => has(known, w))) return known;
+    let fresh: Uint8Array[];
+    try {
+      fresh = await publishedSignatureKeys(this, actorId);
+    } catch {
+      return undefined;
+    }
+    const keys = [...known, ...fresh.filter((k) => !has(known, k))];
+    this.#remember(this.#signatureKeys, actorId, keys);
+    return keys;
   }
 
   #remember<V>(map: Map<string, V>, key: string, value: V): void {

@@ -1,4 +1,4 @@
-import { deviceFingerprint } from "@sotto/core";
+import { deviceFingerprint, type LeafAuthentication } from "@sotto/core";
 import type { ContactRecord } from "@sotto/storage";
 
 /** A device's fingerprint as contacts record it and the API shows it: core's hex groups, space separated. */
@@ -6,10 +6,11 @@ export function fingerprintText(signaturePublicKey: Uint8Array): string {
   return deviceFingerprint(signaturePublicKey).hexGroups.join(" ");
 }
 
-/** Devices seen for one actor in a group, by fingerprint. */
+/** Devices seen for one actor in a group, by fingerprint, with what checking them found (when checked now). */
 export interface SeenDevices {
   readonly actorId: string;
   readonly fingerprints: readonly string[];
+  readonly authentication?: ReadonlyMap<string, LeafAuthentication>;
 }
 
 export interface ContactChange {
@@ -32,19 +33,33 @@ export function updateContact(
 ): ContactChange | undefined {
   const known = new Set(previous?.devices.map((d) => d.fingerprint) ?? []);
   const fresh = seen.fingerprints.filter((f) => !known.has(f));
-  if (previous !== undefined && fresh.length === 0) return undefined;
-  const verifiedChanged = previous?.verification === "verified";
+  const checked = seen.authentication ?? new Map<string, LeafAuthentication>();
+  // A device once authenticated stays so: its actor published its key.
+  const rechecked = (previous?.devices ?? []).filter(
+    (d) =>
+      d.authentication !== "authenticated" &&
+      checked.has(d.fingerprint) &&
+      checked.get(d.fingerprint) !== d.authentication,
+  );
+  if (previous !== undefined && fresh.length === 0 && rechecked.length === 0) return undefined;
+  const verifiedChanged = previous?.verification === "verified" && fresh.length > 0;
+  const withCheck = (fingerprint: string) => {
+    const authentication = checked.get(fingerprint);
+    return authentication === undefined ? {} : { authentication };
+  };
   return {
     contact: {
       actor: seen.actorId,
       name: previous?.name,
       devices: [
-        ...(previous?.devices ?? []),
-        ...fresh.map((fingerprint) => ({ fingerprint, firstSeen: at })),
+        ...(previous?.devices ?? []).map((d) =>
+          rechecked.includes(d) ? { ...d, ...withCheck(d.fingerprint) } : d,
+        ),
+        ...fresh.map((fingerprint) => ({ fingerprint, firstSeen: at, ...withCheck(fingerprint) })),
       ],
       verification: verifiedChanged ? "changed" : (previous?.verification ?? "unverified"),
     },
     verifiedChanged,
-    newDevices: previous !== undefined,
+    newDevices: previous !== undefined && fresh.length > 0,
   };
 }

@@ -1,4 +1,15 @@
 // What the daemon keeps about a conversation beside its MLS state, in the group record's sealed `info`.
+import type { LeafAuthentication } from "@sotto/core";
+
+/** Something about a conversation's members the user should see (@sotto/api's SecurityAlert). */
+export interface SecurityAlert {
+  readonly kind: "welcome_refused" | "readded" | "member_uncheckable" | "member_contradicted";
+  readonly actorId: string | null;
+  readonly at: number;
+}
+
+/** How many alerts a conversation keeps (the latest). */
+const MAX_ALERTS = 20;
 
 export interface ConversationInfo {
   readonly title: string | null;
@@ -17,6 +28,9 @@ export interface ConversationInfo {
   >;
   /** Set when a verified contact in the conversation showed a new or changed device; cleared on verify. */
   readonly keyChanged: boolean;
+  /** Other members' devices (signature key, hex) whose key could not be authenticated, and how. */
+  readonly unauthenticated: Readonly<Record<string, Exclude<LeafAuthentication, "authenticated">>>;
+  readonly alerts: readonly SecurityAlert[];
 }
 
 export function newConversationInfo(at: number, title: string | null = null): ConversationInfo {
@@ -31,7 +45,24 @@ export function newConversationInfo(at: number, title: string | null = null): Co
     receipts: {},
     likes: {},
     keyChanged: false,
+    unauthenticated: {},
+    alerts: [],
   };
+}
+
+/** `info` with `alerts` added (the oldest dropped beyond the latest MAX_ALERTS). */
+export function withAlerts(info: ConversationInfo, alerts: readonly SecurityAlert[]): ConversationInfo {
+  return alerts.length === 0 ? info : { ...info, alerts: [...info.alerts, ...alerts].slice(-MAX_ALERTS) };
+}
+
+/** The least authenticated of the conversation's other devices. */
+export function conversationAuthentication(info: ConversationInfo): LeafAuthentication {
+  const outcomes = Object.values(info.unauthenticated);
+  return outcomes.includes("contradicted")
+    ? "contradicted"
+    : outcomes.includes("uncheckable")
+      ? "uncheckable"
+      : "authenticated";
 }
 
 /** Reads `info` as stored, filling what older records lack. */

@@ -1,4 +1,5 @@
 import {
+  type AuthenticatedLeaf,
   type Conversation,
   decodeConversation,
   encodeConversation,
@@ -113,25 +114,38 @@ export function queueMls(
 }
 
 /**
- * Contacts brought up to date with the devices a conversation shows; when a verified contact has a new
- * device, the conversation is marked (`keyChanged`) and a `contact.key_changed` event says so.
+ * Contacts brought up to date with the devices a conversation shows, and with what checking `checked` found;
+ * when a verified contact has a new device, the conversation is marked (`keyChanged`) and a
+ * `contact.key_changed` event says so.
  */
 export function contactUpdates(
   ctx: DaemonContext,
   conversation: Conversation,
   info: ConversationInfo,
   at: number,
+  checked: readonly AuthenticatedLeaf[] = [],
 ): { contacts: ContactRecord[]; events: EventInput[]; info: ConversationInfo } {
   const byActor = new Map<string, string[]>();
   for (const m of members(conversation)) {
     if (m.actorId === ctx.settings.actorId) continue;
     byActor.set(m.actorId, [...(byActor.get(m.actorId) ?? []), fingerprintText(m.signaturePublicKey)]);
   }
+  // A key may show up under two actors (a forged leaf reuses its maker's key): outcomes are per actor.
+  const authenticationOf = (actorId: string) =>
+    new Map(
+      checked
+        .filter((c) => c.member.actorId === actorId)
+        .map((c) => [fingerprintText(c.member.signaturePublicKey), c.authentication] as const),
+    );
   const contacts: ContactRecord[] = [];
   const events: EventInput[] = [];
   let marked = info;
   for (const [actorId, fingerprints] of byActor) {
-    const change = updateContact(ctx.store.contact(actorId), { actorId, fingerprints }, at);
+    const change = updateContact(
+      ctx.store.contact(actorId),
+      { actorId, fingerprints, authentication: authenticationOf(actorId) },
+      at,
+    );
     if (change === undefined) continue;
     contacts.push(change.contact);
     if (change.newDevices || change.verifiedChanged)

@@ -7,6 +7,7 @@ import {
   epochOf,
   FutureEpochError,
   joinConversation,
+  type Member,
   members,
   ownLeafIndex,
   processMessage,
@@ -16,7 +17,12 @@ import {
 import type { Cursor, EventInput, KeyPackageSecret, OutboxChange, Unit } from "@sotto/storage";
 import { readIntent } from "./appdata.js";
 import { CURSOR_RECEIVED, type DaemonContext, SETTINGS_HELD } from "./context.js";
-import { type ConversationInfo, newConversationInfo } from "./conversationInfo.js";
+import {
+  type ConversationInfo,
+  newConversationInfo,
+  type SecurityAlert,
+  withAlerts,
+} from "./conversationInfo.js";
 import { effectOf } from "./effects.js";
 import { event } from "./events.js";
 import {
@@ -28,6 +34,7 @@ import {
   queueMls,
 } from "./groups.js";
 import { errorFields } from "./log.js";
+import { alertEvents, authenticateMembers, recordAuthentication } from "./memberAuthentication.js";
 
 /** Held messages older than this are dropped: the commit they wait for is not coming. */
 const HELD_MAX_AGE_MS = 7 * 24 * 3600_000;
@@ -114,27 +121,42 @@ export class Inbound {
     }));
     const joined = await joinConversation(ctx.device, envelope.bytes, pool);
     if (!joined.ok) return this.#skip(activityId, cursor, `welcome.${joined.error.code}`);
-    const { conversation, keyPackageRef, lastResort } = joined.value;
-    // A Welcome to a group we are in is taken only when it is ahead of our state: we were re-added after
-    // leaving, or we joined through a commit that lost a concurrent race and are now invited into the winner.
-    const previous = loadConversation(ctx, conversation.groupId);
-    if (
-      previous !== undefined &&
-      !previous.info.left &&
-      epochOf(previous.conversation) >= epochOf(conversation)
-    ) {
-      return this.#skip(activityId, cursor, "welcome.already_member");
+    const { conversation, keyPackageRef, lastResort, committer } = joined.value;
+    // The activity must come from the member who made the Welcome, not from any actor in the new group.
+    if (envelope.actor === undefined || envelope.actor !== committer.actorId) {
+      return this.#skip(activityId, cursor, "welcome.sender_not_committer");
     }
-    if (envelope.actor === undefined || !memberActors(conversation).includes(envelope.actor)) {
-      return this.#skip(activityId, cursor, "welcome.sender_not_member");
+    const previous = loadConversation(ctx, conversation.groupId);
+    const admission = previous === undefined ? "new" : admitOver(previous, conversation, committer);
+    if (admission === "duplicate") return this.#skip(activityId, cursor, "welcome.already_member");
+    if (admission === "refused") return this.#refuseWelcome(activityId, cursor, previous, envelope.actor);
+    const self = ownLeafIndex(conversation);
+    const checked = await authenticateMembers(
+      ctx,
+      members(conversation).filter((m) => m.leafIndex !== self),
+    );
+    if (checked.some((c) => c.authentication === "contradicted")) {
+      ctx.log.warn("welcome_contradicted", {
+        conversation: conversation.groupId,
+        actors: checked
+          .filter((c) => c.authentication === "contradicted")
+          .map((c) => c.member.actorId)
+          .join(" "),
+      });
+      return this.#refuseWelcome(activityId, cursor, previous, envelope.actor, "authentication_failed");
     }
     const at = ctx.now();
     const consumed = ctx.store.keyPackage(keyPackageRef);
-    const info =
+    const base =
       previous === undefined
         ? newConversationInfo(at)
-        : { ...previous.info, left: false, lastActivityAt: at };
-    const contacts = contactUpdates(ctx, conversation, info, at);
+        : // A new chain of epochs: what was known about the old one's devices no longer applies.
+          { ...previous.info, left: false, lastActivityAt: at, unauthenticated: {} };
+    const readded: SecurityAlert[] =
+      admission === "readded" ? [{ kind: "readded", actorId: committer.actorId, at }] : [];
+    const authenticated = recordAuthentication(withAlerts(base, readded), conversation, checked, at);
+    const alerts = [...readded, ...authenticated.alerts];
+    const contacts = contactUpdates(ctx, conversation, authenticated.info, at, checked);
     this.#apply({
       activityId,
       cursor,
@@ -148,10 +170,11 @@ export class Inbound {
           type: previous === undefined ? "conversation.created" : "conversation.updated",
           conversationId: conversation.groupId,
         }),
+        ...alertEvents(conversation.groupId, alerts),
         ...contacts.events,
       ],
     });
-    ctx.counters.add(previous === undefined ? "welcome.joined" : "welcome.rejoined");
+    ctx.counters.add(previous === undefined ? "welcome.joined" : `welcome.${admission}`);
     ctx.log.info("joined", {
       conversation: conversation.groupId,
       members: memberActors(conversation).length,
@@ -159,6 +182,42 @@ export class Inbound {
     ctx.wakeOutbox();
     ctx.wakeKeyPackages();
     await this.#retryHeld(conversation.groupId);
+  }
+
+  /**
+   * A Welcome not taken. For a conversation this device has, the conversation stays as it was and says so:
+   * a `welcome_refused` alert naming the sender, and its event.
+   */
+  #refuseWelcome(
+    activityId: string,
+    cursor: Cursor | undefined,
+    previous: LoadedConversation | undefined,
+    sender: string,
+    reason = "takeover_refused",
+  ): void {
+    const ctx = this.#ctx;
+    if (previous === undefined) {
+      this.#skip(activityId, cursor, `welcome.${reason}`);
+      return;
+    }
+    ctx.counters.add(`skipped.welcome.${reason}`);
+    ctx.log.warn("skipped", { activity: activityId, reason: `welcome.${reason}` });
+    const at = ctx.now();
+    const alerts: SecurityAlert[] = [{ kind: "welcome_refused", actorId: sender, at }];
+    const { conversation } = previous;
+    this.#apply(
+      {
+        activityId,
+        cursor,
+        at,
+        groups: [groupRecord(conversation, withAlerts(previous.info, alerts))],
+        events: [
+          ...alertEvents(conversation.groupId, alerts),
+          event({ type: "conversation.updated", conversationId: conversation.groupId }),
+        ],
+      },
+      [{ ...previous, info: withAlerts(previous.info, alerts) }],
+    );
   }
 
   async #groupMessage(
@@ -232,14 +291,24 @@ export class Inbound {
       : memberActors(received.conversation);
     const added = after.filter((a) => !before.includes(a));
     const removed = before.filter((a) => !after.includes(a));
-    let info: ConversationInfo = {
-      ...loaded.info,
-      lastActivityAt: at,
-      left: loaded.info.left || received.removedSelf,
-    };
-    const contacts = contactUpdates(ctx, received.conversation, info, at);
-    info = contacts.info;
-    const events: EventInput[] = [];
+    // New leaves and leaves with a new signature key are checked; the commit is applied either way (refusing
+    // it would fork this device off the group) and what does not authenticate is flagged.
+    const self = ownLeafIndex(received.conversation);
+    const checked = received.removedSelf
+      ? []
+      : await authenticateMembers(
+          ctx,
+          received.added.filter((m) => m.leafIndex !== self),
+        );
+    const authenticated = recordAuthentication(
+      { ...loaded.info, lastActivityAt: at, left: loaded.info.left || received.removedSelf },
+      received.conversation,
+      checked,
+      at,
+    );
+    const contacts = contactUpdates(ctx, received.conversation, authenticated.info, at, checked);
+    const info: ConversationInfo = contacts.info;
+    const events: EventInput[] = alertEvents(groupId, authenticated.alerts);
     if (added.length > 0 || removed.length > 0) {
       events.push(event({ type: "conversation.members_changed", conversationId: groupId, added, removed }));
     }
@@ -478,6 +547,38 @@ export function retireKeyPackage(ctx: DaemonContext, objectId: string): OutboxCh
       purpose: "key_package",
     } as never,
   }));
+}
+
+/**
+ * Whether a Welcome may replace the state of a conversation this device already has (DESIGN.md §3.1: a group
+ * id is public, so it proves nothing). Only a member of the last state this device knew, by actor and
+ * signature key, may bring it into a new state:
+ * - `readded`: this device left or was removed, and is added back (the user is told);
+ * - `rejoined`: this device joined through a commit that lost a concurrent race and has seen no commit since;
+ *   the winner's committer invites it again into the winning epoch;
+ * - `duplicate`: a member's Welcome that would not move this device forward (e.g. the losing side's, late);
+ * - `refused`: anything else, in particular a Welcome from someone who is not a member: a takeover.
+ */
+function admitOver(
+  previous: LoadedConversation,
+  conversation: Conversation,
+  committer: Member,
+): "readded" | "rejoined" | "duplicate" | "refused" {
+  const known = previous.conversation;
+  const fromMember = members(known).some(
+    (m) =>
+      m.leafIndex !== ownLeafIndex(known) &&
+      m.actorId === committer.actorId &&
+      bytesEqual(m.signaturePublicKey, committer.signaturePublicKey),
+  );
+  if (!fromMember) return "refused";
+  if (previous.info.left) return "readded";
+  if (known.lastCommit === undefined && epochOf(known) < epochOf(conversation)) return "rejoined";
+  return "duplicate";
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
 }
 
 function utf8(bytes: Uint8Array): string | undefined {

@@ -1,7 +1,11 @@
 // Store records as the API's model objects (@sotto/api): what H6's methods return.
 import type { Attachment, Contact, Conversation, Device, Member, Message, Reaction } from "@sotto/api";
 import type { ContactRecord, GroupRecord, StoredMessage, StoredMessageChange } from "@sotto/storage";
-import { type ConversationInfo, readConversationInfo } from "./conversationInfo.js";
+import {
+  type ConversationInfo,
+  conversationAuthentication,
+  readConversationInfo,
+} from "./conversationInfo.js";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -22,6 +26,8 @@ export function conversationView(
     epoch: record.epoch,
     left: info.left,
     keyChanged: info.keyChanged,
+    authentication: conversationAuthentication(info),
+    alerts: info.alerts.map((a) => ({ kind: a.kind, actorId: a.actorId, at: iso(a.at) })),
   };
 }
 
@@ -98,7 +104,9 @@ export function contactView(
     current: false,
     firstSeen: iso(d.firstSeen),
     verified,
+    ...(d.authentication === undefined ? {} : { authentication: d.authentication }),
   }));
+  const outcomes = devices.map((d) => d.authentication);
   return {
     actorId: record.actor,
     handle: handle.handle,
@@ -106,5 +114,12 @@ export function contactView(
     devices,
     verified,
     keyChangedAt: keyChangedAt === null ? null : iso(keyChangedAt),
+    ...(outcomes.includes("contradicted")
+      ? { authentication: "contradicted" as const }
+      : outcomes.includes("uncheckable")
+        ? { authentication: "uncheckable" as const }
+        : outcomes.length > 0 && outcomes.every((a) => a === "authenticated")
+          ? { authentication: "authenticated" as const }
+          : {}),
   };
 }

@@ -5,7 +5,7 @@
 // The daemon writes an `EventBody` (an event without `seq`) into the store's event log in the same transaction
 // as the change it describes; the log assigns `seq`.
 import { z } from "zod";
-import { ActorId, ConversationId, MessageId, OutboxState, Seq, SyncState } from "./model.js";
+import { ActorId, ConversationId, MessageId, OutboxState, SecurityAlert, Seq, SyncState } from "./model.js";
 
 /** The JSON-RPC method name of every event notification. */
 export const EVENT_METHOD = "event";
@@ -79,6 +79,12 @@ const contactKeyChanged = define(
   "A contact's device appeared, disappeared or changed its key: an earlier verification no longer covers it.",
   { actorId: ActorId },
 );
+const securityAlert = define(
+  "conversation.security_alert",
+  "ConversationSecurityAlertEvent",
+  "A security alert was added to a conversation (see SecurityAlert): show it to the user.",
+  { ...inConversation, kind: SecurityAlert.shape.kind, actorId: SecurityAlert.shape.actorId },
+);
 const syncState = define("sync.state", "SyncStateEvent", "The sync with the home server changed state.", {
   sync: SyncState,
 });
@@ -104,6 +110,7 @@ export const ConversationUpdatedEvent = conversationUpdated.event;
 export const ConversationMembersChangedEvent = conversationMembersChanged.event;
 export const ReceiptEvent = receipt.event;
 export const ContactKeyChangedEvent = contactKeyChanged.event;
+export const ConversationSecurityAlertEvent = securityAlert.event;
 export const SyncStateEvent = syncState.event;
 export const OutboxStateEvent = outboxState.event;
 export const GapEvent = gap.event;
@@ -119,6 +126,7 @@ export const ApiEvent = z
     ConversationMembersChangedEvent,
     ReceiptEvent,
     ContactKeyChangedEvent,
+    ConversationSecurityAlertEvent,
     SyncStateEvent,
     OutboxStateEvent,
     GapEvent,
@@ -140,6 +148,7 @@ export const EventBody = z
     conversationMembersChanged.body,
     receipt.body,
     contactKeyChanged.body,
+    securityAlert.body,
     syncState.body,
     outboxState.body,
   ])

@@ -42,6 +42,29 @@ export const SyncState = z
   })
   .meta({ id: "SyncState", description: "How the daemon's sync with its home server is doing." });
 
+export const Authentication = z.enum(["authenticated", "uncheckable", "contradicted"]).meta({
+  id: "Authentication",
+  description:
+    "Whether a device's key is one its actor publishes (docs/security.md): `authenticated`; `uncheckable` (the actor lists no key to check against, as some peers do: say so before sending); `contradicted` (the actor publishes other keys: someone else holds a device in that actor's name).",
+});
+
+export const SecurityAlert = z
+  .object({
+    kind: z
+      .enum(["welcome_refused", "readded", "member_uncheckable", "member_contradicted"])
+      .describe(
+        "`welcome_refused`: an invitation that would have replaced this conversation (a takeover, or a member the actor does not publish) was refused, the conversation is unchanged; `readded`: a member of the last state this device knew added it back after it had left or been removed; `member_uncheckable` / `member_contradicted`: a device of `actorId` joined or changed its key and could not be authenticated / contradicts the keys its actor publishes.",
+      ),
+    actorId: ActorId.nullable().describe(
+      "Who it is about: the sender of the refused invitation, the member.",
+    ),
+    at: Timestamp,
+  })
+  .meta({
+    id: "SecurityAlert",
+    description: "Something about a conversation's members the user should see.",
+  });
+
 export const Member = z
   .object({
     actorId: ActorId,
@@ -67,6 +90,13 @@ export const Conversation = z
       .describe(
         "True when the device keys of a member this account had verified changed (`contact.key_changed` names them); cleared when they are verified again (`contacts.verify`). Absent when the daemon does not say.",
       ),
+    authentication: Authentication.optional().describe(
+      "The least authenticated device among the other members' (`authenticated` when every one is). Warn before sending when it is not. Absent when the daemon does not say.",
+    ),
+    alerts: z
+      .array(SecurityAlert)
+      .optional()
+      .describe("Security alerts about this conversation, oldest first (the latest 20)."),
   })
   .meta({ id: "Conversation", description: "A conversation: one end-to-end encrypted MLS group." });
 
@@ -132,6 +162,9 @@ export const Device = z
     current: z.boolean().describe("True for the device this daemon is."),
     firstSeen: Timestamp,
     verified: z.boolean(),
+    authentication: Authentication.optional().describe(
+      "Whether its key is one the actor publishes, as last checked. Absent when the daemon does not say.",
+    ),
   })
   .meta({ id: "Device", description: "One MLS device (a leaf) of an actor." });
 
@@ -143,6 +176,9 @@ export const Contact = z
     devices: z.array(Device),
     verified: z.boolean().describe("True when every current device of the contact is verified."),
     keyChangedAt: Timestamp.nullable().describe("When a device key last appeared or changed."),
+    authentication: Authentication.optional().describe(
+      "The least authenticated of the contact's devices. Absent when the daemon does not say.",
+    ),
   })
   .meta({ id: "Contact", description: "Someone this account shares conversations with, and their devices." });
 

@@ -19,6 +19,7 @@ describe("events", () => {
       "conversation.members_changed",
       "receipt",
       "contact.key_changed",
+      "conversation.security_alert",
       "sync.state",
       "outbox.state",
       "gap",

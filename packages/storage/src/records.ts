@@ -98,6 +98,8 @@ export interface ContactDevice {
   readonly fingerprint: string;
   readonly firstSeen: number;
   readonly keyPackage?: string | undefined;
+  /** Whether its key is one the actor publishes, as last checked (the daemon's Authentication Service). */
+  readonly authentication?: "authenticated" | "uncheckable" | "contradicted" | undefined;
 }
 
 export interface ContactRecord {

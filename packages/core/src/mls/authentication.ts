@@ -4,6 +4,7 @@
 import type { AuthenticationService, CiphersuiteName, KeyPackage } from "ts-mls";
 import { encodeKeyPackage, verifyKeyPackage } from "ts-mls/keyPackage.js";
 import { bytesEqual, readKeyPackage } from "./codec.js";
+import type { Member } from "./conversation.js";
 import { type MlsEngineError, mlsError } from "./errors.js";
 import { actorIdOf } from "./identity.js";
 import { isLastResort, seconds } from "./keyPackages.js";
@@ -108,10 +109,76 @@ export function keyPackageFor(device: DeviceKeyPackages, suite: CiphersuiteName)
 }
 
 /**
- * The check ts-mls runs on every credential inside a group (ratchet tree leaves, commit paths, Adds of other
- * committers): a BasicCredential whose identity is an http(s) actor id. Members' KeyPackages are consumed and
- * removed from their collections once used, so leaves already in a group cannot be looked up again; the
- * committer who added them ran the full check above.
+ * Whether a leaf's signature key is one its actor publishes (DESIGN.md §3.1): `authenticated` (a KeyPackage
+ * its actor lists carries the key), `contradicted` (the actor lists KeyPackages and none carries it: someone
+ * else holds a leaf in that actor's name), `uncheckable` (the actor lists nothing to check against, as peers
+ * that consume every KeyPackage do, or its listing cannot be read).
+ */
+export type LeafAuthentication = "authenticated" | "contradicted" | "uncheckable";
+
+/** The signature keys actors publish, as the app looks them up (and caches them). */
+export interface DeviceKeyDirectory {
+  /**
+   * The signature keys `actorId` publishes, or undefined when its listing cannot be read. `wanted` are the
+   * keys being checked: an implementation may answer from its cache when it already knows all of them.
+   */
+  signatureKeysOf(actorId: string, wanted: readonly Uint8Array[]): Promise<readonly Uint8Array[] | undefined>;
+}
+
+export interface AuthenticatedLeaf {
+  readonly member: Member;
+  readonly authentication: LeafAuthentication;
+}
+
+/**
+ * The signature keys of the KeyPackages `actorId` lists that name it and whose signature verifies. Lifetimes
+ * do not matter here: an expired KeyPackage still shows which key its actor published. Errors:
+ * `authentication_failed` when the listing cannot be read.
+ */
+export async function publishedSignatureKeys(fetcher: ActorFetcher, actorId: string): Promise<Uint8Array[]> {
+  const keys: Uint8Array[] = [];
+  for (const kp of await listedKeyPackages(fetcher, actorId)) {
+    if (actorIdOf(kp.leafNode.credential) !== actorId || !SUPPORTED_SUITES.includes(kp.cipherSuite)) continue;
+    if (keys.some((k) => bytesEqual(k, kp.leafNode.signaturePublicKey))) continue;
+    if (await verifyKeyPackage(kp, (await suiteImpl(kp.cipherSuite)).signature))
+      keys.push(kp.leafNode.signaturePublicKey);
+  }
+  return keys;
+}
+
+/**
+ * The Authentication Service for leaves already in a group (a Welcome's tree, an Add, a changed signature
+ * key): each checked against what its actor publishes, one lookup per actor. The caller decides what each
+ * outcome means (refuse a Welcome with a contradicted leaf, flag a commit, show uncheckable ones).
+ */
+export async function authenticateLeaves(
+  directory: DeviceKeyDirectory,
+  leaves: readonly Member[],
+): Promise<AuthenticatedLeaf[]> {
+  const byActor = Map.groupBy(leaves, (m) => m.actorId);
+  const out: AuthenticatedLeaf[] = [];
+  for (const [actorId, devices] of byActor) {
+    const wanted = devices.map((m) => m.signaturePublicKey);
+    const published = URL.canParse(actorId)
+      ? await directory.signatureKeysOf(actorId, wanted).catch(() => undefined)
+      : [];
+    for (const member of devices) {
+      const authentication: LeafAuthentication =
+        published === undefined || published.length === 0
+          ? "uncheckable"
+          : published.some((k) => bytesEqual(k, member.signaturePublicKey))
+            ? "authenticated"
+            : "contradicted";
+      out.push({ member, authentication });
+    }
+  }
+  return out;
+}
+
+/**
+ * The check ts-mls itself runs on every credential inside a group: a BasicCredential whose identity is an
+ * http(s) actor id. It cannot look anything up; `authenticateLeaves` then checks each new or re-keyed leaf
+ * against what its actor publishes (a committer's word is no proof: the committer may be the attacker).
  */
 export const memberAuthenticationService: AuthenticationService = {
   async validateCredential(credential) {

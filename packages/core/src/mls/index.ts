@@ -2,8 +2,13 @@
 export { encryptMessage } from "./application.js";
 export {
   type ActorFetcher,
+  type AuthenticatedLeaf,
   authenticateActorDevices,
+  authenticateLeaves,
+  type DeviceKeyDirectory,
   type DeviceKeyPackages,
+  type LeafAuthentication,
+  publishedSignatureKeys,
 } from "./authentication.js";
 export { readKeyPackage, readMlsMessage } from "./codec.js";
 export {

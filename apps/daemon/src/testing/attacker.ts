@@ -1,0 +1,65 @@
+// An attacker for end-to-end tests: a real account on a real server whose MLS is built by hand with @sotto/core,
+// so it can make what an honest daemon never would (a group under someone else's group id, a leaf in another
+// actor's name). Its "directory" lists whatever KeyPackages it chooses: its own forgeries and its victims' real
+// ones, read from their servers.
+import { Account, ActivityPubClient } from "@sotto/activitypub";
+import {
+  type ActorFetcher,
+  type DeviceIdentity,
+  type EngineContext,
+  generateDeviceIdentity,
+  generateKeyPackages,
+  writeMessageCreate,
+} from "@sotto/core";
+import type { SottoServer } from "@sotto/server";
+import { ActorDirectory } from "../actors.js";
+import { network } from "./world.js";
+
+export interface Attacker {
+  readonly actorId: string;
+  readonly device: DeviceIdentity;
+  /** A KeyPackage naming `actorId` (someone else), signed with a fresh key that this attacker holds. */
+  forgedKeyPackage(actorId: string): Promise<Uint8Array>;
+  /** An engine context whose fetcher lists `listing` for the actors it names and real listings for the rest. */
+  engine(listing?: Readonly<Record<string, readonly Uint8Array[]>>): EngineContext;
+  /** Posts MLS bytes (a Welcome, a commit...) from this attacker's account to `recipients`. */
+  send(bytes: Uint8Array, recipients: readonly string[], context: string, published?: Date): Promise<void>;
+}
+
+export async function createAttacker(server: SottoServer, name: string): Promise<Attacker> {
+  const { actorId, token } = await server.createUser(name);
+  const device = await generateDeviceIdentity(actorId);
+  const client = new ActivityPubClient(network);
+  const account = new Account(client, actorId, token);
+  const directory = new ActorDirectory(client);
+  return {
+    actorId,
+    device,
+    async forgedKeyPackage(victim) {
+      const [kp] = await generateKeyPackages(
+        // A key of its own (ts-mls refuses two leaves with one key; the engine skips devices already present).
+        await generateDeviceIdentity(victim),
+        { count: 1, lastResort: false, time: new Date() },
+      );
+      if (kp === undefined) throw new Error("no KeyPackage generated");
+      return kp.keyPackage;
+    },
+    engine(listing = {}) {
+      const fetcher: ActorFetcher = {
+        keyPackagesOf: async (actor) => listing[actor] ?? (await directory.keyPackagesOf(actor)),
+      };
+      return { device, fetcher, time: new Date() };
+    },
+    async send(bytes, recipients, context, published = new Date()) {
+      await account.post(
+        writeMessageCreate({
+          actor: actorId,
+          recipients,
+          bytes,
+          context,
+          published: published.toISOString(),
+        }),
+      );
+    },
+  };
+}
