@@ -8,7 +8,13 @@ import type { Chat } from "./chat.js";
 import { type FediverseError, StanzaError } from "./errors.js";
 import type { Delivery, FediverseActor, FediverseSide, Received } from "./fediverse.js";
 import type { Log } from "./log.js";
-import { chatForChange, type Operation, operationsForChat, plainText } from "./mapping.js";
+import {
+  chatForChange,
+  type FediverseChange,
+  type Operation,
+  operationsForChat,
+  plainText,
+} from "./mapping.js";
 import type { GatewayState } from "./state.js";
 import { type RoomSnapshot, roomLocalpart } from "./xmpp/muc.js";
 import type { XmppSide, XmppSideHandlers } from "./xmpp/xmpp-side.js";
@@ -98,10 +104,16 @@ export class Bridge implements XmppSideHandlers {
     const puppet = await this.#o.fediverse.ensurePuppet(user);
     if (!puppet.ok) return { ok: false, error: toStanzaError(puppet.error) };
     const peer = actor.value;
-    return this.#apply(user, conversationKey(user, peer.handle), chat, (operation) => {
+    const key = conversationKey(user, peer.handle);
+    const done = await this.#apply(user, key, chat, (operation) => {
       this.#noticeOnce(user, peer.handle);
       return this.#o.fediverse.perform(user, peer, operation);
     });
+    // Answered when the puppet's outbox has posted it (`receive`, kind `stored`). In a room, the reflected
+    // message is the confirmation (XEP-0045 discourages receipts there).
+    const sent = done.ok && chat.type === "message" && chat.receipt && this.#o.state.byXmppId(key, chat.id);
+    if (sent) this.#o.state.awaitReceipt(key, sent.messageId, chat.alias ?? chat.id);
+    return done;
   }
 
   /** Which group conversation a room stands for; only its own user may use it. */
@@ -162,7 +174,8 @@ export class Bridge implements XmppSideHandlers {
       const done = await perform(operation);
       if (!done.ok) return { ok: false, error: toStanzaError(done.error) };
       if (operation.op === "send" && done.value.messageId) {
-        state.remember(key, { xmppId: chat.id, messageId: done.value.messageId, author: "xmpp" });
+        const alias = chat.type === "message" ? chat.alias : undefined;
+        state.remember(key, { xmppId: chat.id, messageId: done.value.messageId, author: "xmpp" }, alias);
       }
     }
     this.#o.log("debug", "bridge.to_fediverse", { kind: chat.type, operations: operations.value.length });
@@ -178,8 +191,15 @@ export class Bridge implements XmppSideHandlers {
     if (!this.#o.xmpp.link.online) return "retry";
     const handle = r.peer.handle.toLowerCase();
     state.setActor({ ...r.peer, handle });
-    if (r.memberCount > 2) return this.#groupChange(r, handle);
-    const chat = this.#chatFor(r, conversationKey(r.user, handle));
+    const { change } = r;
+    if (change.kind === "stored") {
+      const of = state.takeReceipt(conversationKey(r.user, handle), change.messageId);
+      if (of)
+        this.#o.xmpp.deliver(r.user, handle, { type: "receipt", id: this.#o.newId(), of, kind: "received" });
+      return "done";
+    }
+    if (r.memberCount > 2) return this.#groupChange({ ...r, change }, handle);
+    const chat = this.#chatFor({ ...r, change }, conversationKey(r.user, handle));
     if (chat === undefined) return "done";
     this.#noticeOnce(r.user, handle);
     this.#o.xmpp.deliver(r.user, handle, chat);
@@ -188,7 +208,7 @@ export class Bridge implements XmppSideHandlers {
   }
 
   /** A change in a group: shown in the user's room when joined; the first one brings an invitation. */
-  #groupChange(r: Received, handle: string): Delivery {
+  #groupChange(r: Received & { readonly change: FediverseChange }, handle: string): Delivery {
     const { state, log } = this.#o;
     const room = roomLocalpart(r.user, r.conversationId);
     state.setCursor(
@@ -205,7 +225,7 @@ export class Bridge implements XmppSideHandlers {
   }
 
   /** The XMPP chat for a change, its id pair remembered under `key`; undefined (logged) if it maps to none. */
-  #chatFor(r: Received, key: string): Chat | undefined {
+  #chatFor(r: Received & { readonly change: FediverseChange }, key: string): Chat | undefined {
     const { state, log } = this.#o;
     const incoming = chatForChange(r.change, { byMessageId: (id) => state.byMessageId(key, id) });
     if (!incoming.ok) {

@@ -1,7 +1,15 @@
 // What one side of a 1:1 bridged conversation says to the other, in neither protocol's terms. Ids are the
 // sender side's ids (an XMPP message id, or a Note id); the bridge maps them across.
 export type Chat =
-  | { readonly type: "message"; readonly id: string; readonly text: string }
+  | {
+      readonly type: "message";
+      readonly id: string;
+      readonly text: string;
+      /** The stanza's `id` when it differs from `id` (its origin-id): XEP-0308 corrections refer to it. */
+      readonly alias?: string;
+      /** The sender asks for a delivery receipt (XEP-0184). */
+      readonly receipt?: true;
+    }
   | { readonly type: "correction"; readonly id: string; readonly replaces: string; readonly text: string }
   | { readonly type: "retraction"; readonly id: string; readonly retracts: string }
   /** XEP-0444 semantics: the full set of the sender's reactions to `to` (empty = none). */

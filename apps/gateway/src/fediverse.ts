@@ -12,6 +12,12 @@ export interface FediverseActor {
   readonly name?: string;
 }
 
+/** The Fediverse side has a message the XMPP user sent: the puppet's outbox posted it. */
+export interface Stored {
+  readonly kind: "stored";
+  readonly messageId: string;
+}
+
 /** A change seen by an XMPP user's puppet, in a conversation with `peer`. */
 export interface Received {
   readonly user: BareJid;
@@ -19,7 +25,7 @@ export interface Received {
   readonly conversationId: string;
   /** How many members the conversation has, the puppet included (more than 2 = a group). */
   readonly memberCount: number;
-  readonly change: FediverseChange;
+  readonly change: FediverseChange | Stored;
 }
 
 export type Delivery = "done" | "retry";

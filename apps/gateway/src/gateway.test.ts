@@ -105,6 +105,46 @@ describe("gateway end to end", () => {
     expect(alice.received.filter((s) => s.getChildText("body") === ENCRYPTION_NOTICE)).toHaveLength(1);
   });
 
+  it("answers a receipt request once the Fediverse side has the message, naming the stanza id (XEP-0184)", async () => {
+    // No request: no receipt. Messages of one conversation are posted in order, so once the receipt of the
+    // next one is in, one for this one would have come before it.
+    await alice.send(xml("message", { type: "chat", to: bobJid, id: "r0" }, xml("body", {}, "no receipt")));
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bobJid, id: "r1-stanza" },
+        xml("body", {}, "receipt please"),
+        xml("origin-id", { xmlns: NS.sid, id: "r1-origin" }),
+        xml("request", { xmlns: NS.receipts }),
+      ),
+    );
+    const receipt = await alice.next((s) => fromBob(s) && s.getChild("received", NS.receipts) !== undefined);
+    expect(receipt.getChild("received", NS.receipts)?.attrs.id).toBe("r1-stanza");
+    const stored = await bobSees("the requested message", (m) => m.content === "receipt please");
+    expect(bob.getMessage(conversationId, stored.id).content).toBe("receipt please");
+    expect(alice.received.filter((s) => s.getChild("received", NS.receipts))).toHaveLength(1);
+
+    // XEP-0308 corrections point at the `id` attribute, which here differs from the origin-id.
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bobJid, id: "r2" },
+        xml("body", {}, "receipt, please"),
+        xml("replace", { xmlns: NS.correction, id: "r1-stanza" }),
+      ),
+    );
+    await bobSees(
+      "the correction by stanza id",
+      (m) => m.id === stored.id && m.content === "receipt, please",
+    );
+  });
+
+  it("keeps the indentation of multi-line text from the Fediverse", async () => {
+    const text = "steps:\n  1. one\n    1.1 nested\n\tdone";
+    const sent = await bob.sendMessage({ conversationId, text });
+    expect((await alice.next((s) => fromBob(s) && s.attrs.id === sent.id)).getChildText("body")).toBe(text);
+  });
+
   it("carries corrections each way", async () => {
     await alice.send(
       xml(
@@ -180,6 +220,19 @@ describe("gateway end to end", () => {
       ),
     );
     await bobSees("the deletion", (m) => m.deleted && m.author !== bob.actorId);
+    // The older, fastened form (message-retract:0) from clients that know only it.
+    await alice.send(
+      xml("message", { type: "chat", to: bobJid, id: "a5b" }, xml("body", {}, "take me back")),
+    );
+    const old = await bobSees("the message to retract", (m) => m.content === "take me back");
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: bobJid, id: "a5c" },
+        xml("apply-to", { xmlns: NS.fasten, id: "a5b" }, xml("retract", { xmlns: NS.retraction0 })),
+      ),
+    );
+    await bobSees("the :0 deletion", (m) => m.id === old.id && m.deleted);
 
     const doomed = await bob.sendMessage({ conversationId, text: "oops" });
     await alice.next((s) => fromBob(s) && s.attrs.id === doomed.id);
@@ -187,7 +240,10 @@ describe("gateway end to end", () => {
     const retraction = await alice.next(
       (s) => fromBob(s) && s.getChild("retract", NS.retraction)?.attrs.id === doomed.id,
     );
-    expect(retraction).toBeDefined();
+    // Both forms, so that clients knowing only :0 retract it too.
+    const fastened = retraction.getChild("apply-to", NS.fasten);
+    expect(fastened?.attrs.id).toBe(doomed.id);
+    expect(fastened?.getChild("retract", NS.retraction0)).toBeDefined();
   });
 
   it("bridges a group conversation as a room: invitation, history on join, messages both ways", async () => {

@@ -13,7 +13,7 @@ import { Daemon } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { type BareJid, formatBareJid, jidForUsername, usernameForJid } from "./addressing.js";
 import { FediverseError } from "./errors.js";
-import type { Delivery, FediverseActor, FediverseSide, GroupView, Received } from "./fediverse.js";
+import type { Delivery, FediverseActor, FediverseSide, GroupView, Received, Stored } from "./fediverse.js";
 import type { Log } from "./log.js";
 import type { FediverseChange, Operation } from "./mapping.js";
 import type { GatewayState } from "./state.js";
@@ -376,7 +376,7 @@ export class Puppets implements FediverseSide {
     const message = daemon.getMessage(conversationId, messageId);
     const others = conversation.members.filter((m) => m.actorId !== me);
     let peerId: string | undefined = others.length === 1 ? others[0]?.actorId : undefined;
-    let change: FediverseChange | undefined;
+    let change: FediverseChange | Stored | undefined;
     const changeId = `urn:uuid:${randomUUID()}`;
     switch (type) {
       case "message.created":
@@ -423,6 +423,9 @@ export class Puppets implements FediverseSide {
         }
         break;
       }
+      case "outbox.state":
+        if (data.state === "sent" && message.author === me) change = { kind: "stored", messageId };
+        break;
       case "receipt":
         if (typeof data.actor === "string" && data.actor !== me) {
           peerId = data.actor;

@@ -15,6 +15,12 @@ CREATE TABLE IF NOT EXISTS messages (
   author TEXT NOT NULL CHECK (author IN ('xmpp', 'fediverse')),
   PRIMARY KEY (conversation, xmpp_id)) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (conversation, message_id);
+CREATE TABLE IF NOT EXISTS aliases (
+  conversation TEXT NOT NULL, alias TEXT NOT NULL, xmpp_id TEXT NOT NULL,
+  PRIMARY KEY (conversation, alias)) STRICT;
+CREATE TABLE IF NOT EXISTS receipts (
+  conversation TEXT NOT NULL, message_id TEXT NOT NULL, stanza_id TEXT NOT NULL,
+  PRIMARY KEY (conversation, message_id)) STRICT;
 CREATE TABLE IF NOT EXISTS notices (conversation TEXT PRIMARY KEY, at TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS actors (handle TEXT PRIMARY KEY, actor_id TEXT NOT NULL, name TEXT) STRICT;
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position TEXT NOT NULL) STRICT;
@@ -40,8 +46,14 @@ export class GatewayState {
     this.#db.close();
   }
 
+  /** By the XMPP id of a message, or by its other stanza id (its alias). */
   byXmppId(conversation: string, xmppId: string): KnownMessage | undefined {
-    return this.#message("xmpp_id", conversation, xmppId);
+    const found = this.#message("xmpp_id", conversation, xmppId);
+    if (found) return found;
+    const alias = this.#db
+      .prepare("SELECT xmpp_id FROM aliases WHERE conversation = ? AND alias = ?")
+      .get(conversation, xmppId) as { xmpp_id: string } | undefined;
+    return alias && this.#message("xmpp_id", conversation, alias.xmpp_id);
   }
 
   byMessageId(conversation: string, messageId: string): KnownMessage | undefined {
@@ -57,12 +69,32 @@ export class GatewayState {
     return row && { xmppId: row.xmpp_id, messageId: row.message_id, author: row.author };
   }
 
-  remember(conversation: string, m: KnownMessage): void {
+  /** Remembers an id pair (the first one stays), and `alias` as another XMPP id of the same message. */
+  remember(conversation: string, m: KnownMessage, alias?: string): void {
     this.#db
       .prepare(
         "INSERT OR IGNORE INTO messages (conversation, xmpp_id, message_id, author) VALUES (?, ?, ?, ?)",
       )
       .run(conversation, m.xmppId, m.messageId, m.author);
+    if (alias === undefined) return;
+    this.#db
+      .prepare("INSERT OR IGNORE INTO aliases (conversation, alias, xmpp_id) VALUES (?, ?, ?)")
+      .run(conversation, alias, m.xmppId);
+  }
+
+  /** The XMPP user asked for a delivery receipt of `messageId`, to be answered naming `stanzaId`. */
+  awaitReceipt(conversation: string, messageId: string, stanzaId: string): void {
+    this.#db
+      .prepare("INSERT OR IGNORE INTO receipts (conversation, message_id, stanza_id) VALUES (?, ?, ?)")
+      .run(conversation, messageId, stanzaId);
+  }
+
+  /** The stanza id a delivery receipt of `messageId` names, once (the request is forgotten). */
+  takeReceipt(conversation: string, messageId: string): string | undefined {
+    const row = this.#db
+      .prepare("DELETE FROM receipts WHERE conversation = ? AND message_id = ? RETURNING stanza_id")
+      .get(conversation, messageId) as { stanza_id: string } | undefined;
+    return row?.stanza_id;
   }
 
   /** True exactly once per conversation: the first time it is asked (and recorded). */

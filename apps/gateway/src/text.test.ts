@@ -10,12 +10,26 @@ describe("htmlToText", () => {
     expect(htmlToText('see <a href="https://e.example/x">this</a>')).toBe("see this [https://e.example/x]");
   });
 
+  it("keeps a line's indentation, but not HTML source layout", () => {
+    expect(htmlToText("<p>list:<br>  - one<br>\t- two</p><p>    four</p>")).toBe(
+      "list:\n  - one\n\t- two\n\n    four",
+    );
+    expect(htmlToText("<p>a\n   b</p>")).toBe("a b");
+  });
+
   it("never lets script or style text through", () => {
     expect(htmlToText("<p>hi</p><script>steal()</script><style>p{}</style><img src=x onerror=y>")).toBe("hi");
   });
 
   it("round-trips plain text through the HTML core's textToHtml makes", () => {
-    for (const t of ["plain", "a < b && c > d", "line1\nline2", "p1\n\np2", "émoji 🎉 'quotes' \"dq\""]) {
+    for (const t of [
+      "plain",
+      "a < b && c > d",
+      "line1\nline2",
+      "p1\n\np2",
+      "émoji 🎉 'quotes' \"dq\"",
+      "def f():\n    return 1\n\tdone",
+    ]) {
       expect(htmlToText(textToHtml(t))).toBe(t);
     }
   });

@@ -2,12 +2,25 @@
 // other is @sotto/core's textToHtml); pure.
 import { convert } from "html-to-text";
 
+// A line's leading spaces and tabs (at the start, after a <br> or a <p>) would be collapsed as HTML whitespace;
+// they are carried through the conversion as private-use characters and put back after it.
+const INDENT = /(^|<br\s*\/?>|<p(?:\s[^>]*)?>)([ \t]+)/gi;
+const KEPT: Readonly<Record<string, string>> = { " ": "\uE000", "\t": "\uE001" };
+const BACK: Readonly<Record<string, string>> = { "\uE000": " ", "\uE001": "\t" };
+
 /**
  * HTML (a Note's content) as plain text. Markup is dropped, never interpreted: scripts, styles and images
- * vanish, links keep their text plus the address when it differs, entities are decoded.
+ * vanish, links keep their text plus the address when it differs, entities are decoded; a line's indentation
+ * stays.
  */
 export function htmlToText(html: string): string {
-  return convert(html, {
+  const kept = html
+    .replace(/[\uE000\uE001]/g, "")
+    .replace(
+      INDENT,
+      (_, before: string, indent: string) => before + indent.replace(/[ \t]/g, (c) => KEPT[c] as string),
+    );
+  return convert(kept, {
     wordwrap: false,
     selectors: [
       { selector: "a", options: { hideLinkHrefIfSameAsText: true, ignoreHref: false } },
@@ -19,5 +32,7 @@ export function htmlToText(html: string): string {
       { selector: "h3", options: { uppercase: false } },
       { selector: "table", format: "dataTable", options: { uppercaseHeaderCells: false } },
     ],
-  }).trim();
+  })
+    .trim()
+    .replace(/[\uE000\uE001]/g, (c) => BACK[c] as string);
 }

@@ -17,7 +17,8 @@ describe("readChatStanza", () => {
       msg({ id: "a" }, xml("body", {}, "x"), xml("origin-id", { xmlns: NS.sid, id: "o" })),
       newId,
     );
-    expect(withOrigin.ok && withOrigin.value).toEqual({ type: "message", id: "o", text: "x" });
+    // The `id` attribute stays known as an alias: XEP-0308 corrections refer to it.
+    expect(withOrigin.ok && withOrigin.value).toEqual({ type: "message", id: "o", text: "x", alias: "a" });
     const none = readChatStanza(msg({}, xml("body", {}, "x")), newId);
     expect(none.ok && none.value).toEqual({ type: "message", id: "generated", text: "x" });
   });
@@ -55,7 +56,7 @@ describe("readChatStanza", () => {
 
   it("reads back what writeChatStanza writes", () => {
     const chats = [
-      { type: "message", id: "1", text: "hi" },
+      { type: "message", id: "1", text: "hi", receipt: true }, // every message asks for a receipt
       { type: "correction", id: "2", replaces: "1", text: "hey" },
       { type: "retraction", id: "3", retracts: "1" },
       { type: "reactions", id: "4", to: "1", emojis: ["👍", "🎉"] },

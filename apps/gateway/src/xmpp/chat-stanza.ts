@@ -60,8 +60,8 @@ export function readChatStanza(
   }
 
   const retract = stanza.getChild("retract", NS.retraction);
-  const fastened = stanza.getChild("apply-to", "urn:xmpp:fasten:0");
-  if (retract || fastened?.getChild("retract", "urn:xmpp:message-retract:0")) {
+  const fastened = stanza.getChild("apply-to", NS.fasten);
+  if (retract || fastened?.getChild("retract", NS.retraction0)) {
     const retracts = refId(retract ?? fastened);
     if (!retracts) return err(new StanzaError("malformed", "retraction without a valid id", "bad-request"));
     return ok({ type: "retraction", id, retracts });
@@ -86,7 +86,16 @@ export function readChatStanza(
     return ok({ type: "correction", id, replaces, text: body });
   }
 
-  if (body !== null) return ok({ type: "message", id, text: body });
+  if (body !== null) {
+    const alias = refId(stanza);
+    return ok({
+      type: "message",
+      id,
+      text: body,
+      ...(alias && alias !== id ? { alias } : {}),
+      ...(stanza.getChild("request", NS.receipts) ? { receipt: true as const } : {}),
+    });
+  }
 
   const receipt = stanza.getChild("received", NS.receipts);
   if (receipt) {
@@ -135,11 +144,14 @@ export function writeChatStanza(
         xml("origin-id", { xmlns: NS.sid, id: chat.id }),
       );
     case "retraction":
+      // Both forms, as XEP-0424's transition advice allows: clients that know only :0 read the fastened one.
       return xml(
         "message",
         attrs,
         xml("retract", { xmlns: NS.retraction, id: chat.retracts }),
+        xml("apply-to", { xmlns: NS.fasten, id: chat.retracts }, xml("retract", { xmlns: NS.retraction0 })),
         xml("fallback", { xmlns: NS.fallback, for: NS.retraction }),
+        xml("fallback", { xmlns: NS.fallback, for: NS.retraction0 }),
         xml(
           "body",
           {},

@@ -9,13 +9,15 @@ export interface Identity {
   readonly name: string;
 }
 
-/** What a bridged conversation supports, advertised on every actor JID. */
+/** What a bridged conversation supports, advertised on every actor JID (each is tested end to end). */
 export const CONTACT_FEATURES: readonly string[] = [
+  NS.caps,
   NS.discoInfo,
   NS.receipts,
   NS.markers,
   NS.correction,
   NS.retraction,
+  NS.retraction0,
   NS.reactions,
   NS.ping,
 ].toSorted();
@@ -44,9 +46,22 @@ export function capsVer(identity: Identity, features: readonly string[]): string
 
 export const CAPS_NODE = "https://github.com/sotto/sotto-xmpp";
 
+/**
+ * The disco#info answer for `node`: the entity's own (no node) or its caps `node#ver` (XEP-0115 §6.2, how
+ * clients resolve what a presence's `<c/>` stands for); undefined for any other node.
+ */
+export function discoInfoFor(
+  identity: Identity,
+  features: readonly string[],
+  node?: string,
+): Element | undefined {
+  if (node !== undefined && node !== `${CAPS_NODE}#${capsVer(identity, features)}`) return undefined;
+  return discoInfo(identity, features, node);
+}
+
 export function capsElement(identity: Identity, features: readonly string[]): Element {
   return xml("c", {
-    xmlns: "http://jabber.org/protocol/caps",
+    xmlns: NS.caps,
     hash: "sha-1",
     node: CAPS_NODE,
     ver: capsVer(identity, features),

@@ -7,7 +7,9 @@ import type { Chat } from "../chat.js";
 import { StanzaError } from "../errors.js";
 import type { Log } from "../log.js";
 import { type Prosody, startProsody } from "../testing/prosody.js";
+import { waitFor } from "../testing/wait.js";
 import { connectUser, type XmppUser } from "../testing/xmpp-user.js";
+import { capsVer } from "./disco.js";
 import { roomLocalpart } from "./muc.js";
 import { NS } from "./namespaces.js";
 import { type Element, xml } from "./xml.js";
@@ -133,6 +135,45 @@ describe("XMPP side on a real Prosody", () => {
     expect(subscribed.attrs.to?.split("/")[0]).toBe(alice.bare);
     const available = await alice.next((s) => s.is("presence") && !s.attrs.type && fromBob(s));
     expect(available.getChildText("nick", NS.nick)).toBe("Bob");
+  });
+
+  it("answers disco#info on the caps node#ver of a contact's and of the service's presence (XEP-0115)", async () => {
+    const query = (to: string, node?: string) =>
+      alice.iq(xml("iq", { type: "get", to }, xml("query", { xmlns: NS.discoInfo, node })));
+    for (const from of [bobJid, prosody.componentDomain]) {
+      await alice.send(xml("presence", { type: "subscribe", to: from }));
+      const presence = await waitFor("a presence with caps", () =>
+        alice.received.find((s) => s.is("presence") && s.attrs.from === from && s.getChild("c", NS.caps)),
+      );
+      const c = presence.getChild("c", NS.caps);
+      const answer = (await query(from, `${c?.attrs.node}#${c?.attrs.ver}`)).getChild("query");
+      expect(answer?.attrs.node).toBe(`${c?.attrs.node}#${c?.attrs.ver}`);
+      // What a client does with it: the features hash to the advertised ver, and they are the entity's own.
+      const identity = answer?.getChild("identity")?.attrs;
+      const features = answer?.getChildren("feature").map((f) => String(f.attrs.var)) ?? [];
+      const { category = "", type = "", name = "" } = identity ?? {};
+      expect(capsVer({ category, type, name }, features)).toBe(c?.attrs.ver);
+      const own = (await query(from))
+        .getChild("query")
+        ?.getChildren("feature")
+        .map((f) => f.attrs.var);
+      expect(features).toEqual(own);
+      expect(features).toContain(NS.caps);
+      await expect(query(from, `${c?.attrs.node}#not-the-ver`)).rejects.toMatchObject({
+        condition: "item-not-found",
+      });
+    }
+  });
+
+  it("answers what its disco#info lists: ping on the service and a contact, version and items on the service", async () => {
+    const iq = (to: string, child: Element) => alice.iq(xml("iq", { type: "get", to }, child));
+    for (const to of [prosody.componentDomain, bobJid]) {
+      expect((await iq(to, xml("ping", { xmlns: NS.ping }))).attrs.type).toBe("result");
+    }
+    const version = await iq(prosody.componentDomain, xml("query", { xmlns: NS.version }));
+    expect(version.getChild("query")?.getChildText("name")).toBe("sotto-xmpp");
+    const items = await iq(prosody.componentDomain, xml("query", { xmlns: NS.discoItems }));
+    expect(items.getChild("query", NS.discoItems)?.getChildren("item")).toEqual([]);
   });
 
   it("refuses a subscription to an unknown actor", async () => {

@@ -10,7 +10,7 @@ import { StanzaError } from "../errors.js";
 import type { Log } from "../log.js";
 import { readChatStanza, writeChatStanza } from "./chat-stanza.js";
 import { ComponentLink } from "./component-link.js";
-import { CONTACT_FEATURES, capsElement, discoInfo, type Identity, SERVICE_FEATURES } from "./disco.js";
+import { CONTACT_FEATURES, capsElement, discoInfoFor, type Identity, SERVICE_FEATURES } from "./disco.js";
 import { errorReply } from "./errors.js";
 import { isRoomLocalpart, type RoomHandlers, Rooms } from "./muc.js";
 import { NS } from "./namespaces.js";
@@ -186,12 +186,12 @@ export class XmppSide {
     // available/unavailable/subscribed/unsubscribed from the user need no answer
   }
 
-  /** An iq to an actor JID: disco#info and ping; anything else is not something a contact answers. */
+  /** An iq to an actor JID: disco#info (its own, or its caps node's) and ping; nothing else. */
   #contactIq(stanza: Element): void {
     const query = stanza.getChildElements()[0];
     const get = stanza.attrs.type === "get";
-    if (get && query?.is("query", NS.discoInfo) && !query.attrs.node) {
-      this.#result(stanza, discoInfo(CONTACT, CONTACT_FEATURES));
+    if (get && query?.is("query", NS.discoInfo)) {
+      this.#discoInfo(stanza, discoInfoFor(CONTACT, CONTACT_FEATURES, query.attrs.node));
     } else if (get && query?.is("ping", NS.ping)) {
       this.#result(stanza);
     } else {
@@ -202,10 +202,14 @@ export class XmppSide {
     }
   }
 
+  #discoInfo(stanza: Element, info: Element | undefined): void {
+    if (info) this.#result(stanza, info);
+    else this.#reply(stanza, new StanzaError("unsupported", "no such disco node", "item-not-found"));
+  }
+
   #serviceIq(stanza: Element): Element | undefined {
     const query = stanza.getChildElements()[0];
     if (stanza.attrs.type !== "get" || !query) return undefined;
-    if (query.is("query", NS.discoInfo)) return discoInfo(SERVICE, SERVICE_FEATURES, query.attrs.node);
     if (query.is("query", NS.discoItems)) return xml("query", { xmlns: NS.discoItems });
     if (query.is("ping", NS.ping)) return xml("ping", { xmlns: NS.ping });
     if (query.is("query", NS.version)) {
@@ -218,8 +222,11 @@ export class XmppSide {
   #toService(stanza: Element, user: BareJid): void {
     const to = formatBareJid(user);
     if (stanza.name === "iq") {
+      const query = stanza.getChildElements()[0];
       const answer = this.#serviceIq(stanza);
-      if (answer) this.#result(stanza, answer.is("ping") ? undefined : answer);
+      if (stanza.attrs.type === "get" && query?.is("query", NS.discoInfo)) {
+        this.#discoInfo(stanza, discoInfoFor(SERVICE, SERVICE_FEATURES, query.attrs.node));
+      } else if (answer) this.#result(stanza, answer.is("ping") ? undefined : answer);
       else this.#reply(stanza, new StanzaError("unsupported", "unknown query", "service-unavailable"));
     } else if (stanza.name === "presence") {
       if (stanza.attrs.type === "subscribe") {
