@@ -28,6 +28,10 @@ export class ComponentLink {
     this.#log = options.log;
     this.#maxBuffered = options.maxBuffered ?? 10_000;
     this.#xmpp = component({ service: options.service, domain: options.domain, password: options.secret });
+    // xmpp.js' iq callee (its middleware, the only "element" listener so far) answers every iq it has no handler
+    // for with service-unavailable, beside the gateway's own answer (clients saw either, whichever came first).
+    // The gateway answers every stanza itself from "stanza"; the handshake's own listener is added later.
+    this.#xmpp.removeAllListeners("element");
     this.#xmpp.on("error", (e: Error) => this.#log("warn", "xmpp.error", { error: e.message }));
     this.#xmpp.on("stanza", onStanza);
     this.#xmpp.on("online", () => {
