@@ -13,6 +13,7 @@ const configSchema = z
     bodyLimit: z.number().int().positive(),
     allowPrivateAddress: z.boolean(),
     synchronous: z.enum(["full", "normal"]),
+    sseStreamsPerUser: z.number().int().positive(),
   })
   .partial()
   .strict();
@@ -29,8 +30,9 @@ const ENV: Record<string, keyof ServerConfig> = {
   SOTTO_BODY_LIMIT: "bodyLimit",
   SOTTO_ALLOW_PRIVATE_ADDRESS: "allowPrivateAddress",
   SOTTO_SYNCHRONOUS: "synchronous",
+  SOTTO_SSE_STREAMS_PER_USER: "sseStreamsPerUser",
 };
-const NUMERIC = new Set<keyof ServerConfig>(["port", "bodyLimit"]);
+const NUMERIC = new Set<keyof ServerConfig>(["port", "bodyLimit", "sseStreamsPerUser"]);
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};

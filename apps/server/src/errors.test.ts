@@ -4,7 +4,7 @@ import { DatabaseSync } from "node:sqlite";
 import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MLS_CONTEXT } from "./testkit/activities.js";
-import { AP, eventually, getJson, post } from "./testkit/client.js";
+import { AP, eventually, getJson, openEvents, post } from "./testkit/client.js";
 import { type Device, device, welcomeAndMessage } from "./testkit/mls.js";
 import { startTwoServers, type TwoServers, type User } from "./testkit/servers.js";
 import { Users } from "./users.js";
@@ -14,13 +14,15 @@ describe("sotto-server refusing bad input", () => {
   let alice: User;
   let bob: User;
   let aliceDevice: Device;
+  let bobDevice: Device;
   let message: string;
 
   beforeAll(async () => {
-    servers = await startTwoServers({ bodyLimit: 16 * 1024 });
+    servers = await startTwoServers({ bodyLimit: 16 * 1024, sseStreamsPerUser: 2 });
     ({ alice, bob } = servers);
     aliceDevice = await device(alice.actorId);
-    message = (await welcomeAndMessage(await device(bob.actorId), aliceDevice.publicPackage)).message;
+    bobDevice = await device(bob.actorId);
+    message = (await welcomeAndMessage(bobDevice, aliceDevice.publicPackage)).message;
   });
 
   afterAll(async () => {
@@ -103,6 +105,35 @@ describe("sotto-server refusing bad input", () => {
       "not_owner",
     ],
     [
+      "a KeyPackage whose credential names another actor",
+      () => ({
+        "@context": MLS_CONTEXT,
+        type: "KeyPackage",
+        to: "as:Public",
+        mediaType: "message/mls",
+        encoding: "base64",
+        content: bobDevice.keyPackageBase64,
+      }),
+      403,
+      "credential_mismatch",
+    ],
+    [
+      "JSON nested deeper than anyone needs",
+      () => `${"[".repeat(5_000)}${"]".repeat(5_000)}`,
+      400,
+      "malformed_json",
+    ],
+    [
+      "an object nested deeper than anyone needs",
+      () => ({
+        type: "Note",
+        content: "x",
+        tag: JSON.parse(`${'{"a":'.repeat(1_000)}1${"}".repeat(1_000)}`),
+      }),
+      400,
+      "malformed_json",
+    ],
+    [
       "a body over the size limit",
       () => ({ type: "Note", content: "x".repeat(32 * 1024) }),
       413,
@@ -176,5 +207,32 @@ describe("sotto-server refusing bad input", () => {
     });
     expect(inbox.map((i) => i.type).sort()).toEqual(["Create", "Follow"]);
     expect((await getJson(`${alice.actorId}/messages`, alice.token)).totalItems).toBe(0);
+  });
+
+  it("caps the event streams one user holds open, and frees a slot when one closes", async () => {
+    const messages = `${alice.actorId}/messages`;
+    const open = [await openEvents(messages, alice.token), await openEvents(messages, alice.token)];
+    try {
+      expect(open.map((s) => s.status)).toEqual([200, 200]);
+      const refused = await fetch(messages, {
+        headers: { accept: "text/event-stream", authorization: `Bearer ${alice.token}` },
+      });
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as { error: string }).error).toBe("too_many_streams");
+      // Another user is not affected.
+      const other = await openEvents(`${bob.actorId}/messages`, bob.token);
+      expect(other.status).toBe(200);
+      await other.close();
+      await open.pop()?.close();
+      const again = await eventually(async () => {
+        const stream = await openEvents(messages, alice.token);
+        if (stream.status === 200) return stream;
+        await stream.close();
+        return undefined;
+      });
+      open.push(again);
+    } finally {
+      for (const stream of open) await stream.close();
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { createFederation, type Federation } from "@fedify/fedify";
 import { SqliteKvStore } from "@fedify/sqlite";
 import { Activity, Endpoints, Person, type Recipient } from "@fedify/vocab";
-import { mlsLoaderFactories } from "@sotto/fedify";
+import { deliveryPolicy, mlsLoaderFactories } from "@sotto/fedify";
 import type { Paths } from "./paths.js";
 import type { DrainableQueue } from "./queue.js";
 import type { Users } from "./users.js";
@@ -39,6 +39,7 @@ export function buildFederation(options: FederationOptions): Federation<ContextD
     kv,
     queue: { outbox: queue },
     manuallyStartQueue: true,
+    ...deliveryPolicy(),
     origin: { handleHost: options.domain, webOrigin: paths.origin },
     ...mlsLoaderFactories({ allowPrivateAddress: options.allowPrivateAddress, kv }),
   });

@@ -23,6 +23,7 @@ import {
   MlsDeliveryError,
   validateMls,
 } from "@sotto/fedify";
+import type { Aliases } from "./aliases.js";
 import { ServerError } from "./errors.js";
 import type { Handoff } from "./federation.js";
 import { addressees, deliverLocally, type MailboxLogs } from "./mailboxes.js";
@@ -76,6 +77,7 @@ export interface OutboxDeps {
   readonly keyPackages: KeyPackageStore;
   readonly outbox: ActivityLog;
   readonly objects: ActivityLog;
+  readonly aliases: Aliases;
   readonly logs: MailboxLogs;
   readonly resolve: (iri: string) => Promise<Resolved>;
   /** Queues the activity, unchanged, for delivery to remote inboxes (Fedify's outbox queue). */
@@ -98,7 +100,7 @@ export async function postToOutbox(
   const actorId = paths.actor(name);
   const normalized = normalize(posted, actorId, (kind) => paths.mint(name, kind, randomUUID()));
   if (!normalized.ok) return normalized;
-  const activity = normalized.value;
+  const { activity, aliases } = normalized.value;
   const [type] = typesOf(activity);
 
   const isMls = carriesMls(activity) && (type === "Create" || type === "Update" || type === "Add");
@@ -136,6 +138,11 @@ export async function postToOutbox(
   const lifecycle = await applyKeyPackageActivity(deps.keyPackages, activity, {
     actorId,
     collectionId: paths.keyPackages(name),
+    resolveId: async (id) => {
+      const renamed = (await deps.aliases.resolve(name, id)) ?? id;
+      const created = await deps.outbox.find(name, renamed);
+      return created === undefined ? renamed : linkId(created.activity.object);
+    },
   });
   if (!lifecycle.ok) return lifecycle;
   if (lifecycle.value === undefined && type !== "Create") {
@@ -144,12 +151,23 @@ export async function postToOutbox(
 
   // bto and bcc name recipients but are never shown to them (AP §6.1).
   const delivered = withoutBlindCopies(activity);
-  if (remote.length + blind.length > 0) await deps.handoff(name, delivered, { recipients: remote, blind });
+  // In the outbox before it can be delivered: whatever a receiver gets, the sender's outbox lists (a post cut
+  // short after its hand-off, by a close say, would otherwise be delivered without a record).
   const activityId = linkId(activity) as string;
   await deps.outbox.append(name, activityId, activity);
   const object = activity.object;
-  if (type === "Create" && isJsonObject(object) && lifecycle.value === undefined) {
-    await deps.objects.append(name, linkId(object) as string, object);
+  const objectId =
+    type === "Create" && isJsonObject(object) && lifecycle.value === undefined ? linkId(object) : undefined;
+  if (objectId !== undefined && isJsonObject(object)) await deps.objects.append(name, objectId, object);
+  for (const [alias, id] of aliases) await deps.aliases.add(name, alias, id);
+  if (remote.length + blind.length > 0) {
+    try {
+      await deps.handoff(name, delivered, { recipients: remote, blind });
+    } catch (error) {
+      await deps.outbox.remove(name, activityId);
+      if (objectId !== undefined) await deps.objects.remove(name, objectId);
+      throw error;
+    }
   }
   for (const user of new Set(local)) await deliverLocally(deps.logs, user, delivered);
   return ok(activity);
@@ -177,11 +195,17 @@ function plainTerms(node: JsonObject): JsonObject {
   return { ...plain, ...(type === undefined ? {} : { type }), ...(object === undefined ? {} : { object }) };
 }
 
+/** A posted activity with the server's ids, and the client's ids it replaced: [client id, server id]. */
+interface Normalized {
+  readonly activity: JsonObject;
+  readonly aliases: readonly (readonly [string, string])[];
+}
+
 function normalize(
   body: unknown,
   actorId: string,
   mint: (kind: "activities" | "objects") => string,
-): Result<JsonObject, ServerError> {
+): Result<Normalized, ServerError> {
   if (!isJsonObject(body)) return err(new ServerError("invalid_activity", "the body must be a JSON object"));
   const posted = plainTerms(body);
   const [type] = typesOf(posted);
@@ -204,20 +228,28 @@ function normalize(
   }
   let object = activity.object;
   const wantsObjectId = type !== undefined && (activity === posted ? ["Create", "Add"].includes(type) : true);
+  const aliases: [string, string][] = [];
   if (isJsonObject(object) && wantsObjectId) {
     const author = asList(object.attributedTo).map(linkId);
     if (author.some((a) => a !== actorId)) {
       return err(new ServerError("not_owner", "the object's attributedTo is not the outbox owner", 403));
     }
     const ownId = typeof object.id === "string" && object.id.startsWith(`${actorId}/`);
-    object = { ...object, id: ownId ? object.id : mint("objects"), attributedTo: actorId };
+    const id = ownId ? (object.id as string) : mint("objects");
+    if (typeof object.id === "string" && !ownId) aliases.push([object.id, id]);
+    object = { ...object, id, attributedTo: actorId };
   }
+  const id = mint("activities");
+  if (activity === posted && typeof posted.id === "string") aliases.push([posted.id, id]);
   return ok({
-    ...activity,
-    "@context": context,
-    id: mint("activities"),
-    actor: actorId,
-    ...(object === undefined ? {} : { object }),
-    published: typeof activity.published === "string" ? activity.published : new Date().toISOString(),
+    activity: {
+      ...activity,
+      "@context": context,
+      id,
+      actor: actorId,
+      ...(object === undefined ? {} : { object }),
+      published: typeof activity.published === "string" ? activity.published : new Date().toISOString(),
+    },
+    aliases,
   });
 }

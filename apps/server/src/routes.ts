@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { isPublicCollection } from "@sotto/core";
 import {
+  type ActivityLog,
   errorResponse,
   jsonResponse,
   respondWithKeyPackage,
@@ -46,12 +47,51 @@ function tokenOwner(req: IncomingMessage, users: Users): string | undefined {
   return match?.[1] === undefined ? undefined : users.authenticate(match[1]);
 }
 
+/** Deeper than any activity needs; recursive readers (JSON-LD, term normalisation) would overflow the stack. */
+const MAX_JSON_DEPTH = 64;
+
 function parseJson(body: Uint8Array): unknown {
+  let parsed: unknown;
   try {
-    return JSON.parse(Buffer.from(body).toString("utf8"));
+    parsed = JSON.parse(Buffer.from(body).toString("utf8"));
   } catch {
     throw new ServerError("malformed_json", "the body is not valid JSON");
   }
+  if (depthExceeds(parsed, MAX_JSON_DEPTH)) {
+    throw new ServerError("malformed_json", `the body nests arrays or objects deeper than ${MAX_JSON_DEPTH}`);
+  }
+  return parsed;
+}
+
+/** Whether `value` nests deeper than `max`; iterative, so the check itself cannot overflow. */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== "object" || node === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Where a cursor the log does not hold leaves off: the owner's own post, named by the client's id for it or by
+ * the server's. A post the owner did not address to itself is not in its inbox: reading goes on from where the
+ * log stood when it was posted (Emissary keeps its own activity's id as its inbox cursor).
+ */
+function ownPostCursor(
+  d: RouteDeps,
+  name: string,
+  log: ActivityLog,
+): (id: string) => Promise<number | undefined> {
+  return async (id) => {
+    const serverId = (await d.deps.aliases.resolve(name, id)) ?? id;
+    const item = await log.find(name, serverId);
+    if (item !== undefined) return item.seq;
+    const posted = await d.outbox.find(name, serverId);
+    return posted === undefined ? undefined : log.positionAt(name, posted.received);
+  };
 }
 
 /** Answers one HTTP request: C2S and MLS routes here, everything else (WebFinger, actors) through Fedify. */
@@ -87,11 +127,13 @@ export async function route(req: IncomingMessage, d: RouteDeps): Promise<Respons
       case "inbox": {
         requireOwner(req, users, name);
         const messages = target.kind === "messages";
+        const log = messages ? d.logs.messages : d.logs.inbox;
         return respondWithLog(toRequest(req, paths.origin), {
-          log: messages ? d.logs.messages : d.logs.inbox,
+          log,
           feed: messages ? d.logs.messagesFeed : d.logs.inboxFeed,
           owner: name,
           id: messages ? paths.messages(name) : paths.inbox(name),
+          cursor: ownPostCursor(d, name, log),
         });
       }
       case "outbox":
@@ -100,6 +142,7 @@ export async function route(req: IncomingMessage, d: RouteDeps): Promise<Respons
           log: d.outbox,
           owner: name,
           id: paths.outbox(name),
+          cursor: ownPostCursor(d, name, d.outbox),
         });
       case "keyPackages":
         return respondWithKeyPackages(d.keyPackages, {

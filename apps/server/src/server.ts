@@ -11,6 +11,7 @@ import {
   SqliteActivityLog,
   SqliteKeyPackageStore,
 } from "@sotto/fedify";
+import { Aliases } from "./aliases.js";
 import { SqliteDeliveryQueue } from "./deliveryQueue.js";
 import { ServerError } from "./errors.js";
 import { buildFederation } from "./federation.js";
@@ -41,6 +42,8 @@ export interface ServerOptions {
   readonly allowPrivateAddress?: boolean;
   /** Disk sync of each commit: `full` (default, survives power loss) or `normal` (survives restarts). */
   readonly synchronous?: "full" | "normal";
+  /** Server-Sent Event streams one user may hold open per collection (`messages`, `inbox`); default 16. */
+  readonly sseStreamsPerUser?: number;
 }
 
 export interface SottoServer {
@@ -104,14 +107,17 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const db = openDatabase(options.dataDir, options.synchronous);
   const users = new Users(db);
   const keyPackages = new SqliteKeyPackageStore(db);
+  const feedOptions =
+    options.sseStreamsPerUser === undefined ? {} : { maxPerOwner: options.sseStreamsPerUser };
   const logs: MailboxLogs = {
     inbox: new SqliteActivityLog(db, "inbox"),
-    inboxFeed: new ActivityFeed(),
+    inboxFeed: new ActivityFeed(feedOptions),
     messages: new SqliteActivityLog(db, "mls_messages"),
-    messagesFeed: new ActivityFeed(),
+    messagesFeed: new ActivityFeed(feedOptions),
   };
   const outbox = new SqliteActivityLog(db, "outbox");
   const objects = new SqliteActivityLog(db, "objects");
+  const aliases = new Aliases(db);
 
   // Inbox activities are handled synchronously (202 means stored); deliveries go through this queue.
   const deliveries = new DrainableQueue(new SqliteDeliveryQueue(db));
@@ -148,6 +154,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     keyPackages,
     outbox,
     objects,
+    aliases,
     logs,
     resolve: async (iri) => {
       const cached = resolved.get(iri);

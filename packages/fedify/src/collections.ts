@@ -1,10 +1,14 @@
 import { ACTIVITYSTREAMS_CONTEXT, type JsonObject, MLS_CONTEXT } from "@sotto/core";
 import { eventStream } from "./events.js";
 import type { ActivityFeed } from "./feed.js";
+import { positionOf } from "./position.js";
 import { errorResponse, jsonResponse } from "./responses.js";
 import type { ActivityLog, LoggedActivity } from "./storage.js";
 
 const CONTEXT = [ACTIVITYSTREAMS_CONTEXT, MLS_CONTEXT];
+/** The property of the SSE-for-the-ActivityPub-API draft naming a collection's push stream. */
+export const EVENT_STREAM = "https://purl.archive.org/socialweb/sse#eventStream";
+const CONTEXT_WITH_EVENT_STREAM = [...CONTEXT, { eventStream: { "@id": EVENT_STREAM, "@type": "@id" } }];
 
 export interface LogCollection {
   readonly log: ActivityLog;
@@ -15,6 +19,11 @@ export interface LogCollection {
   readonly id: string;
   /** Items per page (default 20, at most 200 through `limit`). */
   readonly pageSize?: number;
+  /**
+   * The position of an item this log does not hold under that id, for `after` and `Last-Event-ID`: an alias the
+   * host keeps (a client's own id for an activity the server renamed), or `undefined` when unknown.
+   */
+  readonly cursor?: (id: string) => Promise<number | undefined>;
 }
 
 const MAX_PAGE = 200;
@@ -51,10 +60,13 @@ export async function respondWithLog(request: Request, collection: LogCollection
   if (page === "first") return newestPage(collection, undefined, size);
   if (page === "last") return lastPage(collection, size);
   const total = await collection.log.count(collection.owner);
+  const live = collection.feed !== undefined;
   return jsonResponse({
-    "@context": CONTEXT,
+    "@context": live ? CONTEXT_WITH_EVENT_STREAM : CONTEXT,
     id: collection.id,
     type: "OrderedCollection",
+    // Clients that push only where the collection says so (Emissary's) open the same URL as an event stream.
+    ...(live ? { eventStream: collection.id } : {}),
     totalItems: total,
     first: `${collection.id}?page=first`,
     last: `${collection.id}?page=last`,
@@ -82,10 +94,10 @@ async function forwardPage(collection: LogCollection, after: string, size: numbe
   const { log, owner, id } = collection;
   let from = 0;
   if (after !== "") {
-    const anchor = await log.find(owner, after);
+    const anchor = await positionOf(collection, after);
     if (anchor === undefined)
       return errorResponse(404, "unknown_item", "after names no item of this collection");
-    from = anchor.seq;
+    from = anchor;
   }
   // One extra item tells whether a next page exists.
   const items = await log.after(owner, from, size + 1);

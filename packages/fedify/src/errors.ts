@@ -7,6 +7,7 @@ export type MlsDeliveryErrorCode =
   | "addressed_to_collection"
   | "no_recipients"
   | "not_owner"
+  | "credential_mismatch"
   | "unknown_key_package"
   | "key_package_deleted"
   | "unsupported_target";

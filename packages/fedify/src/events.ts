@@ -1,5 +1,6 @@
 import type { LogCollection } from "./collections.js";
 import type { ActivityFeed } from "./feed.js";
+import { positionOf } from "./position.js";
 import { errorResponse } from "./responses.js";
 import type { LoggedActivity } from "./storage.js";
 
@@ -25,10 +26,17 @@ export async function eventStream(
   const lastEventId = request.headers.get("last-event-id");
   let from: number | undefined;
   if (lastEventId !== null && lastEventId !== "") {
-    const anchor = await log.find(owner, lastEventId);
-    if (anchor === undefined)
+    from = await positionOf(collection, lastEventId);
+    if (from === undefined)
       return errorResponse(404, "unknown_item", "Last-Event-ID names no item of this collection");
-    from = anchor.seq;
+  }
+  // Checked in the same turn as the subscription below (a stream's start runs synchronously up to its first await).
+  if (feed.full(owner)) {
+    return errorResponse(
+      429,
+      "too_many_streams",
+      "this owner has too many open event streams; close one first",
+    );
   }
   let cleanup = (): void => {};
   const body = new ReadableStream<Uint8Array>({

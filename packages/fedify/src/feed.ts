@@ -6,9 +6,24 @@ export interface FeedSubscriber {
   end(): void;
 }
 
+export interface ActivityFeedOptions {
+  /** Live readers one owner may have at once (default 16): each holds a connection and a timer. */
+  readonly maxPerOwner?: number;
+}
+
 /** In-process fan-out of newly appended log items to live readers (Server-Sent Events). */
 export class ActivityFeed {
   readonly #subscribers = new Map<string, Set<FeedSubscriber>>();
+  readonly #maxPerOwner: number;
+
+  constructor(options: ActivityFeedOptions = {}) {
+    this.#maxPerOwner = options.maxPerOwner ?? 16;
+  }
+
+  /** Whether `owner` has as many live readers as allowed; a new one is then refused. */
+  full(owner: string): boolean {
+    return (this.#subscribers.get(owner)?.size ?? 0) >= this.#maxPerOwner;
+  }
 
   subscribe(owner: string, subscriber: FeedSubscriber): () => void {
     let set = this.#subscribers.get(owner);

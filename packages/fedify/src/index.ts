@@ -1,9 +1,16 @@
 // @sotto/fedify: MLS key delivery for any Fedify server. See README.md.
-export { type LogCollection, respondWithLog } from "./collections.js";
+export { EVENT_STREAM, type LogCollection, respondWithLog } from "./collections.js";
 export { mlsContextDocument, withMlsContext } from "./context.js";
+export {
+  type DeliveryPolicy,
+  deliveryPolicy,
+  GIVE_UP_AFTER_DAYS,
+  MAX_RETRY_DELAY_SECONDS,
+  PROBE_DELAY_SECONDS,
+} from "./delivery.js";
 export { addMlsToActor, respondWithKeyPackage, respondWithKeyPackages, withMlsActor } from "./directory.js";
 export { MlsDeliveryError, type MlsDeliveryErrorCode } from "./errors.js";
-export { ActivityFeed, type FeedSubscriber } from "./feed.js";
+export { ActivityFeed, type ActivityFeedOptions, type FeedSubscriber } from "./feed.js";
 export { applyKeyPackageActivity, type KeyPackageLifecycleOptions } from "./keyPackages.js";
 export { type MlsLoaderFactories, type MlsLoaderOptions, mlsLoaderFactories } from "./loaders.js";
 export { ACTIVITY_JSON, errorResponse, jsonResponse } from "./responses.js";

@@ -7,6 +7,12 @@ export interface KeyPackageLifecycleOptions {
   readonly actorId: string;
   /** That actor's `keyPackages` collection, the `target` of Add and Remove. */
   readonly collectionId: string;
+  /**
+   * The KeyPackage id another id stands for, when an activity names a KeyPackage by something else: the id of
+   * the activity that created it (Emissary takes the `Location` of its Create for the KeyPackage's id), or a
+   * client's own id the server replaced.
+   */
+  readonly resolveId?: (id: string) => Promise<string | undefined>;
 }
 
 type LifecycleResult = Result<KeyPackageRecord | undefined, MlsDeliveryError>;
@@ -33,9 +39,9 @@ export async function applyKeyPackageActivity(
   const { type, object, target } = read.value;
   const { actorId, collectionId } = options;
   const embedded = object.type === "embedded" ? object.object : undefined;
-  const id =
+  const named =
     object.id ?? (type === "Remove" && embedded ? await byContent(store, actorId, embedded) : undefined);
-  const existing = id === undefined ? undefined : await store.get(id);
+  const { id, existing } = await find(store, named, options.resolveId);
   // A reference to something that is not a KeyPackage here: not a directory activity.
   if (embedded === undefined && existing === undefined) return ok(undefined);
   if (id === undefined)
@@ -51,7 +57,7 @@ export async function applyKeyPackageActivity(
       return save(store, {
         id,
         owner: actorId,
-        object: embedded,
+        object: { ...embedded, id },
         listed: existing?.listed ?? true,
         deleted: false,
       });
@@ -65,7 +71,7 @@ export async function applyKeyPackageActivity(
       }
       if (existing === undefined) {
         if (type === "Remove" || embedded === undefined) return unknown(id);
-        return save(store, { id, owner: actorId, object: embedded, listed: true, deleted: false });
+        return save(store, { id, owner: actorId, object: { ...embedded, id }, listed: true, deleted: false });
       }
       return save(store, { ...existing, listed: type === "Add" });
     }
@@ -73,6 +79,20 @@ export async function applyKeyPackageActivity(
       if (existing === undefined) return unknown(id);
       return save(store, { ...existing, listed: false, deleted: true });
   }
+}
+
+/** The record `named` designates, directly or through `resolveId`; the id stays `named` when there is none. */
+async function find(
+  store: KeyPackageStore,
+  named: string | undefined,
+  resolveId: KeyPackageLifecycleOptions["resolveId"],
+): Promise<{ id: string | undefined; existing: KeyPackageRecord | undefined }> {
+  if (named === undefined) return { id: undefined, existing: undefined };
+  const direct = await store.get(named);
+  if (direct !== undefined || resolveId === undefined) return { id: named, existing: direct };
+  const resolved = await resolveId(named);
+  const existing = resolved === undefined ? undefined : await store.get(resolved);
+  return existing === undefined ? { id: named, existing } : { id: existing.id, existing };
 }
 
 async function save(store: KeyPackageStore, record: KeyPackageRecord): Promise<LifecycleResult> {

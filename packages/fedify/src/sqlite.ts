@@ -65,6 +65,11 @@ export class SqliteActivityLog implements ActivityLog {
     return Promise.resolve(row === undefined ? undefined : toLogged(row));
   }
 
+  remove(owner: string, id: string): Promise<boolean> {
+    const { changes } = this.#sql(`DELETE FROM ${this.#table} WHERE owner = ? AND id = ?`).run(owner, id);
+    return Promise.resolve(Number(changes) > 0);
+  }
+
   count(owner: string): Promise<number> {
     const row = this.#sql(`SELECT count(*) AS n FROM ${this.#table} WHERE owner = ?`).get(owner) as {
       n: number;
@@ -77,6 +82,13 @@ export class SqliteActivityLog implements ActivityLog {
       `SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
     ).all(owner, options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as unknown as LogRow[];
     return Promise.resolve(rows.map(toLogged));
+  }
+
+  positionAt(owner: string, received: string): Promise<number> {
+    const row = this.#sql(
+      `SELECT coalesce(max(seq), 0) AS seq FROM ${this.#table} WHERE owner = ? AND received < ?`,
+    ).get(owner, received) as { seq: number };
+    return Promise.resolve(row.seq);
   }
 
   after(owner: string, after: number, limit: number): Promise<LoggedActivity[]> {

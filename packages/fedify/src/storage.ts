@@ -16,9 +16,13 @@ export interface LoggedActivity {
 export interface ActivityLog {
   append(owner: string, id: string, activity: JsonObject): Promise<LoggedActivity | undefined>;
   find(owner: string, id: string): Promise<LoggedActivity | undefined>;
+  /** Takes an item back out (a post whose hand-off for delivery failed); answers whether it was there. */
+  remove(owner: string, id: string): Promise<boolean>;
   count(owner: string): Promise<number>;
   /** Newest first, items with `seq < before` (all when omitted). */
   newest(owner: string, options: { before?: number; limit: number }): Promise<LoggedActivity[]>;
+  /** The position of the newest item received before `received` (an ISO time); 0 when there is none. */
+  positionAt(owner: string, received: string): Promise<number>;
   /** Oldest first, items with `seq > after` (0 = from the start). */
   after(owner: string, after: number, limit: number): Promise<LoggedActivity[]>;
 }

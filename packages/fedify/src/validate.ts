@@ -1,4 +1,5 @@
 import {
+  actorIdOf,
   type Envelope,
   err,
   isJsonObject,
@@ -51,6 +52,19 @@ export function validateMls(
   const envelope = read.value;
   if (envelope.actor !== undefined && envelope.actor !== options.actorId) {
     return err(new MlsDeliveryError("not_owner", `${envelope.actor} is not the posting actor`, 403));
+  }
+  // The Authentication Service would refuse it anyway; a directory must not list one actor's key under another.
+  if (envelope.message.wireformat === "mls_key_package") {
+    const named = actorIdOf(envelope.message.keyPackage.leafNode.credential);
+    if (named !== options.actorId) {
+      return err(
+        new MlsDeliveryError(
+          "credential_mismatch",
+          `the KeyPackage's credential names ${named ?? "no actor"}, not ${options.actorId}`,
+          403,
+        ),
+      );
+    }
   }
   if (
     options.requireRecipients !== false &&

@@ -21,6 +21,18 @@ export async function getJson(url: string, token?: string): Promise<Record<strin
   return (await response.json()) as Record<string, unknown>;
 }
 
+/** Every item id of an owner-only log, oldest first, read forward page by page. */
+export async function collectionIds(collection: string, token: string): Promise<string[]> {
+  const ids: string[] = [];
+  let url: string | undefined = `${collection}?after=&limit=200`;
+  while (url !== undefined) {
+    const page = await getJson(url, token);
+    ids.push(...(page.orderedItems as { id: string }[]).map((i) => i.id));
+    url = page.next as string | undefined;
+  }
+  return ids;
+}
+
 /** Polls `check` until it returns a value (bounded: `tries` × `intervalMs`). */
 export async function eventually<T>(
   check: () => Promise<T | undefined>,

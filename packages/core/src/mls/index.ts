@@ -41,6 +41,7 @@ export {
 } from "./conversation.js";
 export { FutureEpochError, MlsEngineError, type MlsErrorCode } from "./errors.js";
 export {
+  actorIdOf,
   credentialOf,
   type DeviceIdentity,
   decodeDeviceIdentity,
