@@ -1,10 +1,14 @@
-// Restarting a server loses nothing it acknowledged; deliveries to a server that was down are retried.
+// Restarting a server loses nothing it acknowledged; deliveries to a server that was down are retried, and a
+// peer server that restarts gets its backlog within a minute: retries and the circuit breaker probe in seconds
+// (issue 14, point 6), instead of Fedify's default 30-minute pause after five failures.
 import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { barePrivateMessage, MLS_CONTEXT } from "./testkit/activities.js";
-import { eventually, getJson, post } from "./testkit/client.js";
+import { collectionIds, eventually, getJson, post } from "./testkit/client.js";
 import { device, welcomeAndMessage } from "./testkit/mls.js";
 import { startTwoServers, type TwoServers, type User } from "./testkit/servers.js";
+
+const BACKLOG = 30;
 
 describe("sotto-server restarts", () => {
   let servers: TwoServers;
@@ -33,10 +37,7 @@ describe("sotto-server restarts", () => {
     expect(response.status).toBe(201);
     return response.headers.get("location") as string;
   };
-  const messageIds = async () => {
-    const page = await getJson(`${alice.actorId}/messages?after=&limit=50`, alice.token);
-    return (page.orderedItems as { id: string }[]).map((i) => i.id);
-  };
+  const messageIds = () => collectionIds(`${alice.actorId}/messages`, alice.token);
 
   it("keeps users, tokens, KeyPackages and messages across a restart", async () => {
     const keyPackage = await device(alice.actorId);
@@ -90,4 +91,21 @@ describe("sotto-server restarts", () => {
     }, 300);
     expect(ids.at(-1)).toBe(queued);
   });
+
+  it("delivers the backlog of a peer that was down for 2 s within 60 s, each activity once", async () => {
+    await servers.stopA();
+    const backlog: string[] = [];
+    for (let i = 0; i < BACKLOG; i++) backlog.push(await sendToAlice());
+    // Enough failed attempts to open A's circuit on B (five within a minute) before A comes back.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await servers.startA();
+
+    // Bounded wait: 600 polls of 100 ms (at least a minute); not a timing assertion.
+    const ids = await eventually(async () => {
+      const current = await messageIds();
+      return backlog.every((id) => current.includes(id)) ? current : undefined;
+    }, 600);
+    expect(ids.filter((id) => backlog.includes(id))).toHaveLength(BACKLOG);
+    expect(new Set(ids).size).toBe(ids.length);
+  }, 120_000);
 });
