@@ -6,11 +6,12 @@ import { ok, type Result } from "@sotto/core";
 import { type BareJid, formatBareJid } from "./addressing.js";
 import type { Chat } from "./chat.js";
 import { type FediverseError, StanzaError } from "./errors.js";
-import type { Delivery, FediverseActor, FediverseSide, Received } from "./fediverse.js";
+import type { Delivery, FediverseActor, FediverseSide, Membership, Received } from "./fediverse.js";
 import type { Log } from "./log.js";
 import {
   chatForChange,
   type FediverseChange,
+  type KnownMessage,
   type Operation,
   operationsForChat,
   plainText,
@@ -109,11 +110,13 @@ export class Bridge implements XmppSideHandlers {
       this.#noticeOnce(user, peer.handle);
       return this.#o.fediverse.perform(user, peer, operation);
     });
+    if (!done.ok) return done;
     // Answered when the puppet's outbox has posted it (`receive`, kind `stored`). In a room, the reflected
     // message is the confirmation (XEP-0045 discourages receipts there).
-    const sent = done.ok && chat.type === "message" && chat.receipt && this.#o.state.byXmppId(key, chat.id);
-    if (sent) this.#o.state.awaitReceipt(key, sent.messageId, chat.alias ?? chat.id);
-    return done;
+    if (done.value && chat.type === "message" && chat.receipt) {
+      this.#o.state.awaitReceipt(key, done.value, chat.alias ?? chat.id);
+    }
+    return ok(undefined);
   }
 
   /** Which group conversation a room stands for; only its own user may use it. */
@@ -140,6 +143,7 @@ export class Bridge implements XmppSideHandlers {
       if (m.author) state.remember(key, { xmppId: m.messageId, messageId: m.messageId, author: "fediverse" });
       return {
         id: state.byMessageId(key, m.messageId)?.xmppId ?? m.messageId,
+        stanzaId: m.messageId,
         ...(m.author ? { nick: m.author.handle } : {}),
         text: plainText(m.content, m.mediaType),
         published: m.published,
@@ -149,46 +153,64 @@ export class Bridge implements XmppSideHandlers {
     return ok({ title: view.value.title ?? occupants.join(", "), occupants, history });
   }
 
-  async roomChat(user: BareJid, room: string, chat: Chat): Promise<Result<void, StanzaError>> {
+  async roomChat(
+    user: BareJid,
+    room: string,
+    chat: Chat,
+  ): Promise<Result<{ readonly stanzaId?: string }, StanzaError>> {
     const conversationId = this.#room(user, room);
     if (!conversationId.ok) return conversationId;
-    return this.#apply(user, roomKey(user, conversationId.value), chat, (operation) =>
-      this.#o.fediverse.performIn(user, conversationId.value, operation),
+    const key = roomKey(user, conversationId.value);
+    // In a room, reactions and retractions refer to the room's stanza-id: the Note id.
+    const done = await this.#apply(
+      user,
+      key,
+      chat,
+      (operation) => this.#o.fediverse.performIn(user, conversationId.value, operation),
+      (id) => this.#o.state.byMessageId(key, id),
     );
+    return done.ok ? ok(done.value ? { stanzaId: done.value } : {}) : done;
   }
 
-  /** A chat of the XMPP user as operations of its puppet, remembering the id of what it sends. */
+  /**
+   * A chat of the XMPP user as operations of its puppet, remembering the id of what it sends; gives the new
+   * Note's id for a message. `byOtherId` finds messages the chat may also refer to by another id.
+   */
   async #apply(
     user: BareJid,
     key: string,
     chat: Chat,
     perform: (operation: Operation) => Promise<Result<{ readonly messageId?: string }, FediverseError>>,
-  ): Promise<Result<void, StanzaError>> {
+    byOtherId: (id: string) => KnownMessage | undefined = () => undefined,
+  ): Promise<Result<string | undefined, StanzaError>> {
     const { state, fediverse } = this.#o;
     const operations = operationsForChat(chat, {
-      byXmppId: (id) => state.byXmppId(key, id),
+      byXmppId: (id) => state.byXmppId(key, id) ?? byOtherId(id),
       ownReactions: (messageId) => fediverse.ownReactions(user, messageId),
     });
     if (!operations.ok) return operations;
+    let sent: string | undefined;
     for (const operation of operations.value) {
       const done = await perform(operation);
       if (!done.ok) return { ok: false, error: toStanzaError(done.error) };
       if (operation.op === "send" && done.value.messageId) {
+        sent = done.value.messageId;
         const alias = chat.type === "message" ? chat.alias : undefined;
-        state.remember(key, { xmppId: chat.id, messageId: done.value.messageId, author: "xmpp" }, alias);
+        state.remember(key, { xmppId: chat.id, messageId: sent, author: "xmpp" }, alias);
       }
     }
     this.#o.log("debug", "bridge.to_fediverse", { kind: chat.type, operations: operations.value.length });
-    return ok(undefined);
+    return ok(sent);
   }
 
   /**
    * One change seen by a puppet. Bad or unknown data is logged and skipped; nothing throws. While the XMPP
    * link is down the change waits on the Fediverse side (`retry`), so a stop then loses nothing.
    */
-  async receive(r: Received): Promise<Delivery> {
+  async receive(r: Received | Membership): Promise<Delivery> {
     const { state, log } = this.#o;
     if (!this.#o.xmpp.link.online) return "retry";
+    if ("members" in r) return this.#membership(r);
     const handle = r.peer.handle.toLowerCase();
     state.setActor({ ...r.peer, handle });
     const { change } = r;
@@ -198,7 +220,8 @@ export class Bridge implements XmppSideHandlers {
         this.#o.xmpp.deliver(r.user, handle, { type: "receipt", id: this.#o.newId(), of, kind: "received" });
       return "done";
     }
-    if (r.memberCount > 2) return this.#groupChange({ ...r, change }, handle);
+    if (this.#isRoom(r.user, r.conversationId, r.memberCount))
+      return this.#groupChange({ ...r, change }, handle);
     const chat = this.#chatFor({ ...r, change }, conversationKey(r.user, handle));
     if (chat === undefined) return "done";
     this.#noticeOnce(r.user, handle);
@@ -207,15 +230,38 @@ export class Bridge implements XmppSideHandlers {
     return "done";
   }
 
-  /** A change in a group: shown in the user's room when joined; the first one brings an invitation. */
-  #groupChange(r: Received & { readonly change: FediverseChange }, handle: string): Delivery {
-    const { state, log } = this.#o;
-    const room = roomLocalpart(r.user, r.conversationId);
-    state.setCursor(
-      `room ${room}`,
-      JSON.stringify({ user: formatBareJid(r.user), conversationId: r.conversationId }),
+  /**
+   * The room of a group conversation: known from now on, and the user invited the first time (when the puppet
+   * is added, or, for a group joined before, with its first change).
+   */
+  #openRoom(user: BareJid, conversationId: string): string {
+    const { state } = this.#o;
+    const room = roomLocalpart(user, conversationId);
+    state.setCursor(`room ${room}`, JSON.stringify({ user: formatBareJid(user), conversationId }));
+    if (state.firstTime(`invite ${room}`)) this.#o.xmpp.rooms.invite(user, room, GROUP_INVITATION);
+    return room;
+  }
+
+  /** A group is a room: it has more than two members, or had (a room stays one when members leave). */
+  #isRoom(user: BareJid, conversationId: string, memberCount: number): boolean {
+    return (
+      memberCount > 2 || this.#o.state.cursor(`room ${roomLocalpart(user, conversationId)}`) !== undefined
     );
-    if (state.firstTime(`invite ${room}`)) this.#o.xmpp.rooms.invite(r.user, room, GROUP_INVITATION);
+  }
+
+  /** The puppet joined a group, or its members changed: an invitation, members coming and going. */
+  #membership(m: Membership): Delivery {
+    if (!this.#isRoom(m.user, m.conversationId, m.members.length + 1)) return "done";
+    const room = this.#openRoom(m.user, m.conversationId);
+    for (const gone of m.removed) this.#o.xmpp.rooms.member(room, gone.handle, false);
+    for (const came of m.added) this.#o.xmpp.rooms.member(room, came.handle, true);
+    return "done";
+  }
+
+  /** A change in a group: shown in the user's room when joined. */
+  #groupChange(r: Received & { readonly change: FediverseChange }, handle: string): Delivery {
+    const { log } = this.#o;
+    const room = this.#openRoom(r.user, r.conversationId);
     const chat = this.#chatFor(r, roomKey(r.user, r.conversationId));
     if (chat === undefined) return "done";
     // Not joined: the room replays the conversation from the puppet's store when the user joins.

@@ -18,6 +18,16 @@ export interface Stored {
   readonly messageId: string;
 }
 
+/** A group's members as the puppet sees them once it joined the group, or after they changed. */
+export interface Membership {
+  readonly user: BareJid;
+  readonly conversationId: string;
+  /** The other members now. */
+  readonly members: readonly FediverseActor[];
+  readonly added: readonly FediverseActor[];
+  readonly removed: readonly FediverseActor[];
+}
+
 /** A change seen by an XMPP user's puppet, in a conversation with `peer`. */
 export interface Received {
   readonly user: BareJid;
@@ -71,6 +81,6 @@ export interface FediverseSide {
    * `receive` answers `retry` when the change cannot be shown now (the XMPP link is down): it is offered again
    * later, and nothing after it is reported before.
    */
-  start(receive: (received: Received) => Promise<Delivery>): Promise<void>;
+  start(receive: (received: Received | Membership) => Promise<Delivery>): Promise<void>;
   stop(): Promise<void>;
 }

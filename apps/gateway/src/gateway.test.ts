@@ -246,22 +246,24 @@ describe("gateway end to end", () => {
     expect(fastened?.getChild("retract", NS.retraction0)).toBeDefined();
   });
 
-  it("bridges a group conversation as a room: invitation, history on join, messages both ways", async () => {
+  it("bridges a group conversation as a room: invitation when added, history, room stanza-ids, members leaving", async () => {
     const { daemon: carol, actorId: carolActorId } = await startSottod(home, "carol", join(dir, "carol"), {
       pollIntervalMs: 200,
     });
     try {
       const puppet = await gateway?.fediverse.ensurePuppet({ local: "alice", domain: prosody.host });
       if (!puppet?.ok) throw new Error("no puppet");
+      // The invitation comes when the puppet is added, before anything is said in the group.
       const group = await bob.createConversation({ members: [puppet.value.actorId, carolActorId] });
-      await bob.sendMessage({ conversationId: group.id, text: "hello group" });
       const invitation = await alice.next((s) => s.getChild("x", "jabber:x:conference") !== undefined);
       const roomJid = invitation.getChild("x", "jabber:x:conference")?.attrs.jid ?? "";
       expect(invitation.getChild("x", "jabber:x:conference")?.attrs.reason).toContain(
         "not between you and the gateway",
       );
+      const first = await bob.sendMessage({ conversationId: group.id, text: "hello group" });
 
       const fromRoom = (s: Element) => s.attrs.from?.split("/")[0] === roomJid;
+      const stanzaId = (s: Element) => s.getChild("stanza-id", NS.sid)?.attrs;
       await waitFor("the puppet to hold the group message", () =>
         (gateway?.fediverse as Puppets | undefined)
           ?.device({ local: "alice", domain: prosody.host })
@@ -272,18 +274,20 @@ describe("gateway end to end", () => {
       await alice.send(xml("presence", { to: `${roomJid}/alice` }, xml("x", { xmlns: NS.muc })));
       const history = await alice.next((s) => fromRoom(s) && s.getChildText("body") === "hello group");
       expect(history.attrs.from).toBe(`${roomJid}/bob@${home.domain}`);
+      expect(stanzaId(history)).toMatchObject({ id: first.id, by: roomJid });
       await alice.next((s) => fromRoom(s) && s.getChild("subject") !== undefined);
 
       await alice.send(
         xml("message", { type: "groupchat", to: roomJid, id: "g1" }, xml("body", {}, "hi both")),
       );
-      await alice.next((s) => fromRoom(s) && s.attrs.id === "g1");
-      const seenBy = (d: Daemon) =>
-        waitFor("the group message", () =>
-          d.listMessages({ conversationId: group.id }).messages.find((m) => m.content === "hi both"),
+      const reflected = await alice.next((s) => fromRoom(s) && s.attrs.id === "g1");
+      const seenBy = (d: Daemon, text: string) =>
+        waitFor(text, () =>
+          d.listMessages({ conversationId: group.id }).messages.find((m) => m.content === text),
         );
-      await seenBy(bob);
-      await seenBy(carol);
+      // The room's stanza-id of the user's own message is the Note id every member knows it by.
+      expect(stanzaId(reflected)).toMatchObject({ id: (await seenBy(bob, "hi both")).id, by: roomJid });
+      await seenBy(carol, "hi both");
 
       const later = await carol.sendMessage({ conversationId: group.id, text: "hi from carol" });
       const live = await alice.next((s) => fromRoom(s) && s.attrs.id === later.id);
@@ -292,6 +296,31 @@ describe("gateway end to end", () => {
         `${roomJid}/carol@${home.domain}`,
         "hi from carol",
       ]);
+      expect(stanzaId(live)?.id).toBe(later.id);
+
+      // Retractions in a room name the room's stanza-id (XEP-0424).
+      await alice.send(
+        xml(
+          "message",
+          { type: "groupchat", to: roomJid, id: "g2" },
+          xml("retract", { xmlns: NS.retraction, id: String(stanzaId(reflected)?.id) }),
+        ),
+      );
+      await waitFor("the retraction", () =>
+        bob
+          .listMessages({ conversationId: group.id })
+          .messages.find((m) => m.id === stanzaId(reflected)?.id && m.deleted),
+      );
+
+      // A member removed on the Fediverse side leaves the room.
+      await bob.removeMembers({ conversationId: group.id, members: [carolActorId] });
+      const gone = await alice.next(
+        (s) =>
+          s.is("presence") &&
+          s.attrs.from === `${roomJid}/carol@${home.domain}` &&
+          s.attrs.type === "unavailable",
+      );
+      expect(gone).toBeDefined();
       joinedRoom = { jid: roomJid, conversationId: group.id };
     } finally {
       await carol.stop();
@@ -366,7 +395,11 @@ describe("gateway end to end", () => {
       30_000,
     );
     expect(got2.attrs.type).toBe("groupchat");
-    expect(bob.listConversations().conversations.filter((c) => c.members.length === 2)).toHaveLength(1);
+    // No second 1:1 conversation (the group, two members since carol left, stays a group).
+    const oneToOne = bob
+      .listConversations()
+      .conversations.filter((c) => c.members.length === 2 && c.id !== groupId);
+    expect(oneToOne).toHaveLength(1);
     expect(alice.received.filter((s) => s.getChildText("body") === ENCRYPTION_NOTICE)).toHaveLength(1);
   });
 

@@ -13,7 +13,15 @@ import { Daemon } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { type BareJid, formatBareJid, jidForUsername, usernameForJid } from "./addressing.js";
 import { FediverseError } from "./errors.js";
-import type { Delivery, FediverseActor, FediverseSide, GroupView, Received, Stored } from "./fediverse.js";
+import type {
+  Delivery,
+  FediverseActor,
+  FediverseSide,
+  GroupView,
+  Membership,
+  Received,
+  Stored,
+} from "./fediverse.js";
 import type { Log } from "./log.js";
 import type { FediverseChange, Operation } from "./mapping.js";
 import type { GatewayState } from "./state.js";
@@ -98,7 +106,7 @@ export class Puppets implements FediverseSide {
   readonly #keyFile: string;
   readonly #puppets = new Map<string, Puppet>();
   readonly #creating = new Map<string, Promise<Result<Puppet, FediverseError>>>();
-  #receive: ((r: Received) => Promise<Delivery>) | undefined;
+  #receive: ((r: Received | Membership) => Promise<Delivery>) | undefined;
   #stopped = false;
 
   private constructor(options: PuppetsOptions, server: SottoServer, keyFile: string) {
@@ -301,7 +309,7 @@ export class Puppets implements FediverseSide {
       const { daemon } = puppet;
       const me = daemon.actorId;
       const conversation = daemon.getConversation(conversationId);
-      const actor = async (actorId: string) => (await this.#peer(actorId)) ?? { handle: actorId, actorId };
+      const actor = (actorId: string) => this.#member(actorId);
       const members: FediverseActor[] = [];
       for (const m of conversation.members) if (m.actorId !== me) members.push(await actor(m.actorId));
       const history: GroupView["history"][number][] = [];
@@ -316,7 +324,7 @@ export class Puppets implements FediverseSide {
     }
   }
 
-  async start(receive: (received: Received) => Promise<Delivery>): Promise<void> {
+  async start(receive: (received: Received | Membership) => Promise<Delivery>): Promise<void> {
     this.#receive = receive;
     for (const puppet of this.#puppets.values()) await this.#run(puppet);
   }
@@ -369,6 +377,9 @@ export class Puppets implements FediverseSide {
   async #bridgeEvent(puppet: Puppet, type: string, data: Record<string, unknown>): Promise<Delivery> {
     const conversationId = typeof data.conversationId === "string" ? data.conversationId : undefined;
     const messageId = typeof data.messageId === "string" ? data.messageId : undefined;
+    if (conversationId && (type === "conversation.created" || type === "conversation.members_changed")) {
+      return this.#membership(puppet, conversationId, data);
+    }
     if (!conversationId || !messageId || !this.#receive) return "done";
     const { daemon } = puppet;
     const me = daemon.actorId;
@@ -451,6 +462,37 @@ export class Puppets implements FediverseSide {
       memberCount: conversation.members.length,
       change,
     });
+  }
+
+  /** Who is in a conversation the puppet is in (welcomed into, or its members changed). */
+  async #membership(
+    puppet: Puppet,
+    conversationId: string,
+    data: Record<string, unknown>,
+  ): Promise<Delivery> {
+    const { daemon } = puppet;
+    const me = daemon.actorId;
+    const conversation = daemon.getConversation(conversationId);
+    if (conversation.left || !this.#receive) return "done";
+    const actors = async (ids: unknown): Promise<FediverseActor[]> => {
+      const found: FediverseActor[] = [];
+      for (const id of Array.isArray(ids) ? ids : []) {
+        if (typeof id === "string" && id !== me) found.push(await this.#member(id));
+      }
+      return found;
+    };
+    return this.#receive({
+      user: puppet.user,
+      conversationId,
+      members: await actors(conversation.members.map((m) => m.actorId)),
+      added: await actors(data.added),
+      removed: await actors(data.removed),
+    });
+  }
+
+  /** A member by its handle when its actor can be read, else by its actor id. */
+  async #member(actorId: string): Promise<FediverseActor> {
+    return (await this.#peer(actorId)) ?? { handle: actorId, actorId };
   }
 
   /** The peer's handle: from the state, else from its actor document (`preferredUsername@host`). */

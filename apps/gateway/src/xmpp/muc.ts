@@ -18,6 +18,7 @@ const ROOM = /^room\.[0-9a-f]{20}$/;
 const MUC_USER = "http://jabber.org/protocol/muc#user";
 const ROOM_FEATURES = [
   NS.muc,
+  NS.sid,
   "muc_hidden",
   "muc_membersonly",
   "muc_nonanonymous",
@@ -44,6 +45,8 @@ export interface RoomSnapshot {
   /** What was said, oldest first; `nick` is undefined for the user's own messages. */
   readonly history: readonly {
     readonly id: string;
+    /** The room's XEP-0359 stanza-id (the Note id), what reactions and retractions in the room refer to. */
+    readonly stanzaId: string;
     readonly nick?: string;
     readonly text: string;
     readonly published: string;
@@ -53,7 +56,12 @@ export interface RoomSnapshot {
 /** What the bridge does for rooms. */
 export interface RoomHandlers {
   joinRoom(user: BareJid, room: string): Promise<Result<RoomSnapshot, StanzaError>>;
-  roomChat(user: BareJid, room: string, chat: Chat): Promise<Result<void, StanzaError>>;
+  /** Acts on a chat of the user in the room; `stanzaId` is the room's id for it (the new Note's id). */
+  roomChat(
+    user: BareJid,
+    room: string,
+    chat: Chat,
+  ): Promise<Result<{ readonly stanzaId?: string }, StanzaError>>;
 }
 
 /** Where a room's occupants (full JID -> nick) are kept, so that a restarted gateway still serves them. */
@@ -110,13 +118,40 @@ export class Rooms {
     );
   }
 
-  /** Shows a chat of the member `nick` to every joined resource of the room; false if nobody has joined. */
-  deliver(room: string, nick: string, chat: Chat): boolean {
+  /**
+   * Shows a chat of the member `nick` to every joined resource of the room, with the room's stanza-id
+   * (XEP-0359; the chat's id unless given); false if nobody has joined.
+   */
+  deliver(room: string, nick: string, chat: Chat, stanzaId = chat.id): boolean {
     const occupants = this.#of(room);
     if (occupants.size === 0) return false;
-    for (const full of occupants.keys())
-      this.#link.send(writeChatStanza(chat, this.#jid(room, nick), full, "groupchat"));
+    for (const full of occupants.keys()) {
+      const stanza = writeChatStanza(chat, this.#jid(room, nick), full, "groupchat");
+      stanza.append(this.#stanzaId(room, stanzaId));
+      this.#link.send(stanza);
+    }
     return true;
+  }
+
+  /** A member came (`available`) or went: its presence to every joined resource. */
+  member(room: string, nick: string, available: boolean): void {
+    for (const full of this.#of(room).keys())
+      this.#link.send(this.#memberPresence(room, nick, full, available));
+  }
+
+  #memberPresence(room: string, nick: string, to: string, available: boolean): Element {
+    const item = available
+      ? xml("item", { affiliation: "member", role: "participant" })
+      : xml("item", { affiliation: "none", role: "none" });
+    return xml(
+      "presence",
+      { from: this.#jid(room, nick), to, ...(available ? {} : { type: "unavailable" }) },
+      xml("x", { xmlns: MUC_USER }, item),
+    );
+  }
+
+  #stanzaId(room: string, id: string): Element {
+    return xml("stanza-id", { xmlns: NS.sid, id, by: this.#jid(room) });
   }
 
   async handle(stanza: Element, user: BareJid, room: string, handlers: RoomHandlers): Promise<void> {
@@ -166,7 +201,7 @@ export class Rooms {
     const done = await handlers.roomChat(user, room, chat.value);
     if (!done.ok) return reply(done.error);
     // A room reflects every message to its sender's resources.
-    this.deliver(room, mine, chat.value);
+    this.deliver(room, mine, chat.value, done.value.stanzaId);
   }
 
   #join(room: string, full: string, nick: string, snapshot: RoomSnapshot): void {
@@ -174,11 +209,7 @@ export class Rooms {
     occupants.set(full, nick);
     this.#store?.save(room, occupants);
     const item = (jid?: string) => xml("item", { affiliation: "member", role: "participant", jid });
-    for (const other of snapshot.occupants) {
-      this.#link.send(
-        xml("presence", { from: this.#jid(room, other), to: full }, xml("x", { xmlns: MUC_USER }, item())),
-      );
-    }
+    for (const other of snapshot.occupants) this.#link.send(this.#memberPresence(room, other, full, true));
     this.#link.send(
       xml(
         "presence",
@@ -199,6 +230,7 @@ export class Rooms {
           { type: "groupchat", id: h.id, from: this.#jid(room, h.nick ?? nick), to: full },
           xml("body", {}, h.text),
           xml("delay", { xmlns: "urn:xmpp:delay", stamp: h.published, from: this.#jid(room) }),
+          this.#stanzaId(room, h.stanzaId),
         ),
       );
     }

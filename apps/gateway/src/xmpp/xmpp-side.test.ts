@@ -71,14 +71,20 @@ describe("XMPP side on a real Prosody", () => {
           title: "Weekend plans",
           occupants: [BOB, "carol@other.example"],
           history: [
-            { id: "h1", nick: BOB, text: "who is in?", published: "2026-11-22T04:00:00.000Z" },
-            { id: "h2", text: "me!", published: "2026-11-22T04:01:00.000Z" },
+            {
+              id: "h1",
+              stanzaId: "urn:uuid:h1",
+              nick: BOB,
+              text: "who is in?",
+              published: "2026-11-22T04:00:00.000Z",
+            },
+            { id: "h2", stanzaId: "urn:uuid:h2", text: "me!", published: "2026-11-22T04:01:00.000Z" },
           ],
         });
       },
       async roomChat(_user, local, chat) {
         roomChats.push({ room: local, chat });
-        return ok(undefined);
+        return ok(chat.type === "message" ? { stanzaId: `urn:uuid:note-${chat.id}` } : {});
       },
       async contact(_user, handle) {
         return handle === BOB
@@ -313,6 +319,8 @@ describe("XMPP side on a real Prosody", () => {
     const history = await alice.next((s) => fromRoom(s) && s.attrs.id === "h1");
     expect(history.attrs.type).toBe("groupchat");
     expect(history.getChild("delay", "urn:xmpp:delay")?.attrs.stamp).toBe("2026-11-22T04:00:00.000Z");
+    const stanzaId = (s: Element) => s.getChild("stanza-id", NS.sid)?.attrs;
+    expect(stanzaId(history)).toEqual({ xmlns: NS.sid, id: "urn:uuid:h1", by: roomJid });
     expect((await alice.next((s) => fromRoom(s) && s.attrs.id === "h2")).attrs.from).toBe(`${roomJid}/Alice`);
     expect(
       (await alice.next((s) => fromRoom(s) && s.getChild("subject") !== undefined)).getChildText("subject"),
@@ -326,6 +334,8 @@ describe("XMPP side on a real Prosody", () => {
     const reflected = await alice.next((s) => fromRoom(s) && s.attrs.id === "g1");
     expect(alice.received.filter((s) => fromRoom(s) && s.attrs.id === "h1")).toHaveLength(1);
     expect(reflected.attrs.from).toBe(`${roomJid}/Alice`);
+    // The room's stanza-id of the user's own message is the new Note's id (what the room's members know).
+    expect(stanzaId(reflected)?.id).toBe("urn:uuid:note-g1");
     expect(roomChats).toEqual([{ room, chat: { type: "message", id: "g1", text: "count me in" } }]);
 
     expect(side.rooms.deliver(room, BOB, { type: "message", id: "b9", text: "great" })).toBe(true);
@@ -335,6 +345,28 @@ describe("XMPP side on a real Prosody", () => {
       `${roomJid}/${BOB}`,
       "great",
     ]);
+    expect(stanzaId(live)?.id).toBe("b9");
+
+    // Members come and go as the group changes on the Fediverse side.
+    const presenceOf = (nick: string, type?: string) =>
+      alice.next((s) => s.is("presence") && s.attrs.from === `${roomJid}/${nick}` && s.attrs.type === type);
+    side.rooms.member(room, "carol@other.example", false);
+    const gone = await presenceOf("carol@other.example", "unavailable");
+    expect(gone.getChild("x", "http://jabber.org/protocol/muc#user")?.getChild("item")?.attrs.role).toBe(
+      "none",
+    );
+    side.rooms.member(room, "dave@other.example", true);
+    await presenceOf("dave@other.example");
+
+    const info = await alice.iq(
+      xml("iq", { type: "get", to: roomJid }, xml("query", { xmlns: NS.discoInfo })),
+    );
+    expect(
+      info
+        .getChild("query")
+        ?.getChildren("feature")
+        .map((f) => f.attrs.var),
+    ).toContain(NS.sid);
 
     await alice.send(xml("presence", { type: "unavailable", to: `${roomJid}/Alice` }));
     const left = await alice.next(
