@@ -12,6 +12,11 @@ export interface ActorDirectoryOptions {
   readonly maxEntries?: number;
   /** Upper bound on collection pages followed for one actor's KeyPackages. */
   readonly maxPages?: number;
+  /**
+   * How often, at most, one actor's listing is read again to check a key not seen before: a stranger's junk
+   * Welcomes naming an actor must not turn into a request to its server each.
+   */
+  readonly keyRecheckMs?: number;
   readonly now?: () => number;
 }
 
@@ -33,17 +38,19 @@ export class ActorDirectory {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #maxPages: number;
+  readonly #keyRecheckMs: number;
   readonly #now: () => number;
   readonly #actors = new Map<string, { actor: Actor; until: number }>();
   readonly #handles = new Map<string, { id: string; until: number }>();
-  /** Signature keys each actor was seen to publish (a key once published stays the actor's). */
-  readonly #signatureKeys = new Map<string, readonly Uint8Array[]>();
+  /** Signature keys each actor was seen to publish (a key once published stays the actor's), and when read. */
+  readonly #signatureKeys = new Map<string, { keys: readonly Uint8Array[]; readAt: number }>();
 
   constructor(client: ActivityPubClient, options: ActorDirectoryOptions = {}) {
     this.client = client;
     this.#ttlMs = options.ttlMs ?? 10 * 60_000;
     this.#maxEntries = options.maxEntries ?? 5000;
     this.#maxPages = options.maxPages ?? 20;
+    this.#keyRecheckMs = options.keyRecheckMs ?? 5_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -114,26 +121,31 @@ export class ActorDirectory {
   }
 
   /**
-   * @sotto/core's DeviceKeyDirectory: the signature keys `actorId` publishes, read fresh unless every wanted
-   * key is known already; what was seen before is kept (single-use packages are consumed). Undefined when
-   * the listing cannot be read.
+   * @sotto/core's DeviceKeyDirectory: the signature keys `actorId` publishes. Answered from what was seen
+   * before when every wanted key is known, or when the listing was read less than `keyRecheckMs` ago;
+   * otherwise read fresh and added to what was seen (single-use packages are consumed, their keys stay the
+   * actor's). Undefined when the listing cannot be read.
    */
   async signatureKeysOf(
     actorId: string,
     wanted: readonly Uint8Array[],
   ): Promise<readonly Uint8Array[] | undefined> {
-    const known = this.#signatureKeys.get(actorId) ?? [];
+    const known = this.#signatureKeys.get(actorId);
     const has = (keys: readonly Uint8Array[], key: Uint8Array) =>
       keys.some((k) => Buffer.compare(k, key) === 0);
-    if (wanted.length > 0 && wanted.every((w) => has(known, w))) return known;
+    if (
+      known !== undefined &&
+      (wanted.every((w) => has(known.keys, w)) || this.#now() - known.readAt < this.#keyRecheckMs)
+    )
+      return known.keys;
     let fresh: Uint8Array[];
     try {
       fresh = await publishedSignatureKeys(this, actorId);
     } catch {
       return undefined;
     }
-    const keys = [...known, ...fresh.filter((k) => !has(known, k))];
-    this.#remember(this.#signatureKeys, actorId, keys);
+    const keys = [...(known?.keys ?? []), ...fresh.filter((k) => !has(known?.keys ?? [], k))];
+    this.#remember(this.#signatureKeys, actorId, { keys, readAt: this.#now() });
     return keys;
   }
 

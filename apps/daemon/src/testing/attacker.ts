@@ -20,8 +20,11 @@ export interface Attacker {
   readonly device: DeviceIdentity;
   /** A KeyPackage naming `actorId` (someone else), signed with a fresh key that this attacker holds. */
   forgedKeyPackage(actorId: string): Promise<Uint8Array>;
-  /** An engine context whose fetcher lists `listing` for the actors it names and real listings for the rest. */
-  engine(listing?: Readonly<Record<string, readonly Uint8Array[]>>): EngineContext;
+  /**
+   * An engine context whose fetcher lists `listing` for the actors it names and real listings for the rest;
+   * it acts as this attacker's device, or as `as` (a device in someone else's name whose key it holds).
+   */
+  engine(listing?: Readonly<Record<string, readonly Uint8Array[]>>, as?: DeviceIdentity): EngineContext;
   /** Posts MLS bytes (a Welcome, a commit...) from this attacker's account to `recipients`. */
   send(bytes: Uint8Array, recipients: readonly string[], context: string, published?: Date): Promise<void>;
 }
@@ -44,11 +47,11 @@ export async function createAttacker(server: SottoServer, name: string): Promise
       if (kp === undefined) throw new Error("no KeyPackage generated");
       return kp.keyPackage;
     },
-    engine(listing = {}) {
+    engine(listing = {}, as = device) {
       const fetcher: ActorFetcher = {
         keyPackagesOf: async (actor) => listing[actor] ?? (await directory.keyPackagesOf(actor)),
       };
-      return { device, fetcher, time: new Date() };
+      return { device: as, fetcher, time: new Date() };
     },
     async send(bytes, recipients, context, published = new Date()) {
       await account.post(
