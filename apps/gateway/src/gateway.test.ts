@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Message } from "@sotto/api";
 import { writeMessageCreate } from "@sotto/core";
 import type { Daemon } from "@sotto/daemon";
@@ -401,6 +402,27 @@ describe("gateway end to end", () => {
       .conversations.filter((c) => c.members.length === 2 && c.id !== groupId);
     expect(oneToOne).toHaveLength(1);
     expect(alice.received.filter((s) => s.getChildText("body") === ENCRYPTION_NOTICE)).toHaveLength(1);
+  });
+
+  it("shows 20 messages sent during a 5-second gateway restart once, in order, within a minute of it", async () => {
+    await gateway?.stop();
+    gateway = undefined;
+    const sent: string[] = [];
+    for (let i = 0; i < 20; i++)
+      sent.push((await bob.sendMessage({ conversationId, text: `while down ${i}` })).id);
+    // Down for 5 s: bob's server fails to deliver to the gateway's server (enough to open its circuit on it).
+    await sleep(5_000);
+    gateway = await openGateway();
+    const deadline = Date.now() + 60_000;
+    for (const id of sent) {
+      await alice.next((s) => fromBob(s) && s.attrs.id === id, Math.max(1, deadline - Date.now()));
+    }
+    // Once each: a message sent after them comes after any copy of theirs.
+    const after = await bob.sendMessage({ conversationId, text: "after the restart" });
+    await alice.next((s) => fromBob(s) && s.attrs.id === after.id, 30_000);
+    const shown = alice.received.filter((s) => fromBob(s) && sent.includes(s.attrs.id ?? ""));
+    expect(shown.map((s) => s.attrs.id)).toEqual(sent);
+    expect(shown.map((s) => s.getChildText("body"))).toEqual(sent.map((_, i) => `while down ${i}`));
   });
 
   it("survives a Prosody restart, even with the gateway stopped while Prosody was down", async () => {

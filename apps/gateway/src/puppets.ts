@@ -12,6 +12,7 @@ import { err, ok, type Result } from "@sotto/core";
 import { Daemon } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { type BareJid, formatBareJid, jidForUsername, usernameForJid } from "./addressing.js";
+import { backlogWait, doneUpTo, inPublishedOrder } from "./catch-up.js";
 import { FediverseError } from "./errors.js";
 import type {
   Delivery,
@@ -52,9 +53,24 @@ interface Puppet {
   readonly daemon: Daemon;
   draining: Promise<void>;
   unsubscribe: () => void;
-  /** Set while a change waits for the XMPP side: the drain is tried again when it fires. */
+  /** Set while a change waits for the XMPP side or a backlog settles: the drain is tried again when it fires. */
   retry?: NodeJS.Timeout;
+  /** When the engine last committed something, and when the backlog being held was first seen. */
+  lastCommitAt: number;
+  backlogSince?: number;
 }
+
+/** The event types the bridge acts on; others can be reordered around (catch-up.ts). */
+const BRIDGED = new Set([
+  "message.created",
+  "message.updated",
+  "message.deleted",
+  "reactions.changed",
+  "receipt",
+  "outbox.state",
+  "conversation.created",
+  "conversation.members_changed",
+]);
 
 /** The engine's structured logger, written through the gateway's log. */
 function engineLogger(log: Log, base: Readonly<Record<string, unknown>>) {
@@ -108,6 +124,8 @@ export class Puppets implements FediverseSide {
   readonly #creating = new Map<string, Promise<Result<Puppet, FediverseError>>>();
   #receive: ((r: Received | Membership) => Promise<Delivery>) | undefined;
   #stopped = false;
+  /** When the bridge started: messages published before are a backlog (catch-up.ts). */
+  #startedAt = Number.POSITIVE_INFINITY;
 
   private constructor(options: PuppetsOptions, server: SottoServer, keyFile: string) {
     this.#o = options;
@@ -155,7 +173,14 @@ export class Puppets implements FediverseSide {
   }
 
   #puppet(user: BareJid, username: string, daemon: Daemon): Puppet {
-    return { user, username, daemon, draining: Promise.resolve(), unsubscribe: () => undefined };
+    return {
+      user,
+      username,
+      daemon,
+      draining: Promise.resolve(),
+      unsubscribe: () => undefined,
+      lastCommitAt: 0,
+    };
   }
 
   async lookup(handle: string): Promise<Result<FediverseActor, FediverseError>> {
@@ -326,11 +351,15 @@ export class Puppets implements FediverseSide {
 
   async start(receive: (received: Received | Membership) => Promise<Delivery>): Promise<void> {
     this.#receive = receive;
+    this.#startedAt = Date.now();
     for (const puppet of this.#puppets.values()) await this.#run(puppet);
   }
 
   async #run(puppet: Puppet): Promise<void> {
-    puppet.unsubscribe = puppet.daemon.store.onCommit(() => this.#drain(puppet));
+    puppet.unsubscribe = puppet.daemon.store.onCommit(() => {
+      puppet.lastCommitAt = Date.now();
+      this.#drain(puppet);
+    });
     await puppet.daemon.start();
     this.#drain(puppet);
     await puppet.draining;
@@ -348,30 +377,58 @@ export class Puppets implements FediverseSide {
     await this.server.close();
   }
 
-  /** Bridges the puppet's new events, one at a time, advancing its cursor after each one is shown. */
+  /**
+   * Bridges the puppet's new events, one at a time, advancing its cursor over what is shown. A backlog (what
+   * arrived while the gateway was down) is held until it stops arriving, then shown in published order.
+   */
   #drain(puppet: Puppet): void {
     clearTimeout(puppet.retry);
+    const later = (ms: number) => {
+      if (!this.#stopped) puppet.retry = setTimeout(() => this.#drain(puppet), ms);
+    };
     puppet.draining = puppet.draining.then(async () => {
       const cursorName = `events ${puppet.username}`;
       for (let round = 0; round < 1000 && !this.#stopped; round++) {
         const after = Number(this.#o.state.cursor(cursorName) ?? "0");
         const page = puppet.daemon.store.since(after, 100);
         if (page.events.length === 0) return;
-        for (const event of page.events) {
+        const events = page.events.map((e) => ({ ...e, ...this.#drainEvent(puppet, e) }));
+        const now = Date.now();
+        const hasBacklog = events.some((e) => e.backlog !== undefined);
+        if (hasBacklog) puppet.backlogSince ??= now;
+        const wait = backlogWait(events, now, puppet.lastCommitAt, puppet.backlogSince ?? now);
+        if (wait > 0) return later(wait);
+        const done = new Set<number>();
+        for (const event of inPublishedOrder(events)) {
           let delivery: Delivery = "done";
           try {
             delivery = await this.#bridgeEvent(puppet, event.type, event.data as Record<string, unknown>);
           } catch (e) {
             this.#o.log("error", "puppet.event_failed", { type: event.type, error: (e as Error).message });
           }
-          if (delivery === "retry") {
-            if (!this.#stopped) puppet.retry = setTimeout(() => this.#drain(puppet), 1000);
-            return;
-          }
-          this.#o.state.setCursor(cursorName, String(event.seq));
+          if (delivery === "retry") return later(1000);
+          done.add(event.seq);
+          this.#o.state.setCursor(cursorName, String(doneUpTo(after, events, done)));
         }
+        if (hasBacklog) puppet.backlogSince = undefined;
       }
     });
+  }
+
+  /** How the drain orders an event: a new message from someone else published before the bridge started. */
+  #drainEvent(puppet: Puppet, e: { readonly type: string; readonly data: unknown }) {
+    const neutral = !BRIDGED.has(e.type);
+    const data = e.data as Record<string, unknown>;
+    if (e.type !== "message.created" || typeof data.conversationId !== "string") return { neutral };
+    try {
+      const m = puppet.daemon.getMessage(data.conversationId, String(data.messageId));
+      const published = Date.parse(m.published);
+      return m.author !== puppet.daemon.actorId && published < this.#startedAt
+        ? { neutral, backlog: published }
+        : { neutral };
+    } catch {
+      return { neutral };
+    }
   }
 
   async #bridgeEvent(puppet: Puppet, type: string, data: Record<string, unknown>): Promise<Delivery> {
