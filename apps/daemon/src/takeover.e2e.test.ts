@@ -62,6 +62,34 @@ describe("a stranger's Welcomes and commits", () => {
     await until("alice reads bob's reply", () => messageOf(alice, conversationId, reply.id));
   });
 
+  it("takes a re-add after removal only from a member of the last state bob knew, and shows it", async () => {
+    const { id: conversationId } = await alice.createConversation({ members: [bob.actorId] });
+    await joined(bob, conversationId, "bob");
+    await alice.removeMembers({ conversationId, members: [bob.actorId] });
+    await until("bob sees he was removed", () => bob.getConversation(conversationId).left);
+
+    // mallory "re-adds" him into her own group under that id: refused, the conversation stays as it was.
+    const left = bob.getConversation(conversationId);
+    let group = (await createConversation(mallory.engine(), { groupId: conversationId, members: [] }))
+      .conversation;
+    for (let i = 0; i < 3; i++) group = (await updateConversation(mallory.engine(), group)).conversation;
+    const invite = await addMembers(mallory.engine(), group, [bob.actorId]);
+    await mallory.send(invite.welcome as Uint8Array, [bob.actorId], conversationId);
+    await until("bob refused mallory's Welcome", () =>
+      alertsOf(conversationId).some((a) => a.kind === "welcome_refused"),
+    );
+    expect(bob.getConversation(conversationId)).toMatchObject({ left: true, epoch: left.epoch });
+
+    // alice, a member of the state bob last knew, adds him back: taken, and shown.
+    await alice.addMembers({ conversationId, members: [bob.actorId] });
+    await until("bob is back", () => !bob.getConversation(conversationId).left);
+    expect(alertsOf(conversationId)).toContainEqual(
+      expect.objectContaining({ kind: "readded", actorId: alice.actorId }),
+    );
+    const back = await alice.sendMessage({ conversationId, text: "welcome back" });
+    await until("bob reads alice again", () => messageOf(bob, conversationId, back.id));
+  });
+
   it("refuses a Welcome into a group with a forged 'alice'", async () => {
     const forged = { [alice.actorId]: [await mallory.forgedKeyPackage(alice.actorId)] };
     const made = await createConversation(mallory.engine(forged), { members: [alice.actorId, bob.actorId] });
