@@ -31,11 +31,13 @@ function adoptFedifySqliteQueue(db: DatabaseSync): void {
  * it starts a polling loop per enqueue, each scanning every queued message of a busy ordering key (quadratic
  * under a burst, stalling the event loop for seconds), and writes three commits per delivery. Here one loop
  * runs, an enqueue only wakes it, and a message is one commit in (the post's acknowledgement) and one out
- * (deleted after its handler settled, so a delivery cut short by a stop is redone at the next start).
+ * (deleted after its handler settled, with the others that settled meanwhile, so a delivery cut short by a
+ * stop is redone at the next start).
  * Messages with the same ordering key are handled one after another, in enqueue order.
  */
 export class SqliteDeliveryQueue implements MessageQueue {
   readonly nativeRetrial = false;
+  readonly #db: DatabaseSync;
   readonly #insert: StatementSync;
   readonly #due: StatementSync;
   readonly #message: StatementSync;
@@ -44,6 +46,7 @@ export class SqliteDeliveryQueue implements MessageQueue {
   #wake: (() => void) | undefined;
 
   constructor(db: DatabaseSync) {
+    this.#db = db;
     db.exec(`CREATE TABLE IF NOT EXISTS delivery_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,
       message TEXT NOT NULL, scheduled INTEGER NOT NULL, ordering_key TEXT);
       CREATE INDEX IF NOT EXISTS delivery_queue_due ON delivery_queue (scheduled)`);
@@ -74,7 +77,23 @@ export class SqliteDeliveryQueue implements MessageQueue {
     const signal = options?.signal;
     const running = new Map<number, Promise<void>>();
     const busyKeys = new Set<string>();
+    // Handled messages, deleted together at the start of the next pass: one commit (one disk sync) for all
+    // that settled meanwhile instead of one each. A crash before it redelivers them; receivers store an
+    // activity once.
+    const settled: number[] = [];
+    const forget = (): void => {
+      if (settled.length === 0) return;
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const seq of settled.splice(0)) this.#delete.run(seq);
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    };
     while (signal?.aborted !== true) {
+      forget();
       const now = Date.now();
       // Oldest first; a key is blocked from its first message that cannot start, so its order holds.
       const blocked = new Set(busyKeys);
@@ -92,7 +111,7 @@ export class SqliteDeliveryQueue implements MessageQueue {
           .then(() => handler(JSON.parse(message)))
           .catch(() => undefined) // Fedify logs and re-enqueues failed deliveries itself
           .then(() => {
-            this.#delete.run(row.seq);
+            settled.push(row.seq);
             running.delete(row.seq);
             if (key !== null) busyKeys.delete(key);
             this.#wake?.();
@@ -113,5 +132,6 @@ export class SqliteDeliveryQueue implements MessageQueue {
     }
     this.#wake = undefined;
     await Promise.all(running.values());
+    forget();
   }
 }

@@ -2,7 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { createFederation, type Federation } from "@fedify/fedify";
 import { SqliteKvStore } from "@fedify/sqlite";
 import { Activity, Endpoints, Person, type Recipient } from "@fedify/vocab";
-import { deliveryPolicy, mlsLoaderFactories } from "@sotto/fedify";
+import { deliveryPolicy, mlsLoaderFactories, QuietKvStore } from "@sotto/fedify";
 import type { Paths } from "./paths.js";
 import type { DrainableQueue } from "./queue.js";
 import type { Users } from "./users.js";
@@ -34,7 +34,8 @@ export interface FederationOptions {
  */
 export function buildFederation(options: FederationOptions): Federation<ContextData> {
   const { db, users, paths, queue } = options;
-  const kv = new SqliteKvStore(db);
+  // Fedify stores a peer's signature spec after every delivery; unchanged, it is not written again.
+  const kv = new QuietKvStore(new SqliteKvStore(db), [["_fedify", "httpMessageSignaturesSpec"]]);
   const federation = createFederation<ContextData>({
     kv,
     queue: { outbox: queue },

@@ -27,9 +27,11 @@ export async function receive(
   if (!isJsonObject(received)) throw new ServerError("invalid_activity", "the body must be a JSON object");
   const actorId = firstLinkId(received.actor);
   if (actorId === undefined) throw new ServerError("invalid_activity", "the activity has no actor");
+  // The key cache spares a fetch and a JSON-LD parse of the sender's key document per delivery.
   const key = await verifyRequest(request, {
     documentLoader: deps.documentLoader,
     contextLoader: deps.contextLoader,
+    keyCache: deps.keyCache,
   }).catch(() => null);
   if (key === null)
     throw new ServerError("unauthorized", "the request's HTTP Signature does not verify", 401);

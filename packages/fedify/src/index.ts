@@ -13,6 +13,7 @@ export { MlsDeliveryError, type MlsDeliveryErrorCode } from "./errors.js";
 export { ActivityFeed, type ActivityFeedOptions, type FeedSubscriber } from "./feed.js";
 export { applyKeyPackageActivity, type KeyPackageLifecycleOptions } from "./keyPackages.js";
 export { type MlsLoaderFactories, type MlsLoaderOptions, mlsLoaderFactories } from "./loaders.js";
+export { QuietKvStore } from "./quietKv.js";
 export { ACTIVITY_JSON, errorResponse, jsonResponse } from "./responses.js";
 export { SqliteActivityLog, SqliteKeyPackageStore } from "./sqlite.js";
 export type { ActivityLog, KeyPackageRecord, KeyPackageStore, LoggedActivity } from "./storage.js";

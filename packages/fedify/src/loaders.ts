@@ -27,9 +27,10 @@ export interface MlsLoaderFactories {
 export function mlsLoaderFactories(options: MlsLoaderOptions = {}): MlsLoaderFactories {
   const allowPrivateAddress = options.allowPrivateAddress ?? false;
   const { kv } = options;
+  // The MLS context is answered from memory before the KV cache is asked (a read per JSON-LD parse otherwise).
   const cached: DocumentLoaderFactory = (factoryOptions) => {
-    const loader = withMlsContext(getDocumentLoader({ ...factoryOptions, allowPrivateAddress }));
-    return kv === undefined ? loader : kvCache({ loader, kv });
+    const loader = getDocumentLoader({ ...factoryOptions, allowPrivateAddress });
+    return withMlsContext(kv === undefined ? loader : kvCache({ loader, kv }));
   };
   return {
     documentLoaderFactory: cached,

@@ -32,7 +32,7 @@ async function baseline(
   n: number,
   concurrency: number,
   body: string,
-): Promise<{ perSecond: number; p50: number }> {
+): Promise<{ perSecond: number; p50: number; cpuMs: number }> {
   const echo = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -44,6 +44,7 @@ async function baseline(
   await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}/`;
   try {
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     const latencies = await pool(n, concurrency, async () => {
       const response = await fetch(url, {
@@ -53,7 +54,11 @@ async function baseline(
       });
       await response.arrayBuffer();
     });
-    return { perSecond: n / ((performance.now() - start) / 1000), p50: percentile(latencies, 50) };
+    return {
+      perSecond: n / ((performance.now() - start) / 1000),
+      p50: percentile(latencies, 50),
+      cpuMs: cpuMs(cpuStart) / n,
+    };
   } finally {
     echo.closeAllConnections();
     await new Promise((resolve) => echo.close(resolve));
@@ -109,6 +114,14 @@ interface Figures {
   readonly deliveryP99Ms: number;
   readonly singleP50Ms: number;
   readonly singleP99Ms: number;
+  /** Process CPU time (both servers and the client) per message of the burst, post to arrival. */
+  readonly burstCpuMs: number;
+}
+
+/** CPU time (user + system) this process spent since `since`, in ms: steadier than wall time on a loaded host. */
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / 1000;
 }
 
 /** Messages sent one at a time, each awaited at the recipient, for the unloaded latency. */
@@ -162,6 +175,7 @@ async function scenario(n: number, concurrency: number, synchronous: "full" | "n
       // A burst: n posts, `concurrency` at a time; deliveries queue up behind each other (one sender's
       // activities are delivered in order).
       const postedAt = new Map<string, number>();
+      const cpuStart = process.cpuUsage();
       const start = performance.now();
       const latencies = await pool(n, concurrency, async (i) => {
         const t = performance.now();
@@ -171,6 +185,7 @@ async function scenario(n: number, concurrency: number, synchronous: "full" | "n
       const arrived = await Promise.all([...postedAt.keys()].map((id) => stream.arrived(id)));
       const delivery = [...postedAt].map(([id, t]) => (stream.seen.get(id) as number) - t);
       const deliveredPerSecond = n / ((Math.max(...arrived) - start) / 1000);
+      const burstCpuMs = cpuMs(cpuStart) / n;
       // One at a time: the latency of a single message from POST to the recipient's SSE stream.
       const single: number[] = [];
       for (let i = 0; i < SINGLE; i++) {
@@ -186,6 +201,7 @@ async function scenario(n: number, concurrency: number, synchronous: "full" | "n
         deliveryP99Ms: percentile(delivery, 99),
         singleP50Ms: percentile(single, 50),
         singleP99Ms: percentile(single, 99),
+        burstCpuMs,
       };
     } finally {
       await stream.close();
@@ -209,6 +225,7 @@ export async function main(args: string[]): Promise<void> {
     concurrency,
     perSecond: round(base.perSecond, 1),
     p50Ms: round(base.p50),
+    cpuMsPerRequest: round(base.cpuMs, 3),
   });
 
   const results: Record<string, Figures> = {};
@@ -229,6 +246,7 @@ export async function main(args: string[]): Promise<void> {
       case: `burst delivered into remote messages (SSE), synchronous=${synchronous}`,
       n,
       perSecond: round(f.deliveredPerSecond, 1),
+      cpuMsPerMessage: round(f.burstCpuMs, 3),
       p50Ms: round(f.deliveryP50Ms),
       p99Ms: round(f.deliveryP99Ms),
     });
@@ -251,6 +269,8 @@ export async function main(args: string[]): Promise<void> {
     burstDeliveryP99Ms: round(full.deliveryP99Ms),
     singleDeliveryP50Ms: round(full.singleP50Ms),
     singleDeliveryP99Ms: round(full.singleP99Ms),
+    burstCpuMsPerMessage: round(full.burstCpuMs, 3),
+    burstCpuVsEcho: round(full.burstCpuMs / base.cpuMs, 1),
     baselineEchoPerSecond: round(base.perSecond, 1),
     postsVsEcho: round(full.postsPerSecond / base.perSecond),
     deliveredVsEcho: round(full.deliveredPerSecond / base.perSecond),
