@@ -34,7 +34,12 @@ import {
   queueMls,
 } from "./groups.js";
 import { errorFields } from "./log.js";
-import { alertEvents, authenticateMembers, recordAuthentication } from "./memberAuthentication.js";
+import {
+  alertEvents,
+  authenticateMembers,
+  recheckSender,
+  recordAuthentication,
+} from "./memberAuthentication.js";
 
 /** Held messages older than this are dropped: the commit they wait for is not coming. */
 const HELD_MAX_AGE_MS = 7 * 24 * 3600_000;
@@ -265,10 +270,17 @@ export class Inbound {
     // A held message was recorded as processed when it was held: its unit only takes it off the list.
     const base: Unit = held === undefined ? { activityId, cursor, at } : { at, ...this.#heldRemoval(held) };
     if (received.kind === "application") {
+      const rechecked = await recheckSender(ctx, loaded, received.conversation, received.sender, at);
       const intent = readIntent(received.data);
-      const applied = effectOf(ctx, groupId, loaded.info, received.sender.actorId, intent, at);
+      const applied = effectOf(ctx, groupId, rechecked.info, received.sender.actorId, intent, at);
       this.#apply(
-        { ...base, messages: applied.messages, messageChanges: applied.changes, events: applied.events },
+        {
+          ...base,
+          messages: applied.messages,
+          messageChanges: applied.changes,
+          contacts: rechecked.contacts,
+          events: [...rechecked.events, ...applied.events],
+        },
         // Application data never changes the membership.
         [{ conversation: received.conversation, info: applied.info, members: loaded.members }],
       );

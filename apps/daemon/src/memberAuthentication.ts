@@ -7,11 +7,12 @@ import {
   type Member,
   members,
 } from "@sotto/core";
-import type { EventInput } from "@sotto/storage";
+import type { ContactRecord, EventInput } from "@sotto/storage";
 import { fingerprintText } from "./contacts.js";
 import type { DaemonContext } from "./context.js";
 import { type ConversationInfo, type SecurityAlert, withAlerts } from "./conversationInfo.js";
 import { event } from "./events.js";
+import { contactUpdates, type LoadedConversation } from "./groups.js";
 
 const hex = (key: Uint8Array) => Buffer.from(key).toString("hex");
 
@@ -72,4 +73,33 @@ export function alertEvents(conversationId: string, alerts: readonly SecurityAle
   return alerts.map((a) =>
     event({ type: "conversation.security_alert", conversationId, kind: a.kind, actorId: a.actorId }),
   );
+}
+
+/**
+ * A sender whose device could not be checked before is checked again when its message arrives (its actor may
+ * publish the key by now: a new daemon publishes its KeyPackages after it starts). The directory reads a
+ * listing at most every few seconds, so this costs nothing per message. Unchanged when still uncheckable.
+ */
+export async function recheckSender(
+  ctx: DaemonContext,
+  loaded: LoadedConversation,
+  conversation: Conversation,
+  sender: Member,
+  at: number,
+): Promise<{ info: ConversationInfo; contacts: ContactRecord[]; events: EventInput[] }> {
+  const unchanged = { info: loaded.info, contacts: [], events: [] };
+  if (loaded.info.unauthenticated[hex(sender.signaturePublicKey)] !== "uncheckable") return unchanged;
+  const checked = await authenticateMembers(ctx, [sender]);
+  if (checked.every((c) => c.authentication === "uncheckable")) return unchanged;
+  const recorded = recordAuthentication(loaded.info, conversation, checked, at);
+  const contacts = contactUpdates(ctx, conversation, recorded.info, at, checked);
+  return {
+    info: contacts.info,
+    contacts: contacts.contacts,
+    events: [
+      ...alertEvents(conversation.groupId, recorded.alerts),
+      ...contacts.events,
+      event({ type: "conversation.updated", conversationId: conversation.groupId }),
+    ],
+  };
 }

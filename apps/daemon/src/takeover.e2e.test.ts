@@ -1,5 +1,12 @@
-import { addMembers, createConversation, updateConversation } from "@sotto/core";
+import {
+  addMembers,
+  createConversation,
+  encryptMessage,
+  updateConversation,
+  writeApplicationData,
+} from "@sotto/core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createNote } from "./appdata.js";
 import type { Daemon } from "./daemon.js";
 import { type Attacker, createAttacker } from "./testing/attacker.js";
 import { joined, messageOf, startCast, until, useWorld } from "./testing/world.js";
@@ -120,10 +127,27 @@ describe("a stranger's Welcomes and commits", () => {
       expect.objectContaining({ kind: "member_uncheckable", actorId: mallory.actorId }),
     );
 
+    // Once her key is listed, a later message of hers clears the flag (bob reads a listing again at most
+    // every few seconds: she keeps talking until he has).
+    await mallory.publishKeyPackage();
+    let group = made.conversation;
+    await until(
+      "bob checked mallory again",
+      async () => {
+        const note = createNote({ actor: mallory.actorId, html: "hi", published: new Date().toISOString() });
+        const sent = await encryptMessage(group, writeApplicationData(note.activity));
+        group = sent.conversation;
+        await mallory.send(sent.message, [bob.actorId], conversationId);
+        await new Promise((r) => setTimeout(r, 1_000));
+        return bob.getConversation(conversationId).authentication === "authenticated";
+      },
+      60_000,
+    );
+
     // Then she adds a leaf in alice's name whose key she holds. bob follows the group (refusing the commit
     // would fork him off it) and flags it: conversation, contact and an event.
     const forged = { [alice.actorId]: [await mallory.forgedKeyPackage(alice.actorId)] };
-    const add = await addMembers(mallory.engine(forged), made.conversation, [alice.actorId]);
+    const add = await addMembers(mallory.engine(forged), group, [alice.actorId]);
     await mallory.send(add.commit, [bob.actorId], conversationId, add.published);
     const flagged = await until("bob applied the commit", () => {
       const now = bob.getConversation(conversationId);

@@ -9,6 +9,8 @@ import {
   type EngineContext,
   generateDeviceIdentity,
   generateKeyPackages,
+  readKeyPackagesProperty,
+  writeKeyPackageObject,
   writeMessageCreate,
 } from "@sotto/core";
 import type { SottoServer } from "@sotto/server";
@@ -25,6 +27,8 @@ export interface Attacker {
    * it acts as this attacker's device, or as `as` (a device in someone else's name whose key it holds).
    */
   engine(listing?: Readonly<Record<string, readonly Uint8Array[]>>, as?: DeviceIdentity): EngineContext;
+  /** Publishes a KeyPackage of its own device in its `keyPackages` (Create, then Add), as a daemon does. */
+  publishKeyPackage(): Promise<void>;
   /** Posts MLS bytes (a Welcome, a commit...) from this attacker's account to `recipients`. */
   send(bytes: Uint8Array, recipients: readonly string[], context: string, published?: Date): Promise<void>;
 }
@@ -52,6 +56,36 @@ export async function createAttacker(server: SottoServer, name: string): Promise
         keyPackagesOf: async (actor) => listing[actor] ?? (await directory.keyPackagesOf(actor)),
       };
       return { device: as, fetcher, time: new Date() };
+    },
+    async publishKeyPackage() {
+      const [kp] = await generateKeyPackages(device, { count: 1, lastResort: false, time: new Date() });
+      if (kp === undefined) throw new Error("no KeyPackage generated");
+      const object = writeKeyPackageObject({
+        actor: actorId,
+        keyPackage: kp.keyPackage,
+        generator: { id: `urn:uuid:${crypto.randomUUID()}`, name: name },
+      });
+      const context = object["@context"];
+      const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
+      const created = await account.post({
+        "@context": context,
+        type: "Create",
+        actor: actorId,
+        to: PUBLIC,
+        object,
+      });
+      const listing = readKeyPackagesProperty((await account.actor({ refresh: true })).raw);
+      const target = listing.ok ? (listing.value.id ?? listing.value.next) : undefined;
+      const objectId = (created.body as { object?: { id?: unknown } } | null)?.object?.id;
+      if (typeof objectId !== "string" || target === undefined) throw new Error("KeyPackage not published");
+      await account.post({
+        "@context": context,
+        type: "Add",
+        actor: actorId,
+        to: PUBLIC,
+        object: objectId,
+        target,
+      });
     },
     async send(bytes, recipients, context, published = new Date()) {
       await account.post(
