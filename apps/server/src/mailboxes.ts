@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { asList, firstLinkId, isJsonObject, type JsonObject, linkId } from "@sotto/core";
-import { type ActivityFeed, type ActivityLog, carriesMls, validateMls } from "@sotto/fedify";
+import {
+  type ActivityFeed,
+  type ActivityLog,
+  carriesMls,
+  type LoggedActivity,
+  validateMls,
+} from "@sotto/fedify";
 
 const ADDRESSING = ["to", "cc", "bto", "bcc", "audience"] as const;
 
@@ -16,6 +22,16 @@ export interface MailboxLogs {
   readonly inboxFeed: ActivityFeed;
   readonly messages: ActivityLog;
   readonly messagesFeed: ActivityFeed;
+  /**
+   * Appends an activity to `owner`'s inbox and, when `mls`, to their `messages`, as one write (all or none):
+   * the inbox item and the messages item, each `undefined` where the log already held it.
+   */
+  readonly appendReceived: (
+    owner: string,
+    id: string,
+    activity: JsonObject,
+    mls: boolean,
+  ) => Promise<readonly [LoggedActivity | undefined, LoggedActivity | undefined]>;
 }
 
 /**
@@ -24,12 +40,12 @@ export interface MailboxLogs {
  */
 export async function deliverLocally(logs: MailboxLogs, owner: string, activity: JsonObject): Promise<void> {
   const id = linkId(activity) ?? `urn:uuid:${randomUUID()}`;
-  const inboxItem = await logs.inbox.append(owner, id, activity);
-  if (inboxItem === undefined) return;
-  logs.inboxFeed.publish(owner, inboxItem);
   const actorId = firstLinkId(activity.actor);
-  if (actorId === undefined || !carriesMls(activity)) return;
-  if (!validateMls(activity, { actorId, requireRecipients: false }).ok) return;
-  const item = await logs.messages.append(owner, id, activity);
+  const mls =
+    actorId !== undefined &&
+    carriesMls(activity) &&
+    validateMls(activity, { actorId, requireRecipients: false }).ok;
+  const [inboxItem, item] = await logs.appendReceived(owner, id, activity, mls);
+  if (inboxItem !== undefined) logs.inboxFeed.publish(owner, inboxItem);
   if (item !== undefined) logs.messagesFeed.publish(owner, item);
 }

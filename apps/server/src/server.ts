@@ -6,6 +6,7 @@ import { DatabaseSync } from "node:sqlite";
 import { Collection, isActor } from "@fedify/vocab";
 import {
   ActivityFeed,
+  appendTogether,
   errorResponse,
   MlsDeliveryError,
   SqliteActivityLog,
@@ -109,11 +110,21 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const keyPackages = new SqliteKeyPackageStore(db);
   const feedOptions =
     options.sseStreamsPerUser === undefined ? {} : { maxPerOwner: options.sseStreamsPerUser };
+  const inbox = new SqliteActivityLog(db, "inbox");
+  const messages = new SqliteActivityLog(db, "mls_messages");
   const logs: MailboxLogs = {
-    inbox: new SqliteActivityLog(db, "inbox"),
+    inbox,
     inboxFeed: new ActivityFeed(feedOptions),
-    messages: new SqliteActivityLog(db, "mls_messages"),
+    messages,
     messagesFeed: new ActivityFeed(feedOptions),
+    // One commit for both: a received MLS message costs one disk sync, not two.
+    appendReceived: async (owner, id, activity, mls) => {
+      const [inboxItem, item] = appendTogether(db, [
+        { log: inbox, owner, id, activity },
+        ...(mls ? [{ log: messages, owner, id, activity }] : []),
+      ]);
+      return [inboxItem, item];
+    },
   };
   const outbox = new SqliteActivityLog(db, "outbox");
   const objects = new SqliteActivityLog(db, "objects");

@@ -15,6 +15,6 @@ export { applyKeyPackageActivity, type KeyPackageLifecycleOptions } from "./keyP
 export { type MlsLoaderFactories, type MlsLoaderOptions, mlsLoaderFactories } from "./loaders.js";
 export { QuietKvStore } from "./quietKv.js";
 export { ACTIVITY_JSON, errorResponse, jsonResponse } from "./responses.js";
-export { SqliteActivityLog, SqliteKeyPackageStore } from "./sqlite.js";
+export { appendTogether, type LogAppend, SqliteActivityLog, SqliteKeyPackageStore } from "./sqlite.js";
 export type { ActivityLog, KeyPackageRecord, KeyPackageStore, LoggedActivity } from "./storage.js";
 export { carriesMls, type ValidateMlsOptions, validateMls } from "./validate.js";

@@ -50,12 +50,17 @@ export class SqliteActivityLog implements ActivityLog {
   }
 
   append(owner: string, id: string, activity: JsonObject): Promise<LoggedActivity | undefined> {
+    return Promise.resolve(this.appendNow(owner, id, activity));
+  }
+
+  /** {@link append}, done before it returns: what {@link appendTogether} runs inside its transaction. */
+  appendNow(owner: string, id: string, activity: JsonObject): LoggedActivity | undefined {
     const received = new Date().toISOString();
     const row = this.#sql(
       `INSERT INTO ${this.#table} (owner, id, json, received) VALUES (?, ?, ?, ?)
          ON CONFLICT (owner, id) DO NOTHING RETURNING seq, id, json, received`,
     ).get(owner, id, JSON.stringify(activity), received) as LogRow | undefined;
-    return Promise.resolve(row === undefined ? undefined : toLogged(row));
+    return row === undefined ? undefined : toLogged(row);
   }
 
   find(owner: string, id: string): Promise<LoggedActivity | undefined> {
@@ -96,6 +101,33 @@ export class SqliteActivityLog implements ActivityLog {
       `SELECT seq, id, json, received FROM ${this.#table} WHERE owner = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
     ).all(owner, after, limit) as unknown as LogRow[];
     return Promise.resolve(rows.map(toLogged));
+  }
+}
+
+/** One append of {@link appendTogether}. */
+export interface LogAppend {
+  readonly log: SqliteActivityLog;
+  readonly owner: string;
+  readonly id: string;
+  readonly activity: JsonObject;
+}
+
+/**
+ * Appends to several logs of one database as one transaction: all or none, and one commit (one disk sync)
+ * instead of one each. Answers each append's item, `undefined` where the log already held that id.
+ */
+export function appendTogether(
+  db: DatabaseSync,
+  entries: readonly LogAppend[],
+): (LoggedActivity | undefined)[] {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const items = entries.map((e) => e.log.appendNow(e.owner, e.id, e.activity));
+    db.exec("COMMIT");
+    return items;
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
   }
 }
 
