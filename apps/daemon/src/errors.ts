@@ -1,6 +1,7 @@
 import { ActivityPubError } from "@sotto/activitypub";
 import { ApiError } from "@sotto/api";
 import { MlsEngineError } from "@sotto/core";
+import { StorageError } from "@sotto/storage";
 
 /** A failure to resolve or reach an actor, as the API names it. */
 export function actorError(error: unknown, reference: string): ApiError {
@@ -38,6 +39,19 @@ export function mlsToApi(error: unknown): ApiError {
     if (error.code === "not_member") return new ApiError("not_a_member", error.message, {}, { cause: error });
   }
   if (error instanceof ActivityPubError) return actorError(error, error.url ?? "");
+  const tampered = storeToApi(error);
+  if (tampered !== undefined) return tampered;
   const message = error instanceof Error ? error.message : String(error);
   return new ApiError("internal_error", message.slice(0, 300), {}, { cause: error });
+}
+
+/** A store value that failed authentication, as the API names it (`tampered`); `undefined` for anything else. */
+export function storeToApi(error: unknown): ApiError | undefined {
+  if (!(error instanceof StorageError) || error.code !== "tampered") return undefined;
+  return new ApiError(
+    "tampered",
+    `the local store failed an integrity check (${error.message}); restore it from an export or set the account up again`,
+    {},
+    { cause: error },
+  );
 }

@@ -16,7 +16,7 @@ import {
 } from "@sotto/core";
 import type { Cursor, EventInput, KeyPackageSecret, OutboxChange, Unit } from "@sotto/storage";
 import { readIntent } from "./appdata.js";
-import { CURSOR_RECEIVED, type DaemonContext, SETTINGS_HELD } from "./context.js";
+import { CURSOR_RECEIVED, type DaemonContext } from "./context.js";
 import {
   type ConversationInfo,
   newConversationInfo,
@@ -33,6 +33,7 @@ import {
   memberActors,
   queueMls,
 } from "./groups.js";
+import { type Held, Holding } from "./held.js";
 import { errorFields } from "./log.js";
 import {
   alertEvents,
@@ -40,23 +41,6 @@ import {
   recheckSender,
   recordAuthentication,
 } from "./memberAuthentication.js";
-
-/** Held messages older than this are dropped: the commit they wait for is not coming. */
-const HELD_MAX_AGE_MS = 7 * 24 * 3600_000;
-
-/** Held messages beyond this are dropped oldest first (and counted): a peer cannot fill the store. */
-const MAX_HELD = 256;
-
-/** A message for an epoch (or a group) not reached yet: kept sealed in the settings, retried later. */
-interface Held {
-  readonly activityId: string;
-  readonly activity: unknown;
-  /** The group the message is for (its MLS header), joined or not yet. */
-  readonly groupId: string;
-  /** Its epoch, or -1 while the group is unknown. */
-  readonly epoch: number;
-  readonly heldAt: number;
-}
 
 /**
  * Applies received activities, each in one store transaction: the new MLS state, the decrypted message or
@@ -66,9 +50,11 @@ interface Held {
  */
 export class Inbound {
   readonly #ctx: DaemonContext;
+  readonly #holding: Holding;
 
   constructor(ctx: DaemonContext) {
     this.#ctx = ctx;
+    this.#holding = new Holding(ctx);
   }
 
   /** Writes what a received activity changes: it can be read again, so it need not wait for the disk. */
@@ -245,7 +231,7 @@ export class Inbound {
     const loaded = loadConversation(ctx, groupId);
     if (loaded === undefined) {
       // Possibly ahead of its Welcome (deliveries from two servers race): hold it.
-      return this.#hold(activityId, cursor, activity, groupId, -1, held);
+      return this.#hold(activityId, cursor, { activity, groupId, epoch: -1 }, held, envelope, undefined);
     }
     const result = await processMessage(loaded.conversation, {
       bytes: envelope.bytes,
@@ -255,7 +241,8 @@ export class Inbound {
     if (!result.ok) {
       const error = result.error;
       if (error instanceof FutureEpochError) {
-        return this.#hold(activityId, cursor, activity, groupId, Number(error.epoch), held);
+        const future = { activity, groupId, epoch: Number(error.epoch) };
+        return this.#hold(activityId, cursor, future, held, envelope, loaded.members);
       }
       const quiet = error.code === "duplicate" || error.code === "self_commit_echo";
       return this.#finishHeld(activityId, cursor, held, `mls.${error.code}`, quiet);
@@ -268,7 +255,8 @@ export class Inbound {
     }
     const at = ctx.now();
     // A held message was recorded as processed when it was held: its unit only takes it off the list.
-    const base: Unit = held === undefined ? { activityId, cursor, at } : { at, ...this.#heldRemoval(held) };
+    const base: Unit =
+      held === undefined ? { activityId, cursor, at } : { at, ...this.#holding.removal(held) };
     if (received.kind === "application") {
       const rechecked = await recheckSender(ctx, loaded, received.conversation, received.sender, at);
       const intent = readIntent(received.data);
@@ -428,44 +416,18 @@ export class Inbound {
     }
   }
 
-  // ---- held messages -------------------------------------------------------------------------------
-
-  #heldList(): Held[] {
-    const value = this.#ctx.store.setting(SETTINGS_HELD);
-    return Array.isArray(value) ? (value as unknown as Held[]) : [];
-  }
-
-  /** The settings change that takes `held` off the list (when this unit processes a held message). */
-  #heldRemoval(held: Held | undefined): Pick<Unit, "settings"> {
-    if (held === undefined) return {};
-    return {
-      settings: {
-        [SETTINGS_HELD]: this.#heldList().filter((h) => h.activityId !== held.activityId) as never,
-      },
-    };
-  }
+  // ---- held messages (see held.ts) -----------------------------------------------------------------
 
   #hold(
     activityId: string,
     cursor: Cursor | undefined,
-    activity: unknown,
-    groupId: string,
-    epoch: number,
+    future: { readonly activity: unknown; readonly groupId: string; readonly epoch: number },
     held: Held | undefined,
+    envelope: Envelope,
+    members: readonly string[] | undefined,
   ): void {
-    const ctx = this.#ctx;
-    if (held !== undefined) return; // Still waiting: it stays on the list as it is.
-    const now = ctx.now();
-    let list = [...this.#heldList(), { activityId, activity, groupId, epoch, heldAt: now }].filter(
-      (h) => now - h.heldAt < HELD_MAX_AGE_MS,
-    );
-    if (list.length > MAX_HELD) {
-      ctx.counters.add("held.dropped", list.length - MAX_HELD);
-      list = list.slice(list.length - MAX_HELD);
-    }
-    ctx.counters.add("held");
-    ctx.log.info("held", { activity: activityId, conversation: groupId, epoch });
-    this.#apply({ activityId, cursor, settings: { [SETTINGS_HELD]: list as never } });
+    if (held !== undefined) return; // Still waiting: it stays held as it is.
+    this.#holding.hold(activityId, cursor, future, envelope.actor, members);
   }
 
   #finishHeld(
@@ -478,30 +440,29 @@ export class Inbound {
     const ctx = this.#ctx;
     ctx.counters.add(`skipped.${reason}`);
     if (!quiet) ctx.log.warn("skipped", { activity: activityId, reason });
-    this.#apply(held === undefined ? { activityId, cursor } : this.#heldRemoval(held));
+    this.#apply(held === undefined ? { activityId, cursor } : this.#holding.removal(held));
   }
 
-  /** Retries the messages held for a group, oldest epoch first, until none makes progress. */
+  /** Retries the messages held for a group, oldest epoch first, until a round makes no progress. */
   async #retryHeld(groupId: string): Promise<void> {
-    for (let round = 0; round < MAX_HELD; round++) {
-      const waiting = this.#heldList()
-        .filter((h) => h.groupId === groupId)
-        .sort((a, b) => a.epoch - b.epoch || a.heldAt - b.heldAt);
-      if (waiting.length === 0) return;
-      let progressed = false;
-      for (const held of waiting) {
+    const holding = this.#holding;
+    for (let progressed = true; progressed; ) {
+      progressed = false;
+      for (const held of holding.waiting(groupId)) {
         // A commit released earlier in this round may have released this one already.
-        if (!this.#heldList().some((h) => h.activityId === held.activityId)) continue;
-        const read = readEnvelope(held.activity);
-        if (!read.ok) continue;
-        const sizeBefore = this.#heldList().length;
-        await this.#groupMessage(held.activityId, undefined, read.value, held.activity, held);
-        if (this.#heldList().length < sizeBefore) {
+        const activity = holding.activity(held.id);
+        if (activity === undefined) continue;
+        const read = readEnvelope(activity);
+        if (!read.ok) {
+          this.#apply(holding.removal(held));
+          continue;
+        }
+        await this.#groupMessage(held.id, undefined, read.value, activity, held);
+        if (!holding.isHeld(held.id)) {
           progressed = true;
           this.#ctx.counters.add("held.released");
         }
       }
-      if (!progressed) return;
     }
   }
 }

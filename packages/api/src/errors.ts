@@ -56,6 +56,12 @@ export const API_ERRORS = {
     rpc: -32030,
     description: "The home server could not be reached or refused the request.",
   },
+  // The local store
+  tampered: {
+    rpc: -32040,
+    description:
+      "A value in the daemon's local store failed its integrity check (changed on disk, or moved to another row); nothing of it was served. Restore the store from an export (`sottod import`), or set the account up again.",
+  },
 } as const satisfies Record<string, { rpc: number; description: string }>;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

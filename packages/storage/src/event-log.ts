@@ -47,7 +47,8 @@ export class EventLog {
     const out: StoredEvent[] = [];
     for (const event of events) {
       const seq = this.#last + 1;
-      this.#insert.run(seq, event.type, this.#cipher.sealJson("events", "data", String(seq), event.data), at);
+      const data = this.#cipher.sealJson("events", "data", { seq, type: event.type, at }, event.data);
+      this.#insert.run(seq, event.type, data, at);
       this.#last = seq;
       out.push({ seq, type: event.type, data: event.data, at });
     }
@@ -81,7 +82,7 @@ export class EventLog {
     const events = rows.map((row) => ({
       seq: row.seq,
       type: row.type,
-      data: this.#cipher.openJson<JsonValue>("events", "data", String(row.seq), row.data),
+      data: this.#cipher.openJson<JsonValue>("events", "data", row, row.data),
       at: row.at,
     }));
     return { events, gap, last: this.#last };

@@ -9,6 +9,7 @@ export {
   type ApplyOptions,
   type CommitInfo,
   type CommitListener,
+  DEFAULT_HELD_LIMITS,
   type OpenStoreOptions,
   openStore,
   Store,

@@ -140,6 +140,44 @@ export type OutboxChange =
   | { readonly op: "failed"; readonly id: string; readonly error: string }
   | { readonly op: "remove"; readonly id: string };
 
+/**
+ * A received message waiting for the Welcome or commit it needs. `rank` orders what is dropped when a quota
+ * is reached: 0 a stranger, 1 a known contact, 2 a current member of the conversation; an item never makes
+ * room by dropping one of a higher rank.
+ */
+export interface HeldItem {
+  /** The activity id. */
+  readonly id: string;
+  /** The group id named by its MLS header. */
+  readonly conversation: string;
+  /** The epoch it is for, -1 while the group is not known. */
+  readonly epoch: number;
+  /** The actor the activity names ("" when none). */
+  readonly sender: string;
+  readonly rank: number;
+  readonly activity: JsonValue;
+}
+
+export interface StoredHeld extends HeldItem {
+  /** Bytes of the stored (sealed) activity, what the byte quotas count. */
+  readonly bytes: number;
+  readonly heldAt: number;
+}
+
+/** How much the store holds for messages waiting for their Welcome or commit (see `DEFAULT_HELD_LIMITS`). */
+export interface HeldLimits {
+  /** Items per conversation. */
+  readonly perConversation: number;
+  /** Items and bytes per sending actor. */
+  readonly perSender: number;
+  readonly perSenderBytes: number;
+  /** Items and bytes in all. */
+  readonly total: number;
+  readonly totalBytes: number;
+  /** Items older than this are dropped: what they wait for is not coming. */
+  readonly maxAgeMs: number;
+}
+
 /** An event for the API's subscribers, as written. */
 export interface EventInput {
   readonly type: string;
@@ -187,6 +225,10 @@ export interface Unit {
   readonly settings?: Readonly<Record<string, JsonValue | null>> | undefined;
   readonly cursor?: Cursor | undefined;
   readonly events?: readonly EventInput[] | undefined;
+  /** Held messages taken off the list (applied, or given up), by activity id. */
+  readonly heldRemoved?: readonly string[] | undefined;
+  /** Messages to hold, within the store's `HeldLimits` (what they drop is in `ApplyResult.heldDropped`). */
+  readonly held?: readonly HeldItem[] | undefined;
 }
 
 export interface ApplyResult {
@@ -194,6 +236,11 @@ export interface ApplyResult {
   readonly applied: boolean;
   /** The events written, with their `seq`. */
   readonly events: readonly StoredEvent[];
+  /**
+   * Held messages this unit dropped to stay within the limits: evicted, expired, or one of `held` itself when
+   * it could only fit by dropping items of a higher rank.
+   */
+  readonly heldDropped: readonly string[];
 }
 
 /** What `since` returns. `gap` says events after `after` were dropped by retention. */

@@ -49,7 +49,7 @@ describe("Store", () => {
   it("skips a unit whose activity was processed already (idempotent replay)", () => {
     store.apply(messageUnit(1, "first"));
     const again = store.apply({ ...messageUnit(1, "changed on replay") });
-    expect(again).toEqual({ applied: false, events: [] });
+    expect(again).toEqual({ applied: false, events: [], heldDropped: [] });
     expect(store.message("https://example.test/messages/1")?.body).toEqual({ text: "first" });
     expect(store.lastSeq).toBe(1);
   });

@@ -15,6 +15,7 @@ import type {
   EventPage,
   GroupRecord,
   GroupSummary,
+  HeldLimits,
   KeyPackageSecret,
   MessageChangeKind,
   MessageCursor,
@@ -23,11 +24,13 @@ import type {
   OutboxItem,
   OutboxState,
   StoredEvent,
+  StoredHeld,
   StoredMessage,
   StoredMessageChange,
   Unit,
   Verification,
 } from "./records.js";
+import { resealBound } from "./reseal.js";
 import { SEALED_COLUMNS } from "./sealed-columns.js";
 import { type MessageContent, UnitWriter } from "./unit-writer.js";
 
@@ -44,6 +47,8 @@ export interface OpenStoreOptions {
   readonly keepEvents?: number | undefined;
   /** The clock for times the caller does not give (default `Date.now`). */
   readonly clock?: (() => number) | undefined;
+  /** How much the store holds for messages waiting for their Welcome or commit (default `DEFAULT_HELD_LIMITS`). */
+  readonly heldLimits?: HeldLimits | undefined;
   /** Gets what a commit listener threw (default: rethrown asynchronously, like an uncaught error). */
   readonly onListenerError?: ((error: unknown) => void) | undefined;
 }
@@ -72,6 +77,19 @@ export type CommitListener = (info: CommitInfo) => void;
 interface Batch {
   readonly committed: CommitInfo[];
 }
+
+/**
+ * Held-message limits: a stranger (one sender) can make the store hold at most 64 items or 4 MiB, and all
+ * senders together 2,048 items or 32 MiB, of which one conversation at most 256 items; kept at most 7 days.
+ */
+export const DEFAULT_HELD_LIMITS: HeldLimits = {
+  perConversation: 256,
+  perSender: 64,
+  perSenderBytes: 4 << 20,
+  total: 2048,
+  totalBytes: 32 << 20,
+  maxAgeMs: 7 * 24 * 3600_000,
+};
 
 /** Associated data of the wrapped data key in the keyring row. */
 export const KEYRING_CONTEXT = "sotto-storage/1 keyring";
@@ -146,7 +164,8 @@ export class Store {
     this.#dataKey = dataKey;
     this.#cipher = new FieldCipher(subkey(dataKey, "fields"));
     this.#ids = subkey(dataKey, "activity ids");
-    this.#writer = new UnitWriter(db, this.#cipher);
+    resealBound(db, this.#cipher);
+    this.#writer = new UnitWriter(db, this.#cipher, options.heldLimits ?? DEFAULT_HELD_LIMITS);
     this.#events = new EventLog(db, this.#cipher, options.keepEvents ?? 10_000);
     this.#clock = options.clock ?? Date.now;
     this.#full = (options.durability ?? "full") === "full";
@@ -184,6 +203,11 @@ export class Store {
       outboxByState: "SELECT * FROM outbox WHERE state = ? ORDER BY created_at, id",
       outboxCount: "SELECT count(*) AS n FROM outbox WHERE state = ?",
       setting: "SELECT value FROM settings WHERE name = ?",
+      held: `SELECT id, epoch, sender, rank, bytes, held_at FROM held WHERE conversation = ?
+        ORDER BY epoch, held_at, id`,
+      heldItem: "SELECT * FROM held WHERE id = ?",
+      hasHeld: "SELECT 1 AS hit FROM held WHERE id = ?",
+      heldSummary: "SELECT count(*) AS count, coalesce(sum(bytes), 0) AS bytes FROM held",
     };
     this.#q = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
   }
@@ -320,12 +344,12 @@ export class Store {
     let processedId: Uint8Array | undefined;
     if (unit.activityId !== undefined) {
       processedId = this.#activityHash(unit.activityId);
-      if (this.#stmt("processed").get(processedId)) return { applied: false, events: [] };
+      if (this.#stmt("processed").get(processedId)) return { applied: false, events: [], heldDropped: [] };
     }
-    this.#writer.write(unit, at);
+    const heldDropped = this.#writer.write(unit, at);
     const events = this.#events.append(unit.events ?? [], at);
     if (processedId) this.#stmt("markProcessed").run(processedId, at);
-    return { applied: true, events };
+    return { applied: true, events, heldDropped };
   }
 
   /** The last id hashed: a receiver asks `isProcessed(id)` and then applies the unit of that same id. */
@@ -380,7 +404,7 @@ export class Store {
       return {
         id,
         publicKey: row.public as Uint8Array,
-        privateKey: this.#cipher.open("device_keys", "private", id, row.private as Uint8Array),
+        privateKey: this.#cipher.open("device_keys", "private", row, row.private as Uint8Array),
         createdAt: row.created_at as number,
       };
     });
@@ -402,7 +426,7 @@ export class Store {
     return {
       ref,
       keyPackage: row.public as Uint8Array,
-      privateKey: this.#cipher.open("key_packages", "private", ref, row.private as Uint8Array),
+      privateKey: this.#cipher.open("key_packages", "private", row, row.private as Uint8Array),
       objectId: (row.object_id as string | null) ?? undefined,
       createdAt: row.created_at as number,
       expiresAt: (row.expires_at as number | null) ?? undefined,
@@ -416,7 +440,7 @@ export class Store {
       if (!row) return undefined;
       return {
         ...this.#groupSummary(row),
-        state: this.#cipher.open("groups", "state", id, row.state as Uint8Array),
+        state: this.#cipher.open("groups", "state", row, row.state as Uint8Array),
       };
     });
   }
@@ -431,7 +455,7 @@ export class Store {
     const meta = this.#cipher.openJson<{ members: string[]; info: JsonValue }>(
       "groups",
       "meta",
-      id,
+      row,
       row.meta as Uint8Array,
     );
     return {
@@ -479,7 +503,7 @@ export class Store {
     const content = this.#cipher.openJson<MessageContent>(
       "messages",
       "content",
-      id,
+      row,
       row.content as Uint8Array,
     );
     return {
@@ -505,12 +529,12 @@ export class Store {
         const sealed = (column: string) =>
           row[column] === null
             ? null
-            : c.openJson<JsonValue>("message_history", column, id, row[column] as Uint8Array);
+            : c.openJson<JsonValue>("message_history", column, row, row[column] as Uint8Array);
         return {
           id,
           messageId,
           kind: row.kind as MessageChangeKind,
-          actor: c.openJson<string>("message_history", "actor", id, row.actor as Uint8Array),
+          actor: c.openJson<string>("message_history", "actor", row, row.actor as Uint8Array),
           at: row.at as number,
           data: sealed("data"),
           previous: sealed("previous"),
@@ -535,7 +559,7 @@ export class Store {
     const data = this.#cipher.openJson<{ name: string | null; devices: ContactDevice[] }>(
       "contacts",
       "data",
-      actor,
+      row,
       row.data as Uint8Array,
     );
     return {
@@ -581,7 +605,7 @@ export class Store {
       attempts: row.attempts as number,
       nextAttemptAt: row.next_attempt_at as number,
       lastError: row.last_error as string | null,
-      payload: this.#cipher.openJson<JsonValue>("outbox", "payload", id, row.payload as Uint8Array),
+      payload: this.#cipher.openJson<JsonValue>("outbox", "payload", row, row.payload as Uint8Array),
       createdAt: row.created_at as number,
       updatedAt: row.updated_at as number,
     };
@@ -590,7 +614,43 @@ export class Store {
   setting(name: string): JsonValue | undefined {
     return this.#read(() => {
       const row = this.#stmt("setting").get(name) as { value: Uint8Array } | undefined;
-      return row && this.#cipher.openJson<JsonValue>("settings", "value", name, row.value);
+      return row && this.#cipher.openJson<JsonValue>("settings", "value", { name }, row.value);
+    });
+  }
+
+  /** The messages held for a conversation, by epoch then age, without their activities (`heldActivity`). */
+  held(conversation: string): Omit<StoredHeld, "activity">[] {
+    return this.#read(() =>
+      (this.#stmt("held").all(conversation) as Row[]).map((row) => ({
+        id: row.id as string,
+        conversation,
+        epoch: row.epoch as number,
+        sender: row.sender as string,
+        rank: row.rank as number,
+        bytes: row.bytes as number,
+        heldAt: row.held_at as number,
+      })),
+    );
+  }
+
+  /** A held message's activity, decrypted; `undefined` when it is not held (any more). */
+  heldActivity(id: string): JsonValue | undefined {
+    return this.#read(() => {
+      const row = this.#stmt("heldItem").get(id) as Row | undefined;
+      return row && this.#cipher.openJson<JsonValue>("held", "activity", row, row.activity as Uint8Array);
+    });
+  }
+
+  /** Whether a message with this activity id is held (nothing is decrypted). */
+  hasHeld(id: string): boolean {
+    return this.#read(() => this.#stmt("hasHeld").get(id) !== undefined);
+  }
+
+  /** How many messages are held, and their stored bytes. */
+  heldSummary(): { count: number; bytes: number } {
+    return this.#read(() => {
+      const { count, bytes } = this.#stmt("heldSummary").get() as { count: number; bytes: number };
+      return { count, bytes };
     });
   }
 
@@ -628,13 +688,12 @@ export class Store {
         throw new StorageError("corrupt", "integrity_check found damage");
       }
       let checked = 0;
-      for (const { table, key, columns } of SEALED_COLUMNS) {
-        const select = this.#db.prepare(`SELECT ${[key, ...columns].join(", ")} FROM ${table}`);
-        for (const row of select.iterate() as Iterable<Row>) {
+      for (const { table, columns } of SEALED_COLUMNS) {
+        for (const row of this.#db.prepare(`SELECT * FROM ${table}`).iterate() as Iterable<Row>) {
           for (const column of columns) {
             const value = row[column];
             if (value === null) continue;
-            this.#cipher.open(table, column, String(row[key]), value as Uint8Array);
+            this.#cipher.open(table, column, row, value as Uint8Array);
             checked++;
           }
         }

@@ -89,6 +89,38 @@ describe("a damaged store fails closed with a typed error", () => {
     store.close();
   });
 
+  it("a clear column changed (order, conversation, deleted flag, state, verification, epoch, outbox): tampered", async () => {
+    const other = await openStore({ path, key: { keyFile } });
+    other.apply({
+      contacts: [{ actor: "https://example.test/users/bob", devices: [], verification: "changed" }],
+      outbox: [{ op: "enqueue", id: "o1", conversation: "group-1", payload: { activity: "x" } }],
+    });
+    other.close();
+    const m = (i: number) => `https://example.test/messages/${i}`;
+    raw(path, (db) => {
+      db.prepare("UPDATE messages SET at = at + 1000 WHERE id = ?").run(m(1)); // moved in the thread
+      db.prepare("UPDATE messages SET conversation = 'group-2' WHERE id = ?").run(m(2)); // moved to another
+      db.prepare("UPDATE messages SET deleted_at = 1 WHERE id = ?").run(m(3)); // shown as deleted
+      db.prepare("UPDATE messages SET direction = 'out', state = 'sent' WHERE id = ?").run(m(4));
+      db.exec("UPDATE contacts SET verification = 'verified'"); // a changed key shown as verified
+      db.exec("UPDATE groups SET epoch = epoch + 5");
+      db.exec("UPDATE outbox SET state = 'sent'"); // never sent, shown as sent
+      db.exec("UPDATE events SET type = 'conversation.created' WHERE seq = 9");
+    });
+    const store = await openStore({ path, key: { keyFile } });
+    for (const i of [1, 2, 3, 4]) await expectStorageError(() => store.message(m(i)), "tampered");
+    await expectStorageError(() => store.messages("group-1"), "tampered");
+    await expectStorageError(() => store.messages("group-2"), "tampered");
+    await expectStorageError(() => store.contact("https://example.test/users/bob"), "tampered");
+    await expectStorageError(() => store.group("group-1"), "tampered");
+    await expectStorageError(() => store.groups(), "tampered");
+    await expectStorageError(() => store.outboxItem("o1"), "tampered");
+    await expectStorageError(() => store.since(8, 2), "tampered");
+    await expectStorageError(() => store.check(), "tampered");
+    expect(store.message(m(5))?.body).toEqual({ text: "message number 5" });
+    store.close();
+  });
+
   it("a truncated file: corrupt", async () => {
     truncateSync(path, Math.floor(statSync(path).size / 2));
     await expectStorageError(() => openStore({ path, key: { keyFile } }), "corrupt");

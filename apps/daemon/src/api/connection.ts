@@ -11,7 +11,9 @@ import {
   RpcRequest,
   resultFrame,
 } from "@sotto/api";
+import { SottoError } from "@sotto/core";
 import type { WebSocket } from "ws";
+import { storeToApi } from "../errors.js";
 import type { EventHub, EventSink, Subscription } from "./event-hub.js";
 import type { PartialHandlers } from "./handlers.js";
 import { type RateLimit, TokenBucket } from "./rate-limit.js";
@@ -20,12 +22,23 @@ import { tokenMatches } from "./token.js";
 /** WebSocket close codes the server uses (4000-4999 are for applications). */
 export const CLOSE = { unauthorized: 4401, flood: 4429 } as const;
 
+/**
+ * A connection that keeps being refused is closed: when its refusals go on for this long (no pause of
+ * `FLOOD_PAUSE_MS` between two), or when more than `rate.burst` of them come without such a pause. Counting
+ * refusals in a row never closed one, since a token comes back every millisecond; a client that waits the
+ * `retryAfterMs` it is told pauses its refusals.
+ */
+export const FLOOD_WINDOW_MS = 1000;
+const FLOOD_PAUSE_MS = 100;
+
 export interface ConnectionOptions {
   readonly token: string;
   readonly handlers: PartialHandlers;
   readonly hub: EventHub;
   readonly rate: RateLimit;
   readonly authTimeoutMs: number;
+  /** Called once a connection opened without a token has authenticated with its `auth` frame. */
+  readonly onAuthenticated?: (() => void) | undefined;
   /** Bytes buffered towards a client beyond which event delivery waits for it. */
   readonly highWaterMark: number;
   readonly log: (message: string) => void;
@@ -38,7 +51,10 @@ export class Connection implements EventSink {
   #authenticated: boolean;
   #authTimer: NodeJS.Timeout | undefined;
   #subscription: Subscription | undefined;
-  #refusedInRow = 0;
+  /** The current run of refusals: when it started, its last refusal, how many. */
+  #refusedSince = 0;
+  #lastRefusal = Number.NEGATIVE_INFINITY;
+  #refusals = 0;
 
   constructor(ws: WebSocket, authenticated: boolean, options: ConnectionOptions) {
     this.#ws = ws;
@@ -46,10 +62,7 @@ export class Connection implements EventSink {
     this.#authenticated = authenticated;
     this.#bucket = new TokenBucket(options.rate, performance.now());
     if (!authenticated) {
-      this.#authTimer = setTimeout(
-        () => this.#refuse(null, "No token was given in time"),
-        options.authTimeoutMs,
-      );
+      this.#authTimer = setTimeout(() => this.refuse("No token was given in time"), options.authTimeoutMs);
     }
     ws.on("message", (data, isBinary) => this.#onFrame(data, isBinary));
     ws.on("close", () => this.#dispose());
@@ -106,15 +119,18 @@ export class Connection implements EventSink {
     });
   }
 
-  /** Applies the rate limit; a client that keeps going after being told closes itself out. */
+  /** Applies the rate limit; a client that keeps going after being told (see `FLOOD_WINDOW_MS`) is closed. */
   #limited(id: RequestId | null): boolean {
-    const waitMs = this.#bucket.take(performance.now());
-    if (waitMs === 0) {
-      this.#refusedInRow = 0;
-      return false;
+    const now = performance.now();
+    const waitMs = this.#bucket.take(now);
+    if (waitMs === 0) return false;
+    if (now - this.#lastRefusal > FLOOD_PAUSE_MS) {
+      this.#refusedSince = now;
+      this.#refusals = 0;
     }
-    this.#refusedInRow += 1;
-    if (this.#refusedInRow > this.#options.rate.burst) {
+    this.#lastRefusal = now;
+    this.#refusals += 1;
+    if (this.#refusals > this.#options.rate.burst || now - this.#refusedSince >= FLOOD_WINDOW_MS) {
       this.#options.log("api: closing a connection that ignored the rate limit");
       this.#ws.close(CLOSE.flood, "rate limit exceeded");
     } else {
@@ -127,7 +143,7 @@ export class Connection implements EventSink {
     const id = request.id ?? null;
     const hasId = request.id !== undefined;
     if (!this.#authenticated && request.method !== "auth") {
-      this.#refuse(id, "Authenticate first: send the token with the auth method");
+      this.refuse("Authenticate first: send the token with the auth method", id);
       return;
     }
     if (!isMethodName(request.method)) {
@@ -148,11 +164,12 @@ export class Connection implements EventSink {
     }
     if (name === "auth") {
       if (!tokenMatches((params.data as { token: string }).token, this.#options.token)) {
-        this.#refuse(id, "Wrong token");
+        this.refuse("Wrong token", id);
         return;
       }
       this.#authenticated = true;
       clearTimeout(this.#authTimer);
+      this.#options.onAuthenticated?.();
     }
     const result = name === "auth" ? { ok: true } : await this.#call(name, params.data);
     if (hasId) this.#send(resultFrame(id, result));
@@ -189,16 +206,22 @@ export class Connection implements EventSink {
   }
 
   #fail(id: RequestId | null, error: unknown): void {
-    if (error instanceof ApiError) {
-      this.#reply(id, error);
+    const typed = error instanceof ApiError ? error : storeToApi(error);
+    if (typed !== undefined) {
+      if (typed.code === "tampered") this.#options.log(`api: ${typed.message}`);
+      this.#reply(id, typed);
       return;
     }
-    // Unknown failures may carry secrets or plaintext in their message: log the kind only.
-    this.#options.log(`api: method failed: ${error instanceof Error ? error.name : typeof error}`);
+    // Typed errors say what failed without secrets (their code; class names are minified in the bundle);
+    // other failures may carry secrets or plaintext in their message: log the kind only.
+    this.#options.log(
+      `api: method failed: ${error instanceof SottoError ? error.code : error instanceof Error ? "unexpected error" : typeof error}`,
+    );
     this.#reply(id, new ApiError("internal_error", "The daemon failed to handle the request"));
   }
 
-  #refuse(id: RequestId | null, message: string): void {
+  /** Answers `unauthorized` and closes the connection (4401). */
+  refuse(message: string, id: RequestId | null = null): void {
     this.#reply(id, new ApiError("unauthorized", message));
     this.#ws.close(CLOSE.unauthorized, "unauthorized");
   }

@@ -7,6 +7,7 @@ import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { type ApiEvent, SottoClient } from "@sotto/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { WebSocket } from "ws";
 import { VERSION } from "../daemon.js";
 import { createWorld } from "../testing/world.js";
 import { CLOSE } from "./connection.js";
@@ -36,8 +37,8 @@ interface Target {
   close(): Promise<void>;
 }
 
-async function storeTarget(): Promise<Target> {
-  const api = await startTestApi(LIMITS);
+async function storeTarget(limits: Partial<ApiServerOptions> = LIMITS): Promise<Target> {
+  const api = await startTestApi(limits);
   return {
     server: api.server,
     token: api.token,
@@ -48,12 +49,12 @@ async function storeTarget(): Promise<Target> {
   };
 }
 
-async function daemonTarget(): Promise<Target> {
+async function daemonTarget(limits: Partial<ApiServerOptions> = LIMITS): Promise<Target> {
   const world = await createWorld();
   const daemon = await world.daemon(await world.server(), "alice");
   await daemon.start();
   const stateDir = join(world.dir, "alice-data");
-  const server = await serveApi(daemon, { stateDir, ...LIMITS });
+  const server = await serveApi(daemon, { stateDir, ...limits });
   const sync = { state: "idle", lastSyncAt: null, error: null } as const;
   return {
     server,
@@ -243,6 +244,87 @@ describe.each([
     expect(limited.length).toBeGreaterThan(0);
     expect(limited[0]?.error).toMatchObject({ code: -32002, data: { retryAfterMs: expect.any(Number) } });
     await legitimateClientStillWorks();
+  });
+});
+
+// Issue 14, attack 5, against the default limits: a flood at full speed is closed, and local processes
+// without the token holding and reopening sockets do not keep the token holder (or a browser) out.
+describe.each([
+  ["a server on a real store", storeTarget],
+  ["a running daemon", daemonTarget],
+])("API limits as shipped: %s", (_name, start) => {
+  let target: Target;
+
+  beforeAll(async () => {
+    target = await start({});
+  });
+  afterAll(async () => {
+    await target?.close();
+  });
+
+  it("closes a connection flooding requests within 5 s (4429)", async () => {
+    const ws = await openSocket(target.server.url, { headers: { authorization: `Bearer ${target.token}` } });
+    const gone = closed(ws);
+    let closedAt: number | undefined;
+    void gone.then(() => {
+      closedAt = Date.now();
+    });
+    const started = Date.now();
+    // Full speed, in turns of 200 frames, for at most 5 s (and 200,000 frames).
+    for (let i = 0; i < 1000 && ws.readyState === ws.OPEN && Date.now() - started < 5000; i++) {
+      for (let j = 0; j < 200; j++)
+        ws.send(JSON.stringify({ jsonrpc: "2.0", id: i * 200 + j, method: "status" }));
+      await new Promise((r) => setImmediate(r));
+    }
+    await until(
+      "the flooding connection to close",
+      () => closedAt !== undefined,
+      started + 5000 - Date.now(),
+    );
+    expect((await gone).code).toBe(CLOSE.flood);
+    const client = await SottoClient.connect({
+      url: target.server.url,
+      token: target.token,
+      reconnect: false,
+    });
+    expect((await client.call("status")).version).toBe(target.version);
+    client.close();
+  });
+
+  it("lets the token holder and a browser in while strangers hold and reopen sockets without the token", async () => {
+    const strangers: WebSocket[] = [];
+    // 300 sockets without a token, more than the main pool (256) holds.
+    for (let i = 0; i < 300; i++) {
+      const ws = await openSocket(target.server.url).catch(() => undefined);
+      if (ws !== undefined) {
+        ws.on("error", () => {});
+        strangers.push(ws);
+      }
+    }
+    // The token in the handshake always finds a slot.
+    for (const auth of [
+      { headers: { authorization: `Bearer ${target.token}` } },
+      { protocols: ["sotto.v1", `bearer.${target.token}`] },
+    ]) {
+      expect(await handshakeStatus(target.server.url, auth)).toBe(101);
+    }
+    const holder = await SottoClient.connect({
+      url: target.server.url,
+      token: target.token,
+      reconnect: false,
+    });
+    expect((await holder.call("status")).version).toBe(target.version);
+    // A browser's first-frame auth makes room by pushing out the oldest stranger still waiting.
+    const browser = await SottoClient.connect({ url: target.server.url, token: target.token, auth: "frame" });
+    expect((await browser.call("status")).version).toBe(target.version);
+    // At most the small pool of strangers waits to authenticate.
+    await until(
+      "the strangers beyond the pending pool to be closed",
+      () => strangers.filter((ws) => ws.readyState === ws.OPEN).length <= 16,
+    );
+    holder.close();
+    browser.close();
+    for (const ws of strangers) ws.terminate();
   });
 });
 

@@ -1,6 +1,8 @@
 // The local API server: WebSocket + JSON-RPC 2.0 on loopback only. Every handshake is checked before it
 // becomes a WebSocket: Host (DNS rebinding), Origin (other web pages), token (other local users), and the
-// number of connections.
+// number of connections. A handshake with the token takes a slot of the main pool; one without it (a browser
+// that sends the token as its first frame) waits in a small pool of its own with a short deadline, so local
+// processes without the token can never take the token holder's slots.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { API_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from "@sotto/api";
@@ -28,8 +30,14 @@ export interface ApiServerOptions {
   readonly maxFrameBytes?: number;
   /** Per-connection request rate. Default 500 at once, 1000/s. */
   readonly rate?: RateLimit;
+  /** Authenticated connections at most (token in the handshake, or authenticated since). Default 256. */
   readonly maxConnections?: number;
-  /** How long a connection without a token in its handshake has to send the `auth` frame. Default 5 s. */
+  /**
+   * Connections opened without a token that have not sent the `auth` frame yet. When they are this many, a new
+   * one closes the oldest (which had its chance). Default 16.
+   */
+  readonly maxPendingConnections?: number;
+  /** How long a connection without a token in its handshake has to send the `auth` frame. Default 2 s. */
   readonly authTimeoutMs?: number;
   readonly log?: (message: string) => void;
 }
@@ -52,6 +60,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const log = options.log ?? (() => {});
   const origins = new Set(options.origins ?? []);
   const maxConnections = options.maxConnections ?? 256;
+  const maxPending = options.maxPendingConnections ?? 16;
   const hub = await EventHub.open(options.events, {
     onError: (error) => log(`api: event delivery failed: ${error instanceof Error ? error.message : error}`),
   });
@@ -60,7 +69,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     handlers: options.handlers,
     hub,
     rate: options.rate ?? { burst: 500, perSecond: 1000 },
-    authTimeoutMs: options.authTimeoutMs ?? 5000,
+    authTimeoutMs: options.authTimeoutMs ?? 2000,
     highWaterMark: 1 << 20,
     log,
   };
@@ -72,27 +81,48 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     handleProtocols: (offered) => (offered.has(API_PROTOCOL) ? API_PROTOCOL : false),
   });
   const live = new Set<Connection>();
+  /** Connections waiting for their `auth` frame, oldest first (a Set keeps insertion order). */
+  const pending = new Set<Connection>();
 
   let servers: { server: Server; host: string }[] = [];
   let port = options.port ?? 0;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Node drops its own error listener from upgraded sockets: a peer resetting mid-handshake must not crash us.
     socket.on("error", () => socket.destroy());
-    const refusal = checkHandshake(request, {
+    let refusal = checkHandshake(request, {
       hosts: allowedHosts(port, hosts),
       origins,
       token: options.token,
-      full: live.size >= maxConnections,
     });
+    if (refusal === "authenticated" && live.size >= maxConnections) {
+      refusal = { status: "503 Service Unavailable", reason: "too many connections" };
+    }
     if (typeof refusal === "object") {
       log(`api: refused a handshake: ${refusal.reason}`);
       socket.end(`HTTP/1.1 ${refusal.status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
+    const authenticated = refusal === "authenticated";
+    if (!authenticated && pending.size >= maxPending) {
+      const oldest = pending.values().next().value;
+      if (oldest !== undefined) {
+        pending.delete(oldest);
+        oldest.refuse("Too many connections are waiting to authenticate; send the token sooner");
+      }
+    }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const connection = new Connection(ws, refusal === "authenticated", connectionOptions);
-      live.add(connection);
-      ws.on("close", () => live.delete(connection));
+      const connection: Connection = new Connection(ws, authenticated, {
+        ...connectionOptions,
+        onAuthenticated: () => {
+          pending.delete(connection);
+          live.add(connection);
+        },
+      });
+      (authenticated ? live : pending).add(connection);
+      ws.on("close", () => {
+        live.delete(connection);
+        pending.delete(connection);
+      });
     });
   };
 
@@ -103,11 +133,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     hosts: servers.map((s) => s.host),
     url: `ws://${first.includes(":") ? `[${first}]` : first}:${port}/`,
     get connections() {
-      return live.size;
+      return live.size + pending.size;
     },
     async close() {
       hub.close();
-      for (const connection of live) connection.close();
+      for (const connection of [...live, ...pending]) connection.close();
       wss.close();
       await Promise.all(servers.map(({ server }) => closeServer(server)));
     },
@@ -118,7 +148,6 @@ interface HandshakeRules {
   readonly hosts: ReadonlySet<string>;
   readonly origins: ReadonlySet<string>;
   readonly token: string;
-  readonly full: boolean;
 }
 
 /** "authenticated" (token in the handshake), "pending" (expects an auth frame) or why it is refused. */
@@ -132,7 +161,6 @@ export function checkHandshake(
   if (!isAllowedOrigin(request.headers.origin, rules.origins)) {
     return { status: "403 Forbidden", reason: "Origin is not on the allow-list" };
   }
-  if (rules.full) return { status: "503 Service Unavailable", reason: "too many connections" };
   const given = handshakeToken(request);
   if (given === undefined) return "pending";
   if (!tokenMatches(given, rules.token)) return { status: "401 Unauthorized", reason: "wrong token" };
