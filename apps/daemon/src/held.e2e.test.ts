@@ -71,4 +71,19 @@ describe("messages ahead of their commit", () => {
     const last = (await read()).at(-1)?.id;
     await until("bob's sync position is at the end", () => bob.store.cursor("received") === last);
   });
+
+  it("moves the held list of an older daemon (one sealed setting) to rows when it opens", async () => {
+    const dave = await world().daemon(await world().server(), "dave");
+    const activity = { type: "Create", actor: "https://elsewhere.test/users/erin", object: {} };
+    dave.store.apply({
+      settings: { held: [{ activityId: "urn:x:1", activity, groupId: "g", epoch: -1, heldAt: 1 }] },
+    });
+    await dave.stop();
+    const reopened = await world().reopen("dave");
+    expect(reopened.store.setting("held")).toBeUndefined();
+    expect(reopened.store.held("g")).toMatchObject([
+      { id: "urn:x:1", sender: "https://elsewhere.test/users/erin" },
+    ]);
+    expect(reopened.store.heldActivity("urn:x:1")).toEqual(activity);
+  });
 });

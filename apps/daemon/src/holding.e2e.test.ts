@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,8 +12,7 @@ import {
 } from "@sotto/core";
 import { describe, expect, it } from "vitest";
 import { STORE_FILE } from "./daemon.js";
-import { programArgs, programEnv } from "./programs.js";
-import { network, until, useWorld } from "./testing/world.js";
+import { network, runSottod, until, useWorld } from "./testing/world.js";
 
 /** Resident and peak resident memory of a process, in bytes (Linux /proc). */
 function memory(pid: number): { rss: number; peak: number } {
@@ -50,27 +48,13 @@ describe("held messages under a stranger's flood", () => {
     await bob.maintainKeyPackages();
     await bob.stop();
     const dataDir = join(w.dir, "bob-data");
-    const child: ChildProcess = spawn(
-      process.execPath,
-      programArgs("sottod", [
-        "run",
-        "--data",
-        dataDir,
-        "--key-file",
-        w.keyFile("bob"),
-        "--log-level",
-        "debug",
-      ]),
-      { stdio: ["ignore", "ignore", "pipe"], env: programEnv() },
-    );
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const count = (event: string) => stderr.split(`"event":"${event}"`).length - 1;
+    const { child, stderr: log } = runSottod(w, "bob");
+    const count = (event: string) => log().split(`"event":"${event}"`).length - 1;
     try {
       const ready = await until("sottod ready", () =>
-        stderr.split("\n").find((line) => line.includes('"event":"sottod_ready"')),
+        log()
+          .split("\n")
+          .find((line) => line.includes('"event":"sottod_ready"')),
       );
       const url = (JSON.parse(ready) as { api: string }).api;
       const token = readFileSync(join(dataDir, "api-token"), "utf8").trim();
@@ -137,14 +121,16 @@ describe("held messages under a stranger's flood", () => {
       await inPool(small, 8, postJunk);
       await until("sottod held the junk", () => count("held") >= 1000, 180_000);
       await post("welcome");
-      await until(
-        "the early message arrived after the junk",
-        async () => {
-          const page = await api.call("messages.list", { conversationId }).catch(() => undefined);
-          return page?.messages.some((m) => m.content === "the early message");
-        },
-        120_000,
-      );
+      const arrived = (text: string) =>
+        until(
+          `"${text}" to arrive`,
+          async () => {
+            const page = await api.call("messages.list", { conversationId }).catch(() => undefined);
+            return page?.messages.some((m) => m.content === text);
+          },
+          120_000,
+        );
+      await arrived("the early message");
       const after = memory(pid);
       // The junk beyond the stranger's quota was dropped, never the member's message.
       expect(count("held_dropped")).toBeGreaterThan(0);
@@ -157,14 +143,7 @@ describe("held messages under a stranger's flood", () => {
       await until("sottod held the padded junk", () => count("held") >= 1060, 180_000);
       await alice.sendMessage({ conversationId, text: "after the padded junk" });
       await post("message");
-      await until(
-        "the ordinary message arrived after the padded junk",
-        async () => {
-          const page = await api.call("messages.list", { conversationId }).catch(() => undefined);
-          return page?.messages.some((m) => m.content === "after the padded junk");
-        },
-        120_000,
-      );
+      await arrived("after the padded junk");
       // The store holds the stranger's quota (4 MiB), not 60 x 900 kB.
       const grown = storeBytes() - storeBefore;
       expect(grown).toBeLessThan(24 * 1024 * 1024);

@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "./daemon.js";
-import { programArgs, programEnv } from "./programs.js";
-import { joined, messageOf, startCast, until, useWorld } from "./testing/world.js";
+import { joined, messageOf, runSottod, startCast, until, useWorld } from "./testing/world.js";
 
 /** Every message.created event in a daemon's log, by message id: each must appear once. */
 function createdCounts(daemon: Daemon): Map<string, number> {
@@ -71,37 +69,17 @@ describe("stopping, restarting and killing a daemon", () => {
 
   it("resumes correctly after SIGKILL in the middle of a sync", async () => {
     await bob.stop();
-    const dataDir = join(world().dir, "bob-data");
-    const child: ChildProcess = spawn(
-      process.execPath,
-      programArgs("sottod", [
-        "run",
-        "--data",
-        dataDir,
-        "--key-file",
-        world().keyFile("bob"),
-        "--no-api",
-        "--log-level",
-        "debug",
-      ]),
-      { stdio: ["ignore", "ignore", "pipe"], env: programEnv() },
-    );
-    let applied = 0;
-    let ready = false;
-    child.stderr?.on("data", (chunk: Buffer) => {
-      const text = chunk.toString();
-      applied += text.split('"event":"applied"').length - 1;
-      if (text.includes('"event":"sottod_ready"')) ready = true;
-    });
+    const { child, stderr } = runSottod(world(), "bob", ["--no-api"]);
+    const applied = () => stderr().split('"event":"applied"').length - 1;
     try {
-      await until("sottod ready", () => ready);
+      await until("sottod ready", () => stderr().includes('"event":"sottod_ready"'));
       const sent = [];
       for (let i = 0; i < 150; i++)
         sent.push(await alice.sendMessage({ conversationId, text: `burst ${i}` }));
-      await until("bob's daemon is part way through", () => applied >= 10, 60_000);
+      await until("bob's daemon is part way through", () => applied() >= 10, 60_000);
       child.kill("SIGKILL");
       await new Promise((r) => child.once("exit", r));
-      expect(applied).toBeLessThan(150);
+      expect(applied()).toBeLessThan(150);
 
       bob = await world().reopen("bob");
       await bob.start();

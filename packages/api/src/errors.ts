@@ -59,8 +59,7 @@ export const API_ERRORS = {
   // The local store
   tampered: {
     rpc: -32040,
-    description:
-      "A value in the daemon's local store failed its integrity check (changed on disk, or moved to another row); nothing of it was served. Restore the store from an export (`sottod import`), or set the account up again.",
+    description: "The daemon's store failed an integrity check (changed on disk); restore it from an export.",
   },
 } as const satisfies Record<string, { rpc: number; description: string }>;
 
