@@ -88,9 +88,10 @@ import { KeyPackagePool, type KeyPackagePoolOptions } from "./keyPackagePool.js"
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { type OutboxPolicy, OutboxWorker } from "./outbox.js";
 import { Serial } from "./serial.js";
+import { VERSION } from "./version.js";
 import { contactView, conversationView, messageView } from "./view.js";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 /** The store file inside the data directory. */
 export const STORE_FILE = "sotto.db";
@@ -421,6 +422,10 @@ export class Daemon {
     };
     this.counters.add("received.batch");
     await this.#applier.batch(receiveReady);
+    // Live (in sync), each batch received is a sync: the last sync time moves while messages arrive.
+    if (this.#sync.state === "idle") {
+      this.#sync = { ...this.#sync, lastSyncAt: new Date(this.#ctx.now()).toISOString() };
+    }
     // The outbox found nothing due while the batch was open.
     this.#outbox.wake();
     return { next: next ?? items.next() };

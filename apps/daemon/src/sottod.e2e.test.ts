@@ -1,56 +1,27 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type SottoServer, startServer } from "@sotto/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handshakeStatus } from "./api/test-support.js";
-import { programArgs, programEnv } from "./programs.js";
+import { runProgram } from "./testing/programs.js";
 
-/**
- * Runs the built sottod with `stdin` as its input; once `until` holds for its stderr, runs `meanwhile` and sends
- * SIGTERM. Resolves with its exit code, stdout and stderr.
- */
-function run(
+const run = (
   args: string[],
   stdin: string,
   until?: (stderr: string) => boolean,
   meanwhile?: (stderr: string) => Promise<void>,
-): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, programArgs("sottod", args), {
-      stdio: ["pipe", "pipe", "pipe"],
-      env: programEnv(),
-    });
-    let stderr = "";
-    let stdout = "";
-    let signalled = false;
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (!signalled && until?.(stderr)) {
-        signalled = true;
-        const during = meanwhile?.(stderr) ?? Promise.resolve();
-        during.then(
-          () => child.kill("SIGTERM"),
-          (error: unknown) => {
-            child.kill("SIGTERM");
-            reject(error);
-          },
-        );
-      }
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, stdout });
-    });
-    child.stdin.end(stdin);
-  });
+) => runProgram("sottod", args, stdin, { until, meanwhile });
+
+/** A loopback port nothing listens on (bound by the OS, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 describe("the sottod command", () => {
@@ -98,7 +69,10 @@ describe("the sottod command", () => {
 
     const wrong = await run(["run", "--data", data], "not the passphrase\n");
     expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("sottod: wrong passphrase: it does not unlock the store in");
     expect(wrong.stderr).toContain('"code":"wrong_key"');
+    // No class name (minified in the bundle) stands in for a reason.
+    expect(wrong.stderr).not.toMatch(/"error":/);
     const again = await run(["init", "--data", data, "--actor", handle, "--token", token], "x\n");
     expect(again.code).toBe(1);
   });
@@ -162,6 +136,8 @@ describe("the sottod command", () => {
       "",
     );
     expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`sottod: wrong export passphrase: the first line of ${wrongExport}`);
+    expect(existsSync(join(dir, "bob-x"))).toBe(false);
 
     const newKey = keyFile("bob-new.key");
     const changed = await run(
@@ -171,7 +147,7 @@ describe("the sottod command", () => {
     expect(changed.code, changed.stderr).toBe(0);
     const old = await run(["run", "--data", restored, "--key-file", restoredKey, "--no-api"], "");
     expect(old.code).toBe(1);
-    expect(old.stderr).toContain('"code":"wrong_key"');
+    expect(old.stderr).toContain("sottod: wrong key: the key file does not unlock the store");
     // The restored store, under its new key, is bob's account and runs.
     const ready = await run(["run", "--data", restored, "--key-file", newKey, "--no-api"], "", (stderr) =>
       stderr.includes('"event":"sottod_ready"'),
@@ -207,5 +183,111 @@ describe("the sottod command", () => {
     );
     expect(ran.code, ran.stderr).toBe(0);
     expect(statuses).toEqual([101, 101, 403]);
+  });
+
+  it("leaves nothing behind when init fails, so the same command works once the cause is fixed", async () => {
+    const { token } = await server.createUser("dave");
+    const data = join(dir, "dave");
+    const key = join(dir, "dave.key");
+    const init = [
+      "init",
+      "--data",
+      data,
+      "--actor",
+      `@dave@${server.domain}`,
+      "--token",
+      token,
+      "--key-file",
+      key,
+    ];
+    const dev = ["--allow-private-address", "--plain-http-webfinger"];
+
+    writeFileSync(key, randomBytes(32), { mode: 0o644 });
+    chmodSync(key, 0o644);
+    const loose = await run([...init, ...dev], "");
+    expect(loose.code).toBe(1);
+    expect(loose.stderr).toMatch(/sottod: key file .* is accessible by group or others .*chmod 600 it/);
+    expect(existsSync(data)).toBe(false);
+
+    writeFileSync(key, randomBytes(16));
+    chmodSync(key, 0o600);
+    const short = await run([...init, ...dev], "");
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain("fewer than 32 bytes: a key file holds at least 32 random bytes");
+    expect(existsSync(data)).toBe(false);
+
+    // A loopback server without the options for one: the hint names them; nothing is created.
+    writeFileSync(key, randomBytes(32));
+    const unhinted = await run(init, "");
+    expect(unhinted.code).toBe(1);
+    expect(unhinted.stderr).toContain("needs --plain-http-webfinger --allow-private-address");
+    expect(existsSync(data)).toBe(false);
+    const port = await closedPort();
+    const unreachable = await run(
+      [
+        "init",
+        "--data",
+        data,
+        "--actor",
+        `http://127.0.0.1:${port}/users/dave`,
+        "--token",
+        token,
+        "--key-file",
+        key,
+        ...dev,
+      ],
+      "",
+    );
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(
+      /^sottod: cannot reach the server for http:\/\/127\.0\.0\.1:\d+\/users\/dave/m,
+    );
+    expect(existsSync(data)).toBe(false);
+
+    // A data dir that exists (systemd's StateDirectory=) keeps what it held; only the new store goes.
+    mkdirSync(data, { mode: 0o700 });
+    writeFileSync(join(data, "notes.txt"), "mine");
+    chmodSync(key, 0o640);
+    expect((await run([...init, ...dev], "")).code).toBe(1);
+    expect(readdirSync(data)).toEqual(["notes.txt"]);
+
+    chmodSync(key, 0o600);
+    const fixed = await run([...init, ...dev], "");
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(JSON.parse(fixed.stdout).initialized).toMatch(/\/users\/dave$/);
+
+    // init again on a store that exists (a finished one, or one an interrupted init left): what to do, and
+    // the store is left as it was.
+    const again = await run([...init, ...dev], "");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(
+      `sottod: a store already exists in ${data}: sottod run --data ${data} uses it.`,
+    );
+    expect(again.stderr).toContain("move");
+    expect(existsSync(join(data, "sotto.db"))).toBe(true);
+  });
+
+  it("exits 1 at once when the API port is in use, and releases the store for the next start", async () => {
+    const { data, key } = await initWithKeyFile("erin");
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      // No SIGTERM is sent: the process must end by itself.
+      const refused = await run(["run", "--data", data, "--key-file", key, "--api-port", String(port)], "");
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`sottod: cannot serve the local API: Cannot listen on port ${port}`);
+      expect(refused.stderr).toContain("--api-port");
+      expect(refused.stderr).not.toContain("sottod_ready");
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+    const ready = await run(
+      ["run", "--data", data, "--key-file", key, "--api-port", String(port)],
+      "",
+      (stderr) => stderr.includes('"event":"sottod_ready"'),
+    );
+    expect(ready.code, ready.stderr).toBe(0);
+    expect(ready.stderr).toContain(`"api":"ws://127.0.0.1:${port}/"`);
   });
 });

@@ -1,13 +1,15 @@
 // sottod: the always-on daemon. `sottod init` creates the encrypted store and the device; `sottod run` syncs,
 // sends and serves the local API until SIGTERM/SIGINT, then finishes the transaction under way and exits.
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { SottoError } from "@sotto/core";
 import { importStore, openStore, type StoreKey } from "@sotto/storage";
 import { serveApi } from "./api/index.js";
 import { Daemon, STORE_FILE, VERSION } from "./daemon.js";
+import { explainFailure, type FailureContext } from "./explain.js";
 import { keySourceFromArgs } from "./keySource.js";
-import { createLogger, errorFields, type LogLevel } from "./log.js";
+import { createLogger, type LogLevel } from "./log.js";
 
 const usage = `usage:
   sottod init --data DIR --actor @user@host|URL (--token TOKEN | --token-file FILE)
@@ -21,7 +23,8 @@ const usage = `usage:
 export writes an encrypted copy of the store, sealed with the passphrase in --passphrase-file; import turns such a
 copy into the store of --data under its key; change-key re-wraps the store's key (no data is rewritten).
 Without --key-file or --credential the passphrase is read from the terminal (or stdin's first line).
-Common: [--log-level debug|info|warn|error]  sottod --version`;
+Common: [--log-level debug|info|warn|error]  sottod --version
+Exit codes: 0 done (run: stopped by SIGTERM/SIGINT), 1 failed (the reason is on stderr), 2 usage.`;
 
 const options = {
   data: { type: "string" },
@@ -44,8 +47,20 @@ const options = {
   help: { type: "boolean" },
 } as const;
 
+/** What the command under way is doing, for the message if it fails (see explain.ts). */
+let failure: FailureContext = { command: "sottod" };
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true });
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true }>
+  >;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true });
+  } catch (error) {
+    process.stderr.write(`sottod: ${(error as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.version) {
     process.stdout.write(`sottod ${VERSION}\n`);
     return 0;
@@ -59,27 +74,40 @@ async function main(argv: string[]): Promise<number> {
   const level = (values["log-level"] ?? "info") as LogLevel;
   const logger = createLogger({ level });
   const keyArgs = { keyFile: values["key-file"], credential: values.credential };
+  failure = {
+    command,
+    dataDir: values.data,
+    key:
+      keyArgs.keyFile !== undefined
+        ? "key file"
+        : keyArgs.credential !== undefined
+          ? "credential"
+          : "passphrase",
+    actor: values.actor,
+    privateNetwork: values["allow-private-address"] === true && values["plain-http-webfinger"] === true,
+    exportFile: positionals[1],
+    passphraseFile: values["passphrase-file"],
+  };
+  const dataDir = values.data;
   if (command === "init") {
-    const token =
-      values.token ??
-      (values["token-file"] === undefined ? undefined : readFileSync(values["token-file"], "utf8").trim());
-    if (values.actor === undefined || token === undefined) {
-      process.stderr.write(`${usage}\n`);
-      return 2;
-    }
+    const actor = values.actor;
+    if (actor === undefined || (values.token ?? values["token-file"]) === undefined) return badUsage();
+    const token = values.token ?? readFileSync(values["token-file"] as string, "utf8").trim();
     const key = await keySourceFromArgs(keyArgs, { confirm: true });
-    const daemon = await Daemon.init({
-      dataDir: values.data,
-      key,
-      logger,
-      actor: values.actor,
-      token,
-      deviceName: values["device-name"],
-      network: {
-        allowPrivateAddress: values["allow-private-address"] === true,
-        plainHttpWebFinger: values["plain-http-webfinger"] === true,
-      },
-    });
+    const daemon = await leavingNothingOnFailure(dataDir, () =>
+      Daemon.init({
+        dataDir,
+        key,
+        logger,
+        actor,
+        token,
+        deviceName: values["device-name"],
+        network: {
+          allowPrivateAddress: values["allow-private-address"] === true,
+          plainHttpWebFinger: values["plain-http-webfinger"] === true,
+        },
+      }),
+    );
     const account = daemon.getAccount();
     process.stdout.write(
       `${JSON.stringify({ initialized: account.actorId, device: account.device.fingerprint })}\n`,
@@ -89,16 +117,26 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command !== "run") return await storeCommand(command, positionals[1], values.data, keyArgs, values);
   const started = performance.now();
+  const port = values["api-port"] === undefined ? undefined : Number(values["api-port"]);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) return badUsage();
   const key = await keySourceFromArgs(keyArgs);
   const daemon = await Daemon.open({ dataDir: values.data, key, logger });
+  // The API is bound before anything starts: a port in use ends the process at once (exit 1, the store
+  // closed), so a supervisor's restart policy sees the failure instead of a daemon that nobody can reach.
+  let api: Awaited<ReturnType<typeof serveApi>> | undefined;
+  try {
+    api = values["no-api"]
+      ? undefined
+      : await serveApi(daemon, {
+          stateDir: values.data,
+          ...(port === undefined ? {} : { port }),
+          origins: values.origin ?? [],
+        });
+  } catch (error) {
+    await daemon.stop();
+    throw error;
+  }
   await daemon.start();
-  const api = values["no-api"]
-    ? undefined
-    : await serveApi(daemon, {
-        stateDir: values.data,
-        ...(values["api-port"] === undefined ? {} : { port: Number(values["api-port"]) }),
-        origins: values.origin ?? [],
-      });
   // Handlers first: a SIGTERM sent on seeing "sottod_ready" must find them (else the default kills at once).
   const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -158,8 +196,10 @@ async function storeCommand(
     return 0;
   }
   const key = await keySourceFromArgs(keyArgs, { confirm: true });
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const store = await importStore({ from: file, passphrase, path, key });
+  const store = await leavingNothingOnFailure(dataDir, () => {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    return importStore({ from: file, passphrase, path, key });
+  });
   store.close();
   process.stdout.write(`${JSON.stringify({ imported: path })}\n`);
   return 0;
@@ -170,12 +210,36 @@ function badUsage(): number {
   return 2;
 }
 
+/**
+ * Runs `create` (init, import), and if it fails removes what it made: the data directory if it did not exist,
+ * else the store files that were not there before. The same command then works once the cause is fixed.
+ */
+async function leavingNothingOnFailure<T>(dataDir: string, create: () => Promise<T>): Promise<T> {
+  const existed = existsSync(dataDir);
+  const files = ["", "-wal", "-shm", "-journal"].map((suffix) => join(dataDir, `${STORE_FILE}${suffix}`));
+  const before = new Set(files.filter((file) => existsSync(file)));
+  try {
+    return await create();
+  } catch (error) {
+    if (!existed) rmSync(dataDir, { recursive: true, force: true });
+    else for (const file of files) if (!before.has(file)) rmSync(file, { force: true });
+    throw error;
+  }
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    createLogger().error("sottod_failed", errorFields(error));
+    // For people: what failed and what to do. For logs: the stable code (a class name is minified here).
+    process.stderr.write(`sottod: ${explainFailure(error, failure)}\n`);
+    createLogger().error("sottod_failed", {
+      code: error instanceof SottoError ? error.code : undefined,
+      reason: (error instanceof Error ? error.message : String(error)).slice(0, 300),
+    });
     process.exitCode = 1;
+    // Nothing may keep a failed daemon alive (a half-started one holding its store lock is worse than none).
+    setTimeout(() => process.exit(1), 2000).unref();
   },
 );

@@ -31,11 +31,17 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 
+/** A value, or a function that gives it anew for every connection attempt. */
+export type Fresh<T> = T | (() => T | Promise<T>);
+
 export interface SottoClientOptions {
-  /** e.g. ws://127.0.0.1:7471/ (sottod writes it to `api.json` in its state dir). */
-  readonly url: string;
-  /** The bearer token (sottod's `api-token` file). */
-  readonly token: string;
+  /**
+   * e.g. ws://127.0.0.1:7471/ (sottod writes it to `api.json` in its state dir). A function is asked again
+   * before every (re)connect, so a client follows a daemon restarted on another port (read `api.json` in it).
+   */
+  readonly url: Fresh<string>;
+  /** The bearer token (sottod's `api-token` file); a function is asked again before every (re)connect. */
+  readonly token: Fresh<string>;
   /**
    * How the token travels: "protocol" (default: a `Sec-WebSocket-Protocol` value, works in browsers) or
    * "frame" (an `auth` request as the first frame).
@@ -76,6 +82,7 @@ export class SottoClient {
   #lastSeq: number | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #attempt = 0;
+  #url: string | undefined;
 
   private constructor(options: SottoClientOptions, WebSocket: WebSocketConstructor) {
     this.#options = options;
@@ -91,6 +98,11 @@ export class SottoClient {
 
   get state(): ConnectionState {
     return this.#state;
+  }
+
+  /** The address of the latest connection attempt (undefined before the first). */
+  get url(): string | undefined {
+    return this.#url;
   }
 
   /** The seq of the last event delivered to listeners (undefined before any subscription). */
@@ -167,20 +179,28 @@ export class SottoClient {
     });
   }
 
-  #open(): Promise<void> {
+  async #open(): Promise<void> {
+    let url: string;
+    let token: string;
+    try {
+      [url, token] = await Promise.all([fresh(this.#options.url), fresh(this.#options.token)]);
+    } catch (error) {
+      // Where the daemon is cannot be read now (api.json missing while it restarts): try again later.
+      if (this.#everOpened && this.#state !== "closed") this.#scheduleReconnect();
+      throw new ClientError("connection_failed", "Cannot find the daemon's address or token", {
+        cause: error,
+      });
+    }
+    this.#url = url;
     return new Promise<void>((resolve, reject) => {
       const mode = this.#options.auth ?? "protocol";
       const protocols =
-        mode === "protocol"
-          ? [API_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${this.#options.token}`]
-          : [API_PROTOCOL];
+        mode === "protocol" ? [API_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`] : [API_PROTOCOL];
       let socket: SocketLike;
       try {
-        socket = new this.#WebSocket(this.#options.url, protocols);
+        socket = new this.#WebSocket(url, protocols);
       } catch (error) {
-        reject(
-          new ClientError("connection_failed", `Cannot connect to ${this.#options.url}`, { cause: error }),
-        );
+        reject(new ClientError("connection_failed", `Cannot connect to ${url}`, { cause: error }));
         return;
       }
       this.#socket = socket;
@@ -188,8 +208,7 @@ export class SottoClient {
       socket.onmessage = (event) => this.#onFrame(event.data);
       socket.onerror = () => {};
       socket.onopen = () => {
-        const authenticated =
-          mode === "frame" ? this.#request("auth", { token: this.#options.token }) : Promise.resolve();
+        const authenticated = mode === "frame" ? this.#request("auth", { token }) : Promise.resolve();
         authenticated.then(
           () => {
             opened = true;
@@ -206,9 +225,7 @@ export class SottoClient {
       socket.onclose = (event) => {
         this.#rejectAll(new ClientError("connection_closed", `The connection closed (${event.code})`));
         if (!opened) {
-          reject(
-            new ClientError("connection_failed", `Cannot connect to ${this.#options.url} (${event.code})`),
-          );
+          reject(new ClientError("connection_failed", `Cannot connect to ${url} (${event.code})`));
         }
         if (this.#socket === socket) this.#socket = undefined;
         if (!this.#everOpened) this.#setState("closed");
@@ -309,6 +326,10 @@ export class SottoClient {
     this.#state = state;
     for (const listener of this.#stateListeners) listener(state);
   }
+}
+
+async function fresh<T>(value: Fresh<T>): Promise<T> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : value;
 }
 
 /** Methods without params may be called with none. */

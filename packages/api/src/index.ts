@@ -6,6 +6,7 @@ export {
   ClientError,
   type ClientErrorCode,
   type ConnectionState,
+  type Fresh,
   type SocketLike,
   SottoClient,
   type SottoClientOptions,

@@ -49,7 +49,8 @@ const inConversation = { conversationId: ConversationId };
 const onMessage = { conversationId: ConversationId, messageId: MessageId };
 const members = z.array(ActorRef).min(1).max(1000);
 const emoji = z.string().min(1).max(64).describe("One emoji (or a short reaction text).");
-const text = z.string().min(1).max(65536).describe("Plain text.");
+const TEXT_LIMIT = "text must be 1-65,536 characters";
+const text = z.string().min(1, TEXT_LIMIT).max(65536, TEXT_LIMIT).describe("Plain text.");
 
 export const methods = {
   auth: method(
@@ -146,16 +147,24 @@ export const methods = {
   "messages.send": method(
     "messages.send",
     "Send a message, with optional inline attachments. It is stored and queued at once (`outbox: queued`); `outbox.state` events follow.",
-    z.strictObject({
-      ...inConversation,
-      text,
-      inReplyTo: MessageId.optional(),
-      mediaType: z
-        .enum(["text/plain", "text/html"])
-        .optional()
-        .describe("How `text` is written: text/plain (default, escaped) or text/html (sanitized)."),
-      attachments: z.array(Attachment).max(16).optional(),
-    }),
+    z
+      .strictObject({
+        ...inConversation,
+        text: z
+          .string()
+          .max(65536, TEXT_LIMIT)
+          .describe("Plain text (or HTML, see `mediaType`); empty only when there are attachments."),
+        inReplyTo: MessageId.optional(),
+        mediaType: z
+          .enum(["text/plain", "text/html"])
+          .optional()
+          .describe("How `text` is written: text/plain (default, escaped) or text/html (sanitized)."),
+        attachments: z.array(Attachment).max(16).optional(),
+      })
+      .refine((p) => p.text.length > 0 || (p.attachments?.length ?? 0) > 0, {
+        message: `${TEXT_LIMIT} (it may be empty only with attachments)`,
+        path: ["text"],
+      }),
     Message,
     ["conversation_not_found", "not_a_member", "message_not_found"],
   ),

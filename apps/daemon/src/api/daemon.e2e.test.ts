@@ -1,12 +1,12 @@
 // The API on real daemons: two sotto-servers on loopback, Alice's and Bob's daemons each serving their API,
-// and each user driving theirs only through SottoClient, as a frontend would.
+// and each user driving theirs only through SottoClient, as a frontend would (the CLI on real daemons:
+// src/cli/cli.e2e.test.ts).
 import { spawn } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ApiEvent, SottoClient } from "@sotto/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliIo, runCli } from "../cli/main.js";
 import type { Daemon } from "../daemon.js";
 import { createWorld, until, type World } from "../testing/world.js";
 import { readEndpoint } from "./endpoint.js";
@@ -156,84 +156,6 @@ describe("the API of a running daemon", () => {
         conversationId: "urn:uuid:00000000-0000-4000-8000-000000000000",
       }),
     ).rejects.toMatchObject({ name: "ApiError", code: "conversation_not_found", rpcCode: -32010 });
-  });
-
-  it("drives the same daemons from the sotto CLI: open, send, chats, history, devices, verify", async () => {
-    const aliceDir = join(world.dir, "alice-data");
-    const sotto = async (...argv: string[]) => {
-      let stdout = "";
-      let stderr = "";
-      const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} };
-      const code = await runCli(["--state-dir", aliceDir, ...argv], io);
-      return { code, stdout, stderr };
-    };
-    const opened = await sotto("open", bob.actorId, "--json");
-    expect(opened.code).toBe(0);
-    const conversationId = JSON.parse(opened.stdout).id as string;
-
-    const chats = await sotto("chats");
-    expect(chats.stdout).toContain(conversationId);
-    const listed = JSON.parse((await sotto("chats", "--json")).stdout) as { conversations: { id: string }[] };
-    const index = listed.conversations.findIndex((c) => c.id === conversationId);
-    expect(chats.stdout).toMatch(new RegExp(`^ +${index + 1} +`, "m"));
-
-    const sent = await sotto("send", String(index + 1), "hello", "from", "the", "CLI");
-    expect(sent.code, sent.stderr).toBe(0);
-    expect(sent.stdout).toMatch(/^Queued urn:uuid:/);
-    const history = await sotto("history", conversationId);
-    expect(history.stdout).toContain("hello from the CLI");
-    // <chat> by title: the "api" conversation of the test above; Bob receives it.
-    const byTitle = await sotto("send", "api", "hello Bob, from the CLI");
-    expect(byTitle.code, byTitle.stderr).toBe(0);
-    const apiChat = listed.conversations.find((c) => c.id !== conversationId);
-    await until("bob to have the CLI's message", () =>
-      bob
-        .listMessages({ conversationId: apiChat?.id ?? "" })
-        .messages.some((m) => m.content.includes("hello Bob, from the CLI")),
-    );
-
-    // --file attaches a file; Bob's daemon gets its bytes, name and media type.
-    const file = join(world.dir, "note.txt");
-    writeFileSync(file, "attached over the CLI\n");
-    const withFile = await sotto("send", "api", "a file", "--file", file, "--json");
-    expect(withFile.code, withFile.stderr).toBe(0);
-    const fileMessageId = JSON.parse(withFile.stdout).id as string;
-    const got = await until("bob to have the CLI's attachment", () => bob.store.message(fileMessageId));
-    const [attachment] = (got.body as { attachment: { name: string; mediaType: string; content: string }[] })
-      .attachment;
-    expect(attachment).toMatchObject({ name: "note.txt", mediaType: "text/plain" });
-    expect(Buffer.from(attachment?.content ?? "", "base64").toString()).toBe("attached over the CLI\n");
-    const missing = await sotto("send", "api", "no file", "--file", join(world.dir, "absent.png"));
-    expect(missing.code).toBe(64);
-    expect(missing.stderr).toContain("ENOENT");
-
-    // <chat> by Bob's handle: both chats are with Bob alone, so the latest active one (the "api" chat).
-    const bobHandle = bob.getAccount().handle;
-    const byHandle = await sotto("send", bobHandle, "hello by handle", "--json");
-    expect(byHandle.code, byHandle.stderr).toBe(0);
-    expect(JSON.parse(byHandle.stdout).conversationId).toBe(apiChat?.id);
-    const historyByHandle = await sotto("history", bobHandle.replace(/^@/, ""));
-    expect(historyByHandle.code, historyByHandle.stderr).toBe(0);
-    expect(historyByHandle.stdout).toContain("hello by handle");
-    const nobody = await sotto("send", `@nobody@${new URL(bob.actorId).host}`, "hello?");
-    expect(nobody.code).toBe(1);
-    expect(nobody.stderr).toContain("no conversation matches");
-
-    const devices = await sotto("devices");
-    expect(devices.stdout).toMatch(/^\* .+\n {4}fingerprint \S/);
-
-    const shown = await sotto("verify", bob.actorId);
-    expect(shown.code, shown.stderr).toBe(0);
-    expect(shown.stdout).toContain("NOT verified");
-    const contact = JSON.parse((await sotto("verify", bob.actorId, "--json")).stdout);
-    const fingerprints = contact.devices.map((d: { fingerprint: string }) => d.fingerprint);
-    expect(fingerprints.length).toBeGreaterThan(0);
-    const wrong = await sotto("verify", bob.actorId, "00 11 22");
-    expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain("fingerprint_mismatch");
-    const verified = await sotto("verify", bob.actorId, ...fingerprints, "--json");
-    expect(verified.code, verified.stderr).toBe(0);
-    expect(JSON.parse(verified.stdout).verified).toBe(true);
   });
 
   it("runs the minimal frontend of docs/api.md against Alice's daemon", async () => {

@@ -1,4 +1,4 @@
-// `<chat>` resolution over a list of conversations: number, id, uuid prefix, title, a member's handle or actor id.
+// `<chat>` resolution over a list of conversations: id, uuid prefix, title, a person's handle or actor id.
 import type { Conversation } from "@sotto/api";
 import { describe, expect, it } from "vitest";
 import { resolveChat } from "./chat-ref.js";
@@ -66,11 +66,48 @@ describe("resolveChat", () => {
 
   it("takes the latest of several chats with the same people, and refuses to guess between different ones", () => {
     expect(resolveChat([withBob, withBobLater], "@bob@b.example", alice)).toBe(withBobLater);
-    expect(() => resolveChat([withBob, group], "@bob@b.example", alice)).toThrow(
+    expect(() =>
+      resolveChat(
+        [
+          group,
+          {
+            ...group,
+            id: "urn:uuid:44444444-0000-4000-8000-000000000000",
+            members: [
+              ...group.members.slice(0, 1),
+              ...group.members.slice(2),
+              { actorId: "https://d.example/users/dave", handle: null, displayName: null },
+            ],
+          },
+        ],
+        carol,
+        alice,
+      ),
+    ).toThrow(expect.objectContaining({ code: "ambiguous" }));
+    expect(resolveChat([withBob, group], "3333", alice)).toBe(group);
+    expect(resolveChat([withBob, group], "urn:uuid:3333", alice)).toBe(group);
+  });
+
+  it("names the one-to-one chat by a person's handle, even when groups include them too", () => {
+    expect(resolveChat([group, withBob], "@bob@b.example", alice)).toBe(withBob);
+    expect(resolveChat([group, withBob], bob, alice)).toBe(withBob);
+  });
+
+  it("never takes a position in the list for a name: it would point at someone else once chats move", () => {
+    expect(() => resolveChat([withBob, group], "2", alice)).toThrow(
+      expect.objectContaining({ code: "no_match" }),
+    );
+    expect(() => resolveChat([withBob, withBobLater], "1", alice)).toThrow(
+      expect.objectContaining({ code: "no_match" }),
+    );
+  });
+
+  it("refuses a short id shared by several chats", () => {
+    const twin = { ...withBobLater, id: "urn:uuid:11111111-9999-4000-8000-000000000000" };
+    expect(() => resolveChat([withBob, twin], "1111", alice)).toThrow(
       expect.objectContaining({ code: "ambiguous" }),
     );
-    expect(resolveChat([withBob, group], "2", alice)).toBe(group);
-    expect(resolveChat([withBob, group], "3333", alice)).toBe(group);
+    expect(resolveChat([withBob, twin], "11111111-9", alice)).toBe(twin);
   });
 
   it("never matches this account's own handle", () => {

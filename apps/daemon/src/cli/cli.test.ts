@@ -5,11 +5,13 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { METHOD_NAMES, methods } from "@sotto/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeEndpoint } from "../api/endpoint.js";
 import { startTestApi, type TestApi, until } from "../api/test-support.js";
 import { programArgs, programPath } from "../programs.js";
-import { type CliIo, runCli } from "./main.js";
+import { COMMANDS, IMPLICIT_METHODS } from "./commands.js";
+import { type CliIo, commandHelp, runCli, usage } from "./main.js";
 
 async function cli(argv: string[], env: Record<string, string> = {}, signal?: AbortSignal) {
   let stdout = "";
@@ -111,17 +113,60 @@ describe("sotto CLI", () => {
     }
   });
 
-  it("exits 64 on usage errors and 1 on API errors", async () => {
+  it("exits 64 on usage errors and 1 on API errors, and says both as JSON with --json", async () => {
     expect((await cli([])).code).toBe(64);
-    expect((await cli(["frobnicate"])).code).toBe(64);
-    expect((await cli(["--state-dir", api.dir, "send", "1"])).code).toBe(64);
+    const unknown = await cli(["frobnicate"]);
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toBe('sotto: unknown command "frobnicate"\nsee: sotto --help\n');
+    const nothing = await cli(["--state-dir", api.dir, "send", "abcd"]);
+    expect(nothing.code).toBe(64);
+    expect(nothing.stderr).toContain("nothing to send");
+    const missing = await cli(["history"]);
+    expect(missing).toMatchObject({
+      code: 64,
+      stderr: expect.stringContaining("usage: sotto history <chat>"),
+    });
+    const stray = await cli(["status", "--limit", "3"]);
+    expect(stray).toMatchObject({ code: 64, stderr: expect.stringContaining("status takes no --limit") });
     expect((await cli(["--state-dir", api.dir, "watch", "--count", "x"])).code).toBe(64);
-    const help = await cli(["--help"]);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain("usage: sotto");
     const refused = await cli(["--state-dir", api.dir, "devices"]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/method_not_found/);
+    expect(refused.stderr).toMatch(/^sotto: .*\(method_not_found\)\n$/);
+    const json = await cli(["--state-dir", api.dir, "devices", "--json"]);
+    expect(json.code).toBe(1);
+    expect(json.stdout).toBe("");
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: { code: "method_not_found", message: expect.stringContaining("method_not_found"), exitCode: 1 },
+    });
+    const jsonUsage = await cli(["chats", "--bogus", "--json"]);
+    expect(JSON.parse(jsonUsage.stderr)).toMatchObject({ error: { code: "usage", exitCode: 64 } });
+  });
+
+  it("has a command for every API method, and each command's help quotes the contract's summaries", () => {
+    const covered = new Set([
+      ...Object.values(COMMANDS).flatMap((c) => c.methods),
+      ...Object.keys(IMPLICIT_METHODS),
+    ]);
+    expect(METHOD_NAMES.filter((m) => !covered.has(m))).toEqual([]);
+    for (const [name, command] of Object.entries(COMMANDS)) {
+      const help = commandHelp(name, command);
+      expect(help).toContain(`usage: sotto ${name}`);
+      for (const method of command.methods) expect(help).toContain(`${method}: ${methods[method].summary}`);
+      expect(usage()).toMatch(new RegExp(`^  ${name}\\b`, "m"));
+    }
+  });
+
+  it("prints its version and help without a daemon: --version, help [command], <command> --help", async () => {
+    expect(await cli(["--version"])).toMatchObject({ code: 0, stdout: "sotto 0.1.0\n" });
+    const help = await cli(["--help"]);
+    expect(help).toMatchObject({ code: 0, stdout: usage() });
+    expect(help.stdout).toContain("exit codes: 0 ok");
+    const send = await cli(["help", "send"]);
+    expect(send.code).toBe(0);
+    expect(send.stdout).toBe(commandHelp("send", COMMANDS.send as never));
+    expect(send.stdout).toContain("--message-from-stdin");
+    expect(await cli(["send", "--help"])).toEqual(send);
+    expect((await cli(["help", "frobnicate"])).code).toBe(64);
   });
 
   it("runs as the built `sotto` command", async () => {

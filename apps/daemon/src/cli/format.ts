@@ -1,5 +1,19 @@
 // Human-readable output of the CLI (`--json` prints the API's results instead).
-import type { ApiEvent, Contact, Conversation, Device, Message, Status } from "@sotto/api";
+import type {
+  Account,
+  ApiEvent,
+  Contact,
+  Conversation,
+  Device,
+  Message,
+  Status,
+  SyncState,
+} from "@sotto/api";
+
+/** The short id the CLI shows and accepts for a conversation or message: the start of its uuid. */
+export function shortId(id: string, length = 8): string {
+  return id.replace(/^urn:uuid:/i, "").slice(0, length);
+}
 
 const time = (iso: string | null): string => (iso === null ? "never" : new Date(iso).toLocaleString());
 
@@ -16,24 +30,46 @@ export function chatName(conversation: Conversation, self: string | undefined): 
   return (others.length > 0 ? others : conversation.members).map((m) => m.handle ?? m.actorId).join(", ");
 }
 
+/** The sync line: the same state, reason and time as the JSON's `sync`. */
+export function formatSync(sync: SyncState): string {
+  return `${sync.state}${sync.error ? ` (${sync.error})` : ""}, last sync ${time(sync.lastSyncAt)}`;
+}
+
 export function formatStatus(status: Status): string {
+  const server =
+    status.sync.state === "offline" || status.sync.state === "error" ? status.sync.state : "online";
   return [
-    `sottod ${status.version}: ${status.ready ? "running" : "not ready"}`,
+    `sottod ${status.version}: ${status.ready ? `running, ${server}` : "not ready"}`,
     `account  ${status.account?.handle ?? "(none)"}`,
-    `sync     ${status.sync.state}${status.sync.error ? ` (${status.sync.error})` : ""}, last ${time(status.sync.lastSyncAt)}`,
+    `sync     ${formatSync(status.sync)}`,
     `outbox   ${status.outbox.queued} queued, ${status.outbox.failed} failed`,
     `events   head ${status.events.head}`,
   ].join("\n");
 }
 
+export function formatAccount(account: Account): string {
+  return `${account.handle}${account.displayName ? ` (${account.displayName})` : ""}\n  actor   ${account.actorId}\n  server  ${account.server}\n${formatDevices([account.device])}`;
+}
+
+export function formatConversation(c: Conversation, self: string | undefined): string {
+  const members = c.members.map((m) => `  ${m.handle ?? m.actorId}${m.actorId === self ? " (you)" : ""}`);
+  return [
+    `${shortId(c.id)}  ${chatName(c, self)}${c.left ? " [left]" : ""}${c.keyChanged ? " [keys changed: sotto verify]" : ""}`,
+    `  id ${c.id}, epoch ${c.epoch}, ${c.unread} unread, last activity ${time(c.lastActivityAt)}`,
+    "members:",
+    ...members,
+  ].join("\n");
+}
+
 export function formatChats(conversations: readonly Conversation[], self: string | undefined): string {
-  if (conversations.length === 0) return "No conversations yet. Start one with: sotto open <handle>";
+  if (conversations.length === 0)
+    return "No conversations yet. Start one with: sotto open <handle> (or sotto send <handle> <text>)";
   return conversations
-    .map((c, i) => {
+    .map((c) => {
       const unread = c.unread > 0 ? ` (${c.unread} unread)` : "";
       const left = c.left ? " [left]" : "";
       const keys = c.keyChanged ? " [keys changed: sotto verify]" : "";
-      return `${String(i + 1).padStart(3)}  ${chatName(c, self)}${unread}${left}${keys}\n     ${c.id}  ${time(c.lastActivityAt)}`;
+      return `${shortId(c.id)}  ${chatName(c, self)}${unread}${left}${keys}  ${time(c.lastActivityAt)}`;
     })
     .join("\n");
 }
@@ -51,7 +87,8 @@ export function formatMessage(message: Message, conversation?: Conversation): st
     .map((a) => ` [${a.name ?? "attachment"}, ${a.mediaType}]`)
     .join("");
   const reactions = message.reactions.map((r) => `${r.emoji} ${r.actors.length}`).join("  ");
-  return `[${time(message.published)}] ${who(message.author, conversation)}: ${body}${files}${flags}${reactions ? `\n    ${reactions}` : ""}`;
+  const reply = message.inReplyTo ? ` (reply to ${shortId(message.inReplyTo)})` : "";
+  return `${shortId(message.id)} [${time(message.published)}] ${who(message.author, conversation)}${reply}: ${body}${files}${flags}${reactions ? `\n    ${reactions}` : ""}`;
 }
 
 /** HTML content shown as text: tags dropped, the common entities decoded (it was sanitized on receipt). */
@@ -70,14 +107,25 @@ function plain(message: Message): string {
 
 export function formatDevices(devices: readonly Device[]): string {
   return devices
-    .map((d) => `${d.current ? "*" : " "} ${d.name ?? d.id}\n    fingerprint ${d.fingerprint}`)
+    .map((d) => `${d.current ? "*" : " "} ${d.name ?? shortId(d.id)}\n    fingerprint ${d.fingerprint}`)
     .join("\n");
 }
 
 export function formatContact(contact: Contact): string {
   const lines = [`${contact.handle ?? contact.actorId}: ${contact.verified ? "verified" : "NOT verified"}`];
-  for (const d of contact.devices) lines.push(`  ${d.verified ? "✓" : " "} ${d.fingerprint}`);
+  for (const d of contact.devices)
+    lines.push(`  ${d.verified ? "✓" : " "} ${d.fingerprint}${d.name ? `  ${d.name}` : ""}`);
   return lines.join("\n");
+}
+
+export function formatContacts(contacts: readonly Contact[]): string {
+  if (contacts.length === 0) return "No contacts yet: everyone you share a conversation with is listed here.";
+  return contacts
+    .map(
+      (c) =>
+        `${c.handle ?? c.actorId}  ${c.verified ? "verified" : "NOT verified"}, ${c.devices.length} device${c.devices.length === 1 ? "" : "s"}`,
+    )
+    .join("\n");
 }
 
 export function formatEvent(event: ApiEvent): string {

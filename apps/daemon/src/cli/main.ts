@@ -1,255 +1,219 @@
 // The `sotto` command: a thin frontend on SottoClient. Human output by default, `--json` for scripts.
 import { parseArgs } from "node:util";
-import { ApiError, type ApiEvent, ClientError, type Conversation, SottoClient } from "@sotto/api";
+import { ApiError, ClientError, type MethodName, methods, SottoClient } from "@sotto/api";
 import { SottoError } from "@sotto/core";
-import { readAttachment } from "./attachment.js";
-import { findChat } from "./chat-ref.js";
-import { CliError, type Env, resolveConnection } from "./config.js";
-import {
-  formatChats,
-  formatContact,
-  formatDevices,
-  formatEvent,
-  formatMessage,
-  formatStatus,
-} from "./format.js";
+import { VERSION } from "../version.js";
+import { type CliIo, COMMANDS, type Command, type Context, type Values } from "./commands.js";
+import { CliError, resolveConnection } from "./config.js";
+import { GLOBAL_OPTIONS, OPTIONS, type OptionName, optionUsage } from "./options.js";
 
-export const USAGE = `usage: sotto [options] <command> [arguments]
+export type { CliIo } from "./commands.js";
+
+/**
+ * Exit codes: 0 ok; 1 the daemon refused (an API error) or nothing matches a name; 2 cannot reach the daemon
+ * or read its token; 3 `send --wait`: the message was not delivered; 64 usage; 66 an input file cannot be read.
+ */
+export const EXIT = { ok: 0, refused: 1, unreachable: 2, notDelivered: 3, usage: 64, noInput: 66 } as const;
+
+const EXIT_CODES = `exit codes: 0 ok, 1 the daemon refused (the reason is printed) or no such chat/message,
+2 cannot reach sottod or read its token, 3 send --wait: not delivered, 64 usage, 66 cannot read an input file`;
+
+const firstSentence = (text: string) => text.match(/^.*?\.(?=\s|$)/)?.[0] ?? text;
+
+/** A command's one line: its own, else the summary of the API method it is about. */
+const aboutOf = (command: Command) =>
+  command.about ?? firstSentence(methods[command.methods[0] as MethodName].summary);
+
+const usageLine = (name: string, command: Command) =>
+  `sotto ${name}${command.args ? ` ${command.args}` : ""}`;
+
+/** `sotto --help`: every command with its line, then the global options. */
+export function usage(): string {
+  const rows = [
+    ...Object.entries(COMMANDS).map(([name, c]) => [`${name} ${c.args}`.trim(), aboutOf(c)] as const),
+    ["help [command]", "This help, or a command's own (also: sotto <command> --help)."] as const,
+  ];
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  const globals = GLOBAL_OPTIONS.map((o) => [optionUsage(o), OPTIONS[o].about] as const);
+  const optionWidth = Math.max(...globals.map(([left]) => left.length)) + 2;
+  return `usage: sotto [options] <command> [arguments]
 
 commands:
-  status                      the daemon's state
-  chats                       your conversations (numbered)
-  open <handle>...            start a conversation with these people
-  send <chat> <text>...       send a message (<chat>: number from \`chats\`, id, title or a member's handle);
-                              --file PATH (repeatable) attaches a file
-  history <chat>              recent messages (--limit N, default 20)
-  watch                       print events as they happen (--since SEQ to replay, --count N to stop after N)
-  verify <handle> [fp]...     show a contact's key fingerprints; with fingerprints (or --confirm), mark them verified
-  devices                     this account's devices and their fingerprints
+${rows.map(([left, about]) => `  ${left.padEnd(width)}${about}`).join("\n")}
+
+<chat> is the short id \`sotto chats\` shows (or any unique start of the conversation's uuid), its title, or a
+person's handle (@user@host) or actor id for the one-to-one chat with them. <message> is the short id
+\`sotto history\` shows.
 
 options:
-  --json                      machine-readable output (the API's JSON; \`watch\` prints one event per line)
-  --state-dir DIR             sottod's --data dir (default $SOTTO_STATE_DIR, $XDG_STATE_HOME/sotto or ~/.local/state/sotto)
-  --url URL                   the API address (default $SOTTO_API_URL or <state dir>/api.json)
-  --token-file FILE           the API token (default $SOTTO_TOKEN_FILE or <state dir>/api-token)
-`;
+${globals.map(([left, about]) => `  ${left.padEnd(optionWidth)}${about}`).join("\n")}
 
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly env: Env;
-  /** Ends `watch` (Ctrl-C in the real command). */
-  readonly signal?: AbortSignal;
+${EXIT_CODES}
+`;
 }
 
-/** Exit codes: 0 ok, 1 the daemon refused (an API error), 2 cannot reach the daemon, 64 usage. */
+/** `sotto help <command>`: its usage, what it does (the API's own words), its options. */
+export function commandHelp(name: string, command: Command): string {
+  const apiLines = command.methods.map((m) => `  ${m}: ${methods[m].summary}`);
+  const own = (command.options ?? []).map((o) => `  ${optionUsage(o).padEnd(26)}${OPTIONS[o].about}`);
+  return [
+    `usage: ${usageLine(name, command)}${command.options?.length ? " [options]" : ""}`,
+    "",
+    aboutOf(command),
+    "",
+    "API methods:",
+    ...apiLines,
+    ...(own.length > 0 ? ["", "options:", ...own] : []),
+    "",
+    "global options: --json, --state-dir DIR, --url URL, --token-file FILE (see sotto --help)",
+    "",
+  ].join("\n");
+}
+
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const json = argv.includes("--json");
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
   } catch (error) {
-    io.stderr(`sotto: ${(error as Error).message}\n\n${USAGE}`);
-    return 64;
+    return report(new CliError("usage", (error as Error).message), io, json, "see: sotto --help");
   }
   const { values, positionals } = parsed;
-  const [command, ...args] = positionals;
-  if (values.help || !command) {
-    (values.help ? io.stdout : io.stderr)(USAGE);
-    return values.help ? 0 : 64;
+  const [name, ...args] = positionals;
+  if (values.version) {
+    io.stdout(values.json ? `${JSON.stringify({ version: VERSION })}\n` : `sotto ${VERSION}\n`);
+    return EXIT.ok;
   }
-  const run = COMMANDS[command];
-  if (!run) {
-    io.stderr(`sotto: unknown command "${command}"\n\n${USAGE}`);
-    return 64;
+  if (name === "help" || (values.help && name === undefined)) {
+    const topic = name === "help" ? args[0] : undefined;
+    if (topic === undefined) {
+      io.stdout(usage());
+      return EXIT.ok;
+    }
+    const command = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+    if (!command)
+      return report(new CliError("usage", `unknown command "${topic}"`), io, json, "see: sotto --help");
+    io.stdout(commandHelp(topic, command));
+    return EXIT.ok;
   }
+  if (name === undefined) {
+    io.stderr(usage());
+    return EXIT.usage;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command)
+    return report(new CliError("usage", `unknown command "${name}"`), io, json, "see: sotto --help");
+  if (values.help) {
+    io.stdout(commandHelp(name, command));
+    return EXIT.ok;
+  }
+  const stray = (Object.keys(values) as OptionName[]).filter(
+    (o) => !GLOBAL_OPTIONS.includes(o) && !command.options?.includes(o),
+  );
+  const hint = `usage: ${usageLine(name, command)} (see: sotto help ${name})`;
+  if (stray.length > 0) {
+    return report(new CliError("usage", `${name} takes no --${stray[0]}`), io, json, hint);
+  }
+  if (args.length < (command.min ?? 0))
+    return report(new CliError("usage", "missing arguments"), io, json, hint);
   let client: SottoClient | undefined;
   try {
-    const connection = await resolveConnection(
-      { stateDir: values["state-dir"], url: values.url, tokenFile: values["token-file"] },
+    const connection = resolveConnection(
+      { stateDir: str(values["state-dir"]), url: str(values.url), tokenFile: str(values["token-file"]) },
       io.env,
     );
-    client = await SottoClient.connect({ ...connection, reconnect: command === "watch" ? undefined : false });
-    await run({
-      client,
+    // Where the daemon is, once before connecting, so a missing api.json or token says so plainly.
+    await Promise.all([connection.url(), connection.token()]);
+    client = await SottoClient.connect({ ...connection, reconnect: name === "watch" ? undefined : false });
+    const connected = client;
+    const ctx: Context = {
+      client: connected,
       args,
-      values,
+      values: values as Values,
       io,
-      print: (human, json) => io.stdout(`${values.json ? JSON.stringify(json) : human}\n`),
-    });
-    return 0;
+      print: (human, value) => io.stdout(`${values.json ? JSON.stringify(value) : human}\n`),
+      call: (method, params) => {
+        // The contract's own check, before anything is sent: the reason the daemon would give, and no request
+        // too large for the connection.
+        const checked = methods[method].params.safeParse(params ?? {});
+        if (!checked.success) {
+          const issues = checked.error.issues.map((i) => ({
+            code: i.code,
+            path: i.path as (string | number)[],
+            message: i.message,
+          }));
+          throw new ApiError("invalid_params", `Invalid params for ${method}`, { issues });
+        }
+        return (connected.call as (m: MethodName, p: unknown) => Promise<never>)(method, params ?? {});
+      },
+    };
+    await command.run(ctx);
+    return EXIT.ok;
   } catch (error) {
-    return report(error, io);
+    return report(error, io, json);
   } finally {
     client?.close();
   }
 }
 
+const str = (value: unknown) => (typeof value === "string" ? value : undefined);
+
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      json: { type: "boolean" },
-      "state-dir": { type: "string" },
-      url: { type: "string" },
-      "token-file": { type: "string" },
-      limit: { type: "string" },
-      since: { type: "string" },
-      count: { type: "string" },
-      confirm: { type: "boolean" },
-      file: { type: "string", multiple: true },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
 }
 
-function report(error: unknown, io: CliIo): number {
+/** Prints what failed (a sentence, or with --json `{"error": ...}` on stderr) and returns the exit code. */
+function report(error: unknown, io: CliIo, json: boolean, hint?: string): number {
+  const { code, message, exit, issues } = describeError(error);
+  if (json) {
+    io.stderr(
+      `${JSON.stringify({ error: { code, message, exitCode: exit, ...(issues ? { issues } : {}) } })}\n`,
+    );
+  } else {
+    io.stderr(`sotto: ${message}${hint ? `\n${hint}` : ""}\n`);
+  }
+  return exit;
+}
+
+function describeError(error: unknown): { code: string; message: string; exit: number; issues?: unknown } {
   if (error instanceof ClientError) {
-    io.stderr(`sotto: cannot talk to sottod: ${error.message}\n`);
-    return 2;
+    const cause = error.cause instanceof CliError ? error.cause : undefined;
+    if (cause) return describeError(cause);
+    return {
+      code: error.code,
+      message: `cannot talk to sottod: ${error.message}. Is it running (sotto status), and is the token its api-token?`,
+      exit: EXIT.unreachable,
+    };
   }
   if (error instanceof CliError) {
-    io.stderr(`sotto: ${error.message}\n`);
-    return error.code === "usage" ? 64 : error.code === "no_daemon" || error.code === "no_token" ? 2 : 1;
+    const exit =
+      error.code === "usage"
+        ? EXIT.usage
+        : error.code === "no_daemon" || error.code === "no_token"
+          ? EXIT.unreachable
+          : error.code === "no_input"
+            ? EXIT.noInput
+            : error.code === "not_delivered"
+              ? EXIT.notDelivered
+              : EXIT.refused;
+    return { code: error.code, message: error.message, exit };
   }
-  if (error instanceof ApiError || error instanceof SottoError) {
-    io.stderr(`sotto: ${error.message} (${error.code})\n`);
-    return 1;
+  if (error instanceof ApiError) {
+    // The daemon's reason: for bad params, each problem as the contract words it.
+    const issues = error.data.issues;
+    const reasons = issues?.map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message));
+    const message = reasons?.length ? reasons.join("; ") : error.message;
+    return {
+      code: error.code,
+      message: `${message} (${error.code})`,
+      exit: EXIT.refused,
+      ...(issues ? { issues } : {}),
+    };
   }
-  io.stderr(`sotto: ${error instanceof Error ? error.message : String(error)}\n`);
-  return 1;
-}
-
-interface Context {
-  readonly client: SottoClient;
-  readonly args: readonly string[];
-  readonly values: ReturnType<typeof parse>["values"];
-  readonly io: CliIo;
-  /** Prints the human form, or with --json the JSON value. */
-  readonly print: (human: string, json: unknown) => void;
-}
-
-function need(args: readonly string[], count: number, usage: string): void {
-  if (args.length < count) throw new CliError("usage", `usage: sotto ${usage}`);
-}
-
-function positiveInt(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new CliError("usage", `--${name} takes a whole number`);
-  return n;
-}
-
-async function self(client: SottoClient): Promise<string | undefined> {
-  return (await client.call("status")).account?.actorId;
-}
-
-const COMMANDS: Record<string, (ctx: Context) => Promise<void>> = {
-  async status({ client, print }) {
-    const status = await client.call("status");
-    print(formatStatus(status), status);
-  },
-
-  async chats({ client, print }) {
-    const result = await client.call("conversations.list");
-    print(formatChats(result.conversations, await self(client)), result);
-  },
-
-  async open({ client, args, print }) {
-    need(args, 1, "open <handle>...");
-    const conversation = await client.call("conversations.create", { members: [...args] });
-    print(`Started ${conversation.id} with ${args.join(", ")}`, conversation);
-  },
-
-  async send({ client, args, values, print }) {
-    need(args, 2, "send <chat> <text>... [--file PATH]...");
-    const [ref, ...words] = args;
-    const attachments = await Promise.all((values.file ?? []).map(readAttachment));
-    const chat = await findChat(client, ref as string);
-    const message = await client.call("messages.send", {
-      conversationId: chat.id,
-      text: words.join(" "),
-      ...(attachments.length > 0 ? { attachments } : {}),
-    });
-    print(`Queued ${message.id}`, message);
-  },
-
-  async history({ client, args, values, print }) {
-    need(args, 1, "history <chat>");
-    const chat = await findChat(client, args[0] as string, { includeLeft: true });
-    const limit = Math.max(1, positiveInt(values.limit, 20, "limit"));
-    const page = await client.call("messages.list", { conversationId: chat.id, limit });
-    print(page.messages.map((m) => formatMessage(m, chat)).join("\n") || "No messages.", page);
-  },
-
-  async watch({ client, values, io, print }) {
-    const count = positiveInt(values.count, 0, "count");
-    const since = values.since === undefined ? undefined : positiveInt(values.since, 0, "since");
-    let seen = 0;
-    let stop: () => void = () => {};
-    const done = new Promise<void>((resolve) => {
-      stop = resolve;
-      io.signal?.addEventListener("abort", () => resolve(), { once: true });
-    });
-    const conversations = new Map<string, Conversation>();
-    // Printing is serialized so lines come out in seq order even when a message has to be fetched first.
-    let printing = Promise.resolve();
-    client.onEvent((event: ApiEvent) => {
-      printing = printing.then(async () => {
-        if (count > 0 && seen >= count) return;
-        seen += 1;
-        print(await describe(client, event, conversations), event);
-        if (count > 0 && seen >= count) stop();
-      });
-    });
-    await client.subscribe(since === undefined ? {} : { since });
-    await done;
-    await printing;
-  },
-
-  async verify({ client, args, values, print }) {
-    need(args, 1, "verify <handle> [fingerprint]...");
-    const [actor, ...fingerprints] = args as [string, ...string[]];
-    if (fingerprints.length === 0 && !values.confirm) {
-      const contact = await client.call("contacts.get", { actor });
-      print(
-        `${formatContact(contact)}\nCompare these with what ${actor} sees (e.g. sotto devices on their side), then run:\n  sotto verify ${actor} <fingerprint>...   or   sotto verify ${actor} --confirm`,
-        contact,
-      );
-      return;
-    }
-    const contact = await client.call(
-      "contacts.verify",
-      fingerprints.length > 0 ? { actor, fingerprints } : { actor },
-    );
-    print(formatContact(contact), contact);
-  },
-
-  async devices({ client, print }) {
-    const result = await client.call("devices.list");
-    print(formatDevices(result.devices), result);
-  },
-};
-
-/** One line for an event; a new or changed message is fetched so it can be shown. */
-async function describe(
-  client: SottoClient,
-  event: ApiEvent,
-  cache: Map<string, Conversation>,
-): Promise<string> {
-  if (event.type !== "message.created" && event.type !== "message.updated") return formatEvent(event);
-  try {
-    let conversation = cache.get(event.conversationId);
-    if (!conversation) {
-      conversation = await client.call("conversations.get", { conversationId: event.conversationId });
-      cache.set(event.conversationId, conversation);
-    }
-    const message = await client.call("messages.get", {
-      conversationId: event.conversationId,
-      messageId: event.messageId,
-    });
-    return `#${event.seq} ${formatMessage(message, conversation)}`;
-  } catch {
-    return formatEvent(event);
-  }
+  if (error instanceof SottoError) return { code: error.code, message: error.message, exit: EXIT.refused };
+  return {
+    code: "failed",
+    message: error instanceof Error ? error.message : String(error),
+    exit: EXIT.refused,
+  };
 }
