@@ -32,7 +32,7 @@ export async function readAttachment(path: string): Promise<Attachment> {
   try {
     data = await readFile(path);
   } catch (error) {
-    throw new CliError("usage", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, {
+    throw new CliError("no_input", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, {
       cause: error,
     });
   }
