@@ -5,8 +5,9 @@ import { SottoClient } from "@sotto/api";
 
 const home = process.env.HOME ?? ".";
 const stateDir = process.env.SOTTO_STATE_DIR ?? join(home, ".local/state/sotto");
-const { url } = JSON.parse(await readFile(join(stateDir, "api.json"), "utf8"));
-const token = (await readFile(join(stateDir, "api-token"), "utf8")).trim();
+// Read where the daemon is before every (re)connect: a restarted sottod may listen on another port.
+const url = async () => JSON.parse(await readFile(join(stateDir, "api.json"), "utf8")).url;
+const token = async () => (await readFile(join(stateDir, "api-token"), "utf8")).trim();
 
 const client = await SottoClient.connect({ url, token });
 const { conversations } = await client.call("conversations.list");

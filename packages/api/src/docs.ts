@@ -64,7 +64,7 @@ for clients in other languages; TypeScript clients use \`SottoClient\` from \`@s
 
 ## Connecting
 
-- **Where**: the daemon writes its URL to \`<state dir>/api.json\` (\`{"url": "ws://127.0.0.1:<port>/", "pid": ...}\`).
+- **Where**: the daemon writes its URL to \`<state dir>/api.json\` (\`{"url": "ws://127.0.0.1:<port>/", "pid": ...}\`). The port is the OS's choice unless sottod runs with \`--api-port\`, so it changes when sottod restarts: read \`api.json\` again before every reconnect (give \`SottoClient\` a function as \`url\`, as below, and it does).
 - **Token**: \`<state dir>/api-token\` (mode 0600: whoever can read it may use the API). Give it in one of three ways:
   - the \`Authorization: Bearer <token>\` header (Node, curl-like tools);
   - as a WebSocket subprotocol: offer \`["sotto.v1", "bearer.<token>"]\`; the server selects \`sotto.v1\` and never echoes the token (works in browsers);
@@ -72,7 +72,12 @@ for clients in other languages; TypeScript clients use \`SottoClient\` from \`@s
 - **Token in the handshake first**: a handshake with the token (header or subprotocol) takes a slot of the main pool (256 connections; when full, HTTP 503). One without it waits for its \`auth\` frame in a small pool of its own (16), and when that pool is full the oldest waiting connection is closed (4401) to make room: local processes without the token cannot take the token holder's slots. Browsers should prefer the subprotocol; a first-frame client that loses its slot to a stream of strangers reconnects.
 - **Refusals**: a wrong token in the handshake gets HTTP 401; a wrong or missing one later gets an \`unauthorized\` error and close code 4401.
 - **Host and Origin**: the \`Host\` header must be \`127.0.0.1:<port>\`, \`[::1]:<port>\` or \`localhost:<port>\` (anything else, such as a DNS-rebinding name, gets HTTP 403). Browsers send an \`Origin\`; it must be on the daemon's allow-list (none by default), else HTTP 403.
+<<<<<<< HEAD
 - **Limits**: frames above 1 MiB close the connection (1009). Each connection may burst 500 requests, refilled at 1000/s; beyond that requests get \`rate_limited\` (with \`retryAfterMs\`), and a connection that keeps going is closed (4429): one whose refusals go on for a second (no pause of 100 ms between two), or exceed 500 without such a pause. A client that waits the \`retryAfterMs\` it is told is never closed.
+=======
+- **Limits**: frames above 1 MiB close the connection (1009). Each connection may burst 500 requests, refilled at 1000/s; beyond that requests get \`rate_limited\` (with \`retryAfterMs\`), and a connection that keeps going is closed (4429).
+- **The CLI**: every method has a \`sotto\` command (\`sotto help\` lists them with the summaries below; \`sotto help <command>\` names the methods it calls).
+>>>>>>> 2a4fddf (docs: operations.md runs as written on one machine (install, bin links on PATH, a loopback sotto-server, init, run, backup, restore, change-key), every config key of sotto-server and sotto-xmpp, the stale change-key passage fixed, exit codes; quickstart's Try it block runs as written (no ports); docs.e2e.test.ts runs every command block of both pages; one licence (MIT) in the root package.json; api.md: reconnect re-reads api.json, every method has a command; SottoClient example reads api.json per connect)
 - **Errors**: malformed JSON gets \`-32700\` and the connection stays open; an unknown method \`-32601\`; params that do not match the schema \`-32602\` with \`data.issues\` listing every problem. Every error has a stable \`data.code\` string (see [Errors](#errors)).
 
 ## Events

@@ -44,7 +44,7 @@ export function tryCommands(input: BannerInput): string[] {
   if (bob !== undefined) {
     return [
       sotto("status"),
-      // A conversation is named by a member's actor id (or the number `sotto chats` shows).
+      // A person's actor id names the one-to-one chat with them.
       sotto("history", bob.actorId),
       sotto("send", bob.actorId, "Hello again, Bob!"),
     ];

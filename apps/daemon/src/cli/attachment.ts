@@ -32,9 +32,13 @@ export async function readAttachment(path: string): Promise<Attachment> {
   try {
     data = await readFile(path);
   } catch (error) {
-    throw new CliError("no_input", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, {
-      cause: error,
-    });
+    throw new CliError(
+      "no_input",
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`,
+      {
+        cause: error,
+      },
+    );
   }
   return { mediaType: mediaTypeOf(path), name: basename(path), data: data.toString("base64") };
 }
