@@ -234,23 +234,74 @@ async function describe(
 
 const chatArg = { includeLeft: true };
 
+/** A command without arguments: one method, its result printed. */
+function plain<M extends "status" | "account.get" | "contacts.list" | "devices.list">(
+  method: M,
+  format: (result: Result<M>) => string,
+): Command {
+  return {
+    args: "",
+    methods: [method],
+    async run({ call, print }) {
+      const result = await call(method);
+      print(format(result), result);
+    },
+  };
+}
+
+/** `contact` and `unverify`: `<handle>`, the contact printed. */
+function onContact(method: "contacts.get" | "contacts.unverify"): Command {
+  return {
+    args: "<handle>",
+    methods: [method],
+    min: 1,
+    async run({ call, args, print }) {
+      const contact = await call(method, { actor: args[0] as string });
+      print(formatContact(contact), contact);
+    },
+  };
+}
+
+/** `add` and `remove`: `<chat> <handle>...`. */
+function membership(
+  method: "conversations.addMembers" | "conversations.removeMembers",
+  verb: string,
+  preposition: string,
+): Command {
+  return {
+    args: "<chat> <handle>...",
+    methods: [method],
+    min: 2,
+    async run({ client, call, args, print }) {
+      const [ref, ...members] = args;
+      const { chat, self } = await findChat(client, ref as string);
+      const updated = await call(method, { conversationId: chat.id, members });
+      print(`${verb} ${members.join(", ")} ${preposition} ${chatName(updated, self)}`, updated);
+    },
+  };
+}
+
+/** `react` and `unreact`: `<chat> <message> <emoji>`. */
+function reaction(
+  method: "messages.react" | "messages.unreact",
+  said: (emoji: string, messageId: string) => string,
+): Command {
+  return {
+    args: "<chat> <message> <emoji>",
+    methods: [method],
+    min: 3,
+    async run(ctx) {
+      const { chat, messageId } = await onMessage(ctx);
+      const emoji = ctx.args[2] as string;
+      const result = await ctx.call(method, { conversationId: chat.id, messageId, emoji });
+      ctx.print(said(emoji, shortId(messageId)), result);
+    },
+  };
+}
+
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  status: {
-    args: "",
-    methods: ["status"],
-    async run({ call, print }) {
-      const status = await call("status");
-      print(formatStatus(status), status);
-    },
-  },
-  account: {
-    args: "",
-    methods: ["account.get"],
-    async run({ call, print }) {
-      const account = await call("account.get");
-      print(formatAccount(account), account);
-    },
-  },
+  status: plain("status", formatStatus),
+  account: plain("account.get", formatAccount),
   chats: {
     args: "",
     methods: ["conversations.list"],
@@ -284,28 +335,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       print(`Started ${shortId(chat.id)} (${chat.id}) with ${args.join(", ")}`, chat);
     },
   },
-  add: {
-    args: "<chat> <handle>...",
-    methods: ["conversations.addMembers"],
-    min: 2,
-    async run({ client, call, args, print }) {
-      const [ref, ...members] = args;
-      const { chat, self } = await findChat(client, ref as string);
-      const updated = await call("conversations.addMembers", { conversationId: chat.id, members });
-      print(`Added ${members.join(", ")} to ${chatName(updated, self)}`, updated);
-    },
-  },
-  remove: {
-    args: "<chat> <handle>...",
-    methods: ["conversations.removeMembers"],
-    min: 2,
-    async run({ client, call, args, print }) {
-      const [ref, ...members] = args;
-      const { chat, self } = await findChat(client, ref as string);
-      const updated = await call("conversations.removeMembers", { conversationId: chat.id, members });
-      print(`Removed ${members.join(", ")} from ${chatName(updated, self)}`, updated);
-    },
-  },
+  add: membership("conversations.addMembers", "Added", "to"),
+  remove: membership("conversations.removeMembers", "Removed", "from"),
   leave: {
     args: "<chat>",
     methods: ["conversations.leave"],
@@ -410,28 +441,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       ctx.print(`Deleted ${shortId(messageId)} for everyone`, result);
     },
   },
-  react: {
-    args: "<chat> <message> <emoji>",
-    methods: ["messages.react"],
-    min: 3,
-    async run(ctx) {
-      const { chat, messageId } = await onMessage(ctx);
-      const emoji = ctx.args[2] as string;
-      const result = await ctx.call("messages.react", { conversationId: chat.id, messageId, emoji });
-      ctx.print(`Reacted ${emoji} to ${shortId(messageId)}`, result);
-    },
-  },
-  unreact: {
-    args: "<chat> <message> <emoji>",
-    methods: ["messages.unreact"],
-    min: 3,
-    async run(ctx) {
-      const { chat, messageId } = await onMessage(ctx);
-      const emoji = ctx.args[2] as string;
-      const result = await ctx.call("messages.unreact", { conversationId: chat.id, messageId, emoji });
-      ctx.print(`Took back ${emoji} from ${shortId(messageId)}`, result);
-    },
-  },
+  react: reaction("messages.react", (emoji, id) => `Reacted ${emoji} to ${id}`),
+  unreact: reaction("messages.unreact", (emoji, id) => `Took back ${emoji} from ${id}`),
   save: {
     args: "<chat> <message>",
     methods: ["messages.get"],
@@ -460,23 +471,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       ctx.print(saved.map((p) => `Saved ${p}`).join("\n"), { saved });
     },
   },
-  contacts: {
-    args: "",
-    methods: ["contacts.list"],
-    async run({ call, print }) {
-      const result = await call("contacts.list");
-      print(formatContacts(result.contacts), result);
-    },
-  },
-  contact: {
-    args: "<handle>",
-    methods: ["contacts.get"],
-    min: 1,
-    async run({ call, args, print }) {
-      const contact = await call("contacts.get", { actor: args[0] as string });
-      print(formatContact(contact), contact);
-    },
-  },
+  contacts: plain("contacts.list", (r) => formatContacts(r.contacts)),
+  contact: onContact("contacts.get"),
   verify: {
     args: "<handle> [fingerprint...]",
     methods: ["contacts.verify", "contacts.get"],
@@ -498,23 +494,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       print(formatContact(contact), contact);
     },
   },
-  unverify: {
-    args: "<handle>",
-    methods: ["contacts.unverify"],
-    min: 1,
-    async run({ call, args, print }) {
-      const contact = await call("contacts.unverify", { actor: args[0] as string });
-      print(formatContact(contact), contact);
-    },
-  },
-  devices: {
-    args: "",
-    methods: ["devices.list"],
-    async run({ call, print }) {
-      const result = await call("devices.list");
-      print(formatDevices(result.devices), result);
-    },
-  },
+  unverify: onContact("contacts.unverify"),
+  devices: plain("devices.list", (r) => formatDevices(r.devices)),
   sync: {
     args: "",
     methods: ["sync.now"],

@@ -90,9 +90,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(usage());
       return EXIT.ok;
     }
-    const command = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
-    if (!command)
-      return report(new CliError("usage", `unknown command "${topic}"`), io, json, "see: sotto --help");
+    const command = lookup(topic);
+    if (command instanceof CliError) return report(command, io, json, "see: sotto --help");
     io.stdout(commandHelp(topic, command));
     return EXIT.ok;
   }
@@ -100,9 +99,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(usage());
     return EXIT.usage;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command)
-    return report(new CliError("usage", `unknown command "${name}"`), io, json, "see: sotto --help");
+  const command = lookup(name);
+  if (command instanceof CliError) return report(command, io, json, "see: sotto --help");
   if (values.help) {
     io.stdout(commandHelp(name, command));
     return EXIT.ok;
@@ -154,6 +152,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } finally {
     client?.close();
   }
+}
+
+function lookup(name: string): Command | CliError {
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  return command ?? new CliError("usage", `unknown command "${name}"`);
 }
 
 const str = (value: unknown) => (typeof value === "string" ? value : undefined);
