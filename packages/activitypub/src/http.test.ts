@@ -140,7 +140,7 @@ describe("Http", () => {
   it("times out a server that never answers", async () => {
     const server = await serve(() => {});
     const error = await failure(
-      new Http({ allowPrivateAddress: true, timeoutMs: 100, retry: { retries: 1, baseDelayMs: 1 } }).json(
+      new Http({ allowPrivateAddress: true, timeoutMs: 2_000, retry: { retries: 1, baseDelayMs: 1 } }).json(
         server.url,
       ),
     );

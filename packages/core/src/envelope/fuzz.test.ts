@@ -98,7 +98,8 @@ const envelopeLike = fc.record(
   { requiredKeys: [] },
 );
 
-describe("fuzzing the envelope reader (only typed errors)", () => {
+// Sized by count: on a loaded two-core machine one case took 173 s, so each gets ten minutes.
+describe("fuzzing the envelope reader (only typed errors)", { timeout: 600_000 }, () => {
   it("survives 3,000 arbitrary JSON values", () => {
     fc.assert(fc.property(anyJson, checkEnvelope), { numRuns: 3000 });
   });
