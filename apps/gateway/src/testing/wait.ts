@@ -2,7 +2,7 @@
 export async function waitFor<T>(
   what: string,
   probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000, // a wait, not a speed check: a gateway took over 30 s to start on a loaded two-core machine
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
