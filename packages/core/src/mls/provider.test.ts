@@ -1,8 +1,8 @@
 // The node:crypto provider must agree bit for bit with ts-mls' own (WebCrypto) provider.
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { defaultCryptoProvider, getCiphersuiteFromName } from "ts-mls";
 import { describe, expect, it } from "vitest";
-import { nodeCryptoProvider } from "./provider.js";
+import { hmac, nodeCryptoProvider } from "./provider.js";
 import { DEFAULT_SUITE } from "./suite.js";
 
 const suite = getCiphersuiteFromName(DEFAULT_SUITE);
@@ -26,6 +26,17 @@ describe("nodeCryptoProvider", async () => {
       for (const len of [12, 16, 32, 33, 100])
         expect(await ours.kdf.expand(key, data, len)).toEqual(await theirs.kdf.expand(key, data, len));
     }
+  });
+
+  it("computes HMAC like createHmac for keys shorter than, equal to and longer than the block", () => {
+    for (const algorithm of ["sha256", "sha384", "sha512"] as const)
+      for (const keyLength of [0, 1, 32, 64, 65, 128, 129, 300]) {
+        const key = bytes(keyLength);
+        const parts = [bytes(0), bytes(7), bytes(100)];
+        const expected = createHmac(algorithm, key);
+        for (const part of parts) expected.update(part);
+        expect(hmac(algorithm, key, ...parts)).toEqual(expected.digest());
+      }
   });
 
   it("seals and opens AES-128-GCM interchangeably, and refuses a tampered ciphertext", async () => {
@@ -84,6 +95,41 @@ describe("node HPKE (suite 1)", async () => {
       expect(await opener.hpke.exportPrivateKey(privateKey)).toEqual(privateRaw);
       await expect(opener.hpke.open(privateKey, enc, ct, info, new Uint8Array(0))).rejects.toThrow();
     }
+  });
+
+  it("derives the key pairs @hpke/core derives (RFC 9180 DeriveKeyPair)", async () => {
+    for (let i = 0; i < 5; i++) {
+      const ikm = new Uint8Array(randomBytes(32));
+      const mine = await ours.hpke.deriveKeyPair(ikm);
+      const reference = await theirs.hpke.deriveKeyPair(ikm);
+      expect(await ours.hpke.exportPrivateKey(mine.privateKey)).toEqual(
+        await theirs.hpke.exportPrivateKey(reference.privateKey),
+      );
+      expect(await ours.hpke.exportPublicKey(mine.publicKey)).toEqual(
+        await theirs.hpke.exportPublicKey(reference.publicKey),
+      );
+      const { ct, enc } = await ours.hpke.seal(mine.publicKey, plaintext, info, aad);
+      expect(await theirs.hpke.open(reference.privateKey, enc, ct, info, aad)).toEqual(plaintext);
+    }
+  });
+
+  it("seals under each info it is given, whatever info came before (info_hash is cached)", async () => {
+    const pair = await theirs.hpke.generateKeyPair();
+    const publicKey = await ours.hpke.importPublicKey(await theirs.hpke.exportPublicKey(pair.publicKey));
+    const infos = [info, new Uint8Array(randomBytes(40)), info, new Uint8Array(0)];
+    for (const sealInfo of infos) {
+      const { ct, enc } = await ours.hpke.seal(publicKey, plaintext, sealInfo, aad);
+      expect(await theirs.hpke.open(pair.privateKey, enc, ct, sealInfo, aad)).toEqual(plaintext);
+      for (const other of infos.filter((i) => !Buffer.from(i).equals(sealInfo)))
+        await expect(theirs.hpke.open(pair.privateKey, enc, ct, other, aad)).rejects.toThrow();
+    }
+  });
+
+  it("imports a public key once and keeps returning it for the same bytes", async () => {
+    const raw = await theirs.hpke.exportPublicKey((await theirs.hpke.generateKeyPair()).publicKey);
+    const first = await ours.hpke.importPublicKey(raw);
+    expect(await ours.hpke.importPublicKey(raw.slice())).toBe(first);
+    expect(await ours.hpke.exportPublicKey(first)).toEqual(raw);
   });
 
   it("refuses malformed keys and encapsulations with a CryptoError", async () => {

@@ -1,0 +1,281 @@
+// The ts-mls patch (patches/ts-mls@1.6.4.patch, written up in patches/README.md): each change is checked
+// against an independent computation from RFC 9420, and each test would fail on unpatched ts-mls 1.6.4
+// (a stack overflow, a missing export, recomputed hashes, secrets kept for parent nodes, a discarded GroupInfo).
+import { createHmac } from "node:crypto";
+import {
+  type CiphersuiteImpl,
+  type ClientState,
+  createCommit,
+  createGroup,
+  defaultCapabilities,
+  defaultLifetime,
+  emptyPskIndex,
+  generateKeyPackage,
+  type Hash,
+  joinGroup,
+  processPrivateMessage,
+  type RatchetTree,
+} from "ts-mls";
+import { uint8Encoder } from "ts-mls/codec/number.js";
+import { encode } from "ts-mls/codec/tlsEncoder.js";
+import { varLenTypeEncoder } from "ts-mls/codec/variableLength.js";
+import { encodeKdfLabel, expandWithLabel } from "ts-mls/crypto/kdf.js";
+import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
+import { createSecretTree } from "ts-mls/secretTree.js";
+import { treeHashRoot } from "ts-mls/treeHash.js";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SUITE, suiteImpl } from "./suite.js";
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+/** RFC 9000 variable-length integer, as RFC 9420 §2.1.2 uses for vector lengths. */
+function varint(n: number): Uint8Array {
+  if (n < 64) return Uint8Array.of(n);
+  if (n < 16384) return Uint8Array.of(0x40 | (n >> 8), n & 0xff);
+  return Uint8Array.of(0x80 | (n >> 24), (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
+}
+
+/** KDFLabel of RFC 9420 §8, written out by hand. */
+function referenceKdfLabel(length: number, label: string, context: Uint8Array): Uint8Array {
+  const full = utf8(`MLS 1.0 ${label}`);
+  return new Uint8Array(
+    Buffer.concat([
+      Uint8Array.of(length >> 8, length & 0xff),
+      varint(full.length),
+      full,
+      varint(context.length),
+      context,
+    ]),
+  );
+}
+
+/** ExpandWithLabel with HKDF-SHA256 for outputs of at most one block, on createHmac. */
+function referenceExpand(secret: Uint8Array, label: string, context: Uint8Array, length: number): Uint8Array {
+  const info = referenceKdfLabel(length, label, context);
+  return new Uint8Array(
+    createHmac("sha256", secret).update(info).update(Uint8Array.of(1)).digest().subarray(0, length),
+  );
+}
+
+/** A hash implementation that counts its digests. */
+function counting(inner: Hash): Hash & { digests: number } {
+  const hash = {
+    digests: 0,
+    digest: (data: Uint8Array) => {
+      hash.digests++;
+      return inner.digest(data);
+    },
+    mac: inner.mac,
+    verifyMac: inner.verifyMac,
+  };
+  return hash;
+}
+
+/** The tree hash of `tree` computed cold: fresh node objects and a hash object no cache has seen. */
+async function coldTreeHash(tree: RatchetTree, cs: CiphersuiteImpl): Promise<Uint8Array> {
+  const decoded = decodeRatchetTree(encodeRatchetTree(tree), 0);
+  if (decoded === undefined) throw new Error("tree does not decode");
+  return treeHashRoot(decoded[0], counting(cs.hash));
+}
+
+async function keyPackage(name: string, cs: CiphersuiteImpl) {
+  return generateKeyPackage(
+    { credentialType: "basic", identity: utf8(name) },
+    defaultCapabilities(),
+    defaultLifetime,
+    [],
+    cs,
+  );
+}
+
+/** A group of `size` ts-mls members (the first adds the others in one commit), every member's state. */
+async function group(size: number, cs: CiphersuiteImpl): Promise<ClientState[]> {
+  const creator = await keyPackage("m0", cs);
+  const others = await Promise.all(Array.from({ length: size - 1 }, (_, i) => keyPackage(`m${i + 1}`, cs)));
+  const created = await createGroup(
+    utf8("patch-test"),
+    creator.publicPackage,
+    creator.privatePackage,
+    [],
+    cs,
+  );
+  const add = await createCommit(
+    { state: created, cipherSuite: cs },
+    {
+      extraProposals: others.map((o) => ({
+        proposalType: "add" as const,
+        add: { keyPackage: o.publicPackage },
+      })),
+      ratchetTreeExtension: true,
+    },
+  );
+  if (add.welcome === undefined) throw new Error("no Welcome");
+  const welcome = add.welcome;
+  const joined = await Promise.all(
+    others.map((o) => joinGroup(welcome, o.publicPackage, o.privatePackage, emptyPskIndex, cs)),
+  );
+  return [add.newState, ...joined];
+}
+
+/** Member `committer` commits (an UpdatePath, and `extra` proposals); everyone else processes it. */
+async function commitAndProcess(
+  states: ClientState[],
+  committer: number,
+  cs: CiphersuiteImpl,
+  extra: Parameters<typeof createCommit>[1] = {},
+): Promise<ClientState[]> {
+  const sender = states[committer] as ClientState;
+  const { commit, newState } = await createCommit({ state: sender, cipherSuite: cs }, extra);
+  if (commit.wireformat !== "mls_private_message") throw new Error("expected a PrivateMessage");
+  return Promise.all(
+    states.map(async (state, i) => {
+      if (i === committer) return newState;
+      if (state.groupActiveState.kind !== "active") return state;
+      const result = await processPrivateMessage(state, commit.privateMessage, emptyPskIndex, cs);
+      return result.newState;
+    }),
+  );
+}
+
+describe("ts-mls patch", async () => {
+  const cs = await suiteImpl(DEFAULT_SUITE);
+
+  it("encodes a vector of 100,000 items (the chained writers overflowed the stack past ~10,000)", () => {
+    const items = Array.from({ length: 100_000 }, (_, i) => i % 251);
+    const bytes = encode(varLenTypeEncoder(uint8Encoder))(items);
+    expect(bytes.length).toBe(4 + items.length);
+    expect([...bytes.subarray(0, 4)]).toEqual([...varint(items.length)]);
+    expect(bytes.subarray(4)).toEqual(Uint8Array.from(items));
+  });
+
+  it("writes KDFLabel and ExpandWithLabel as RFC 9420 §8 does, for short and long labels and contexts", async () => {
+    const secret = new Uint8Array(32).fill(7);
+    for (const label of ["tree", "application", "x".repeat(70), "tree"])
+      for (const context of [new Uint8Array(0), utf8("left"), new Uint8Array(300).fill(1)])
+        for (const length of [12, 16, 32]) {
+          expect(encodeKdfLabel(length, label, context)).toEqual(referenceKdfLabel(length, label, context));
+          expect(await expandWithLabel(secret, label, context, length, cs.kdf)).toEqual(
+            referenceExpand(secret, label, context, length),
+          );
+        }
+    for (let i = 0; i < 100; i++)
+      expect(encodeKdfLabel(32, `exporter ${i}`, utf8("c"))).toEqual(
+        referenceKdfLabel(32, `exporter ${i}`, utf8("c")),
+      );
+  });
+
+  it("derives a leaf's ratchets as RFC 9420 §9 does and keeps no secrets for parent nodes", async () => {
+    const encryptionSecret = new Uint8Array(32).fill(3);
+    const tree = await createSecretTree(8, encryptionSecret, cs.kdf);
+    expect(tree).toHaveLength(15);
+    // tree_node_[N]_secret from the root (node 7) down, by hand
+    const nodeSecret = new Map<number, Uint8Array>([[7, encryptionSecret]]);
+    for (const [parent, level] of [
+      [7, 3],
+      [3, 2],
+      [11, 2],
+      [1, 1],
+      [5, 1],
+      [9, 1],
+      [13, 1],
+    ] as const) {
+      const secret = nodeSecret.get(parent) as Uint8Array;
+      nodeSecret.set(parent - (1 << (level - 1)), referenceExpand(secret, "tree", utf8("left"), 32));
+      nodeSecret.set(parent + (1 << (level - 1)), referenceExpand(secret, "tree", utf8("right"), 32));
+    }
+    tree.forEach((node, nodeIndex) => {
+      if (nodeIndex % 2 === 1) {
+        expect(node.application.secret).toHaveLength(0);
+        expect(node.handshake.secret).toHaveLength(0);
+        return;
+      }
+      const secret = nodeSecret.get(nodeIndex) as Uint8Array;
+      expect(node.application).toEqual({
+        secret: referenceExpand(secret, "application", new Uint8Array(0), 32),
+        generation: 0,
+        unusedGenerations: {},
+      });
+      expect(node.handshake.secret).toEqual(referenceExpand(secret, "handshake", new Uint8Array(0), 32));
+    });
+  });
+
+  it("hashes an unchanged tree again without digesting, and a changed one as a cold computation does", async () => {
+    let states = await group(6, cs);
+    const hash = counting(cs.hash);
+    const tree = (states[0] as ClientState).ratchetTree;
+    const first = await treeHashRoot(tree, hash);
+    const coldDigests = hash.digests;
+    expect(first).toEqual(await coldTreeHash(tree, cs));
+    expect(first).toEqual((states[0] as ClientState).groupContext.treeHash);
+    hash.digests = 0;
+    expect(await treeHashRoot(tree, hash)).toEqual(first);
+    // only blank nodes may be digested again: no member's leaf, no parent node
+    expect(hash.digests).toBeLessThanOrEqual(tree.filter((node) => node === undefined).length);
+
+    // Each member commits in turn (new leaf and path), then one is removed: every state's tree hash (from
+    // warm caches) is what a cold computation gives, and all members agree on it.
+    for (const committer of [3, 1, 5]) {
+      states = await commitAndProcess(states, committer, cs);
+      hash.digests = 0;
+      const now = (states[0] as ClientState).ratchetTree;
+      const warm = await treeHashRoot(now, hash);
+      expect(hash.digests).toBeLessThan(coldDigests);
+      expect(warm).toEqual(await coldTreeHash(now, cs));
+      for (const state of states) expect(state.groupContext.treeHash).toEqual(warm);
+    }
+    states = await commitAndProcess(states, 2, cs, {
+      extraProposals: [{ proposalType: "remove", remove: { removed: 4 } }],
+    });
+    const afterRemove = states.filter((s) => s.groupActiveState.kind === "active");
+    expect(afterRemove).toHaveLength(5);
+    for (const state of afterRemove) {
+      expect(await treeHashRoot(state.ratchetTree, hash)).toEqual(await coldTreeHash(state.ratchetTree, cs));
+      expect(state.groupContext.treeHash).toEqual((afterRemove[0] as ClientState).groupContext.treeHash);
+    }
+  });
+
+  it("does not take a cached hash for a node object seen at another index or above other subtrees", async () => {
+    const states = await commitAndProcess(await group(4, cs), 0, cs);
+    const tree = (states[0] as ClientState).ratchetTree;
+    await treeHashRoot(tree, cs.hash); // warm every node
+    const swapped = tree.slice();
+    swapped[0] = tree[2];
+    swapped[2] = tree[0];
+    expect(await treeHashRoot(swapped, cs.hash)).toEqual(await coldTreeHash(swapped, cs));
+    // parent node 1 (the creator's path) kept above a changed right subtree
+    expect(tree[1]).toBeDefined();
+    const moved = tree.slice();
+    moved[2] = tree[6];
+    expect(await treeHashRoot(moved, cs.hash)).toEqual(await coldTreeHash(moved, cs));
+    // blank parent node 5: its left hash (leaf 2) is cached, its right subtree changes
+    expect(tree[5]).toBeUndefined();
+    const rightChanged = tree.slice();
+    rightChanged[6] = tree[0];
+    expect(await treeHashRoot(rightChanged, cs.hash)).toEqual(await coldTreeHash(rightChanged, cs));
+    const blankRight = tree.slice();
+    blankRight[6] = undefined;
+    expect(await treeHashRoot(blankRight, cs.hash)).toEqual(await coldTreeHash(blankRight, cs));
+  });
+
+  it("signs no GroupInfo for a commit that adds no one (it was built, encrypted and thrown away)", async () => {
+    const [creator] = await group(3, cs);
+    let signatures = 0;
+    const counted: CiphersuiteImpl = {
+      ...cs,
+      signature: {
+        ...cs.signature,
+        sign: (key, message) => {
+          signatures++;
+          return cs.signature.sign(key, message);
+        },
+      },
+    };
+    const result = await createCommit(
+      { state: creator as ClientState, cipherSuite: counted },
+      { ratchetTreeExtension: true },
+    );
+    expect(result.welcome).toBeUndefined();
+    // the UpdatePath's LeafNode and the commit's FramedContent
+    expect(signatures).toBe(2);
+  });
+});
