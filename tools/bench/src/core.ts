@@ -1,9 +1,10 @@
-// `npm run bench -- core [--max-members=1000]`: the MLS engine of @sotto/core.
+// `npm run bench -- core [--max-members=5000]`: the MLS engine of @sotto/core.
 // 1. encrypt + decrypt of a 200-byte application message, against the bare native primitives such a message
 //    needs (one Ed25519 sign + verify and one AES-128-GCM seal + open, keys imported once), and the ratio of
-//    their medians;
-// 2. commit create and process (an empty commit with a fresh UpdatePath) at 10, 100 and 1000 members, the
-//    group built with one big commit adding everyone.
+//    their medians (and of the CPU time each batch took, steadier when others load the machine);
+// 2. commit create and process (an empty commit with a fresh UpdatePath) at 10, 100, 1000 and 5000 members,
+//    the group built with one big commit adding everyone, so each commit encrypts to all N-1 other leaves.
+//    Each figure comes as wall time and as the process's CPU time for the call.
 import {
   createCipheriv,
   createDecipheriv,
@@ -25,7 +26,13 @@ import {
   processMessage,
   updateConversation,
 } from "@sotto/core";
-import { emit, mean, percentile, round, sample } from "./report.js";
+import { emit, mean, percentile, profiled, round, sample } from "./report.js";
+
+/** CPU time (user + system, all threads) of this process, in milliseconds. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 const actor = (i: number) => `https://bench.example/users/u${i}`;
 
@@ -98,24 +105,32 @@ async function commitCost(size: number, iterations: number, budgetMs: number) {
   const buildMs = performance.now() - t0;
   let { creator, member } = group;
   const create: number[] = [];
-  const process: number[] = [];
+  const processed: number[] = [];
+  const createCpu: number[] = [];
+  const processCpu: number[] = [];
   const start = performance.now();
-  for (let i = 0; i < iterations && (i < 2 || performance.now() - start < budgetMs); i++) {
-    let t = performance.now();
-    const outcome = await updateConversation({ ...group.ctx, time: new Date() }, creator);
-    create.push(performance.now() - t);
-    creator = outcome.conversation;
-    t = performance.now();
-    const received = await processMessage(member, { bytes: outcome.commit, published: outcome.published });
-    process.push(performance.now() - t);
-    if (!received.ok) throw received.error;
-    member = received.value.conversation;
-  }
-  return { buildMs, create, process };
+  await profiled(`core-commit-${size}`, async () => {
+    for (let i = 0; i < iterations && (i < 2 || performance.now() - start < budgetMs); i++) {
+      let t = performance.now();
+      let c = cpuMs();
+      const outcome = await updateConversation({ ...group.ctx, time: new Date() }, creator);
+      create.push(performance.now() - t);
+      createCpu.push(cpuMs() - c);
+      creator = outcome.conversation;
+      t = performance.now();
+      c = cpuMs();
+      const received = await processMessage(member, { bytes: outcome.commit, published: outcome.published });
+      processed.push(performance.now() - t);
+      processCpu.push(cpuMs() - c);
+      if (!received.ok) throw received.error;
+      member = received.value.conversation;
+    }
+  });
+  return { buildMs, create, processed, createCpu, processCpu };
 }
 
 export async function main(args: string[]): Promise<void> {
-  const maxMembers = Number(args.find((a) => a.startsWith("--max-members="))?.split("=")[1] ?? 1000);
+  const maxMembers = Number(args.find((a) => a.startsWith("--max-members="))?.split("=")[1] ?? 5000);
   // The machine is shared: MLS and native batches alternate so both see the same load, and medians compare.
   const message = await messageRound();
   const native = nativeRound();
@@ -123,10 +138,18 @@ export async function main(args: string[]): Promise<void> {
   await sample(300, native);
   const mls: number[] = [];
   const bare: number[] = [];
-  for (let batch = 0; batch < 10; batch++) {
-    mls.push(...(await sample(200, message)));
-    bare.push(...(await sample(200, native)));
-  }
+  let mlsCpu = 0;
+  let bareCpu = 0;
+  await profiled("core-message", async () => {
+    for (let batch = 0; batch < 10; batch++) {
+      let c = cpuMs();
+      mls.push(...(await sample(200, message)));
+      mlsCpu += cpuMs() - c;
+      c = cpuMs();
+      bare.push(...(await sample(200, native)));
+      bareCpu += cpuMs() - c;
+    }
+  });
   const mlsMs = percentile(mls, 50);
   const nativeMs = percentile(bare, 50);
   emit({
@@ -137,6 +160,7 @@ export async function main(args: string[]): Promise<void> {
     p50_ms: round(mlsMs, 4),
     mean_ms: round(mean(mls), 4),
     p99_ms: round(percentile(mls, 99), 3),
+    cpu_ms: round(mlsCpu / mls.length, 4),
   });
   emit({
     bench: "core",
@@ -146,6 +170,7 @@ export async function main(args: string[]): Promise<void> {
     p50_ms: round(nativeMs, 4),
     mean_ms: round(mean(bare), 4),
     p99_ms: round(percentile(bare, 99), 3),
+    cpu_ms: round(bareCpu / bare.length, 4),
   });
   const headline: Record<string, unknown> = {
     bench: "core",
@@ -153,14 +178,16 @@ export async function main(args: string[]): Promise<void> {
     native_p50_ms: round(nativeMs, 4),
     ratio: round(mlsMs / nativeMs, 2),
     ratio_of_means: round(mean(mls) / mean(bare), 2),
+    ratio_cpu: round(mlsCpu / bareCpu, 2),
   };
   for (const [size, rounds, budgetMs] of [
     [10, 30, 10_000],
     [100, 10, 20_000],
-    [1000, 5, 30_000],
+    [1000, 7, 30_000],
+    [5000, 3, 60_000],
   ] as const) {
     if (size > maxMembers) continue;
-    const { buildMs, create, process } = await commitCost(size, rounds, budgetMs);
+    const { buildMs, create, processed, createCpu, processCpu } = await commitCost(size, rounds, budgetMs);
     emit({
       bench: "core",
       case: `commit_${size}`,
@@ -169,11 +196,15 @@ export async function main(args: string[]): Promise<void> {
       rounds: create.length,
       create_mean_ms: round(mean(create), 1),
       create_p50_ms: round(percentile(create, 50), 1),
-      process_mean_ms: round(mean(process), 1),
-      process_p50_ms: round(percentile(process, 50), 1),
+      create_cpu_p50_ms: round(percentile(createCpu, 50), 1),
+      process_mean_ms: round(mean(processed), 1),
+      process_p50_ms: round(percentile(processed, 50), 1),
+      process_cpu_p50_ms: round(percentile(processCpu, 50), 1),
     });
-    headline[`commit_create_${size}_ms`] = round(mean(create), 1);
-    headline[`commit_process_${size}_ms`] = round(mean(process), 1);
+    headline[`commit_create_${size}_p50_ms`] = round(percentile(create, 50), 1);
+    headline[`commit_process_${size}_p50_ms`] = round(percentile(processed, 50), 1);
+    headline[`commit_create_${size}_cpu_ms`] = round(percentile(createCpu, 50), 1);
+    headline[`commit_process_${size}_cpu_ms`] = round(percentile(processCpu, 50), 1);
   }
   emit(headline);
 }
