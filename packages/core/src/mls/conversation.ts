@@ -85,11 +85,22 @@ export function memberAt(tree: RatchetTree, leafIndex: number): Member | undefin
   return Number.isInteger(leafIndex) && leafIndex >= 0 ? leafMember(tree, leafIndex * 2) : undefined;
 }
 
-/** Leaves gained and lost between two trees; a leaf is a device at an index (a re-used index is a new leaf). */
+/**
+ * Leaves gained and lost between two trees; a leaf is a device at an index (a re-used index is a new leaf).
+ * Only leaves whose node object changed are compared: ts-mls replaces a node it changes, and a commit changes
+ * a few leaves of a group of thousands.
+ */
 export function membershipChange(before: RatchetTree, after: RatchetTree) {
   const key = (m: Member) => `${m.leafIndex}:${toHex(m.signaturePublicKey)}`;
-  const was = membersOf(before);
-  const now = membersOf(after);
+  const was: Member[] = [];
+  const now: Member[] = [];
+  for (let nodeIndex = 0; nodeIndex < Math.max(before.length, after.length); nodeIndex += 2) {
+    if (before[nodeIndex] === after[nodeIndex]) continue;
+    const gone = leafMember(before, nodeIndex);
+    const come = leafMember(after, nodeIndex);
+    if (gone !== undefined) was.push(gone);
+    if (come !== undefined) now.push(come);
+  }
   const wasKeys = new Set(was.map(key));
   const nowKeys = new Set(now.map(key));
   return { added: now.filter((m) => !wasKeys.has(key(m))), removed: was.filter((m) => !nowKeys.has(key(m))) };
