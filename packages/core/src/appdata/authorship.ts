@@ -9,7 +9,7 @@ export function modifiedObjectId(data: ApplicationData): string | undefined {
   if (data.type === "unsupported" || !AUTHOR_ONLY_ACTIVITIES.includes(data.type)) return undefined;
   const object = data.object;
   if (object === undefined) return undefined;
-  return object.form === "embedded" ? object.value.id : object.id;
+  return object.form === "reference" ? object.id : object.value.id;
 }
 
 /**

@@ -1,12 +1,24 @@
 // Content objects (spec §Content objects): Note/Article with sanitized HTML, Image/Audio/Video with inline
 // media, replies, mentions and hashtags, and attachments that are content objects themselves.
+//
+// Optional fields holding junk (an empty string, a value of the wrong type, a date that does not parse) are
+// read as absent: Emissary sends `"inReplyTo": ""` on every Note that is not a reply. Values over the limits
+// of `../limits.ts` refuse the whole object (`too_large`), so nothing is stored that the API could not return.
+import {
+  MAX_ATTACHMENTS,
+  MAX_HTML_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_INLINE_MEDIA_BYTES,
+  MAX_MEDIA_TYPE_LENGTH,
+  MAX_NAME_LENGTH,
+} from "../limits.js";
 import { err, ok, type Result } from "../result.js";
 import { asList, isJsonObject, type JsonObject, linkId, normalizeTerms, typesOf } from "../vocab/json.js";
 import { AppDataError } from "./errors.js";
 import { isWebUrl } from "./ids.js";
 import { readMedia } from "./media.js";
 import { ATTACHMENT_TYPES, CONTENT_TYPES, type ContentObject, type ContentType, type Tag } from "./model.js";
-import { MAX_HTML_LENGTH, sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
+import { sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
 
 export interface ContentObjectRules {
   /** Only an Announce's object may have an HTTPS id. */
@@ -26,59 +38,83 @@ export function contentTypeOf(
   return allowed.find((type) => types.includes(type));
 }
 
+/** A string with something in it, else undefined (junk in an optional field is absent). */
+export function presentString(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** Refuses a value longer than `max` characters. */
+export function checkLength(
+  value: string | undefined,
+  path: string,
+  max = MAX_HTML_LENGTH,
+): Result<void, AppDataError> {
+  if (value === undefined || value.length <= max) return ok(undefined);
+  return err(new AppDataError("too_large", `is longer than ${max} characters`, path));
+}
+
+/** An application-data id, kept verbatim: absent when junk, refused when an HTTP(S) URL or too long. */
 export function readId(
   value: unknown,
   path: string,
   allowWebId: boolean,
 ): Result<string | undefined, AppDataError> {
-  if (value === undefined) return ok(undefined);
-  if (typeof value !== "string" || value === "") {
-    return err(new AppDataError("invalid_property", "must be a non-empty string", path));
-  }
-  if (isWebUrl(value) && !allowWebId) {
+  const id = presentString(value);
+  if (id === undefined) return ok(undefined);
+  const tooLong = checkLength(id, path, MAX_ID_LENGTH);
+  if (!tooLong.ok) return tooLong;
+  if (isWebUrl(id) && !allowWebId) {
     return err(new AppDataError("https_id", "application data ids must not be HTTP(S) URLs", path));
   }
-  return ok(value);
+  return ok(id);
 }
 
-function optionalString(
+/** The id a link names (a string or an object's id), verbatim: absent when junk, refused when too long. */
+export function readLink(value: unknown, path: string): Result<string | undefined, AppDataError> {
+  const id = presentString(linkId(asList(value)[0]));
+  const tooLong = checkLength(id, path, MAX_ID_LENGTH);
+  return tooLong.ok ? ok(id) : tooLong;
+}
+
+/** An optional text field: absent when junk or empty once sanitized, refused when too long. */
+function readText(
   node: JsonObject,
   key: string,
   path: string,
+  sanitize: ((text: string) => string) | undefined,
+  max = MAX_HTML_LENGTH,
 ): Result<string | undefined, AppDataError> {
-  const value = node[key];
-  if (value === undefined || typeof value === "string") return ok(value);
-  return err(new AppDataError("invalid_property", "must be a string", `${path}${key}`));
-}
-
-/** Refuses text too long to sanitize in bounded time. */
-export function checkLength(value: string | undefined, path: string): Result<void, AppDataError> {
-  if (value === undefined || value.length <= MAX_HTML_LENGTH) return ok(undefined);
-  return err(new AppDataError("too_large", `is longer than ${MAX_HTML_LENGTH} characters`, path));
+  const raw = presentString(node[key]);
+  const tooLong = checkLength(raw, `${path}${key}`, max);
+  if (!tooLong.ok) return tooLong;
+  return ok(presentString(raw === undefined || sanitize === undefined ? raw : sanitize(raw)));
 }
 
 function dimension(value: unknown): number | undefined {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
+/** A date-time that parses, else absent. */
+function date(value: string | undefined): string | undefined {
+  return value !== undefined && Number.isFinite(Date.parse(value)) ? value : undefined;
+}
+
 function readTags(value: unknown, path: string): Result<readonly Tag[], AppDataError> {
   const tags: Tag[] = [];
   for (const [index, item] of asList(value).entries()) {
     if (typeof item === "string") {
-      tags.push({ type: "Link", href: item });
+      if (item !== "") tags.push({ type: "Link", href: item });
       continue;
     }
     if (!isJsonObject(item)) continue;
     const node = normalizeTerms(item);
-    const href = typeof node.href === "string" ? node.href : linkId(node.id);
-    const rawName = typeof node.name === "string" ? node.name : undefined;
-    const tooLarge = checkLength(rawName, `${path}tag.${index}.name`);
-    if (!tooLarge.ok) return tooLarge;
-    const name = rawName === undefined ? undefined : sanitizeTextField(rawName);
+    const href = presentString(node.href) ?? presentString(linkId(node.id));
+    const name = readText(node, "name", `${path}tag.${index}.`, sanitizeTextField);
+    if (!name.ok) return name;
     tags.push({
       type: typesOf(node)[0] ?? "Link",
       ...(href === undefined ? {} : { href }),
-      ...(name === undefined ? {} : { name }),
+      ...(name.value === undefined ? {} : { name: name.value }),
     });
   }
   return ok(tags);
@@ -99,34 +135,30 @@ export function readContentObject(
   if (id.value === undefined && rules.requireId)
     return err(new AppDataError("missing_id", "needs an id", `${path}id`));
 
+  const name = readText(node, "name", path, sanitizeTextField, MAX_NAME_LENGTH);
+  if (!name.ok) return name;
+  const summary = readText(node, "summary", path, sanitizeHtmlField);
+  if (!summary.ok) return summary;
+  const mediaType = readText(node, "mediaType", path, undefined, MAX_MEDIA_TYPE_LENGTH);
+  if (!mediaType.ok) return mediaType;
   const strings: Record<string, string | undefined> = {};
-  for (const key of ["name", "summary", "published", "updated", "blurhash", "mediaType"]) {
-    const value = optionalString(node, key, path);
+  for (const key of ["published", "updated", "blurhash"]) {
+    const value = readText(node, key, path, undefined);
     if (!value.ok) return value;
-    const tooLarge = checkLength(value.value, `${path}${key}`);
-    if (!tooLarge.ok) return tooLarge;
     strings[key] = value.value;
   }
-  const inReplyTo = node.inReplyTo === undefined ? undefined : linkId(asList(node.inReplyTo)[0]);
-  if (node.inReplyTo !== undefined && inReplyTo === undefined) {
-    return err(new AppDataError("invalid_property", "must be an id", `${path}inReplyTo`));
-  }
+  const inReplyTo = readLink(node.inReplyTo, `${path}inReplyTo`);
+  if (!inReplyTo.ok) return inReplyTo;
+  const attributedTo = readLink(node.attributedTo, `${path}attributedTo`);
+  if (!attributedTo.ok) return attributedTo;
 
   let content: string | undefined;
   let media: ContentObject["media"];
   if (TEXT_TYPES.includes(type)) {
-    if (node.content !== undefined && typeof node.content !== "string") {
-      return err(new AppDataError("invalid_property", "must be HTML text", `${path}content`));
-    }
-    const tooLarge = checkLength(node.content, `${path}content`);
-    if (!tooLarge.ok) return tooLarge;
-    const plain = strings.mediaType?.split(";")[0]?.trim().toLowerCase() === "text/plain";
-    content =
-      node.content === undefined
-        ? undefined
-        : plain
-          ? sanitizeTextField(node.content)
-          : sanitizeHtmlField(node.content);
+    const plain = mediaType.value?.split(";")[0]?.trim().toLowerCase() === "text/plain";
+    const read = readText(node, "content", path, plain ? sanitizeTextField : sanitizeHtmlField);
+    if (!read.ok) return read;
+    content = read.value;
   } else {
     const read = readMedia(node, path);
     if (!read.ok) return read;
@@ -144,6 +176,11 @@ export function readContentObject(
       unsupportedAttachments += 1;
       continue;
     }
+    if (attachment.length === MAX_ATTACHMENTS) {
+      return err(
+        new AppDataError("too_large", `has more than ${MAX_ATTACHMENTS} attachments`, `${path}attachment`),
+      );
+    }
     const read = readContentObject(
       item,
       `${path}attachment.${index}.`,
@@ -153,23 +190,35 @@ export function readContentObject(
     if (!read.ok) return read;
     attachment.push(read.value);
   }
+  const mediaBytes = [media, ...attachment.map((a) => a.media)].reduce(
+    (total, m) => total + (m?.bytes.byteLength ?? 0),
+    0,
+  );
+  if (mediaBytes > MAX_INLINE_MEDIA_BYTES) {
+    return err(
+      new AppDataError("too_large", `holds more than ${MAX_INLINE_MEDIA_BYTES} bytes of inline media`, path),
+    );
+  }
 
   const tags = node.tag === undefined ? undefined : readTags(node.tag, path);
   if (tags !== undefined && !tags.ok) return tags;
   const tag = tags?.value;
   const width = dimension(node.width);
   const height = dimension(node.height);
+  const published = date(strings.published);
+  const updated = date(strings.updated);
   const object: ContentObject = {
     type,
     ...(id.value === undefined ? {} : { id: id.value }),
-    ...(strings.name === undefined ? {} : { name: sanitizeTextField(strings.name) }),
-    ...(strings.summary === undefined ? {} : { summary: sanitizeHtmlField(strings.summary) }),
+    ...(attributedTo.value === undefined ? {} : { attributedTo: attributedTo.value }),
+    ...(name.value === undefined ? {} : { name: name.value }),
+    ...(summary.value === undefined ? {} : { summary: summary.value }),
     ...(content === undefined ? {} : { content }),
     ...(media === undefined ? {} : { media }),
-    ...(inReplyTo === undefined ? {} : { inReplyTo }),
-    ...(strings.published === undefined ? {} : { published: strings.published }),
-    ...(strings.updated === undefined ? {} : { updated: strings.updated }),
-    ...(tag === undefined ? {} : { tag }),
+    ...(inReplyTo.value === undefined ? {} : { inReplyTo: inReplyTo.value }),
+    ...(published === undefined ? {} : { published }),
+    ...(updated === undefined ? {} : { updated }),
+    ...(tag === undefined || tag.length === 0 ? {} : { tag }),
     ...(attachment.length === 0 ? {} : { attachment }),
     ...(unsupportedAttachments === 0 ? {} : { unsupportedAttachments }),
     ...(width === undefined ? {} : { width }),

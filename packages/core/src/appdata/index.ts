@@ -12,11 +12,21 @@ export {
   CONTENT_TYPES,
   type ContentObject,
   type ContentType,
+  type EmbeddedActivity,
   type Media,
   type Tag,
   type UnsupportedData,
 } from "./model.js";
 export { readApplicationData } from "./read.js";
+export {
+  MAX_ATTACHMENTS,
+  MAX_ID_LENGTH,
+  MAX_INLINE_MEDIA_BASE64,
+  MAX_INLINE_MEDIA_BYTES,
+  MAX_MEDIA_TYPE_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_REACTION_LENGTH,
+} from "../limits.js";
 export { MAX_HTML_LENGTH, sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
 export { textToHtml } from "./text.js";
 export { applicationDataToJson, contentObjectToJson, writeApplicationData } from "./write.js";

@@ -41,6 +41,8 @@ export interface Media {
 export interface ContentObject {
   readonly type: ContentType;
   readonly id?: string;
+  /** Who made it, as claimed (Emissary requires it to equal the activity's `actor`); the MLS sender counts. */
+  readonly attributedTo?: string;
   /** Plain text, sanitized. */
   readonly name?: string;
   /** Sanitized HTML. */
@@ -61,10 +63,28 @@ export interface ContentObject {
   readonly blurhash?: string;
 }
 
-/** The object of an activity: embedded content (Create, Update, Announce) or a reference by id. */
+/**
+ * An earlier activity embedded in an Undo: Emissary names its Like by (actor, object, content) without the
+ * Like's id; Sotto sends all four.
+ */
+export interface EmbeddedActivity {
+  readonly type: string;
+  readonly id?: string;
+  readonly actor?: string;
+  /** The id of the activity's object, verbatim. */
+  readonly object?: string;
+  /** Plain text, sanitized (a Like's emoji). */
+  readonly content?: string;
+}
+
+/**
+ * The object of an activity: embedded content (Create, Update, Announce), a reference by id, or (in an Undo) an
+ * embedded activity.
+ */
 export type ActivityObject =
   | { readonly form: "embedded"; readonly value: ContentObject }
-  | { readonly form: "reference"; readonly id: string; readonly type?: string };
+  | { readonly form: "reference"; readonly id: string; readonly type?: string }
+  | { readonly form: "activity"; readonly value: EmbeddedActivity };
 
 export interface ApplicationActivity {
   readonly type: ActivityType;

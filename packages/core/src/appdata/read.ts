@@ -10,7 +10,15 @@ import {
   normalizeTerms,
   typesOf,
 } from "../vocab/json.js";
-import { checkLength, contentTypeOf, readContentObject, readId } from "./contentObject.js";
+import { MAX_HTML_LENGTH, MAX_REACTION_LENGTH } from "../limits.js";
+import {
+  checkLength,
+  contentTypeOf,
+  presentString,
+  readContentObject,
+  readId,
+  readLink,
+} from "./contentObject.js";
 import { AppDataError } from "./errors.js";
 import {
   ACTIVITY_TYPES,
@@ -76,19 +84,10 @@ export function readApplicationData(input: unknown): Result<ApplicationData, App
 
   const id = readId(node.id, "id", false);
   if (!id.ok) return id;
-  if (node.content !== undefined && typeof node.content !== "string") {
-    return err(new AppDataError("invalid_property", "must be a string", "content"));
-  }
-  const tooLarge = checkLength(node.content, "content");
-  if (!tooLarge.ok) return tooLarge;
-  const content =
-    node.content === undefined
-      ? undefined
-      : type === "Like"
-        ? sanitizeTextField(node.content)
-        : sanitizeHtmlField(node.content);
-  const actor = firstLinkId(node.actor);
-  const published = typeof node.published === "string" ? node.published : undefined;
+  const content = readActivityContent(type, node.content, "content");
+  if (!content.ok) return content;
+  const actor = presentString(firstLinkId(node.actor));
+  const published = presentString(node.published);
 
   let object: ActivityObject | undefined;
   if (!OBJECTLESS_ACTIVITIES.includes(type)) {
@@ -107,9 +106,51 @@ export function readApplicationData(input: unknown): Result<ApplicationData, App
     type,
     ...(id.value === undefined ? {} : { id: id.value }),
     ...(actor === undefined ? {} : { actor }),
-    ...(published === undefined ? {} : { published }),
-    ...(content === undefined ? {} : { content }),
+    ...(published === undefined || !Number.isFinite(Date.parse(published)) ? {} : { published }),
+    ...(content.value === undefined ? {} : { content: content.value }),
     ...(object === undefined ? {} : { object }),
+  });
+}
+
+/** An activity's `content`: a Like's emoji (plain text), else a comment (HTML); junk is absent. */
+function readActivityContent(
+  type: string,
+  value: unknown,
+  path: string,
+): Result<string | undefined, AppDataError> {
+  const raw = presentString(value);
+  const reaction = type === "Like";
+  const tooLarge = checkLength(raw, path, reaction ? MAX_REACTION_LENGTH : MAX_HTML_LENGTH);
+  if (!tooLarge.ok) return tooLarge;
+  if (raw === undefined) return ok(undefined);
+  return ok(presentString(reaction ? sanitizeTextField(raw) : sanitizeHtmlField(raw)));
+}
+
+/**
+ * The activity an Undo embeds, as far as it says: its id, or (Emissary) its actor, object and content. Sotto
+ * matches by id when there is one, else by the other three.
+ */
+function readEmbeddedActivity(value: JsonObject): Result<ActivityObject, AppDataError> {
+  const node = normalizeTerms(value);
+  const type = typesOf(node)[0] ?? "Like";
+  const id = readId(node.id, "object.id", false);
+  if (!id.ok) return id;
+  const object = readLink(node.object, "object.object");
+  if (!object.ok) return object;
+  if (id.value === undefined && object.value === undefined)
+    return err(new AppDataError("missing_object", "names no activity", "object"));
+  const actor = presentString(firstLinkId(node.actor));
+  const content = readActivityContent(type, node.content, "object.content");
+  if (!content.ok) return content;
+  return ok({
+    form: "activity",
+    value: {
+      type,
+      ...(id.value === undefined ? {} : { id: id.value }),
+      ...(actor === undefined ? {} : { actor }),
+      ...(object.value === undefined ? {} : { object: object.value }),
+      ...(content.value === undefined ? {} : { content: content.value }),
+    },
   });
 }
 
@@ -129,11 +170,12 @@ function readActivityObject(
     const object = readContentObject(value, "object.", { allowWebId, requireId: false });
     return object.ok ? ok({ form: "embedded", value: object.value }) : object;
   }
+  if (type === "Undo" && isJsonObject(value)) return readEmbeddedActivity(value);
   // Everything else points at an earlier object or activity, by id or by a partial embedding.
-  const id = linkId(value);
-  if (id === undefined) return err(new AppDataError("missing_object", "names no object id", "object"));
-  const checked = readId(id, "object.id", allowWebId);
+  const checked = readId(linkId(value), "object.id", allowWebId);
   if (!checked.ok) return checked;
+  const id = checked.value;
+  if (id === undefined) return err(new AppDataError("missing_object", "names no object id", "object"));
   const objectType = isJsonObject(value) ? typesOf(normalizeTerms(value))[0] : undefined;
   return ok({ form: "reference", id, ...(objectType === undefined ? {} : { type: objectType }) });
 }

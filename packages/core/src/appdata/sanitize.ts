@@ -3,6 +3,8 @@
 // No images, styles, classes, scripts or forms: nothing that loads remote content or runs code.
 import sanitizeHtml from "sanitize-html";
 
+export { MAX_HTML_LENGTH } from "../limits.js";
+
 const HTML_OPTIONS: sanitizeHtml.IOptions = {
   allowedTags: [
     "p",
@@ -46,12 +48,6 @@ const TEXT_OPTIONS: sanitizeHtml.IOptions = {
   allowedAttributes: {},
   disallowedTagsMode: "discard",
 };
-
-/**
- * The longest HTML field sanitized. Parsing deeply nested markup costs time that grows faster than its length
- * (200,000 nested tags took 10 s here); at this size the worst case stays well under a second.
- */
-export const MAX_HTML_LENGTH = 100_000;
 
 /**
  * Text with none of `&`, `<` and `>` holds no markup and no entity: sanitize-html would return it unchanged, so

@@ -77,9 +77,8 @@ describe("spec application-data examples", () => {
       },
     });
     expect(read("A17").object).toEqual({
-      form: "reference",
-      id: "uri:uuid:0DDF82B4-8632-4E20-85E1-547155C2618E",
-      type: "Like",
+      form: "activity",
+      value: { type: "Like", id: "uri:uuid:0DDF82B4-8632-4E20-85E1-547155C2618E" },
     });
     expect(read("A18")).toMatchObject({ type: "Read", object: { form: "reference", type: "Article" } });
     expect(read("A19")).toEqual({

@@ -13,6 +13,7 @@ export function contentObjectToJson(object: ContentObject): Json {
   return defined({
     type: object.type,
     id: object.id,
+    attributedTo: object.attributedTo,
     name: object.name,
     summary: object.summary,
     content: object.media === undefined ? object.content : encodeBase64(object.media.bytes),
@@ -31,6 +32,7 @@ export function contentObjectToJson(object: ContentObject): Json {
 
 function objectToJson(object: ActivityObject): unknown {
   if (object.form === "embedded") return contentObjectToJson(object.value);
+  if (object.form === "activity") return defined({ ...object.value });
   return object.type === undefined ? object.id : { type: object.type, id: object.id };
 }
 
