@@ -1,3 +1,12 @@
+export {
+  MAX_ATTACHMENTS,
+  MAX_ID_LENGTH,
+  MAX_INLINE_MEDIA_BASE64,
+  MAX_INLINE_MEDIA_BYTES,
+  MAX_MEDIA_TYPE_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_REACTION_LENGTH,
+} from "../limits.js";
 export { checkAuthorship, modifiedObjectId } from "./authorship.js";
 export { APP_DATA_ERROR_CODES, AppDataError, type AppDataErrorCode } from "./errors.js";
 export { canonicalApplicationId, isWebUrl, newApplicationId } from "./ids.js";
@@ -18,15 +27,6 @@ export {
   type UnsupportedData,
 } from "./model.js";
 export { readApplicationData } from "./read.js";
-export {
-  MAX_ATTACHMENTS,
-  MAX_ID_LENGTH,
-  MAX_INLINE_MEDIA_BASE64,
-  MAX_INLINE_MEDIA_BYTES,
-  MAX_MEDIA_TYPE_LENGTH,
-  MAX_NAME_LENGTH,
-  MAX_REACTION_LENGTH,
-} from "../limits.js";
 export { MAX_HTML_LENGTH, sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
 export { textToHtml } from "./text.js";
 export { applicationDataToJson, contentObjectToJson, writeApplicationData } from "./write.js";

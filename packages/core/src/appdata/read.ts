@@ -1,5 +1,7 @@
 // Reading decrypted application data (spec §Activities). Never throws: bad data is an AppDataError, data
 // outside the profile is returned as `unsupported` so it can be shown as such.
+
+import { MAX_HTML_LENGTH, MAX_REACTION_LENGTH } from "../limits.js";
 import { err, ok, type Result } from "../result.js";
 import {
   asList,
@@ -10,7 +12,6 @@ import {
   normalizeTerms,
   typesOf,
 } from "../vocab/json.js";
-import { MAX_HTML_LENGTH, MAX_REACTION_LENGTH } from "../limits.js";
 import {
   checkLength,
   contentTypeOf,
