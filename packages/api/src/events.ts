@@ -68,6 +68,12 @@ const conversationMembersChanged = define(
   "Members were added to or removed from a conversation (an MLS commit).",
   { ...inConversation, added: z.array(ActorId), removed: z.array(ActorId) },
 );
+const conversationOutOfStep = define(
+  "conversation.out_of_step",
+  "ConversationOutOfStepEvent",
+  "A member's commit could not be applied, so this device is out of step with that member (`Conversation.outOfStep` says since when); ask them to re-add this device.",
+  { ...inConversation, actor: ActorId, reason: z.string() },
+);
 const receipt = define("receipt", "ReceiptEvent", "A member sent a delivery or read receipt.", {
   ...aboutMessage,
   actor: ActorId,
@@ -108,6 +114,7 @@ export const ReactionsChangedEvent = reactionsChanged.event;
 export const ConversationCreatedEvent = conversationCreated.event;
 export const ConversationUpdatedEvent = conversationUpdated.event;
 export const ConversationMembersChangedEvent = conversationMembersChanged.event;
+export const ConversationOutOfStepEvent = conversationOutOfStep.event;
 export const ReceiptEvent = receipt.event;
 export const ContactKeyChangedEvent = contactKeyChanged.event;
 export const ConversationSecurityAlertEvent = securityAlert.event;
@@ -124,6 +131,7 @@ export const ApiEvent = z
     ConversationCreatedEvent,
     ConversationUpdatedEvent,
     ConversationMembersChangedEvent,
+    ConversationOutOfStepEvent,
     ReceiptEvent,
     ContactKeyChangedEvent,
     ConversationSecurityAlertEvent,
@@ -146,6 +154,7 @@ export const EventBody = z
     conversationCreated.body,
     conversationUpdated.body,
     conversationMembersChanged.body,
+    conversationOutOfStep.body,
     receipt.body,
     contactKeyChanged.body,
     securityAlert.body,

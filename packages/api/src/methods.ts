@@ -1,5 +1,6 @@
 // Every method of the API: its params (by name, a JSON object; unknown keys are refused so typos surface),
 // its result, and the domain errors it may answer with besides the generic ones.
+import { MAX_ATTACHMENTS, MAX_REACTION_LENGTH } from "@sotto/core/limits";
 import { z } from "zod";
 import type { ApiErrorCode } from "./errors.js";
 import {
@@ -48,7 +49,7 @@ const Ok = () => z.object({ ok: z.literal(true) });
 const inConversation = { conversationId: ConversationId };
 const onMessage = { conversationId: ConversationId, messageId: MessageId };
 const members = z.array(ActorRef).min(1).max(1000);
-const emoji = z.string().min(1).max(64).describe("One emoji (or a short reaction text).");
+const emoji = z.string().min(1).max(MAX_REACTION_LENGTH).describe("One emoji (or a short reaction text).");
 const TEXT_LIMIT = "text must be 1-65,536 characters";
 const text = z.string().min(1, TEXT_LIMIT).max(65536, TEXT_LIMIT).describe("Plain text.");
 
@@ -159,7 +160,7 @@ export const methods = {
           .enum(["text/plain", "text/html"])
           .optional()
           .describe("How `text` is written: text/plain (default, escaped) or text/html (sanitized)."),
-        attachments: z.array(Attachment).max(16).optional(),
+        attachments: z.array(Attachment).max(MAX_ATTACHMENTS).optional(),
       })
       .refine((p) => p.text.length > 0 || (p.attachments?.length ?? 0) > 0, {
         message: `${TEXT_LIMIT} (it may be empty only with attachments)`,

@@ -1,5 +1,11 @@
 // The domain objects methods return. Every schema carries an `id` in its metadata: that id names it in the
 // generated JSON Schema / OpenRPC document, so renaming one is an API change.
+import {
+  MAX_ID_LENGTH,
+  MAX_INLINE_MEDIA_BASE64,
+  MAX_MEDIA_TYPE_LENGTH,
+  MAX_NAME_LENGTH,
+} from "@sotto/core/limits";
 import { z } from "zod";
 
 export const ActorId = z.url().meta({ id: "ActorId", description: "An ActivityPub actor id (a URL)." });
@@ -15,7 +21,7 @@ export const ConversationId = z.string().min(1).max(512).meta({
   description: "A conversation is one MLS group; its id is the group id, `urn:uuid:<uuid>`.",
 });
 
-export const MessageId = z.string().min(1).max(2048).meta({
+export const MessageId = z.string().min(1).max(MAX_ID_LENGTH).meta({
   id: "MessageId",
   description: "The id of the message's application-data activity (`urn:uuid:<uuid>`).",
 });
@@ -97,19 +103,31 @@ export const Conversation = z
       .array(SecurityAlert)
       .optional()
       .describe("Security alerts about this conversation, oldest first (the latest 20)."),
+    outOfStep: z
+      .object({
+        actor: ActorId.describe("The member whose commit could not be applied."),
+        since: Timestamp,
+        reason: z.string().describe("Why the commit was refused, for people."),
+      })
+      .nullable()
+      .optional()
+      .describe(
+        "Set when a member's commit could not be applied (e.g. a Remove without UpdatePath from a ts-mls 2 release candidate): that member's later messages wait, unreadable, until this device is re-added or a commit applies. Null when in step; absent when the daemon does not say.",
+      ),
   })
   .meta({ id: "Conversation", description: "A conversation: one end-to-end encrypted MLS group." });
 
-/** Base64 of 512 KiB, the daemon's default limit for a message's inline attachments in all. */
-const MAX_ATTACHMENT_BASE64 = 4 * Math.ceil((512 * 1024) / 3);
-
 export const Attachment = z
   .strictObject({
-    mediaType: z.string().min(1).max(255).describe("The attachment's media type, e.g. image/png."),
-    name: z.string().min(1).max(1024).optional().describe("A file name to show."),
+    mediaType: z
+      .string()
+      .min(1)
+      .max(MAX_MEDIA_TYPE_LENGTH)
+      .describe("The attachment's media type, e.g. image/png."),
+    name: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe("A file name to show."),
     data: z
       .base64()
-      .max(MAX_ATTACHMENT_BASE64)
+      .max(MAX_INLINE_MEDIA_BASE64)
       .describe(
         "The bytes, base64. A message's attachments hold at most 512 KiB in all (more: invalid_params).",
       ),

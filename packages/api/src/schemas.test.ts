@@ -17,6 +17,7 @@ describe("events", () => {
       "conversation.created",
       "conversation.updated",
       "conversation.members_changed",
+      "conversation.out_of_step",
       "receipt",
       "contact.key_changed",
       "conversation.security_alert",
