@@ -39,6 +39,8 @@ export function createNote(input: NoteInput): { activity: ApplicationActivity; n
   const note: ContentObject = {
     type: "Note",
     id: newApplicationId(),
+    // Emissary drops an activity whose actor is not its object's attributedTo.
+    attributedTo: input.actor,
     content: input.html,
     published: input.published,
     ...(input.inReplyTo === undefined ? {} : { inReplyTo: input.inReplyTo }),
@@ -47,6 +49,7 @@ export function createNote(input: NoteInput): { activity: ApplicationActivity; n
       : {
           attachment: input.attachments.map((a) => ({
             type: attachmentType(a.mediaType),
+            attributedTo: input.actor,
             ...(a.name === undefined ? {} : { name: a.name }),
             media: { mediaType: a.mediaType, bytes: a.data },
           })),
@@ -67,10 +70,11 @@ export function updateNote(
 ): ApplicationActivity {
   return activity("Update", actor, published, {
     form: "embedded",
-    value: { ...note, content: html, updated: published },
+    value: { ...note, attributedTo: actor, content: html, updated: published },
   });
 }
 
+/** `messageId` here and below is the id as it went on the wire (`wireIdOf`), byte for byte. */
 export function deleteNote(actor: string, messageId: string, published: string): ApplicationActivity {
   return activity("Delete", actor, published, { form: "reference", id: messageId });
 }
@@ -85,8 +89,19 @@ export function like(
   return { ...activity("Like", actor, published, { form: "reference", id: messageId }), content: emoji };
 }
 
-export function unlike(actor: string, likeId: string, published: string): ApplicationActivity {
-  return activity("Undo", actor, published, { form: "reference", id: likeId, type: "Like" });
+/**
+ * Takes a reaction back: `Undo` embedding the whole Like (id, actor, object, content), so that peers that match
+ * an Undo by the Like's id and peers that match it by the other three (Emissary) both apply it.
+ */
+export function unlike(
+  actor: string,
+  liked: { readonly id: string; readonly messageId: string; readonly emoji: string },
+  published: string,
+): ApplicationActivity {
+  return activity("Undo", actor, published, {
+    form: "activity",
+    value: { type: "Like", id: liked.id, actor, object: liked.messageId, content: liked.emoji },
+  });
 }
 
 export function read(actor: string, messageId: string, published: string): ApplicationActivity {
@@ -102,12 +117,24 @@ function activity(
   return { type, id: newApplicationId(), actor, published, object };
 }
 
-/** The stored body of a message: its content object as JSON (sanitized on receipt). */
+/** The stored body of a message: its content object as JSON (sanitized on receipt, ids verbatim). */
 export function noteBody(note: ContentObject): Json {
   return contentObjectToJson(note) as Json;
 }
 
-/** What an incoming application activity asks for. Ids are canonical (`urn:uuid:`, lower case). */
+/**
+ * The id of a stored message as its author sent it (peers must recognise their own ids byte for byte: spec
+ * §Activities, "must match an object that was received"). The store keys messages by the canonical form.
+ */
+export function wireIdOf(message: { readonly id: string; readonly body: unknown }): string {
+  const id = (message.body as { id?: unknown } | null)?.id;
+  return typeof id === "string" && canonicalApplicationId(id) === message.id ? id : message.id;
+}
+
+/**
+ * What an incoming application activity asks for. `id`, `messageId` and the like are canonical
+ * (`canonicalApplicationId`: the keys the store compares); a message's `object` keeps its ids verbatim.
+ */
 export type Intent =
   | {
       readonly kind: "message";
@@ -118,7 +145,12 @@ export type Intent =
   | { readonly kind: "edit"; readonly id: string; readonly messageId: string; readonly object: ContentObject }
   | { readonly kind: "delete"; readonly id: string; readonly messageId: string }
   | { readonly kind: "react"; readonly id: string; readonly messageId: string; readonly emoji: string }
-  | { readonly kind: "unreact"; readonly id: string; readonly likeId: string }
+  | {
+      readonly kind: "unreact";
+      readonly id: string;
+      /** The Like by its id, or (Emissary's Undo names no id) by its object and, when given, its emoji. */
+      readonly like: { readonly id: string } | { readonly messageId: string; readonly emoji?: string };
+    }
   | {
       readonly kind: "receipt";
       readonly id: string;
@@ -127,12 +159,27 @@ export type Intent =
     }
   | { readonly kind: "ignored"; readonly reason: string };
 
-/** Reads decrypted application data into an intent; anything outside the profile is `ignored`, with why. */
-export function readIntent(data: Uint8Array): Intent {
+/**
+ * Reads decrypted application data from `sender` (the MLS sender's actor) into an intent; anything outside the
+ * profile is `ignored`, with why. So is data whose claimed `actor` or `attributedTo` is someone else: Sotto
+ * trusts the MLS sender, and a claim that contradicts it is forged or broken.
+ */
+export function readIntent(data: Uint8Array, sender: string): Intent {
   const read = readApplicationData(data);
   if (!read.ok) return { kind: "ignored", reason: read.error.code };
   const app = read.value;
   if (app.type === "unsupported") return { kind: "ignored", reason: "unsupported" };
+  const claimed = [
+    app.actor,
+    app.type === "Create" || app.type === "Update"
+      ? app.object?.form === "embedded"
+        ? app.object.value.attributedTo
+        : undefined
+      : undefined,
+    app.object?.form === "activity" ? app.object.value.actor : undefined,
+  ];
+  if (claimed.some((actor) => actor !== undefined && actor !== sender))
+    return { kind: "ignored", reason: "actor_mismatch" };
   return intentOf(app);
 }
 
@@ -140,10 +187,15 @@ export function readIntent(data: Uint8Array): Intent {
 export function intentOf(app: ApplicationActivity): Intent {
   const id = canonicalApplicationId(app.id ?? newApplicationId());
   const object = app.object;
-  const target =
+  const targetId =
     object === undefined
       ? undefined
-      : canonicalApplicationId(object.form === "embedded" ? (object.value.id ?? id) : object.id);
+      : object.form === "embedded"
+        ? (object.value.id ?? id)
+        : object.form === "reference"
+          ? object.id
+          : object.value.id;
+  const target = targetId === undefined ? undefined : canonicalApplicationId(targetId);
   switch (app.type) {
     case "Create":
       if (object?.form !== "embedded" || target === undefined)
@@ -151,13 +203,13 @@ export function intentOf(app: ApplicationActivity): Intent {
       return {
         kind: "message",
         id: target,
-        object: { ...object.value, id: target },
+        object: object.value,
         published: object.value.published ?? app.published,
       };
     case "Update":
       if (object?.form !== "embedded" || target === undefined)
         return { kind: "ignored", reason: "update_without_object" };
-      return { kind: "edit", id, messageId: target, object: { ...object.value, id: target } };
+      return { kind: "edit", id, messageId: target, object: object.value };
     case "Delete":
       return target === undefined
         ? { kind: "ignored", reason: "delete_without_object" }
@@ -166,10 +218,20 @@ export function intentOf(app: ApplicationActivity): Intent {
       return target === undefined
         ? { kind: "ignored", reason: "like_without_object" }
         : { kind: "react", id, messageId: target, emoji: app.content ?? "❤️" };
-    case "Undo":
-      return target === undefined
-        ? { kind: "ignored", reason: "undo_without_object" }
-        : { kind: "unreact", id, likeId: target };
+    case "Undo": {
+      if (target !== undefined) return { kind: "unreact", id, like: { id: target } };
+      const liked = object?.form === "activity" ? object.value : undefined;
+      if (liked?.object === undefined || liked.type !== "Like")
+        return { kind: "ignored", reason: "undo_without_object" };
+      return {
+        kind: "unreact",
+        id,
+        like: {
+          messageId: canonicalApplicationId(liked.object),
+          ...(liked.content === undefined ? {} : { emoji: liked.content }),
+        },
+      };
+    }
     case "Read":
     case "View":
     case "Listen":

@@ -31,6 +31,14 @@ export interface ConversationInfo {
   /** Other members' devices (signature key, hex) whose key could not be authenticated, and how. */
   readonly unauthenticated: Readonly<Record<string, Exclude<LeafAuthentication, "authenticated">>>;
   readonly alerts: readonly SecurityAlert[];
+  /** Set when a member's commit could not be applied (the conversation is out of step with them). */
+  readonly outOfStep: OutOfStep | null;
+}
+
+export interface OutOfStep {
+  readonly actor: string;
+  readonly since: number;
+  readonly reason: string;
 }
 
 export function newConversationInfo(at: number, title: string | null = null): ConversationInfo {
@@ -47,6 +55,7 @@ export function newConversationInfo(at: number, title: string | null = null): Co
     keyChanged: false,
     unauthenticated: {},
     alerts: [],
+    outOfStep: null,
   };
 }
 

@@ -16,6 +16,7 @@ import { ApiError } from "@sotto/api";
 import {
   type ApplicationActivity,
   addMembers,
+  canonicalApplicationId,
   createConversation,
   type DeviceIdentity,
   decodeDeviceIdentity,
@@ -25,6 +26,7 @@ import {
   generateDeviceIdentity,
   isActive,
   leaveConversation,
+  MAX_INLINE_MEDIA_BYTES,
   type Conversation as MlsConversation,
   MlsEngineError,
   readApplicationData,
@@ -57,6 +59,7 @@ import {
   read,
   unlike,
   updateNote,
+  wireIdOf,
 } from "./appdata.js";
 import { Applier } from "./applier.js";
 import { fingerprintText } from "./contacts.js";
@@ -115,7 +118,10 @@ export interface DaemonOptions {
   readonly dataDir: string;
   readonly key: StoreKey;
   readonly logger?: Logger;
-  /** Largest inline attachments accepted for sending, in bytes in all (default 512 KiB: base64 of it fits a 1 MiB request). */
+  /**
+   * Largest inline attachments accepted for sending, in bytes in all (default and most 512 KiB, what receivers
+   * accept, `MAX_INLINE_MEDIA_BYTES`: base64 of it fits a 1 MiB request).
+   */
   readonly maxAttachmentBytes?: number;
   readonly keyPackages?: Partial<KeyPackagePoolOptions>;
   /**
@@ -208,7 +214,10 @@ export class Daemon {
       counters: this.counters,
       serial: new Serial(),
       now: options.now ?? Date.now,
-      maxAttachmentBytes: options.maxAttachmentBytes ?? 512 * 1024,
+      maxAttachmentBytes: Math.min(
+        options.maxAttachmentBytes ?? MAX_INLINE_MEDIA_BYTES,
+        MAX_INLINE_MEDIA_BYTES,
+      ),
       leaveCommitDelayMs: options.leaveCommitDelayMs ?? 30_000,
       conversations,
       apply: (unit, states, options) => this.#applier.apply(unit, states, options),
@@ -679,14 +688,19 @@ export class Daemon {
     activity: ApplicationActivity,
     local: (info: ConversationInfo) => { unit: Unit; info: ConversationInfo; messageId?: string },
   ): Promise<void> {
+    const data = writeApplicationData(activity);
+    // What receivers would refuse (over the limits every Sotto reads with) is not sent: one rule both ways.
+    const readable = readApplicationData(data);
+    if (!readable.ok) {
+      throw new ApiError("invalid_params", `the message cannot be sent: ${readable.error.message}`);
+    }
     await this.#ctx.serial.run(async () => {
       const loaded = this.#loaded(conversationId, { active: true });
-      const { conversation, message } = await encryptMessage(
-        loaded.conversation,
-        writeApplicationData(activity),
-      ).catch((error: unknown) => {
-        throw mlsToApi(error);
-      });
+      const { conversation, message } = await encryptMessage(loaded.conversation, data).catch(
+        (error: unknown) => {
+          throw mlsToApi(error);
+        },
+      );
       const effect = local(loaded.info);
       const recipients = recipientsOf(this.#ctx, conversation);
       const outbox = queueMls(this.#ctx, conversationId, message, recipients, "message", {
@@ -718,10 +732,11 @@ export class Daemon {
         `attachments hold ${total} bytes; at most ${this.#ctx.maxAttachmentBytes} can be sent inline`,
       );
     }
-    if (
-      params.inReplyTo !== undefined &&
-      this.store.message(params.inReplyTo)?.conversation !== params.conversationId
-    ) {
+    const repliedTo =
+      params.inReplyTo === undefined
+        ? undefined
+        : this.store.message(canonicalApplicationId(params.inReplyTo));
+    if (params.inReplyTo !== undefined && repliedTo?.conversation !== params.conversationId) {
       throw new ApiError("message_not_found", "the message replied to is not in this conversation");
     }
     // Strictly after the previous one: messages are listed by time, and two sent within a millisecond must
@@ -733,7 +748,8 @@ export class Daemon {
     const { activity, note } = createNote({
       actor: this.actorId,
       html: params.mediaType === "text/html" ? sanitizeHtmlField(params.text) : textToHtml(params.text),
-      inReplyTo: params.inReplyTo,
+      // The id as its author sent it: peers recognise their own ids byte for byte.
+      inReplyTo: repliedTo === undefined ? undefined : wireIdOf(repliedTo),
       attachments: params.attachments,
       published,
     });
@@ -782,7 +798,7 @@ export class Daemon {
   }
 
   #ownMessage(conversationId: string, messageId: string) {
-    const message = this.store.message(messageId);
+    const message = this.store.message(canonicalApplicationId(messageId));
     if (message === undefined || message.conversation !== conversationId) {
       throw new ApiError("message_not_found", "no such message in this conversation");
     }
@@ -808,20 +824,20 @@ export class Daemon {
     const html = params.mediaType === "text/html" ? sanitizeHtmlField(params.text) : textToHtml(params.text);
     const activity = updateNote(this.actorId, stored.value.object.value, html, new Date(at).toISOString());
     await this.#sendChange(params.conversationId, activity, at);
-    return this.getMessage(params.conversationId, params.messageId);
+    return this.getMessage(params.conversationId, message.id);
   }
 
   /** Deletes one of this account's messages for everyone (a Delete). */
   async deleteMessage(params: { conversationId: string; messageId: string }): Promise<{ ok: true }> {
-    this.#ownMessage(params.conversationId, params.messageId);
+    const message = this.#ownMessage(params.conversationId, params.messageId);
     const at = this.#ctx.now();
-    const activity = deleteNote(this.actorId, params.messageId, new Date(at).toISOString());
+    const activity = deleteNote(this.actorId, wireIdOf(message), new Date(at).toISOString());
     await this.#sendChange(params.conversationId, activity, at);
     return { ok: true };
   }
 
   #anyMessage(conversationId: string, messageId: string) {
-    const message = this.store.message(messageId);
+    const message = this.store.message(canonicalApplicationId(messageId));
     if (message === undefined || message.conversation !== conversationId) {
       throw new ApiError("message_not_found", "no such message in this conversation");
     }
@@ -830,23 +846,27 @@ export class Daemon {
 
   /** Reacts with an emoji (a Like). */
   async react(params: { conversationId: string; messageId: string; emoji: string }): Promise<{ ok: true }> {
-    this.#anyMessage(params.conversationId, params.messageId);
+    const message = this.#anyMessage(params.conversationId, params.messageId);
     const at = this.#ctx.now();
-    const activity = like(this.actorId, params.messageId, params.emoji, new Date(at).toISOString());
+    const activity = like(this.actorId, wireIdOf(message), params.emoji, new Date(at).toISOString());
     await this.#sendChange(params.conversationId, activity, at);
     return { ok: true };
   }
 
   /** Takes back a reaction (an Undo of the Like). Nothing to take back is not an error. */
   async unreact(params: { conversationId: string; messageId: string; emoji: string }): Promise<{ ok: true }> {
-    this.#anyMessage(params.conversationId, params.messageId);
+    const message = this.#anyMessage(params.conversationId, params.messageId);
     const { info } = this.#loaded(params.conversationId);
     const likeId = Object.entries(info.likes).find(
-      ([, l]) => l.actor === this.actorId && l.messageId === params.messageId && l.emoji === params.emoji,
+      ([, l]) => l.actor === this.actorId && l.messageId === message.id && l.emoji === params.emoji,
     )?.[0];
     if (likeId === undefined) return { ok: true };
     const at = this.#ctx.now();
-    const activity = unlike(this.actorId, likeId, new Date(at).toISOString());
+    const activity = unlike(
+      this.actorId,
+      { id: likeId, messageId: wireIdOf(message), emoji: params.emoji },
+      new Date(at).toISOString(),
+    );
     await this.#sendChange(params.conversationId, activity, at);
     return { ok: true };
   }
@@ -854,9 +874,10 @@ export class Daemon {
   /** Moves the read marker (default: the latest message) and sends a read receipt to the group. */
   async markRead(params: { conversationId: string; messageId?: string }): Promise<{ ok: true }> {
     const loaded = this.#loaded(params.conversationId);
-    const messageId = params.messageId ?? loaded.info.lastMessageId;
-    if (messageId === null) return { ok: true };
-    this.#anyMessage(params.conversationId, messageId);
+    const wanted = params.messageId ?? loaded.info.lastMessageId;
+    if (wanted === null) return { ok: true };
+    const message = this.#anyMessage(params.conversationId, wanted);
+    const messageId = message.id;
     const at = this.#ctx.now();
     const local = (info: ConversationInfo) => ({
       info: { ...info, readMarker: messageId, unread: 0 },
@@ -874,7 +895,7 @@ export class Daemon {
     }
     await this.#sendApplication(
       params.conversationId,
-      read(this.actorId, messageId, new Date(at).toISOString()),
+      read(this.actorId, wireIdOf(message), new Date(at).toISOString()),
       local,
     );
     return { ok: true };
@@ -914,13 +935,13 @@ export class Daemon {
   }
 
   getMessage(conversationId: string, messageId: string): Message {
-    const message = this.store.message(messageId);
+    const message = this.store.message(canonicalApplicationId(messageId));
     if (message === undefined || message.conversation !== conversationId) {
       throw new ApiError("message_not_found", "no such message in this conversation");
     }
     return messageView(
       message,
-      this.store.messageHistory(messageId),
+      this.store.messageHistory(message.id),
       this.#readBy(conversationId, message.at),
     );
   }

@@ -3,6 +3,7 @@ import { type Intent, noteBody } from "./appdata.js";
 import type { DaemonContext } from "./context.js";
 import type { ConversationInfo } from "./conversationInfo.js";
 import { event } from "./events.js";
+import { isListable } from "./view.js";
 
 /** What one application activity changes in a conversation: rows, events and the conversation's info. */
 export interface Effect {
@@ -45,19 +46,22 @@ export function effectOf(
     case "message": {
       if (ctx.store.hasMessage(intent.id)) return none;
       const published = intent.published === undefined ? Number.NaN : Date.parse(intent.published);
+      const message: MessageRecord = {
+        id: intent.id,
+        conversation: groupId,
+        author: sender,
+        // The sender's clock orders its messages, unless it is wildly off.
+        at: Number.isFinite(published) && Math.abs(published - at) < 7 * 24 * 3600_000 ? published : at,
+        direction: "in",
+        state: "received",
+        body: noteBody(intent.object),
+      };
+      if (!isListable(message)) {
+        ctx.counters.add("appdata.refused.unlistable");
+        return none;
+      }
       return {
-        messages: [
-          {
-            id: intent.id,
-            conversation: groupId,
-            author: sender,
-            // The sender's clock orders its messages, unless it is wildly off.
-            at: Number.isFinite(published) && Math.abs(published - at) < 7 * 24 * 3600_000 ? published : at,
-            direction: "in",
-            state: "received",
-            body: noteBody(intent.object),
-          },
-        ],
+        messages: [message],
         changes: [],
         events: [event({ type: "message.created", conversationId: groupId, messageId: intent.id })],
         info: { ...info, lastActivityAt: at, lastMessageId: intent.id, unread: info.unread + 1 },
@@ -70,6 +74,11 @@ export function effectOf(
         ctx.counters.add(message === undefined ? "appdata.unknown_target" : "appdata.not_author");
         return none;
       }
+      const data = intent.kind === "edit" ? noteBody(intent.object) : undefined;
+      if (data !== undefined && !isListable({ ...message, body: data }, at)) {
+        ctx.counters.add("appdata.refused.unlistable");
+        return none;
+      }
       return changed(
         {
           id: intent.id,
@@ -77,7 +86,7 @@ export function effectOf(
           kind: intent.kind,
           actor: sender,
           at,
-          ...(intent.kind === "edit" ? { data: noteBody(intent.object) } : {}),
+          ...(data === undefined ? {} : { data }),
         },
         intent.kind === "edit" ? "message.updated" : "message.deleted",
         { ...info, lastActivityAt: at },
@@ -108,13 +117,24 @@ export function effectOf(
       );
     }
     case "unreact": {
-      // Only the sender of the Like may undo it (spec §Activities).
-      const like = info.likes[intent.likeId];
-      if (like === undefined || like.actor !== sender) {
+      // Only the sender of the Like may undo it (spec §Activities). Without the Like's id (Emissary), the
+      // sender's Like of that message with that emoji is the one.
+      const wanted = intent.like;
+      const likeId =
+        "id" in wanted
+          ? wanted.id
+          : Object.entries(info.likes).find(
+              ([, l]) =>
+                l.actor === sender &&
+                l.messageId === wanted.messageId &&
+                (wanted.emoji === undefined || l.emoji === wanted.emoji),
+            )?.[0];
+      const like = likeId === undefined ? undefined : info.likes[likeId];
+      if (likeId === undefined || like === undefined || like.actor !== sender) {
         ctx.counters.add(like === undefined ? "appdata.unknown_target" : "appdata.not_author");
         return none;
       }
-      const { [intent.likeId]: _undone, ...likes } = info.likes;
+      const { [likeId]: _undone, ...likes } = info.likes;
       return changed(
         {
           id: intent.id,
@@ -122,7 +142,7 @@ export function effectOf(
           kind: "unreaction",
           actor: sender,
           at,
-          data: { emoji: like.emoji, like: intent.likeId },
+          data: { emoji: like.emoji, like: likeId },
         },
         "reactions.changed",
         { ...info, likes },
@@ -151,4 +171,23 @@ export function effectOf(
     case "ignored":
       return none;
   }
+}
+
+/**
+ * A member's commit that this device refused although it came from a member (RFC 9420 forbids it, e.g. a
+ * Remove without UpdatePath from a ts-mls 2 release candidate): the member's later messages will wait for an
+ * epoch this device never reaches. The conversation says so, once per member until it is in step again.
+ */
+export function outOfStepEffect(
+  groupId: string,
+  info: ConversationInfo,
+  actor: string,
+  reason: string,
+  at: number,
+): Pick<Effect, "events" | "info"> {
+  if (info.outOfStep?.actor === actor) return { events: [], info };
+  return {
+    events: [event({ type: "conversation.out_of_step", conversationId: groupId, actor, reason })],
+    info: { ...info, outOfStep: { actor, since: at, reason } },
+  };
 }

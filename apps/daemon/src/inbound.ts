@@ -23,7 +23,7 @@ import {
   type SecurityAlert,
   withAlerts,
 } from "./conversationInfo.js";
-import { effectOf } from "./effects.js";
+import { effectOf, outOfStepEffect } from "./effects.js";
 import { event } from "./events.js";
 import {
   contactUpdates,
@@ -142,7 +142,7 @@ export class Inbound {
       previous === undefined
         ? newConversationInfo(at)
         : // A new chain of epochs: what was known about the old one's devices no longer applies.
-          { ...previous.info, left: false, lastActivityAt: at, unauthenticated: {} };
+          { ...previous.info, left: false, outOfStep: null, lastActivityAt: at, unauthenticated: {} };
     const readded: SecurityAlert[] =
       admission === "readded" ? [{ kind: "readded", actorId: committer.actorId, at }] : [];
     const authenticated = recordAuthentication(withAlerts(base, readded), conversation, checked, at);
@@ -245,6 +245,15 @@ export class Inbound {
         return this.#hold(activityId, cursor, future, held, envelope, loaded.members);
       }
       const quiet = error.code === "duplicate" || error.code === "self_commit_echo";
+      if (error.code === "invalid" && isCommit(envelope) && envelope.actor !== undefined) {
+        // A member's commit this device must refuse: say that the conversation is out of step with them.
+        if (loaded.members.includes(envelope.actor)) {
+          const flagged = outOfStepEffect(groupId, loaded.info, envelope.actor, error.message, ctx.now());
+          this.#apply({ events: flagged.events }, [
+            { conversation: loaded.conversation, info: flagged.info, members: loaded.members },
+          ]);
+        }
+      }
       return this.#finishHeld(activityId, cursor, held, `mls.${error.code}`, quiet);
     }
     const received = result.value;
@@ -259,7 +268,7 @@ export class Inbound {
       held === undefined ? { activityId, cursor, at } : { at, ...this.#holding.removal(held) };
     if (received.kind === "application") {
       const rechecked = await recheckSender(ctx, loaded, received.conversation, received.sender, at);
-      const intent = readIntent(received.data);
+      const intent = readIntent(received.data, received.sender.actorId);
       const applied = effectOf(ctx, groupId, rechecked.info, received.sender.actorId, intent, at);
       this.#apply(
         {
@@ -301,7 +310,7 @@ export class Inbound {
           received.added.filter((m) => m.leafIndex !== self),
         );
     const authenticated = recordAuthentication(
-      { ...loaded.info, lastActivityAt: at, left: loaded.info.left || received.removedSelf },
+      { ...loaded.info, lastActivityAt: at, left: loaded.info.left || received.removedSelf, outOfStep: null },
       received.conversation,
       checked,
       at,
@@ -526,7 +535,8 @@ export function retireKeyPackage(ctx: DaemonContext, objectId: string): OutboxCh
  * Whether a Welcome may replace the state of a conversation this device already has (DESIGN.md §3.1: a group
  * id is public, so it proves nothing). Only a member of the last state this device knew, by actor and
  * signature key, may bring it into a new state:
- * - `readded`: this device left or was removed, and is added back (the user is told);
+ * - `readded`: this device left or was removed, or is out of step with the committer (a commit of theirs could
+ *   not be applied here), and is added back (the user is told);
  * - `rejoined`: this device joined through a commit that lost a concurrent race and has seen no commit since;
  *   the winner's committer invites it again into the winning epoch;
  * - `duplicate`: a member's Welcome that would not move this device forward (e.g. the losing side's, late);
@@ -545,13 +555,22 @@ function admitOver(
       bytesEqual(m.signaturePublicKey, committer.signaturePublicKey),
   );
   if (!fromMember) return "refused";
-  if (previous.info.left) return "readded";
+  if (previous.info.left || previous.info.outOfStep?.actor === committer.actorId) return "readded";
   if (known.lastCommit === undefined && epochOf(known) < epochOf(conversation)) return "rejoined";
   return "duplicate";
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(a, b) === 0;
+}
+
+/** Whether an envelope carries a commit (the content type is in the clear in both framings). */
+function isCommit(envelope: Envelope): boolean {
+  const message = envelope.message;
+  if (message.wireformat === "mls_private_message") return message.privateMessage.contentType === "commit";
+  if (message.wireformat === "mls_public_message")
+    return message.publicMessage.content.contentType === "commit";
+  return false;
 }
 
 function utf8(bytes: Uint8Array): string | undefined {

@@ -1,6 +1,21 @@
 // Store records as the API's model objects (@sotto/api): what H6's methods return.
-import type { Attachment, Contact, Conversation, Device, Member, Message, Reaction } from "@sotto/api";
-import type { ContactRecord, GroupRecord, StoredMessage, StoredMessageChange } from "@sotto/storage";
+import {
+  type Attachment,
+  type Contact,
+  type Conversation,
+  type Device,
+  type Member,
+  Message,
+  type Reaction,
+} from "@sotto/api";
+import { canonicalApplicationId } from "@sotto/core";
+import type {
+  ContactRecord,
+  GroupRecord,
+  MessageRecord,
+  StoredMessage,
+  StoredMessageChange,
+} from "@sotto/storage";
 import {
   type ConversationInfo,
   conversationAuthentication,
@@ -28,6 +43,7 @@ export function conversationView(
     keyChanged: info.keyChanged,
     authentication: conversationAuthentication(info),
     alerts: info.alerts.map((a) => ({ kind: a.kind, actorId: a.actorId, at: iso(a.at) })),
+    outOfStep: info.outOfStep === null ? null : { ...info.outOfStep, since: iso(info.outOfStep.since) },
   };
 }
 
@@ -68,10 +84,12 @@ export function messageView(
 ): Message {
   const body = (message.body ?? {}) as Record<string, unknown>;
   const text = (key: string) => (typeof body[key] === "string" ? (body[key] as string) : null);
-  const inReplyTo =
+  const replyTo =
     typeof body.inReplyTo === "string"
       ? body.inReplyTo
       : ((body.inReplyTo as { id?: string } | undefined)?.id ?? null);
+  // Messages are named by the store's key (the canonical id); the body keeps the id as it was sent.
+  const inReplyTo = replyTo === null ? null : canonicalApplicationId(replyTo);
   const attachments = message.deletedAt !== null ? [] : attachmentsOf(body);
   return {
     id: message.id,
@@ -89,6 +107,16 @@ export function messageView(
     outbox: message.direction === "out" && message.state !== "received" ? message.state : null,
     ...(attachments.length > 0 ? { attachments } : {}),
   };
+}
+
+/**
+ * Whether a message, as it would be stored, comes out of the API valid (the rule shared with the reader's and
+ * the API's limits: never store what the API cannot return). Checked before a received message or edit is
+ * stored, so that one odd message can never make a conversation unlistable.
+ */
+export function isListable(message: MessageRecord, editedAt: number | null = null): boolean {
+  const view = messageView({ ...message, editedAt, deletedAt: null, updatedAt: message.at }, [], []);
+  return Message.safeParse(view).success;
 }
 
 export function contactView(
