@@ -47,9 +47,15 @@ export function conversationView(
   };
 }
 
-/** The inline attachments of a stored body (AS2 `attachment`, base64 `content`), as the API shows them. */
+/**
+ * The inline attachments of a stored body (AS2 `attachment`, base64 `content`), as the API shows them. A media
+ * message (a bare Image, Audio or Video, as in the spec's examples) shows its own media as the first one.
+ */
 function attachmentsOf(body: Record<string, unknown>): Attachment[] {
-  const items = Array.isArray(body.attachment) ? body.attachment : [];
+  const items = [
+    ...(isMedia(body) ? [body] : []),
+    ...(Array.isArray(body.attachment) ? body.attachment : []),
+  ];
   return items.flatMap((item: { mediaType?: unknown; name?: unknown; content?: unknown }) =>
     typeof item?.mediaType === "string" && typeof item.content === "string"
       ? [
@@ -61,6 +67,11 @@ function attachmentsOf(body: Record<string, unknown>): Attachment[] {
         ]
       : [],
   );
+}
+
+/** A body whose `content` is its media (base64), not text. */
+function isMedia(body: Record<string, unknown>): boolean {
+  return body.encoding === "base64" && body.type !== "Note" && body.type !== "Article";
 }
 
 /** Reactions left standing after replaying reaction / unreaction history in order. */
@@ -96,8 +107,8 @@ export function messageView(
     conversationId: message.conversation,
     author: message.author,
     type: text("type") ?? "Note",
-    content: message.deletedAt !== null ? "" : (text("content") ?? ""),
-    mediaType: text("mediaType") ?? "text/html",
+    content: message.deletedAt !== null || isMedia(body) ? "" : (text("content") ?? ""),
+    mediaType: (isMedia(body) ? null : text("mediaType")) ?? "text/html",
     inReplyTo,
     published: iso(message.at),
     editedAt: message.editedAt === null ? null : iso(message.editedAt),

@@ -3,6 +3,7 @@
 // points 1, 2, 3, 4 and 6, and issue 14 point 4. API results are checked against the API's own schemas, as
 // the daemon's API server does before answering.
 import { Conversation, methods } from "@sotto/api";
+import { canonicalApplicationId } from "@sotto/core";
 import type { Daemon } from "@sotto/daemon";
 import { joined, messageOf, until, useWorld } from "@sotto/daemon/testing";
 import type { SottoServer } from "@sotto/server";
@@ -68,8 +69,8 @@ describe("sottod and an Emissary client, end to end", () => {
   });
 
   it("sends attributedTo and actor, and Emissary's own ids back byte for byte (15.1, 15.2)", async () => {
-    const [original] = listed(bob, conversationId);
-    if (original === undefined) throw new Error("no message");
+    // Read without the list's schema check: this test stands apart from 15.3's.
+    const original = bob.getMessage(conversationId, canonicalApplicationId(emmaNoteId));
     const reply = await bob.sendMessage({ conversationId, text: "hi emma", inReplyTo: original.id });
     const created = await peerReceives(emma, "emma has bob's reply", (d) => d.type === "Create");
     expect(created.data).toMatchObject({
