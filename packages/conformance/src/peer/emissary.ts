@@ -219,24 +219,8 @@ export class EmissaryPeer {
 
   /** An envelope as Emissary posts it (the server assigns the activity's id). */
   envelope(type: string, to: readonly string[], bytes: Uint8Array): Record<string, unknown> {
-    const context = this.state === undefined ? undefined : this.groupId;
-    return {
-      "@context": [AS, MLS],
-      type: "Create",
-      actor: this.actorId,
-      to,
-      instrument: this.generator,
-      ...(context === undefined ? {} : { context }),
-      object: {
-        type,
-        attributedTo: this.actorId,
-        to,
-        content: b64(bytes),
-        ...(context === undefined ? {} : { context }),
-        mediaType: "message/mls",
-        encoding: "base64",
-      },
-    };
+    const group = this.state === undefined ? undefined : this.groupId;
+    return emissaryEnvelope({ actor: this.actorId, generator: this.generator, group }, type, to, bytes);
   }
 
   /** A Note as Emissary's client writes it: `uri:uuid:` id, inner actor/to/context, `"inReplyTo": ""`. */
@@ -314,6 +298,36 @@ export class EmissaryPeer {
   async #post(type: string, to: readonly string[], bytes: Uint8Array): Promise<void> {
     await this.account.post(this.envelope(type, to, bytes));
   }
+}
+
+/**
+ * An MLS message in the envelope Emissary posts: `Create` with `instrument` (its device) and `context` (the
+ * group id), the object with a single-string type, `attributedTo`, `to`, base64 `content`; no `summary`.
+ */
+export function emissaryEnvelope(
+  from: { readonly actor: string; readonly generator: string; readonly group: string | undefined },
+  type: string,
+  to: readonly string[],
+  bytes: Uint8Array,
+): Record<string, unknown> {
+  const context = from.group === undefined ? {} : { context: from.group };
+  return {
+    "@context": [AS, MLS],
+    type: "Create",
+    actor: from.actor,
+    to,
+    instrument: from.generator,
+    ...context,
+    object: {
+      type,
+      attributedTo: from.actor,
+      to,
+      content: b64(bytes),
+      ...context,
+      mediaType: "message/mls",
+      encoding: "base64",
+    },
+  };
 }
 
 function identityOf(leaf: { credential: unknown }): string {
