@@ -169,5 +169,18 @@ describe("sottod and an Emissary client, end to end", () => {
     });
     // Still refused: bob's epoch did not move.
     expect(bob.getConversation(groupId).epoch).toBe(1);
+
+    // The recovery docs/interop.md gives: that member removes this device and adds it again.
+    await erin.remove(bob.actorId);
+    await erin.add([bob.actorId]);
+    await until("bob is in step again", () => bob.getConversation(groupId).outOfStep === null, 60_000);
+    expect(bob.getConversation(groupId).alerts).toContainEqual(
+      expect.objectContaining({ kind: "readded", actorId: erin.actorId }),
+    );
+    const note = erin.note("<p>back in step</p>");
+    await erin.send(note);
+    await until("bob reads erin again", () =>
+      listed(bob, groupId).some((m) => m.content === "<p>back in step</p>"),
+    );
   });
 });
