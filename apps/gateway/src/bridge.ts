@@ -5,7 +5,7 @@
 import { ok, type Result } from "@sotto/core";
 import { type BareJid, formatBareJid } from "./addressing.js";
 import type { Chat } from "./chat.js";
-import { type FediverseError, StanzaError } from "./errors.js";
+import { type FediverseError, type MediaError, StanzaError } from "./errors.js";
 import type { Delivery, FediverseActor, FediverseSide, Membership, Received } from "./fediverse.js";
 import type { Log } from "./log.js";
 import {
@@ -16,6 +16,7 @@ import {
   operationsForChat,
   plainText,
 } from "./mapping.js";
+import { fetchFiles, mediaToken } from "./media.js";
 import type { GatewayState } from "./state.js";
 import { type RoomSnapshot, roomLocalpart } from "./xmpp/muc.js";
 import type { XmppSide, XmppSideHandlers } from "./xmpp/xmpp-side.js";
@@ -32,6 +33,17 @@ export interface BridgeOptions {
   readonly state: GatewayState;
   readonly log: Log;
   readonly newId: () => string;
+  /** Serves the Fediverse side's files to XMPP users; fetches theirs (private addresses: tests only). */
+  readonly media: {
+    readonly url: (token: string, name?: string) => string;
+    readonly allowPrivateAddress: boolean;
+  };
+}
+
+function mediaError(e: MediaError): StanzaError {
+  return e.code === "unreachable"
+    ? new StanzaError("unknown_recipient", e.message, "remote-server-not-found")
+    : new StanzaError("malformed", e.message, e.code === "too_large" ? "not-acceptable" : "bad-request");
 }
 
 function conversationKey(user: BareJid, handle: string): string {
@@ -189,8 +201,19 @@ export class Bridge implements XmppSideHandlers {
       ownReactions: (messageId) => fediverse.ownReactions(user, messageId),
     });
     if (!operations.ok) return operations;
+    const links = chat.type === "message" ? (chat.links ?? []) : [];
+    const files =
+      links.length > 0
+        ? await fetchFiles(
+            links.map((l) => l.url),
+            this.#o.media,
+          )
+        : ok(undefined);
+    if (!files.ok) return { ok: false, error: mediaError(files.error) };
     let sent: string | undefined;
-    for (const operation of operations.value) {
+    for (const planned of operations.value) {
+      const operation =
+        planned.op === "send" && files.value ? { ...planned, attachments: files.value } : planned;
       const done = await perform(operation);
       if (!done.ok) return { ok: false, error: toStanzaError(done.error) };
       if (operation.op === "send" && done.value.messageId) {
@@ -273,7 +296,12 @@ export class Bridge implements XmppSideHandlers {
   /** The XMPP chat for a change, its id pair remembered under `key`; undefined (logged) if it maps to none. */
   #chatFor(r: Received & { readonly change: FediverseChange }, key: string): Chat | undefined {
     const { state, log } = this.#o;
-    const incoming = chatForChange(r.change, { byMessageId: (id) => state.byMessageId(key, id) });
+    const user = formatBareJid(r.user);
+    const incoming = chatForChange(r.change, {
+      byMessageId: (id) => state.byMessageId(key, id),
+      fileUrl: (messageId, index, name) =>
+        this.#o.media.url(state.mediaToken(user, messageId, index, mediaToken), name),
+    });
     if (!incoming.ok) {
       log("warn", "bridge.skipped", {
         code: incoming.error.code,

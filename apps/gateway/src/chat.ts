@@ -1,5 +1,14 @@
 // What one side of a 1:1 bridged conversation says to the other, in neither protocol's terms. Ids are the
 // sender side's ids (an XMPP message id, or a Note id); the bridge maps them across.
+
+/** A file linked from a message (XEP-0066); what is known of it. */
+export interface Link {
+  readonly url: string;
+  readonly mediaType?: string;
+  readonly name?: string;
+  readonly size?: number;
+}
+
 export type Chat =
   | {
       readonly type: "message";
@@ -9,6 +18,8 @@ export type Chat =
       readonly alias?: string;
       /** The sender asks for a delivery receipt (XEP-0184). */
       readonly receipt?: true;
+      /** Files sent with it (XEP-0066 out-of-band data; their URLs are not part of `text`). */
+      readonly links?: readonly Link[];
     }
   | { readonly type: "correction"; readonly id: string; readonly replaces: string; readonly text: string }
   | { readonly type: "retraction"; readonly id: string; readonly retracts: string }

@@ -34,6 +34,7 @@ describe("sotto-xmpp", () => {
         allowedDomains: [prosody.host],
       },
       fediverse: { port: 0, allowPrivateAddress: true },
+      media: { port: 0 },
     };
     writeFileSync(join(dir, "config.json"), JSON.stringify(config));
     child = spawn(process.execPath, [cli, "--config", join(dir, "config.json")], {

@@ -21,7 +21,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`sotto-xmpp: ${config.error.message}\n`);
     return 2;
   }
-  const { dataDir, xmpp, fediverse } = config.value;
+  const { dataDir, xmpp, fediverse, media } = config.value;
   const log = jsonLog(
     (process.env.SOTTO_LOG_LEVEL as "debug" | "info" | "warn" | "error" | undefined) ?? "info",
   );
@@ -29,6 +29,7 @@ async function main(argv: readonly string[]): Promise<number> {
     xmpp,
     dataDir,
     log,
+    media: { ...media, allowPrivateAddress: fediverse.allowPrivateAddress },
     fediverse: ({ state, log }) =>
       Puppets.open({
         dataDir: join(dataDir, "fediverse"),

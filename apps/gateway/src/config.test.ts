@@ -13,7 +13,7 @@ const base = {
 };
 
 describe("readConfig", () => {
-  it("fills defaults: allow-list = the component's parent domain, port 8090 on loopback", () => {
+  it("fills defaults: allow-list = the component's parent domain, ports 8090 and 8091 on loopback", () => {
     const r = readConfig(base, { SOTTO_XMPP_SECRET: "s3cret" });
     expect(r.ok && r.value).toEqual({
       dataDir: "/var/lib/sotto-xmpp",
@@ -24,6 +24,7 @@ describe("readConfig", () => {
         allowedDomains: ["example.org"],
       },
       fediverse: { port: 8090, host: "127.0.0.1", allowPrivateAddress: false },
+      media: { port: 8091, host: "127.0.0.1" },
     });
   });
 

@@ -33,6 +33,15 @@ const ConfigFile = z.strictObject({
     /** Loopback/private addresses and plain-HTTP WebFinger: local tests only. */
     allowPrivateAddress: z.boolean().default(false),
   }),
+  /** The media server that serves Fediverse files to XMPP users. */
+  media: z
+    .strictObject({
+      port: z.int().min(0).max(65535).default(8091),
+      host: z.string().min(1).default("127.0.0.1"),
+      /** The public origin of the media server (behind a TLS proxy), e.g. `https://media.gw.example.org`. */
+      origin: z.url().optional(),
+    })
+    .default({ port: 8091, host: "127.0.0.1" }),
 });
 
 export interface GatewayConfig {
@@ -50,6 +59,7 @@ export interface GatewayConfig {
     readonly domain?: string;
     readonly allowPrivateAddress: boolean;
   };
+  readonly media: { readonly port: number; readonly host: string; readonly origin?: string };
 }
 
 /** Validates a parsed configuration; `env` supplies SOTTO_XMPP_SECRET. */
@@ -61,7 +71,7 @@ export function readConfig(json: unknown, env: NodeJS.ProcessEnv = {}): Result<G
       new ConfigError("invalid", `${issue?.path.join(".") || "config"}: ${issue?.message ?? "invalid"}`),
     );
   }
-  const { dataDir, xmpp, fediverse } = parsed.data;
+  const { dataDir, xmpp, fediverse, media } = parsed.data;
   let secret = xmpp.secret ?? env.SOTTO_XMPP_SECRET;
   if (!secret && xmpp.secretFile) {
     try {
@@ -91,6 +101,7 @@ export function readConfig(json: unknown, env: NodeJS.ProcessEnv = {}): Result<G
       ...(fediverse.origin ? { origin: fediverse.origin } : {}),
       ...(fediverse.domain ? { domain: fediverse.domain } : {}),
     },
+    media: { port: media.port, host: media.host, ...(media.origin ? { origin: media.origin } : {}) },
   });
 }
 

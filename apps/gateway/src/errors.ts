@@ -31,3 +31,6 @@ export class ActivityError extends SottoError<"unknown_object" | "not_author" | 
 export class FediverseError extends SottoError<
   "unknown_actor" | "unknown_conversation" | "unreachable" | "mls" | "not_ready"
 > {}
+
+/** A file link an XMPP user sent cannot be carried: not http(s), unreachable, or beyond the inline limit. */
+export class MediaError extends SottoError<"too_large" | "unreachable" | "bad_url"> {}

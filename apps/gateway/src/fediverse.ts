@@ -5,6 +5,7 @@ import type { Result } from "@sotto/core";
 import type { BareJid } from "./addressing.js";
 import type { FediverseError } from "./errors.js";
 import type { FediverseChange, Operation } from "./mapping.js";
+import type { MediaFile } from "./media.js";
 
 export interface FediverseActor {
   readonly handle: string;
@@ -60,6 +61,8 @@ export interface FediverseSide {
   lookup(handle: string): Promise<Result<FediverseActor, FediverseError>>;
   /** Makes sure the XMPP user has a puppet (an actor with an MLS device and published KeyPackages). */
   ensurePuppet(user: BareJid): Promise<Result<{ readonly actorId: string }, FediverseError>>;
+  /** An inline file of a message the puppet holds (undefined if none, or the message is gone). */
+  file(user: BareJid, messageId: string, index: number): MediaFile | undefined;
   /** The puppet's current reactions to a message. */
   ownReactions(user: BareJid, messageId: string): readonly string[];
   /** Performs an operation in the 1:1 conversation with `peer` (created on first use); `send` gives the new id. */

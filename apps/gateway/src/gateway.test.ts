@@ -3,6 +3,8 @@
 
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -144,6 +146,61 @@ describe("gateway end to end", () => {
     const text = "steps:\n  1. one\n    1.1 nested\n\tdone";
     const sent = await bob.sendMessage({ conversationId, text });
     expect((await alice.next((s) => fromBob(s) && s.attrs.id === sent.id)).getChildText("body")).toBe(text);
+  });
+
+  it("carries files each way: links fetched and sent inline, Fediverse files served with type and size", async () => {
+    // An upload service as XEP-0363 hands out: files behind plain HTTP GET URLs.
+    const png = randomBytes(3000);
+    const uploads = createServer((req, res) => {
+      if (req.url === "/up/cat.png") res.writeHead(200, { "content-type": "image/png" }).end(png);
+      else if (req.url === "/up/big.bin") res.writeHead(200).end(Buffer.alloc(600 * 1024));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => uploads.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(uploads.address() as AddressInfo).port}/up`;
+    const withFile = (id: string, url: string, text?: string) =>
+      xml(
+        "message",
+        { type: "chat", to: bobJid, id },
+        xml("body", {}, text ? `${text}\n${url}` : url),
+        xml("x", { xmlns: NS.oob }, xml("url", {}, url)),
+      );
+    try {
+      await alice.send(withFile("f1", `${base}/cat.png`, "look"));
+      const got = await bobSees("the file", (m) => (m.attachments?.length ?? 0) > 0);
+      expect(got.content).toBe("look");
+      expect(got.attachments).toEqual([
+        { mediaType: "image/png", name: "cat.png", data: png.toString("base64") },
+      ]);
+
+      await alice.send(withFile("f2", `${base}/big.bin`));
+      const refused = await alice.next((s) => s.attrs.type === "error" && s.attrs.id === "f2");
+      expect(refused.getChild("error")?.getChildElements()[0]?.name).toBe("not-acceptable");
+      expect(
+        refused.getChild("error")?.getChildText("text", "urn:ietf:params:xml:ns:xmpp-stanzas"),
+      ).toContain("512 KiB");
+    } finally {
+      uploads.closeAllConnections();
+      uploads.close();
+    }
+
+    const data = new TextEncoder().encode("hello file");
+    const sent = await bob.sendMessage({
+      conversationId,
+      text: "a file for you",
+      attachments: [{ mediaType: "text/plain", name: "notes.txt", data }],
+    });
+    const m = await alice.next((s) => fromBob(s) && s.attrs.id === sent.id);
+    const oob = m.getChild("x", NS.oob);
+    const link = oob?.getChildText("url") ?? "";
+    expect(m.getChildText("body")).toBe(`a file for you\n${link}`);
+    expect(oob?.getChildText("desc")).toBe("notes.txt (text/plain, 10 B)");
+    const served = await fetch(link);
+    expect([served.status, served.headers.get("content-type"), served.headers.get("content-length")]).toEqual(
+      [200, "text/plain", "10"],
+    );
+    expect(await served.text()).toBe("hello file");
+    expect((await fetch(link.replace(/\/media\/[^/]+/, "/media/AAAAAAAAAAAAAAAAAAAAAA"))).status).toBe(404);
   });
 
   it("carries corrections each way", async () => {

@@ -1,9 +1,11 @@
 // A running gateway: the XMPP component, the Fediverse side, the bridge between them and its state.
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { parseBareJid } from "./addressing.js";
 import { Bridge } from "./bridge.js";
 import type { FediverseSide } from "./fediverse.js";
 import { jsonLog, type Log } from "./log.js";
+import { type MediaServer, startMediaServer } from "./media.js";
 import { GatewayState } from "./state.js";
 import { XmppSide } from "./xmpp/xmpp-side.js";
 
@@ -21,6 +23,16 @@ export interface GatewayOptions {
   readonly fediverse: (deps: { readonly state: GatewayState; readonly log: Log }) => Promise<FediverseSide>;
   /** Where the gateway keeps its state (`gateway.sqlite`). */
   readonly dataDir: string;
+  /**
+   * The media server that serves Fediverse files to XMPP users (127.0.0.1, a free port, its own origin by
+   * default); `allowPrivateAddress` lets XMPP users' file links point at private addresses (tests).
+   */
+  readonly media?: {
+    readonly host?: string;
+    readonly port?: number;
+    readonly origin?: string;
+    readonly allowPrivateAddress?: boolean;
+  };
   readonly log?: Log;
 }
 
@@ -28,6 +40,7 @@ export interface Gateway {
   readonly xmpp: XmppSide;
   readonly fediverse: FediverseSide;
   readonly state: GatewayState;
+  readonly media: MediaServer;
   stop(): Promise<void>;
 }
 
@@ -44,22 +57,41 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     state.close();
     throw e;
   }
-  const xmpp = new XmppSide({ ...options.xmpp, log, newId });
-  const bridge = new Bridge({ xmpp, fediverse, state, log, newId });
+  let media: MediaServer;
   try {
-    await bridge.start();
+    media = await startMediaServer({
+      ...options.media,
+      open: (token) => {
+        const file = state.mediaFile(token);
+        const user = parseBareJid(file?.user ?? "");
+        return file && user.ok ? fediverse.file(user.value, file.messageId, file.index) : undefined;
+      },
+    });
   } catch (e) {
-    await bridge.stop().catch(() => undefined);
+    await fediverse.stop().catch(() => undefined);
     state.close();
     throw e;
   }
-  return {
+  const xmpp = new XmppSide({ ...options.xmpp, log, newId });
+  const allowPrivateAddress = options.media?.allowPrivateAddress ?? false;
+  const bridge = new Bridge({
     xmpp,
     fediverse,
     state,
-    async stop() {
-      await bridge.stop();
-      state.close();
-    },
+    log,
+    newId,
+    media: { url: media.url, allowPrivateAddress },
+  });
+  const stop = async () => {
+    await bridge.stop();
+    await media.close();
+    state.close();
   };
+  try {
+    await bridge.start();
+  } catch (e) {
+    await stop().catch(() => undefined);
+    throw e;
+  }
+  return { xmpp, fediverse, state, media, stop };
 }

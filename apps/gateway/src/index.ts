@@ -9,10 +9,18 @@ export {
   usernameForJid,
 } from "./addressing.js";
 export { Bridge, type BridgeOptions, ENCRYPTION_NOTICE, GROUP_INVITATION } from "./bridge.js";
-export type { Chat } from "./chat.js";
+export type { Chat, Link } from "./chat.js";
 export { ConfigError, type GatewayConfig, loadConfig, readConfig } from "./config.js";
-export { ActivityError, AddressError, FediverseError, StanzaError } from "./errors.js";
-export type { Delivery, FediverseActor, FediverseSide, GroupView, Received } from "./fediverse.js";
+export { ActivityError, AddressError, FediverseError, MediaError, StanzaError } from "./errors.js";
+export type {
+  Delivery,
+  FediverseActor,
+  FediverseSide,
+  GroupView,
+  Membership,
+  Received,
+  Stored,
+} from "./fediverse.js";
 export { type Gateway, type GatewayOptions, startGateway } from "./gateway.js";
 export { escapeLocalpart, unescapeLocalpart } from "./jid-escape.js";
 export { jsonLog, type Log, type LogLevel } from "./log.js";
@@ -26,6 +34,14 @@ export {
   type OperationContext,
   operationsForChat,
 } from "./mapping.js";
+export {
+  fetchFiles,
+  formatSize,
+  MAX_INLINE_BYTES,
+  type MediaFile,
+  type MediaServer,
+  startMediaServer,
+} from "./media.js";
 export { Puppets, type PuppetsOptions } from "./puppets.js";
 export { GatewayState, type KnownActor } from "./state.js";
 export { htmlToText } from "./text.js";

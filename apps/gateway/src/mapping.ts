@@ -5,8 +5,9 @@
 //   delivery receipt <- Acknowledge (the device sends no delivery receipts of its own)
 // Text crosses as HTML on the Fediverse and plain text on XMPP (text.ts).
 import { err, ok, type Result, textToHtml } from "@sotto/core";
-import type { Chat } from "./chat.js";
+import type { Chat, Link } from "./chat.js";
 import { ActivityError, StanzaError } from "./errors.js";
+import type { MediaFile } from "./media.js";
 import { htmlToText } from "./text.js";
 
 /** A message of a bridged conversation, by the id each side uses. */
@@ -19,7 +20,8 @@ export interface KnownMessage {
 
 /** What the XMPP user's puppet does on the Fediverse. */
 export type Operation =
-  | { readonly op: "send"; readonly html: string }
+  /** `attachments` are the fetched files of the chat's links (the bridge adds them). */
+  | { readonly op: "send"; readonly html: string; readonly attachments?: readonly MediaFile[] }
   | { readonly op: "edit"; readonly messageId: string; readonly html: string }
   | { readonly op: "delete"; readonly messageId: string }
   | { readonly op: "react"; readonly messageId: string; readonly emoji: string }
@@ -89,6 +91,12 @@ export type FediverseChange =
       readonly messageId: string;
       readonly content: string;
       readonly mediaType: string;
+      /** Its inline files (their bytes stay in the puppet's store). */
+      readonly attachments?: readonly {
+        readonly mediaType: string;
+        readonly name?: string;
+        readonly size: number;
+      }[];
     }
   | {
       readonly kind: "edit";
@@ -114,6 +122,8 @@ export type FediverseChange =
 
 export interface ChangeContext {
   readonly byMessageId: (messageId: string) => KnownMessage | undefined;
+  /** Where the gateway serves a message's inline file. */
+  readonly fileUrl?: (messageId: string, index: number, name?: string) => string;
 }
 
 export interface Incoming {
@@ -151,8 +161,15 @@ export function chatForChange(change: FediverseChange, ctx: ChangeContext): Resu
         messageId: change.messageId,
         author: "fediverse",
       };
+      const { fileUrl } = ctx;
+      const links = fileUrl
+        ? (change.attachments ?? []).map(
+            (a, i): Link => ({ url: fileUrl(change.messageId, i, a.name), ...a }),
+          )
+        : [];
+      const text = plainText(change.content, change.mediaType);
       return ok({
-        chat: { type: "message", id: change.messageId, text: plainText(change.content, change.mediaType) },
+        chat: { type: "message", id: change.messageId, text, ...(links.length > 0 ? { links } : {}) },
         remember,
       });
     }

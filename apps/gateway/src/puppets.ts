@@ -25,6 +25,7 @@ import type {
 } from "./fediverse.js";
 import type { Log } from "./log.js";
 import type { FediverseChange, Operation } from "./mapping.js";
+import type { MediaFile } from "./media.js";
 import type { GatewayState } from "./state.js";
 
 export interface PuppetsOptions {
@@ -234,6 +235,20 @@ export class Puppets implements FediverseSide {
     }
   }
 
+  file(user: BareJid, messageId: string, index: number): MediaFile | undefined {
+    const puppet = this.#puppets.get(usernameForJid(user, this.#o.defaultXmppDomain));
+    const conversation = puppet?.daemon.store.message(messageId)?.conversation;
+    if (!puppet || !conversation) return undefined;
+    const a = puppet.daemon.getMessage(conversation, messageId).attachments?.[index];
+    return (
+      a && {
+        mediaType: a.mediaType,
+        ...(a.name ? { name: a.name } : {}),
+        data: Buffer.from(a.data, "base64"),
+      }
+    );
+  }
+
   ownReactions(user: BareJid, messageId: string): readonly string[] {
     const puppet = this.#puppets.get(usernameForJid(user, this.#o.defaultXmppDomain));
     const conversation = puppet?.daemon.store.message(messageId)?.conversation;
@@ -293,6 +308,7 @@ export class Puppets implements FediverseSide {
             conversationId,
             text: operation.html,
             mediaType: "text/html",
+            ...(operation.attachments ? { attachments: operation.attachments } : {}),
           });
           return ok({ messageId: message.id });
         }
@@ -450,7 +466,17 @@ export class Puppets implements FediverseSide {
       case "message.created":
         if (message.author !== me) {
           peerId = message.author;
-          change = { kind: "message", messageId, content: message.content, mediaType: message.mediaType };
+          change = {
+            kind: "message",
+            messageId,
+            content: message.content,
+            mediaType: message.mediaType,
+            attachments: (message.attachments ?? []).map((a) => ({
+              mediaType: a.mediaType,
+              ...(a.name ? { name: a.name } : {}),
+              size: Buffer.byteLength(a.data, "base64"),
+            })),
+          };
         }
         break;
       case "message.updated": {

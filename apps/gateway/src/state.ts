@@ -18,6 +18,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (conversation, mess
 CREATE TABLE IF NOT EXISTS aliases (
   conversation TEXT NOT NULL, alias TEXT NOT NULL, xmpp_id TEXT NOT NULL,
   PRIMARY KEY (conversation, alias)) STRICT;
+CREATE TABLE IF NOT EXISTS media (
+  token TEXT PRIMARY KEY, user TEXT NOT NULL, message_id TEXT NOT NULL, idx INTEGER NOT NULL) STRICT;
+CREATE UNIQUE INDEX IF NOT EXISTS media_by_file ON media (user, message_id, idx);
 CREATE TABLE IF NOT EXISTS receipts (
   conversation TEXT NOT NULL, message_id TEXT NOT NULL, stanza_id TEXT NOT NULL,
   PRIMARY KEY (conversation, message_id)) STRICT;
@@ -95,6 +98,25 @@ export class GatewayState {
       .prepare("DELETE FROM receipts WHERE conversation = ? AND message_id = ? RETURNING stanza_id")
       .get(conversation, messageId) as { stanza_id: string } | undefined;
     return row?.stanza_id;
+  }
+
+  /** The token under which a message's inline file is served to `user` (made once, then the same). */
+  mediaToken(user: string, messageId: string, index: number, newToken: () => string): string {
+    this.#db
+      .prepare("INSERT OR IGNORE INTO media (token, user, message_id, idx) VALUES (?, ?, ?, ?)")
+      .run(newToken(), user, messageId, index);
+    const row = this.#db
+      .prepare("SELECT token FROM media WHERE user = ? AND message_id = ? AND idx = ?")
+      .get(user, messageId, index) as { token: string };
+    return row.token;
+  }
+
+  /** Which file a media token stands for. */
+  mediaFile(token: string): { user: string; messageId: string; index: number } | undefined {
+    const row = this.#db.prepare("SELECT user, message_id, idx FROM media WHERE token = ?").get(token) as
+      | { user: string; message_id: string; idx: number }
+      | undefined;
+    return row && { user: row.user, messageId: row.message_id, index: row.idx };
   }
 
   /** True exactly once per conversation: the first time it is asked (and recorded). */

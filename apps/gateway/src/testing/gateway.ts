@@ -25,6 +25,7 @@ export function startTestGateway(o: TestGatewayOptions): Promise<Gateway> {
     },
     dataDir: o.dataDir,
     log: o.log,
+    media: { allowPrivateAddress: true },
     fediverse: ({ state, log }) =>
       Puppets.open({
         dataDir: join(o.dataDir, "fediverse"),

@@ -23,6 +23,27 @@ describe("readChatStanza", () => {
     expect(none.ok && none.value).toEqual({ type: "message", id: "generated", text: "x" });
   });
 
+  it("reads XEP-0066 file links, leaving them out of the text, and writes them with their description", () => {
+    const url = "https://up.example.org/a/cat.png";
+    const r = readChatStanza(
+      msg({ id: "f" }, xml("body", {}, `look\n${url}`), xml("x", { xmlns: NS.oob }, xml("url", {}, url))),
+      newId,
+    );
+    expect(r.ok && r.value).toEqual({ type: "message", id: "f", text: "look", links: [{ url }] });
+    const out = writeChatStanza(
+      {
+        type: "message",
+        id: "m",
+        text: "",
+        links: [{ url, mediaType: "image/png", name: "cat.png", size: 2048 }],
+      },
+      "bob\\40s.example@fedi.example.org",
+      "alice@example.org",
+    );
+    expect(out.getChildText("body")).toBe(url);
+    expect(out.getChild("x", NS.oob)?.getChildText("desc")).toBe("cat.png (image/png, 2 KiB)");
+  });
+
   it("reads the older fastened retraction form", () => {
     const r = readChatStanza(
       msg(

@@ -2,13 +2,15 @@
 // retractions in their current and fastened forms, XEP-0444 reactions, XEP-0184 receipts, XEP-0333 markers)
 // and writes the same, with fallback bodies where the XEPs ask for them.
 import { err, ok, type Result } from "@sotto/core";
-import type { Chat } from "../chat.js";
+import type { Chat, Link } from "../chat.js";
 import { StanzaError } from "../errors.js";
+import { formatSize } from "../media.js";
 import { NS } from "./namespaces.js";
 import { type Element, xml } from "./xml.js";
 
 const MAX_BODY = 64 * 1024;
 const MAX_REACTIONS = 32;
+const MAX_LINKS = 16;
 
 /** The message id other stanzas refer to: the XEP-0359 origin-id when present, else the `id` attribute. */
 function messageId(stanza: Element): string | undefined {
@@ -86,12 +88,28 @@ export function readChatStanza(
     return ok({ type: "correction", id, replaces, text: body });
   }
 
-  if (body !== null) {
+  const urls = stanza
+    .getChildren("x", NS.oob)
+    .map((x) => x.getChildText("url")?.trim() ?? "")
+    .filter((url) => url !== "");
+  if (urls.length > MAX_LINKS || urls.some((url) => url.length > 2048)) {
+    return err(
+      new StanzaError("malformed", `at most ${MAX_LINKS} file links of up to 2048 characters`, "bad-request"),
+    );
+  }
+  if (body !== null || urls.length > 0) {
     const alias = refId(stanza);
+    // The body repeats the links for clients without XEP-0066: they are the files, not text.
+    const text = (body ?? "")
+      .split("\n")
+      .filter((line) => !urls.includes(line.trim()))
+      .join("\n")
+      .trim();
     return ok({
       type: "message",
       id,
-      text: body,
+      text: urls.length > 0 ? text : (body ?? ""),
+      ...(urls.length > 0 ? { links: urls.map((url): Link => ({ url })) } : {}),
       ...(alias && alias !== id ? { alias } : {}),
       ...(stanza.getChild("request", NS.receipts) ? { receipt: true as const } : {}),
     });
@@ -116,6 +134,15 @@ export function readChatStanza(
   return ok(undefined); // chat states and other payload-free messages
 }
 
+/** A file's description for XEP-0066 `<desc>`: its name, media type and size. */
+function describe(l: Link): Element | undefined {
+  const facts = [l.mediaType, l.size === undefined ? undefined : formatSize(l.size)]
+    .filter(Boolean)
+    .join(", ");
+  const text = [l.name, facts && `(${facts})`].filter(Boolean).join(" ");
+  return text ? xml("desc", {}, text) : undefined;
+}
+
 /** Writes a Chat as a <message type="chat"/> (or "groupchat", in a room) from `from` to `to`. */
 export function writeChatStanza(
   chat: Chat,
@@ -130,7 +157,12 @@ export function writeChatStanza(
       return xml(
         "message",
         attrs,
-        xml("body", {}, chat.text),
+        xml(
+          "body",
+          {},
+          [chat.text, ...(chat.links ?? []).map((l) => l.url)].filter((t) => t !== "").join("\n"),
+        ),
+        ...(chat.links ?? []).map((l) => xml("x", { xmlns: NS.oob }, xml("url", {}, l.url), describe(l))),
         xml("origin-id", { xmlns: NS.sid, id: chat.id }),
         xml("markable", { xmlns: NS.markers }),
         xml("request", { xmlns: NS.receipts }),

@@ -14,6 +14,7 @@ export const NS = {
   fallback: "urn:xmpp:fallback:0", // XEP-0428
   sid: "urn:xmpp:sid:0", // XEP-0359 origin-id / stanza-id
   hints: "urn:xmpp:hints", // XEP-0334
+  oob: "jabber:x:oob", // XEP-0066
   chatStates: "http://jabber.org/protocol/chatstates", // XEP-0085
   muc: "http://jabber.org/protocol/muc",
   nick: "http://jabber.org/protocol/nick", // XEP-0172
