@@ -15,6 +15,7 @@ export const CONTACT_FEATURES: readonly string[] = [
   NS.discoInfo,
   NS.receipts,
   NS.markers,
+  NS.oob,
   NS.correction,
   NS.retraction,
   NS.retraction0,
