@@ -10,13 +10,14 @@ import { Daemon, STORE_FILE, VERSION } from "./daemon.js";
 import { explainFailure, type FailureContext } from "./explain.js";
 import { keySourceFromArgs } from "./keySource.js";
 import { createLogger, type LogLevel } from "./log.js";
+import { defaultWebDir } from "./web.js";
 
 const usage = `usage:
   sottod init --data DIR --actor @user@host|URL (--token TOKEN | --token-file FILE)
               [--key-file FILE | --credential NAME] [--device-name NAME]
               [--allow-private-address] [--plain-http-webfinger]
   sottod run  --data DIR [--key-file FILE | --credential NAME] [--api-port PORT] [--no-api]
-              [--origin URL]...
+              [--origin URL]... [--no-web | --web-dir DIR]
   sottod export FILE --data DIR [--key-file FILE | --credential NAME] --passphrase-file FILE
   sottod import FILE --data DIR [--key-file FILE | --credential NAME] --passphrase-file FILE
   sottod change-key --data DIR [--key-file FILE | --credential NAME] (--new-key-file FILE | --new-passphrase-file FILE)
@@ -38,6 +39,8 @@ const options = {
   "plain-http-webfinger": { type: "boolean" },
   "api-port": { type: "string" },
   "no-api": { type: "boolean" },
+  "no-web": { type: "boolean" },
+  "web-dir": { type: "string" },
   origin: { type: "string", multiple: true },
   "passphrase-file": { type: "string" },
   "new-key-file": { type: "string" },
@@ -131,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
           stateDir: values.data,
           ...(port === undefined ? {} : { port }),
           origins: values.origin ?? [],
+          ...(values["no-web"] ? {} : { web: { dir: values["web-dir"] ?? defaultWebDir() } }),
         });
   } catch (error) {
     await daemon.stop();
@@ -146,7 +150,11 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
-  logger.info("sottod_ready", { startupMs: Math.round(performance.now() - started), api: api?.url });
+  logger.info("sottod_ready", {
+    startupMs: Math.round(performance.now() - started),
+    api: api?.url,
+    web: api?.webUrl,
+  });
   await stopped;
   await api?.close();
   await daemon.stop();

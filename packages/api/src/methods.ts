@@ -16,6 +16,7 @@ import {
   Seq,
   Status,
   SyncState,
+  Timestamp,
 } from "./model.js";
 
 export interface MethodSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
@@ -56,10 +57,27 @@ const text = z.string().min(1, TEXT_LIMIT).max(65536, TEXT_LIMIT).describe("Plai
 export const methods = {
   auth: method(
     "auth",
-    "Authenticate with the token, as the first frame (for clients that cannot set headers, such as browsers).",
-    z.strictObject({ token: z.string().min(1).max(512) }),
-    Ok(),
+    "Authenticate as the first frame (for clients that cannot set headers, such as browsers): with the token (or a session credential), or with a one-time login code from `auth.code`, which answers a `session` credential to use as the token from then on.",
+    z.union([
+      z.strictObject({ token: z.string().min(1).max(512) }),
+      z.strictObject({ code: z.string().min(1).max(128) }),
+    ]),
+    z.object({
+      ok: z.literal(true),
+      session: z
+        .string()
+        .optional()
+        .describe(
+          "After a login code: the session credential, valid in place of the token (as a browser tab keeps it).",
+        ),
+    }),
     ["unauthorized"],
+  ),
+  "auth.code": method(
+    "auth.code",
+    "A one-time login code for a browser page: it works once, within `expiresAt`, as `auth({ code })`. `url` is the daemon's web UI with the code in its fragment (null when the web UI is off).",
+    none(),
+    z.object({ code: z.string(), expiresAt: Timestamp, url: z.string().nullable() }),
   ),
   status: method("status", "A summary of the daemon's state.", none(), Status),
   "account.get": method("account.get", "The account this daemon runs.", none(), Account, ["not_ready"]),

@@ -7,6 +7,7 @@ const account = (name: string, dir: string): AccountView => ({
   actorId: `http://127.0.0.1:4000/users/${name}`,
   pid: 42,
   apiUrl: "ws://127.0.0.1:5000/",
+  webUrl: "http://127.0.0.1:5000/#code=abc",
   apiTokenFile: `${dir}/${name}/api-token`,
   stateDir: `${dir}/${name}`,
   passphraseFile: `${dir}/${name}.DEMO-ONLY.passphrase`,
@@ -49,5 +50,6 @@ describe("the banner's commands", () => {
     expect(text).toContain("API token  .sotto/alice/api-token");
     expect(text).toContain("passphrase .sotto/alice.DEMO-ONLY.passphrase  DEMO ONLY");
     expect(text).toContain("npm start -- --demo");
+    expect(text).toContain("web UI     http://127.0.0.1:5000/#code=abc");
   });
 });

@@ -7,6 +7,8 @@ export interface AccountView {
   readonly actorId: string;
   readonly pid: number;
   readonly apiUrl: string;
+  /** A one-time login link to the daemon's web UI; null when it serves none. */
+  readonly webUrl: string | null;
   readonly apiTokenFile: string;
   readonly stateDir: string;
   readonly passphraseFile: string;
@@ -66,6 +68,11 @@ export function banner(input: BannerInput): string {
     lines.push(
       "",
       `  ${account.name.padEnd(11)}  ${account.handle}  (sottod, pid ${account.pid})`,
+      ...(account.webUrl === null
+        ? []
+        : [
+            `    web UI     ${account.webUrl}  (logs in once, within 5 minutes; \`sotto web\` prints a new link)`,
+          ]),
       `    local API  ${account.apiUrl}  (WebSocket, JSON-RPC 2.0: docs/api.md)`,
       `    API token  ${p(account.apiTokenFile)}`,
       `    store      ${p(account.stateDir)}/ (encrypted at rest)`,

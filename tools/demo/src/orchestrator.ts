@@ -97,7 +97,7 @@ export async function startAll(
     const daemon = await startDaemon({ paths: accountPaths, actorId, output: out });
     teardown.defer(`sottod ${name}`, () => daemon.stop());
     daemons.push(daemon);
-    const status = await statusOf(daemon);
+    const { status, webUrl } = await statusOf(daemon);
     say(`sottod for ${name} is ready (pid ${daemon.pid}, API ${daemon.apiUrl})`);
     const monitor = await monitorDaemon({ daemon, since: state.accounts[name]?.seq, nameOf, say });
     monitors.push(monitor);
@@ -116,6 +116,7 @@ export async function startAll(
       actorId,
       pid: daemon.pid,
       apiUrl: daemon.apiUrl,
+      webUrl,
       apiTokenFile: daemon.apiTokenFile,
       stateDir: accountPaths.stateDir,
       passphraseFile: accountPaths.passphraseFile,
@@ -149,6 +150,7 @@ export async function startAll(
   };
 }
 
+/** The daemon's status, and a one-time login link to its web UI (null when it serves none). */
 async function statusOf(daemon: RunningDaemon) {
   const client = await SottoClient.connect({
     url: daemon.apiUrl,
@@ -156,7 +158,9 @@ async function statusOf(daemon: RunningDaemon) {
     reconnect: false,
   });
   try {
-    return await client.call("status");
+    const status = await client.call("status");
+    const { url } = await client.call("auth.code");
+    return { status, webUrl: url };
   } finally {
     client.close();
   }

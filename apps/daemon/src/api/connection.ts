@@ -14,10 +14,10 @@ import {
 import { SottoError } from "@sotto/core";
 import type { WebSocket } from "ws";
 import { storeToApi } from "../errors.js";
+import type { Credentials } from "./credentials.js";
 import type { EventHub, EventSink, Subscription } from "./event-hub.js";
 import type { PartialHandlers } from "./handlers.js";
 import { type RateLimit, TokenBucket } from "./rate-limit.js";
-import { tokenMatches } from "./token.js";
 
 /** WebSocket close codes the server uses (4000-4999 are for applications). */
 export const CLOSE = { unauthorized: 4401, flood: 4429 } as const;
@@ -32,7 +32,9 @@ export const FLOOD_WINDOW_MS = 1000;
 const FLOOD_PAUSE_MS = 100;
 
 export interface ConnectionOptions {
-  readonly token: string;
+  readonly credentials: Credentials;
+  /** The web UI's URL, for `auth.code`; null when the daemon serves none. */
+  readonly webUrl: () => string | null;
   readonly handlers: PartialHandlers;
   readonly hub: EventHub;
   readonly rate: RateLimit;
@@ -162,23 +164,42 @@ export class Connection implements EventSink {
       if (hasId) this.#reply(id, new ApiError("invalid_params", `Invalid params for ${name}`, { issues }));
       return;
     }
+    let result: unknown;
     if (name === "auth") {
-      if (!tokenMatches((params.data as { token: string }).token, this.#options.token)) {
-        this.refuse("Wrong token", id);
+      const session = this.#authenticate(params.data as { token: string } | { code: string });
+      if (session === undefined) {
+        this.refuse(
+          "Wrong token, or a login code that is spent or expired (ask `sotto web` for a new one)",
+          id,
+        );
         return;
       }
       this.#authenticated = true;
       clearTimeout(this.#authTimer);
       this.#options.onAuthenticated?.();
+      result = session === true ? { ok: true } : { ok: true, session };
+    } else {
+      result = await this.#call(name, params.data);
     }
-    const result = name === "auth" ? { ok: true } : await this.#call(name, params.data);
     if (hasId) this.#send(resultFrame(id, result));
     // Replay starts after the subscribe result went out, so a client sees the result first.
     if (name === "events.subscribe") this.#subscription?.start();
   }
 
+  /** true for a good token, a session for a good login code, undefined when refused. */
+  #authenticate(params: { token: string } | { code: string }): true | string | undefined {
+    const { credentials } = this.#options;
+    if ("token" in params) return credentials.accepts(params.token) ? true : undefined;
+    return credentials.trade(params.code);
+  }
+
   async #call(name: Exclude<MethodName, "auth">, params: unknown): Promise<unknown> {
     switch (name) {
+      case "auth.code": {
+        const { code, expiresAt } = this.#options.credentials.issueCode();
+        const web = this.#options.webUrl();
+        return { code, expiresAt: expiresAt.toISOString(), url: web === null ? null : `${web}#code=${code}` };
+      }
       case "events.subscribe": {
         const { since } = params as { since?: number };
         if (this.#subscription) this.#options.hub.unsubscribe(this.#subscription);

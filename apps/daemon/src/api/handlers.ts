@@ -1,7 +1,7 @@
 import type { MethodName, Params, Result } from "@sotto/api";
 
 /** The methods the server answers itself: authentication and event subscriptions. */
-export type ServerMethod = "auth" | "events.subscribe" | "events.unsubscribe";
+export type ServerMethod = "auth" | "auth.code" | "events.subscribe" | "events.unsubscribe";
 
 /**
  * What the daemon provides: one function per method, receiving validated params (defaults applied) and

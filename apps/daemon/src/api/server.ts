@@ -3,17 +3,18 @@
 // number of connections. A handshake with the token takes a slot of the main pool; one without it (a browser
 // that sends the token as its first frame) waits in a small pool of its own with a short deadline, so local
 // processes without the token can never take the token holder's slots.
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { API_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from "@sotto/api";
 import { WebSocketServer } from "ws";
+import { type WebOptions, webListener } from "../web.js";
 import { Connection, type ConnectionOptions } from "./connection.js";
+import { type Credentials, createCredentials } from "./credentials.js";
 import { ApiServerError } from "./errors.js";
 import { EventHub, type EventLog } from "./event-hub.js";
 import type { PartialHandlers } from "./handlers.js";
 import { allowedHosts, assertLoopbackBind, isAllowedHost, isAllowedOrigin } from "./loopback.js";
 import type { RateLimit } from "./rate-limit.js";
-import { tokenMatches } from "./token.js";
 
 export interface ApiServerOptions {
   /** The daemon's methods (see `Handlers`); a missing one answers `method_not_found`. */
@@ -40,6 +41,8 @@ export interface ApiServerOptions {
   /** How long a connection without a token in its handshake has to send the `auth` frame. Default 2 s. */
   readonly authTimeoutMs?: number;
   readonly log?: (message: string) => void;
+  /** Serve the web UI on the same port (its origins are then allowed); default: none. */
+  readonly web?: WebOptions;
 }
 
 export interface ApiServer {
@@ -48,6 +51,8 @@ export interface ApiServer {
   readonly hosts: readonly string[];
   /** ws://127.0.0.1:<port>/ (or the first host). */
   readonly url: string;
+  /** http://127.0.0.1:<port>/ when the web UI is served. */
+  readonly webUrl: string | null;
   readonly connections: number;
   close(): Promise<void>;
 }
@@ -64,8 +69,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const hub = await EventHub.open(options.events, {
     onError: (error) => log(`api: event delivery failed: ${error instanceof Error ? error.message : error}`),
   });
+  const credentials = createCredentials(options.token);
+  let webUrl: string | null = null;
   const connectionOptions: ConnectionOptions = {
-    token: options.token,
+    credentials,
+    webUrl: () => webUrl,
     handlers: options.handlers,
     hub,
     rate: options.rate ?? { burst: 500, perSecond: 1000 },
@@ -92,7 +100,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     let refusal = checkHandshake(request, {
       hosts: allowedHosts(port, hosts),
       origins,
-      token: options.token,
+      credentials,
     });
     if (refusal === "authenticated" && live.size >= maxConnections) {
       refusal = { status: "503 Service Unavailable", reason: "too many connections" };
@@ -126,12 +134,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     });
   };
 
-  ({ servers, port } = await listenAll(hosts, port, onUpgrade));
+  const http =
+    options.web === undefined ? undefined : webListener(options.web, () => allowedHosts(port, hosts));
+  ({ servers, port } = await listenAll(hosts, port, onUpgrade, http));
   const first = servers[0]?.host ?? "127.0.0.1";
+  const authority = `${first.includes(":") ? `[${first}]` : first}:${port}`;
+  if (http !== undefined) {
+    webUrl = `http://${authority}/`;
+    // The daemon's own pages may connect: every name a browser may use for it.
+    for (const host of allowedHosts(port, hosts)) origins.add(`http://${host}`);
+  }
   return {
     port,
     hosts: servers.map((s) => s.host),
-    url: `ws://${first.includes(":") ? `[${first}]` : first}:${port}/`,
+    url: `ws://${authority}/`,
+    webUrl,
     get connections() {
       return live.size + pending.size;
     },
@@ -147,7 +164,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 interface HandshakeRules {
   readonly hosts: ReadonlySet<string>;
   readonly origins: ReadonlySet<string>;
-  readonly token: string;
+  readonly credentials: Credentials;
 }
 
 /** "authenticated" (token in the handshake), "pending" (expects an auth frame) or why it is refused. */
@@ -163,7 +180,7 @@ export function checkHandshake(
   }
   const given = handshakeToken(request);
   if (given === undefined) return "pending";
-  if (!tokenMatches(given, rules.token)) return { status: "401 Unauthorized", reason: "wrong token" };
+  if (!rules.credentials.accepts(given)) return { status: "401 Unauthorized", reason: "wrong token" };
   return "authenticated";
 }
 
@@ -182,16 +199,14 @@ async function listenAll(
   hosts: readonly string[],
   port: number,
   onUpgrade: UpgradeListener,
+  http: RequestListener = answerNotHttp,
 ): Promise<{ servers: { server: Server; host: string }[]; port: number }> {
   for (let attempt = 0; ; attempt++) {
     const servers: { server: Server; host: string }[] = [];
     let bound = port;
     try {
       for (const host of hosts) {
-        const server = createServer((_request, response) => {
-          response.writeHead(426, { "content-type": "text/plain", connection: "close" });
-          response.end("This is the sottod API: connect with a WebSocket.\n");
-        });
+        const server = createServer(http);
         server.on("upgrade", onUpgrade);
         const actual = await listen(server, host, bound);
         if (actual === undefined) continue; // this address family is not configured here
@@ -212,6 +227,11 @@ async function listenAll(
     }
   }
 }
+
+const answerNotHttp: RequestListener = (_request, response) => {
+  response.writeHead(426, { "content-type": "text/plain", connection: "close" });
+  response.end("This is the sottod API: connect with a WebSocket.\n");
+};
 
 function listen(server: Server, host: string, port: number): Promise<number | undefined> {
   return new Promise((resolve, reject) => {

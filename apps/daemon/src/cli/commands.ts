@@ -504,6 +504,18 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       print(`Synced: ${formatSync(sync)}`, sync);
     },
   },
+  web: {
+    args: "",
+    methods: ["auth.code"],
+    about: "A link that opens the web UI, logged in (its code works once, for 5 minutes).",
+    async run({ call, print }) {
+      const login = await call("auth.code");
+      if (login.url === null) {
+        throw new CliError("no_web", "sottod serves no web UI (it runs with --no-web): restart it without");
+      }
+      print(`Open ${login.url}\n(the link logs in once, until ${login.expiresAt}; keep it private)`, login);
+    },
+  },
   watch: {
     args: "",
     methods: ["events.subscribe", "events.unsubscribe"],

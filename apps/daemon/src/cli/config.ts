@@ -14,6 +14,7 @@ export type CliErrorCode =
   | "no_input" // a file or stdin to read cannot be read (exit 66)
   | "no_match" // no conversation or message by that name (exit 1)
   | "ambiguous" // several conversations or messages by that name (exit 1)
+  | "no_web" // `sotto web`: sottod runs with --no-web (exit 1)
   | "not_delivered"; // `send --wait`: the message failed (exit 3)
 
 export class CliError extends SottoError<CliErrorCode> {}

@@ -1,0 +1,134 @@
+// Compose: Enter sends, Shift+Enter starts a new line; files come from the picker, a drop or a paste.
+import type { Attachment, Message } from "@sotto/api";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { bytes, messageText, toAttachments } from "./content.js";
+import { excerpt } from "./MessageItem.js";
+
+/** The daemon's limit for a message's inline attachments in all. */
+const MAX_ATTACHMENT_BYTES = 512 * 1024;
+
+export interface ComposerProps {
+  readonly replyTo: Message | undefined;
+  readonly editing: Message | undefined;
+  readonly files: readonly File[];
+  readonly disabled: boolean;
+  readonly onFiles: (files: File[]) => void;
+  readonly onCancel: () => void;
+  readonly onSend: (text: string, attachments: Attachment[]) => Promise<void>;
+}
+
+export function Composer({ replyTo, editing, files, disabled, onFiles, onCancel, onSend }: ComposerProps) {
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string | undefined>();
+  const input = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    if (editing) setText(messageText(editing));
+    if (editing || replyTo) input.current?.focus();
+  }, [editing, replyTo]);
+
+  const size = files.reduce((sum, f) => sum + f.size, 0);
+  const send = async () => {
+    const body = text.trim();
+    if (body === "" && files.length === 0) return;
+    if (size > MAX_ATTACHMENT_BYTES) {
+      setError(`Attachments hold ${bytes(size)}; at most ${bytes(MAX_ATTACHMENT_BYTES)} can be sent.`);
+      return;
+    }
+    setError(undefined);
+    try {
+      await onSend(body === "" ? (files[0]?.name ?? "attachment") : body, await toAttachments(files));
+      setText("");
+    } catch (e) {
+      setError(`Not sent: ${(e as Error).message}. Check the status bar, then try again.`);
+    }
+  };
+
+  return (
+    <form
+      class="composer"
+      aria-label="Compose"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void send();
+      }}
+    >
+      {replyTo || editing ? (
+        <div class="context">
+          <span>
+            {editing ? "Editing your message" : "Replying to"}: {excerpt((editing ?? replyTo) as Message)}
+          </span>
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      ) : null}
+      {files.length > 0 ? (
+        <ul class="pending" aria-label="Files to send">
+          {files.map((f, i) => (
+            <li key={`${f.name}-${i}`}>
+              {f.name || "pasted file"} ({bytes(f.size)}){" "}
+              <button type="button" onClick={() => onFiles(files.filter((_, j) => j !== i))}>
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {error ? (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <div class="row">
+        <button
+          type="button"
+          onClick={() => picker.current?.click()}
+          disabled={disabled || editing !== undefined}
+        >
+          Attach
+        </button>
+        <input
+          ref={picker}
+          type="file"
+          multiple
+          hidden
+          aria-label="Attach files"
+          onChange={(e) => {
+            const picked = [...(e.currentTarget.files ?? [])];
+            e.currentTarget.value = "";
+            onFiles([...files, ...picked]);
+          }}
+        />
+        <textarea
+          ref={input}
+          rows={2}
+          aria-label="Message"
+          placeholder="Message (Enter sends, Shift+Enter for a new line)"
+          value={text}
+          disabled={disabled}
+          onInput={(e) => setText(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              void send();
+            } else if (e.key === "Escape" && (replyTo || editing)) {
+              onCancel();
+            }
+          }}
+          onPaste={(e) => {
+            const pasted = [...(e.clipboardData?.files ?? [])];
+            if (pasted.length > 0) {
+              e.preventDefault();
+              onFiles([...files, ...pasted]);
+            }
+          }}
+        />
+        <button type="submit" disabled={disabled}>
+          {editing ? "Save" : "Send"}
+        </button>
+      </div>
+    </form>
+  );
+}

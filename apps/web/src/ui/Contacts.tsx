@@ -1,0 +1,96 @@
+// Contacts and their devices' fingerprints, in the same groups as `sotto devices` shows them on the other side,
+// to compare side by side or read aloud; verify once they match.
+import type { Contact } from "@sotto/api";
+import { useEffect } from "preact/hooks";
+import type { Model } from "./model.js";
+import { useErrors } from "./useErrors.js";
+
+export function Contacts({
+  model,
+  contacts,
+  keyChanged,
+}: {
+  model: Model;
+  contacts: readonly Contact[] | undefined;
+  keyChanged: ReadonlySet<string>;
+}) {
+  const { error, run } = useErrors();
+  useEffect(() => {
+    void run("Loading contacts", () => model.loadContacts());
+  }, []);
+  return (
+    <section class="page" aria-label="Contacts">
+      <h2>Contacts</h2>
+      {error ? (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {contacts === undefined ? <p role="status">Loading…</p> : null}
+      {contacts?.length === 0 ? (
+        <p class="empty">No contacts yet: they appear once you share a conversation.</p>
+      ) : null}
+      <ul class="cards">
+        {contacts?.map((contact) => {
+          const name = contact.displayName ?? contact.handle ?? contact.actorId;
+          const changed = keyChanged.has(contact.actorId) && !contact.verified;
+          return (
+            <li key={contact.actorId} class="card" aria-label={name}>
+              <h3>
+                {name}{" "}
+                <span class={contact.verified ? "ok" : "meta"}>
+                  {contact.verified ? "Verified" : "Not verified"}
+                </span>
+              </h3>
+              {changed ? (
+                <p class="banner warning" role="alert">
+                  {name}'s devices changed
+                  {contact.keyChangedAt ? ` (${new Date(contact.keyChangedAt).toLocaleString()})` : ""}.
+                  Compare the fingerprints again before you trust them.
+                </p>
+              ) : null}
+              <ul>
+                {contact.devices.map((d) => (
+                  <li key={d.id}>
+                    {d.name ?? "device"}: <code class="fingerprint">{d.fingerprint}</code>
+                    {d.verified ? " ✓" : ""}
+                  </li>
+                ))}
+              </ul>
+              {contact.verified ? (
+                <button
+                  type="button"
+                  onClick={() =>
+                    void run("Unverifying", async () =>
+                      model.updateContact(
+                        await model.client.call("contacts.unverify", { actor: contact.actorId }),
+                      ),
+                    )
+                  }
+                >
+                  Unverify {name}
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  onClick={() =>
+                    void run("Verifying", async () =>
+                      model.updateContact(
+                        await model.client.call("contacts.verify", {
+                          actor: contact.actorId,
+                          fingerprints: contact.devices.map((d) => d.fingerprint),
+                        }),
+                      ),
+                    )
+                  }
+                >
+                  Fingerprints match: verify {name}
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

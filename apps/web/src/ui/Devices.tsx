@@ -1,0 +1,34 @@
+// This account's devices (MLS leaves) and their fingerprints.
+import type { Device } from "@sotto/api";
+import { useEffect } from "preact/hooks";
+import type { Model } from "./model.js";
+import { useErrors } from "./useErrors.js";
+
+export function Devices({ model, devices }: { model: Model; devices: readonly Device[] | undefined }) {
+  const { error, run } = useErrors();
+  useEffect(() => {
+    void run("Loading devices", () => model.loadDevices());
+  }, []);
+  return (
+    <section class="page" aria-label="Devices">
+      <h2>Your devices</h2>
+      <p>Others compare these fingerprints with what their app shows for you.</p>
+      {error ? (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <ul class="cards">
+        {devices?.map((d) => (
+          <li key={d.id} class="card">
+            <h3>
+              {d.name ?? "device"} {d.current ? <span class="ok">this daemon</span> : null}
+            </h3>
+            <code class="fingerprint">{d.fingerprint}</code>
+            <p class="meta">since {new Date(d.firstSeen).toLocaleString()}</p>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
