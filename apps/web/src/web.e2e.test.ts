@@ -198,8 +198,8 @@ describe("Sotto Web", () => {
       conversationId,
       text: '<script>window.__pwned = "text"</script> as text',
     });
-    // One unbroken 100,000-character word: the largest a daemon delivers today (a 2 MB message, and anything
-    // from about 200 KB up, is sent by the peer but never reaches the receiving daemon's store: see the README).
+    // One unbroken 100,000-character word: the largest a daemon accepts (core's MAX_HTML_LENGTH); a 2 MB
+    // message is refused by the receiving daemon and never reaches the page (see the README).
     const huge = "A".repeat(100_000);
     await bob.daemon.sendMessage({ conversationId, text: huge });
     await see("click me");

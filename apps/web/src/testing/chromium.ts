@@ -28,7 +28,11 @@ export function ensureChromium(): string {
   if (installed()) return CHROMIUM;
   if (process.getuid?.() !== 0) throw new ChromiumError(`${CHROMIUM} is missing. ${INSTALL_HINT}`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update"], ["install", "-y", "chromium"]]) {
+  const lock = ["-o", "DPkg::Lock::Timeout=300"];
+  for (const args of [
+    [...lock, "update"],
+    [...lock, "install", "-y", "chromium"],
+  ]) {
     const run = spawnSync("apt-get", args, { env, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
     if (run.status !== 0) {
       throw new ChromiumError(`apt-get ${args.join(" ")} failed: ${run.stderr.slice(-500)}. ${INSTALL_HINT}`);

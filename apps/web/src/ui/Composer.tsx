@@ -3,6 +3,7 @@ import type { Attachment, Message } from "@sotto/api";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { bytes, messageText, toAttachments } from "./content.js";
 import { excerpt } from "./MessageItem.js";
+import { ErrorLine } from "./useErrors.js";
 
 /** The daemon's limit for a message's inline attachments in all. */
 const MAX_ATTACHMENT_BYTES = 512 * 1024;
@@ -76,11 +77,7 @@ export function Composer({ replyTo, editing, files, disabled, onFiles, onCancel,
           ))}
         </ul>
       ) : null}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       <div class="row">
         <button
           type="button"

@@ -3,7 +3,7 @@
 import type { Contact } from "@sotto/api";
 import { useEffect } from "preact/hooks";
 import type { Model } from "./model.js";
-import { useErrors } from "./useErrors.js";
+import { ErrorLine, useErrors } from "./useErrors.js";
 
 export function Contacts({
   model,
@@ -21,11 +21,7 @@ export function Contacts({
   return (
     <section class="page" aria-label="Contacts">
       <h2>Contacts</h2>
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       {contacts === undefined ? <p role="status">Loading…</p> : null}
       {contacts?.length === 0 ? (
         <p class="empty">No contacts yet: they appear once you share a conversation.</p>

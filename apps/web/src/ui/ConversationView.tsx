@@ -7,7 +7,7 @@ import { Members } from "./Members.js";
 import { type MessageActions, MessageItem } from "./MessageItem.js";
 import type { Model, Thread } from "./model.js";
 import { titleOf } from "./names.js";
-import { useErrors } from "./useErrors.js";
+import { ErrorLine, useErrors } from "./useErrors.js";
 import { VirtualList } from "./VirtualList.js";
 
 export interface ConversationViewProps {
@@ -134,11 +134,7 @@ export function ConversationView(props: ConversationViewProps) {
       {showMembers ? (
         <Members model={model} conversation={conversation} self={self} onLeft={props.onLeft} />
       ) : null}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       {thread === undefined ? (
         <p class="meta" role="status">
           Loading messages…

@@ -2,7 +2,7 @@
 import type { Device } from "@sotto/api";
 import { useEffect } from "preact/hooks";
 import type { Model } from "./model.js";
-import { useErrors } from "./useErrors.js";
+import { ErrorLine, useErrors } from "./useErrors.js";
 
 export function Devices({ model, devices }: { model: Model; devices: readonly Device[] | undefined }) {
   const { error, run } = useErrors();
@@ -13,11 +13,7 @@ export function Devices({ model, devices }: { model: Model; devices: readonly De
     <section class="page" aria-label="Devices">
       <h2>Your devices</h2>
       <p>Others compare these fingerprints with what their app shows for you.</p>
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       <ul class="cards">
         {devices?.map((d) => (
           <li key={d.id} class="card">

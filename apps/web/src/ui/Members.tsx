@@ -2,7 +2,7 @@
 import type { Conversation } from "@sotto/api";
 import { useState } from "preact/hooks";
 import type { Model } from "./model.js";
-import { useErrors } from "./useErrors.js";
+import { ErrorLine, useErrors } from "./useErrors.js";
 
 export function Members({
   model,
@@ -90,11 +90,7 @@ export function Members({
         </>
       )}
       {busy ? <p role="status">{busy}: resolving and updating the group…</p> : null}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
     </section>
   );
 }

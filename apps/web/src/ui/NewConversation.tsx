@@ -2,7 +2,7 @@
 import type { Conversation } from "@sotto/api";
 import { useState } from "preact/hooks";
 import type { Model } from "./model.js";
-import { useErrors } from "./useErrors.js";
+import { ErrorLine, useErrors } from "./useErrors.js";
 
 export function NewConversation({
   model,
@@ -53,11 +53,7 @@ export function NewConversation({
         Start
       </button>
       {busy ? <p role="status">Resolving {members.join(", ")} and fetching their keys…</p> : null}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
     </form>
   );
 }

@@ -1,30 +1,13 @@
-// Peer content is hostile until shown otherwise. HTML goes through DOMPurify with a short allow-list (no
-// scripts, styles, event handlers, forms or embeds; links only to http(s) and mailto, opened without an
-// opener); plain text is rendered as text. Attachments become blob: URLs made here: images the browser can
+// Peer content is hostile until shown otherwise. HTML goes through DOMPurify with core's allow-list, the one the
+// daemon applied on receipt (no scripts, styles, event handlers, forms or embeds; links only to http(s) and
+// mailto, opened without an opener); plain text is rendered as text. Attachments become blob: URLs made here: images the browser can
 // decode safely are shown inline, everything else is offered as a download of opaque bytes, so a file can
 // never be opened as a page of this origin.
 import type { Attachment, Message } from "@sotto/api";
+import { HTML_ALLOWED_SCHEMES, HTML_ALLOWED_TAGS } from "@sotto/core/html-policy";
 import DOMPurify from "dompurify";
 
-const TAGS = [
-  "p",
-  "br",
-  "a",
-  "b",
-  "strong",
-  "i",
-  "em",
-  "u",
-  "s",
-  "del",
-  "code",
-  "pre",
-  "blockquote",
-  "ul",
-  "ol",
-  "li",
-  "span",
-];
+const SCHEMES = new RegExp(`^(?:${HTML_ALLOWED_SCHEMES.join("|")}):`, "i");
 
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   if (node.tagName === "A") {
@@ -35,9 +18,9 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
 
 export function sanitizeHtml(html: string): string {
   return DOMPurify.sanitize(html, {
-    ALLOWED_TAGS: TAGS,
+    ALLOWED_TAGS: [...HTML_ALLOWED_TAGS],
     ALLOWED_ATTR: ["href"],
-    ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
+    ALLOWED_URI_REGEXP: SCHEMES,
   });
 }
 

@@ -9,6 +9,7 @@ export {
 } from "../limits.js";
 export { checkAuthorship, modifiedObjectId } from "./authorship.js";
 export { APP_DATA_ERROR_CODES, AppDataError, type AppDataErrorCode } from "./errors.js";
+export { HTML_ALLOWED_SCHEMES, HTML_ALLOWED_TAGS } from "./htmlPolicy.js";
 export { canonicalApplicationId, isWebUrl, newApplicationId } from "./ids.js";
 export {
   ACTIVITY_TYPES,

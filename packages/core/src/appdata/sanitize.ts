@@ -2,32 +2,15 @@
 // text formatting, paragraphs, lists, quotes, code and links (http, https, mailto; opened without referrer).
 // No images, styles, classes, scripts or forms: nothing that loads remote content or runs code.
 import sanitizeHtml from "sanitize-html";
+import { HTML_ALLOWED_SCHEMES, HTML_ALLOWED_TAGS } from "./htmlPolicy.js";
 
 export { MAX_HTML_LENGTH } from "../limits.js";
 
 const HTML_OPTIONS: sanitizeHtml.IOptions = {
-  allowedTags: [
-    "p",
-    "br",
-    "a",
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "s",
-    "del",
-    "code",
-    "pre",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "span",
-  ],
+  allowedTags: [...HTML_ALLOWED_TAGS],
   // rel and target are set by the transform below, never taken from the sender.
   allowedAttributes: { a: ["href", "rel", "target"] },
-  allowedSchemes: ["http", "https", "mailto"],
+  allowedSchemes: [...HTML_ALLOWED_SCHEMES],
   allowedSchemesAppliedToAttributes: ["href"],
   allowProtocolRelative: false,
   disallowedTagsMode: "discard",

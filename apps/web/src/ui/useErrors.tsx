@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 /** Runs an action and keeps its failure as a sentence: what failed, why, and what to do. */
 export function useErrors() {
   const [error, setError] = useState<string | undefined>();
-  const run = async <T>(what: string, action: () => Promise<T>): Promise<T | undefined> => {
+  async function run<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
     try {
       const result = await action();
       setError(undefined);
@@ -13,7 +13,7 @@ export function useErrors() {
       setError(`${what} failed: ${describe(e)}`);
       return undefined;
     }
-  };
+  }
   return { error, run, setError };
 }
 
@@ -22,4 +22,13 @@ export function describe(error: unknown): string {
     return `sottod is not reachable (${error.message}); it will retry by itself.`;
   if (error instanceof ApiError) return `${error.message}.`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The failure of the last action, announced to screen readers; nothing when there is none. */
+export function ErrorLine({ error }: { error: string | undefined }) {
+  return error ? (
+    <p class="error" role="alert">
+      {error}
+    </p>
+  ) : null;
 }
