@@ -136,7 +136,7 @@ describe("npm start (tools/demo/dist/start.js)", () => {
     // The third command sends; the orchestrator shows bob's daemon receiving it.
     const send = shell(commands[2] as string);
     expect(send.status).toBe(0);
-    expect(send.stdout).toMatch(/^Queued urn:uuid:/);
+    expect(send.stdout).toMatch(/^Queued [0-9a-f]{8} \(urn:uuid:/);
     await run.waitFor(/^\[sotto\] bob received from alice: "Hello again, Bob!"$/, 30_000);
 
     const pids = run.lines
