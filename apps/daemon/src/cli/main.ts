@@ -120,8 +120,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       { stateDir: str(values["state-dir"]), url: str(values.url), tokenFile: str(values["token-file"]) },
       io.env,
     );
-    // Where the daemon is, once before connecting, so a missing api.json or token says so plainly.
-    await Promise.all([connection.url(), connection.token()]);
+    // Where the daemon is, once before connecting, so a missing api.json or token says so plainly: the
+    // address first (no daemon is the likelier cause; both at once made which one was reported a race).
+    await connection.url();
+    await connection.token();
     client = await SottoClient.connect({ ...connection, reconnect: name === "watch" ? undefined : false });
     const connected = client;
     const ctx: Context = {
