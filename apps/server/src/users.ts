@@ -96,7 +96,9 @@ export class Users {
   /** Issues a new bearer token for the user; only its hash is kept, so it is shown once. */
   issueToken(name: string): string {
     if (!this.exists(name)) throw new ServerError("unknown_user", `no user ${name}`, 404);
-    const token = randomBytes(32).toString("base64url");
+    // Hex, not base64url: a token starting with "-" cannot be given as `sottod init --token TOKEN` (it reads
+    // as an option), which one in 64 base64url tokens did.
+    const token = randomBytes(32).toString("hex");
     this.#db
       .prepare("INSERT INTO tokens (hash, name, created) VALUES (?, ?, ?)")
       .run(tokenHash(token), name, new Date().toISOString());
