@@ -25,6 +25,10 @@ export interface ListedKeyPackage {
   readonly objectId?: string;
   readonly bytes: Uint8Array;
   readonly generator?: string;
+  /** The device's MLS signature key (its leaf's). */
+  readonly signaturePublicKey: Uint8Array;
+  /** Another device's endorsement (`mlsSignature` / `mlsSignerKeyId`), unverified as read. */
+  readonly endorsement?: { readonly mlsSignature: string; readonly mlsSignerKeyId?: string };
 }
 
 /**
@@ -106,6 +110,8 @@ export class ActorDirectory {
           objectId: object.value.id ?? (item.type === "reference" ? item.id : undefined),
           bytes: object.value.keyPackageBytes,
           generator: object.value.generator,
+          signaturePublicKey: object.value.keyPackage.leafNode.signaturePublicKey,
+          ...(object.value.endorsement === undefined ? {} : { endorsement: object.value.endorsement }),
         });
       }
       if (listing.next === undefined || pages >= this.#maxPages) return out;

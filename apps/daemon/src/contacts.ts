@@ -11,6 +11,8 @@ export interface SeenDevices {
   readonly actorId: string;
   readonly fingerprints: readonly string[];
   readonly authentication?: ReadonlyMap<string, LeafAuthentication>;
+  /** New devices endorsed by a verified device of the same actor: fingerprint -> the endorser's. */
+  readonly endorsedBy?: ReadonlyMap<string, string>;
 }
 
 export interface ContactChange {
@@ -24,7 +26,7 @@ export interface ContactChange {
 /**
  * Brings a contact's device list up to date with what a group shows now. Devices are only ever added here
  * (an actor may have other devices in other groups); a device never seen before on a verified contact moves it
- * to `changed` until the user verifies again.
+ * to `changed` until the user verifies again, unless one of the contact's verified devices endorsed it.
  */
 export function updateContact(
   previous: ContactRecord | undefined,
@@ -42,7 +44,8 @@ export function updateContact(
       checked.get(d.fingerprint) !== d.authentication,
   );
   if (previous !== undefined && fresh.length === 0 && rechecked.length === 0) return undefined;
-  const verifiedChanged = previous?.verification === "verified" && fresh.length > 0;
+  const endorsedBy = seen.endorsedBy ?? new Map<string, string>();
+  const verifiedChanged = previous?.verification === "verified" && fresh.some((f) => !endorsedBy.has(f));
   const withCheck = (fingerprint: string) => {
     const authentication = checked.get(fingerprint);
     return authentication === undefined ? {} : { authentication };
@@ -55,7 +58,12 @@ export function updateContact(
         ...(previous?.devices ?? []).map((d) =>
           rechecked.includes(d) ? { ...d, ...withCheck(d.fingerprint) } : d,
         ),
-        ...fresh.map((fingerprint) => ({ fingerprint, firstSeen: at, ...withCheck(fingerprint) })),
+        ...fresh.map((fingerprint) => ({
+          fingerprint,
+          firstSeen: at,
+          ...withCheck(fingerprint),
+          ...(endorsedBy.has(fingerprint) ? { endorsedBy: endorsedBy.get(fingerprint) } : {}),
+        })),
       ],
       verification: verifiedChanged ? "changed" : (previous?.verification ?? "unverified"),
     },

@@ -3,7 +3,12 @@ import type { LeafAuthentication } from "@sotto/core";
 
 /** Something about a conversation's members the user should see (@sotto/api's SecurityAlert). */
 export interface SecurityAlert {
-  readonly kind: "welcome_refused" | "readded" | "member_uncheckable" | "member_contradicted";
+  readonly kind:
+    | "welcome_refused"
+    | "readded"
+    | "member_uncheckable"
+    | "member_contradicted"
+    | "device_unendorsed";
   readonly actorId: string | null;
   readonly at: number;
 }

@@ -74,6 +74,7 @@ import {
 import { type ConversationInfo, newConversationInfo } from "./conversationInfo.js";
 import { Counters } from "./counters.js";
 import { effectOf } from "./effects.js";
+import { type Endorsements, endorsedDevices } from "./endorsement.js";
 import { actorError, mlsToApi } from "./errors.js";
 import { event } from "./events.js";
 import {
@@ -547,6 +548,8 @@ export class Daemon {
         conversation,
         newConversationInfo(at, params.title ?? null),
         at,
+        [],
+        await endorsedDevices(this.#ctx, created.added),
       );
       const published = created.published.toISOString();
       this.#ctx.apply({
@@ -596,7 +599,7 @@ export class Daemon {
           throw mlsToApi(error);
         },
       );
-      this.#commitLocally(loaded, outcome.conversation, [
+      this.#commitLocally(loaded, outcome.conversation, await endorsedDevices(this.#ctx, outcome.added), [
         ...queueMls(this.#ctx, params.conversationId, outcome.commit, outcome.commitRecipients, "handshake", {
           published: outcome.published.toISOString(),
         }),
@@ -632,6 +635,7 @@ export class Daemon {
       this.#commitLocally(
         loaded,
         outcome.conversation,
+        new Map(),
         queueMls(this.#ctx, params.conversationId, outcome.commit, outcome.commitRecipients, "handshake", {
           published: outcome.published.toISOString(),
         }),
@@ -641,12 +645,24 @@ export class Daemon {
   }
 
   /** Stores a commit this device made, with its membership event and the outbox items, in one transaction. */
-  #commitLocally(loaded: LoadedConversation, conversation: MlsConversation, outbox: OutboxChange[]): void {
+  #commitLocally(
+    loaded: LoadedConversation,
+    conversation: MlsConversation,
+    endorsed: Endorsements,
+    outbox: OutboxChange[],
+  ): void {
     const at = this.#ctx.now();
     const after = memberActors(conversation);
     const added = after.filter((a) => !loaded.members.includes(a));
     const removed = loaded.members.filter((a) => !after.includes(a));
-    const contacts = contactUpdates(this.#ctx, conversation, { ...loaded.info, lastActivityAt: at }, at);
+    const contacts = contactUpdates(
+      this.#ctx,
+      conversation,
+      { ...loaded.info, lastActivityAt: at },
+      at,
+      [],
+      endorsed,
+    );
     this.#ctx.apply({
       at,
       groups: [groupRecord(conversation, contacts.info)],

@@ -11,7 +11,8 @@ import {
 import type { ContactRecord, EventInput, GroupRecord, OutboxChange } from "@sotto/storage";
 import { fingerprintText, updateContact } from "./contacts.js";
 import type { DaemonContext } from "./context.js";
-import { type ConversationInfo, readConversationInfo } from "./conversationInfo.js";
+import { type ConversationInfo, readConversationInfo, withAlerts } from "./conversationInfo.js";
+import type { Endorsements } from "./endorsement.js";
 import { event } from "./events.js";
 
 export interface LoadedConversation {
@@ -115,7 +116,8 @@ export function queueMls(
 
 /**
  * Contacts brought up to date with the devices a conversation shows, and with what checking `checked` found;
- * when a verified contact has a new device, the conversation is marked (`keyChanged`) and a
+ * when a verified contact has a new device that none of their verified devices endorsed (`endorsed`, see
+ * endorsement.ts), the conversation is marked (`keyChanged`), gets a `device_unendorsed` alert, and a
  * `contact.key_changed` event says so.
  */
 export function contactUpdates(
@@ -124,6 +126,7 @@ export function contactUpdates(
   info: ConversationInfo,
   at: number,
   checked: readonly AuthenticatedLeaf[] = [],
+  endorsed: Endorsements = new Map(),
 ): { contacts: ContactRecord[]; events: EventInput[]; info: ConversationInfo } {
   const byActor = new Map<string, string[]>();
   for (const m of members(conversation)) {
@@ -143,14 +146,24 @@ export function contactUpdates(
   for (const [actorId, fingerprints] of byActor) {
     const change = updateContact(
       ctx.store.contact(actorId),
-      { actorId, fingerprints, authentication: authenticationOf(actorId) },
+      { actorId, fingerprints, authentication: authenticationOf(actorId), endorsedBy: endorsed },
       at,
     );
     if (change === undefined) continue;
     contacts.push(change.contact);
     if (change.newDevices || change.verifiedChanged)
       events.push(event({ type: "contact.key_changed", actorId }));
-    if (change.verifiedChanged) marked = { ...marked, keyChanged: true };
+    if (change.verifiedChanged) {
+      marked = withAlerts({ ...marked, keyChanged: true }, [{ kind: "device_unendorsed", actorId, at }]);
+      events.push(
+        event({
+          type: "conversation.security_alert",
+          conversationId: conversation.groupId,
+          kind: "device_unendorsed",
+          actorId,
+        }),
+      );
+    }
   }
   if (marked !== info)
     events.push(event({ type: "conversation.updated", conversationId: conversation.groupId }));

@@ -24,6 +24,7 @@ import {
   withAlerts,
 } from "./conversationInfo.js";
 import { effectOf, outOfStepEffect } from "./effects.js";
+import { endorsedDevices } from "./endorsement.js";
 import { event } from "./events.js";
 import {
   contactUpdates,
@@ -147,7 +148,11 @@ export class Inbound {
       admission === "readded" ? [{ kind: "readded", actorId: committer.actorId, at }] : [];
     const authenticated = recordAuthentication(withAlerts(base, readded), conversation, checked, at);
     const alerts = [...readded, ...authenticated.alerts];
-    const contacts = contactUpdates(ctx, conversation, authenticated.info, at, checked);
+    const endorsed = await endorsedDevices(
+      ctx,
+      checked.map((c) => c.member),
+    );
+    const contacts = contactUpdates(ctx, conversation, authenticated.info, at, checked, endorsed);
     this.#apply({
       activityId,
       cursor,
@@ -315,7 +320,11 @@ export class Inbound {
       checked,
       at,
     );
-    const contacts = contactUpdates(ctx, received.conversation, authenticated.info, at, checked);
+    const endorsed = await endorsedDevices(
+      ctx,
+      checked.map((c) => c.member),
+    );
+    const contacts = contactUpdates(ctx, received.conversation, authenticated.info, at, checked, endorsed);
     const info: ConversationInfo = contacts.info;
     const events: EventInput[] = alertEvents(groupId, authenticated.alerts);
     if (added.length > 0 || removed.length > 0) {

@@ -1,4 +1,4 @@
-import { generateKeyPackages, writeKeyPackageObject } from "@sotto/core";
+import { endorseKeyPackage, generateKeyPackages, writeKeyPackageObject } from "@sotto/core";
 import type { KeyPackageSecret } from "@sotto/storage";
 import type { DaemonContext } from "./context.js";
 import { retireKeyPackage } from "./inbound.js";
@@ -109,7 +109,15 @@ export class KeyPackagePool {
   async #publish(kp: KeyPackageSecret, signal?: AbortSignal): Promise<void> {
     const ctx = this.#ctx;
     const actor = ctx.settings.actorId;
-    const object = writeKeyPackageObject({ actor, keyPackage: kp.keyPackage, generator: ctx.generator });
+    // Signed by the device itself: Bonfire's clients refuse an unsigned Add once they know a device of the
+    // actor; verified peers look for the endorsement of a device they verified (the one that linked this).
+    const endorsement = await endorseKeyPackage(ctx.device, kp.keyPackage);
+    const object = writeKeyPackageObject({
+      actor,
+      keyPackage: kp.keyPackage,
+      generator: ctx.generator,
+      endorsement,
+    });
     const created = await ctx.account.post(
       { "@context": object["@context"], type: "Create", actor, to: PUBLIC, object },
       signal,
@@ -130,6 +138,7 @@ export class KeyPackagePool {
           to: PUBLIC,
           object: objectId,
           target: ctx.settings.keyPackagesUrl,
+          ...endorsement,
         },
         signal,
       )

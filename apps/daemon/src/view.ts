@@ -144,6 +144,7 @@ export function contactView(
     firstSeen: iso(d.firstSeen),
     verified,
     ...(d.authentication === undefined ? {} : { authentication: d.authentication }),
+    endorsedBy: d.endorsedBy ?? null,
   }));
   const outcomes = devices.map((d) => d.authentication);
   return {

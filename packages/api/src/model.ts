@@ -57,9 +57,9 @@ export const Authentication = z.enum(["authenticated", "uncheckable", "contradic
 export const SecurityAlert = z
   .object({
     kind: z
-      .enum(["welcome_refused", "readded", "member_uncheckable", "member_contradicted"])
+      .enum(["welcome_refused", "readded", "member_uncheckable", "member_contradicted", "device_unendorsed"])
       .describe(
-        "`welcome_refused`: an invitation that would have replaced this conversation (a takeover, or a member the actor does not publish) was refused, the conversation is unchanged; `readded`: a member of the last state this device knew added it back after it had left or been removed; `member_uncheckable` / `member_contradicted`: a device of `actorId` joined or changed its key and could not be authenticated / contradicts the keys its actor publishes.",
+        "`welcome_refused`: an invitation that would have replaced this conversation (a takeover, or a member the actor does not publish) was refused, the conversation is unchanged; `readded`: a member of the last state this device knew added it back after it had left or been removed; `member_uncheckable` / `member_contradicted`: a device of `actorId` joined or changed its key and could not be authenticated / contradicts the keys its actor publishes; `device_unendorsed`: a contact this account verified shows a new device that none of their verified devices endorsed (their server may have added it): compare fingerprints again before trusting it.",
       ),
     actorId: ActorId.nullable().describe(
       "Who it is about: the sender of the refused invitation, the member.",
@@ -183,6 +183,13 @@ export const Device = z
     authentication: Authentication.optional().describe(
       "Whether its key is one the actor publishes, as last checked. Absent when the daemon does not say.",
     ),
+    endorsedBy: z
+      .string()
+      .nullable()
+      .optional()
+      .describe(
+        "The fingerprint of the device of the same actor that endorsed this one (it linked it): a verified contact's endorsed device stays verified. Null when none did; absent when the daemon does not say.",
+      ),
   })
   .meta({ id: "Device", description: "One MLS device (a leaf) of an actor." });
 

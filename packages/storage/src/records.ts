@@ -100,6 +100,8 @@ export interface ContactDevice {
   readonly keyPackage?: string | undefined;
   /** Whether its key is one the actor publishes, as last checked (the daemon's Authentication Service). */
   readonly authentication?: "authenticated" | "uncheckable" | "contradicted" | undefined;
+  /** The fingerprint of the already verified device of the same actor that endorsed this one's KeyPackage. */
+  readonly endorsedBy?: string | undefined;
 }
 
 export interface ContactRecord {

@@ -114,7 +114,15 @@ export function formatDevices(devices: readonly Device[]): string {
 export function formatContact(contact: Contact): string {
   const lines = [`${contact.handle ?? contact.actorId}: ${contact.verified ? "verified" : "NOT verified"}`];
   for (const d of contact.devices)
-    lines.push(`  ${d.verified ? "✓" : " "} ${d.fingerprint}${d.name ? `  ${d.name}` : ""}`);
+    lines.push(
+      `  ${d.verified ? "✓" : " "} ${d.fingerprint}${d.name ? `  ${d.name}` : ""}${
+        d.endorsedBy ? `  (endorsed by ${d.endorsedBy.slice(0, 9)}…)` : ""
+      }`,
+    );
+  if (!contact.verified && contact.keyChangedAt !== null && contact.devices.some((d) => !d.endorsedBy))
+    lines.push(
+      "  WARNING: a new device appeared that none of the verified devices endorsed (their server may have added it): compare fingerprints before you verify again.",
+    );
   return lines.join("\n");
 }
 

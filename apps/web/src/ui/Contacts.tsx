@@ -2,6 +2,7 @@
 // to compare side by side or read aloud; verify once they match.
 import type { Contact } from "@sotto/api";
 import { useEffect } from "preact/hooks";
+import { DeviceTrust } from "./DeviceTrust.js";
 import type { Model } from "./model.js";
 import { ErrorLine, useErrors } from "./useErrors.js";
 
@@ -50,6 +51,7 @@ export function Contacts({
                   <li key={d.id}>
                     {d.name ?? "device"}: <code class="fingerprint">{d.fingerprint}</code>
                     {d.verified ? " ✓" : ""}
+                    <DeviceTrust contact={contact} device={d} />
                   </li>
                 ))}
               </ul>

@@ -8,6 +8,7 @@ export {
   readKeyPackageActivity,
 } from "./keyPackageActivity.js";
 export {
+  ENDORSEMENT_CONTEXT,
   type KeyPackageObject,
   type KeyPackageObjectInput,
   type KeyPackageObjectJson,

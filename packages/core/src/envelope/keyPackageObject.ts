@@ -21,7 +21,39 @@ export interface KeyPackageObject {
   readonly generator?: string;
   readonly published?: string;
   readonly isPublic: boolean;
+  /** An endorsement by another device of the actor (`mlsSignature` / `mlsSignerKeyId`), when present. */
+  readonly endorsement?: { readonly mlsSignature: string; readonly mlsSignerKeyId?: string };
   readonly envelope: Envelope;
+}
+
+/** Bonfire's endorsement terms (its own context names them), also as a compacting server may write them. */
+export const ENDORSEMENT_CONTEXT = {
+  mlsSignature: "https://purl.archive.org/socialweb/mls#Signature",
+  mlsSignerKeyId: "https://purl.archive.org/socialweb/mls#SignerKeyId",
+} as const;
+
+function stringField(node: unknown, names: readonly string[]): string | undefined {
+  if (typeof node !== "object" || node === null || Array.isArray(node)) return undefined;
+  for (const name of names) {
+    const value = (node as Record<string, unknown>)[name];
+    if (typeof value === "string" && value.length > 0 && value.length <= 1024) return value;
+  }
+  return undefined;
+}
+
+/** The endorsement on the object, else on the activity that carries it (Bonfire puts it on both). */
+function readEndorsement(input: unknown): KeyPackageObject["endorsement"] {
+  const object =
+    typeof input === "object" && input !== null && "object" in input
+      ? (input as { object: unknown }).object
+      : undefined;
+  for (const node of [object, input]) {
+    const mlsSignature = stringField(node, ["mlsSignature", "mls:Signature", "mls:mlsSignature"]);
+    if (mlsSignature === undefined) continue;
+    const mlsSignerKeyId = stringField(node, ["mlsSignerKeyId", "mls:SignerKeyId", "mls:mlsSignerKeyId"]);
+    return { mlsSignature, ...(mlsSignerKeyId === undefined ? {} : { mlsSignerKeyId }) };
+  }
+  return undefined;
 }
 
 /** Reads a KeyPackage object, bare or wrapped (Create, Update in place, Add). */
@@ -33,6 +65,7 @@ export function readKeyPackageObject(input: unknown): Result<KeyPackageObject, E
     return err(new EnvelopeError("not_key_package", `holds a ${envelope.kind}, not a KeyPackage`, "content"));
   }
   const { keyPackage } = envelope.message;
+  const endorsement = readEndorsement(input);
   return ok({
     id: envelope.objectId,
     actor: envelope.actor,
@@ -42,6 +75,7 @@ export function readKeyPackageObject(input: unknown): Result<KeyPackageObject, E
     generator: envelope.generator,
     published: envelope.published,
     isPublic: envelope.isPublic,
+    ...(endorsement === undefined ? {} : { endorsement }),
     envelope,
   });
 }
@@ -54,10 +88,14 @@ export interface KeyPackageObjectInput {
   readonly id?: string;
   readonly published?: string;
   readonly summary?: string;
+  /** Who vouches for this device: the device itself, or the trusted device that linked it. */
+  readonly endorsement?: { readonly mlsSignature: string; readonly mlsSignerKeyId: string };
 }
 
 export interface KeyPackageObjectJson {
-  readonly "@context": typeof MLS_JSON_LD_CONTEXT;
+  readonly "@context":
+    | typeof MLS_JSON_LD_CONTEXT
+    | readonly [...typeof MLS_JSON_LD_CONTEXT, typeof ENDORSEMENT_CONTEXT];
   readonly type: "KeyPackage";
   readonly id?: string;
   readonly attributedTo: string;
@@ -69,6 +107,8 @@ export interface KeyPackageObjectJson {
   readonly ciphersuite: CiphersuiteName;
   readonly generator: { readonly id: string; readonly type: "Application"; readonly name?: string };
   readonly published?: string;
+  readonly mlsSignature?: string;
+  readonly mlsSignerKeyId?: string;
 }
 
 /** Builds a KeyPackage object. Throws EnvelopeError when the bytes are not a raw KeyPackage (a caller bug). */
@@ -78,7 +118,8 @@ export function writeKeyPackageObject(input: KeyPackageObjectInput): KeyPackageO
     throw new EnvelopeError("not_key_package", "is not a raw KeyPackage encoding", "content");
   }
   return {
-    "@context": MLS_JSON_LD_CONTEXT,
+    "@context":
+      input.endorsement === undefined ? MLS_JSON_LD_CONTEXT : [...MLS_JSON_LD_CONTEXT, ENDORSEMENT_CONTEXT],
     type: "KeyPackage",
     ...(input.id === undefined ? {} : { id: input.id }),
     attributedTo: input.actor,
@@ -90,5 +131,6 @@ export function writeKeyPackageObject(input: KeyPackageObjectInput): KeyPackageO
     ciphersuite: keyPackage.cipherSuite,
     generator: generatorNode(input.generator),
     ...(input.published === undefined ? {} : { published: input.published }),
+    ...input.endorsement,
   };
 }

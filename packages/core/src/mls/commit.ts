@@ -247,6 +247,18 @@ export async function removeMembers(
   return commitProposals(ctx, conversation, proposals, { kind: "remove", actors: actorIds });
 }
 
+/** Removes single devices (leaves) by signature key, e.g. an own device that was lost. */
+export async function removeDevices(
+  ctx: EngineContext,
+  conversation: Conversation,
+  signatureKeys: readonly Uint8Array[],
+): Promise<CommitOutcome> {
+  const wanted = signatureKeys.map(toHex);
+  const proposals = removeProposals(conversation, (m) => wanted.includes(toHex(m.signaturePublicKey)));
+  if (proposals.length === 0) throw mlsError("unusable", "none of these devices is a member");
+  return commitProposals(ctx, conversation, proposals, { kind: "removeDevices", signatureKeys: wanted });
+}
+
 /** A commit with a fresh UpdatePath: new leaf and path keys (post-compromise security). */
 export async function updateConversation(
   ctx: EngineContext,

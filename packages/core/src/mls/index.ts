@@ -23,6 +23,7 @@ export {
   type LeaveOutcome,
   leaveConversation,
   reapplyIntent,
+  removeDevices,
   removeMembers,
   updateConversation,
 } from "./commit.js";
@@ -39,6 +40,7 @@ export {
   members,
   ownLeafIndex,
 } from "./conversation.js";
+export { type Endorsement, endorseKeyPackage, endorsementSigner, signerKeyId } from "./endorsement.js";
 export { FutureEpochError, MlsEngineError, type MlsErrorCode } from "./errors.js";
 export {
   actorIdOf,
