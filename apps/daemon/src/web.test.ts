@@ -8,10 +8,10 @@ import { SottoClient } from "@sotto/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handshakeStatus, openSocket, request, startTestApi, type TestApi } from "./api/test-support.js";
 
-function get(port: number, path: string, host = `127.0.0.1:${port}`) {
+function get(port: number, path: string, host = `127.0.0.1:${port}`, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
     (resolve, reject) => {
-      const req = httpRequest({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
+      const req = httpRequest({ host: "127.0.0.1", port, path, headers: { ...headers, host } }, (res) => {
         let body = "";
         res.on("data", (chunk: Buffer) => {
           body += chunk.toString();
@@ -54,6 +54,21 @@ describe("the web UI on the API port", () => {
     expect(csp).not.toMatch(/unsafe|\*|https?:/);
     expect(index.headers["x-content-type-options"]).toBe("nosniff");
     expect((await get(port, "/app.js")).headers["content-type"]).toBe("text/javascript; charset=utf-8");
+  });
+
+  it("answers a revalidation of an unchanged file with 304 (the browser keeps its compiled bundle), a changed one in full", async () => {
+    const { port } = api.server;
+    const first = await get(port, "/app.js");
+    const etag = String(first.headers.etag);
+    expect(first.headers["cache-control"]).toBe("no-cache");
+    const again = await get(port, "/app.js", undefined, { "if-none-match": etag });
+    expect(again.status).toBe(304);
+    expect(again.body).toBe("");
+    expect(String(again.headers["content-security-policy"])).toContain("script-src 'self'");
+    writeFileSync(join(web, "app.js"), "export const upgraded = true;");
+    const changed = await get(port, "/app.js", undefined, { "if-none-match": etag });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toBe("export const upgraded = true;");
   });
 
   it("refuses other Host names, paths outside its directory, and anything but GET", async () => {

@@ -82,13 +82,16 @@ async function serve(
     return plain(response, 404, "Not found.\n");
   }
   const type = TYPES[extname(file)] ?? "application/octet-stream";
-  response.writeHead(200, {
-    ...securityHeaders(host),
-    "content-type": type,
-    "content-length": info.size,
-    // index.html names the hashed-free bundle: always revalidate so an upgraded daemon serves its own UI.
-    "cache-control": "no-cache",
-  });
+  // index.html names the hash-free bundle: the browser always revalidates (an upgraded daemon serves its own UI),
+  // and an unchanged file is a 304, so the browser keeps its copy and its compiled code cache for the bundle.
+  const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+  const headers = { ...securityHeaders(host), "cache-control": "no-cache", etag };
+  if (request.headers["if-none-match"] === etag) {
+    response.writeHead(304, headers);
+    response.end();
+    return;
+  }
+  response.writeHead(200, { ...headers, "content-type": type, "content-length": info.size });
   if (request.method === "HEAD") {
     response.end();
     return;

@@ -3,16 +3,18 @@
 // an N-message conversation (default 10,000) and how many message nodes the DOM holds, also after scrolling to
 // its top; API event to painted message (performance marks in the page) p50/p99; the JS bundle gzipped. Baselines
 // from the same run: the same reads and events through SottoClient in Node, without a page.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { SottoClient } from "@sotto/api";
 import { readToken, tokenPath } from "@sotto/daemon/api";
 import {
+  bootMarks,
   createWebWorld,
   interactiveAt,
   launchChromium,
+  loadedAt,
   loginUrl,
   openConversation,
   paintDurations,
@@ -20,6 +22,7 @@ import {
   scrollHistory,
   WEB_DIR,
 } from "@sotto/web/testing";
+import type { Page } from "playwright-core";
 import { emit, percentile, round } from "./report.js";
 
 const WAIT = 120_000;
@@ -69,22 +72,58 @@ export async function main(args: string[]): Promise<void> {
     await aliceApi.call("messages.list", { conversationId, limit: 100 });
     const apiReadMs = round(performance.now() - baseline, 1);
 
+    // Each run is a fresh document (about:blank first: a URL differing only in its fragment would not reload).
     const interactive: number[] = [];
     const context = await chromium.browser.newContext({ viewport: { width: 1200, height: 800 } });
     const page = await context.newPage();
+    let steps: Record<string, number> = {};
     for (let run = 0; run < 5; run++) {
-      await page.goto(loginUrl(await world.cli(alice.dataDir, ["web", "--json"])));
+      const url = loginUrl(await world.cli(alice.dataDir, ["web", "--json"]));
+      await page.goto("about:blank");
+      await page.goto(url);
       interactive.push(await interactiveAt(page, WAIT));
+      steps = await bootMarks(page);
+    }
+    // A reload (same renderer, this tab's session): the renderer's main-thread busy time for the boot (CPU
+    // time, which load distorts less than wall time), under the profiler when asked.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Performance.enable");
+    const busy = async () => {
+      const { metrics } = await cdp.send("Performance.getMetrics");
+      const of = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
+      return { task: of("TaskDuration") * 1000, script: of("ScriptDuration") * 1000 };
+    };
+    const before = await busy();
+    const reloadMs = await pageProfiled(page, "web-boot", async () => {
+      await page.reload();
+      return interactiveAt(page, WAIT);
+    });
+    const after = await busy();
+    // Baseline: a navigation to one of the daemon's own small files (no script), in the same tab.
+    const bare: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      await page.goto("about:blank");
+      await page.goto(new URL("app.css", alice.webUrl).href);
+      bare.push(await loadedAt(page));
     }
     const interactiveMs = round(percentile(interactive, 50), 1);
+    const bareMs = round(percentile(bare, 50), 1);
     emit({
       bench: "web",
       phase: "interactive",
       runs: interactive.map((t) => round(t, 1)),
       p50Ms: interactiveMs,
+      lastRunStepsMs: steps,
+      reloadMs: round(reloadMs, 1),
+      reloadMainThreadBusyMs: round(after.task - before.task, 1),
+      reloadScriptMs: round(after.script - before.script, 1),
+      baselineBareNavigationP50Ms: bareMs,
+      ratio: round(interactiveMs / bareMs, 2),
     });
+    await page.goto(loginUrl(await world.cli(alice.dataDir, ["web", "--json"])));
+    await interactiveAt(page, WAIT);
 
-    const open = await openConversation(page, conversationId);
+    const open = await pageProfiled(page, "web-open", () => openConversation(page, conversationId));
     const scrolled = await scrollHistory(page, 30);
     emit({
       bench: "web",
@@ -97,29 +136,32 @@ export async function main(args: string[]): Promise<void> {
     });
 
     // Event to paint: bob sends one at a time; the page marks each event's arrival and measures its paint.
-    // Baseline: the same event's arrival at a SottoClient in Node, from bob's send.
-    const nodeLatency: number[] = [];
-    const seen = new Map<string, number>();
+    // Baseline: the same event at a SottoClient in Node, which re-queries the message as the page does (event to
+    // answer), in the same moment.
+    const requery: number[] = [];
     aliceApi.onEvent((event) => {
-      if (event.type === "message.created") seen.set(event.messageId, performance.now());
+      if (event.type !== "message.created") return;
+      const arrived = performance.now();
+      void aliceApi
+        .call("messages.get", { conversationId, messageId: event.messageId })
+        .then(() => requery.push(performance.now() - arrived));
     });
     await aliceApi.subscribe();
     for (let i = 0; i < events; i++) {
-      const sent = performance.now();
       const message = await bob.daemon.sendMessage({ conversationId, text: `live ${i}` });
       await painted(page, message.id, WAIT);
-      const arrived = seen.get(message.id);
-      if (arrived !== undefined) nodeLatency.push(arrived - sent);
     }
     const paints = await paintDurations(page);
     const paintP50 = round(percentile(paints, 50), 1);
+    const requeryP50 = round(percentile(requery, 50), 1);
     emit({
       bench: "web",
       phase: "event_to_paint",
       events: paints.length,
       p50Ms: paintP50,
       p99Ms: round(percentile(paints, 99), 1),
-      baselineSendToNodeEventP50Ms: round(percentile(nodeLatency, 50), 1),
+      baselineNodeEventToAnswerP50Ms: requeryP50,
+      ratio: round(paintP50 / requeryP50, 2),
     });
     aliceApi.close();
     emit({
@@ -136,6 +178,27 @@ export async function main(args: string[]): Promise<void> {
   } finally {
     await chromium.close();
     await world.close();
+  }
+}
+
+/**
+ * Runs `fn`; with SOTTO_BENCH_PROFILE=<dir> set, under the page's V8 CPU profiler (through the
+ * DevTools protocol), writing `<dir>/<name>.cpuprofile`.
+ */
+async function pageProfiled<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.SOTTO_BENCH_PROFILE;
+  if (dir === undefined || dir === "") return fn();
+  const session = await page.context().newCDPSession(page);
+  await session.send("Profiler.enable");
+  await session.send("Profiler.setSamplingInterval", { interval: 200 });
+  await session.send("Profiler.start");
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.send("Profiler.stop");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    await session.detach();
   }
 }
 

@@ -10,6 +10,35 @@ export async function interactiveAt(page: Page, timeoutMs: number): Promise<numb
   return page.evaluate(() => performance.getEntriesByName("sotto:interactive")[0]?.startTime ?? Number.NaN);
 }
 
+/**
+ * The boot's steps in ms from navigation start: the page and its files received (`html`, `css`, `js`), then the
+ * marks `sotto:boot` (the bundle evaluated), `:session`, `:connected`, `:loaded`, `:interactive`.
+ */
+export function bootMarks(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(() => {
+    const steps: Record<string, number> = {};
+    const [navigation] = performance.getEntriesByType("navigation") as PerformanceNavigationTiming[];
+    if (navigation) steps.html = Math.round(navigation.responseEnd);
+    for (const r of performance.getEntriesByType("resource") as PerformanceResourceTiming[]) {
+      const file = /\/app\.(js|css)$/.exec(r.name)?.[1];
+      if (file) steps[file] = Math.round(r.responseEnd);
+    }
+    for (const m of performance.getEntriesByType("mark")) {
+      if (/^sotto:(boot|session|connected|loaded|interactive)$/.test(m.name))
+        steps[m.name.slice(6)] = Math.round(m.startTime);
+    }
+    return steps;
+  });
+}
+
+/** When the document finished loading (`loadEventEnd`), in ms from navigation start: the bench's baseline. */
+export function loadedAt(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const [navigation] = performance.getEntriesByType("navigation") as PerformanceNavigationTiming[];
+    return navigation?.loadEventEnd ?? Number.NaN;
+  });
+}
+
 /** Clicks a conversation and times it until its first messages are painted; counts the message nodes. */
 export function openConversation(page: Page, conversationId: string): Promise<{ ms: number; nodes: number }> {
   return page.evaluate(async (id) => {

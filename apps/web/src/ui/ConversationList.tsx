@@ -1,6 +1,7 @@
 // The conversation list: most recent first, unread counts, the last message's time.
 import type { Conversation } from "@sotto/api";
 import { titleOf } from "./names.js";
+import { shortDateTime } from "./time.js";
 
 export function ConversationList({
   conversations,
@@ -18,10 +19,7 @@ export function ConversationList({
     <ul class="conversations">
       {conversations.map((c) => {
         const title = titleOf(c, self);
-        const when = new Date(c.lastActivityAt).toLocaleString([], {
-          dateStyle: "short",
-          timeStyle: "short",
-        });
+        const when = shortDateTime(c.lastActivityAt);
         return (
           <li key={c.id}>
             <button

@@ -4,6 +4,7 @@ import type { Conversation, Message } from "@sotto/api";
 import { useEffect, useState } from "preact/hooks";
 import { bytes, messageText, sanitizeHtml, showAttachment } from "./content.js";
 import { nameOf } from "./names.js";
+import { clockTime } from "./time.js";
 
 /** Longer texts show their start and a button for the rest: a 2 MB message must not stall the page. */
 const SHOWN_CHARS = 4000;
@@ -37,7 +38,7 @@ export function MessageItem({ message, quoted, conversation, self, actions }: Me
       performance.clearMarks(mark);
     });
   }, [message.id]);
-  const time = new Date(message.published).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const time = clockTime(message.published);
   return (
     <article
       class={mine ? "message mine" : "message"}

@@ -7,6 +7,7 @@ import { apiUrl, forgetSession, storedSession, takeCode, tradeCode } from "./log
 import { Model } from "./model.js";
 
 async function boot(root: HTMLElement): Promise<void> {
+  performance.mark("sotto:boot");
   const url = apiUrl(location);
   const code = takeCode(location, history);
   let session = storedSession(sessionStorage);
@@ -21,6 +22,7 @@ async function boot(root: HTMLElement): Promise<void> {
       "To open Sotto here, run `sotto web` (or look at what `npm start` printed) and open its link.",
     );
   }
+  performance.mark("sotto:session");
   let client: SottoClient;
   try {
     client = await SottoClient.connect({ url, token: session });
@@ -31,6 +33,7 @@ async function boot(root: HTMLElement): Promise<void> {
       "sottod refused this tab's session or is not running. Run `sotto web` for a new link.",
     );
   }
+  performance.mark("sotto:connected");
   const model = new Model(client);
   try {
     await model.start();
@@ -38,6 +41,7 @@ async function boot(root: HTMLElement): Promise<void> {
     const why = error instanceof ApiError ? error.message : String(error);
     return loggedOut(root, `sottod is not ready: ${why}. Try again in a moment.`);
   }
+  performance.mark("sotto:loaded");
   render(<App model={model} />, root);
   performance.mark("sotto:interactive");
 }
