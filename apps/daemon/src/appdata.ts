@@ -104,6 +104,19 @@ export function unlike(
   });
 }
 
+/**
+ * The conversation's title for its members: `Update` of its context (Emissary's `emissary:Context`, see
+ * @sotto/core). An empty name says it has none.
+ */
+export function conversationTitle(
+  actor: string,
+  groupId: string,
+  title: string | null,
+  published: string,
+): ApplicationActivity {
+  return activity("Update", actor, published, { form: "context", value: { id: groupId, name: title ?? "" } });
+}
+
 export function read(actor: string, messageId: string, published: string): ApplicationActivity {
   return activity("Read", actor, published, { form: "reference", id: messageId });
 }
@@ -157,6 +170,13 @@ export type Intent =
       readonly messageId: string;
       readonly receipt: "read" | "delivered";
     }
+  | {
+      readonly kind: "title";
+      readonly id: string;
+      /** The conversation it names, verbatim (absent: the one it arrived in); null clears the title. */
+      readonly conversationId?: string;
+      readonly title: string | null;
+    }
   | { readonly kind: "ignored"; readonly reason: string };
 
 /**
@@ -187,6 +207,14 @@ export function readIntent(data: Uint8Array, sender: string): Intent {
 export function intentOf(app: ApplicationActivity): Intent {
   const id = canonicalApplicationId(app.id ?? newApplicationId());
   const object = app.object;
+  if (object?.form === "context") {
+    return {
+      kind: "title",
+      id,
+      ...(object.value.id === undefined ? {} : { conversationId: object.value.id }),
+      title: object.value.name === "" ? null : object.value.name,
+    };
+  }
   const targetId =
     object === undefined
       ? undefined

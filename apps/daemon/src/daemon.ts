@@ -34,6 +34,7 @@ import {
   removeMembers,
   SottoError,
   sanitizeHtmlField,
+  sanitizeTextField,
   textToHtml,
   writeApplicationData,
 } from "@sotto/core";
@@ -51,6 +52,7 @@ import {
 import { ActorDirectory } from "./actors.js";
 import {
   type Attachment,
+  conversationTitle,
   createNote,
   deleteNote,
   intentOf,
@@ -535,7 +537,8 @@ export class Daemon {
   /** Starts a conversation (a new MLS group) with these actors (handles or URLs). */
   async createConversation(params: { members: readonly string[]; title?: string }): Promise<Conversation> {
     const actors = (await this.#resolveAll(params.members)).filter((a) => a !== this.actorId);
-    return this.#ctx.serial.run(async () => {
+    const title = titleOf(params.title);
+    const created = await this.#ctx.serial.run(async () => {
       const created = await createConversation(this.#engine(), { members: actors }).catch(
         (error: unknown) => {
           throw mlsToApi(error);
@@ -546,7 +549,7 @@ export class Daemon {
       const contacts = contactUpdates(
         this.#ctx,
         conversation,
-        newConversationInfo(at, params.title ?? null),
+        newConversationInfo(at, title),
         at,
         [],
         await endorsedDevices(this.#ctx, created.added),
@@ -577,14 +580,43 @@ export class Daemon {
         conversation: conversation.groupId,
         members: memberActors(conversation).length,
       });
-      return this.getConversation(conversation.groupId);
+      return conversation.groupId;
     });
+    // After the Welcome, so that the members can read it.
+    if (title !== null) await this.#shareTitle(created);
+    return this.getConversation(created);
+  }
+
+  /** Names a conversation for every member (null: no name), as an Update of its context (see @sotto/core). */
+  async setTitle(params: { conversationId: string; title: string | null }): Promise<Conversation> {
+    const title = titleOf(params.title ?? undefined);
+    const at = this.#ctx.now();
+    const activity = conversationTitle(
+      this.actorId,
+      params.conversationId,
+      title,
+      new Date(at).toISOString(),
+    );
+    await this.#sendChange(params.conversationId, activity, at);
+    return this.getConversation(params.conversationId);
+  }
+
+  /** Sends the conversation's current title to its members again (after a Welcome, for the new ones). */
+  async #shareTitle(conversationId: string): Promise<void> {
+    const { title } = this.#loaded(conversationId).info;
+    if (title === null) return;
+    const at = this.#ctx.now();
+    await this.#sendChange(
+      conversationId,
+      conversationTitle(this.actorId, conversationId, title, new Date(at).toISOString()),
+      at,
+    );
   }
 
   /** Adds actors (every device they list) to a conversation. */
   async addMembers(params: { conversationId: string; members: readonly string[] }): Promise<Conversation> {
     const actors = await this.#resolveAll(params.members);
-    return this.#ctx.serial.run(async () => {
+    await this.#ctx.serial.run(async () => {
       const loaded = this.#loaded(params.conversationId, { active: true });
       // Members already in the group are asked again too: a device they added since joins now.
       const outcome = await addMembers(this.#engine(), loaded.conversation, actors).catch(
@@ -616,8 +648,10 @@ export class Daemon {
               },
             )),
       ]);
-      return this.getConversation(params.conversationId);
     });
+    // New members learn the conversation's title from the members, after their Welcome.
+    await this.#shareTitle(params.conversationId);
+    return this.getConversation(params.conversationId);
   }
 
   /** Removes actors (all their devices) from a conversation; they are told by the commit and can read no more. */
@@ -1107,4 +1141,10 @@ function readPageCursor(before: string | undefined): MessageCursor | number | un
   const at = Number(colon < 0 ? before : before.slice(0, colon));
   if (!Number.isFinite(at)) return undefined;
   return colon < 0 ? at : { at, id: before.slice(colon + 1) };
+}
+
+/** A title as stored and sent: plain text, trimmed; empty is none. */
+function titleOf(title: string | undefined): string | null {
+  const text = title === undefined ? "" : sanitizeTextField(title).trim();
+  return text === "" ? null : text;
 }

@@ -168,6 +168,20 @@ export function effectOf(
             : info,
       };
     }
+    case "title": {
+      // Any member may name the conversation; a context naming another conversation changes nothing.
+      if (intent.conversationId !== undefined && intent.conversationId !== groupId) {
+        ctx.counters.add("appdata.other_conversation");
+        return none;
+      }
+      if (intent.title === info.title) return none;
+      return {
+        messages: [],
+        changes: [],
+        events: [event({ type: "conversation.updated", conversationId: groupId })],
+        info: { ...info, title: intent.title },
+      };
+    }
     case "ignored":
       return none;
   }

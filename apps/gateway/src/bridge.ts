@@ -162,7 +162,7 @@ export class Bridge implements XmppSideHandlers {
       };
     });
     const occupants = view.value.members.map((m) => m.handle);
-    return ok({ title: view.value.title ?? occupants.join(", "), occupants, history });
+    return ok({ title: roomSubject(view.value.title, view.value.members), occupants, history });
   }
 
   async roomChat(
@@ -272,12 +272,21 @@ export class Bridge implements XmppSideHandlers {
     );
   }
 
-  /** The puppet joined a group, or its members changed: an invitation, members coming and going. */
+  /**
+   * The puppet joined a group, or its members or title changed: an invitation, members coming and going, the
+   * room's subject when it changed.
+   */
   #membership(m: Membership): Delivery {
     if (!this.#isRoom(m.user, m.conversationId, m.members.length + 1)) return "done";
     const room = this.#openRoom(m.user, m.conversationId);
     for (const gone of m.removed) this.#o.xmpp.rooms.member(room, gone.handle, false);
     for (const came of m.added) this.#o.xmpp.rooms.member(room, came.handle, true);
+    const subject = roomSubject(m.title, m.members);
+    const shown = `subject ${room}`;
+    if (this.#o.state.cursor(shown) !== subject) {
+      this.#o.state.setCursor(shown, subject);
+      this.#o.xmpp.rooms.subject(room, subject);
+    }
     return "done";
   }
 
@@ -318,4 +327,9 @@ export class Bridge implements XmppSideHandlers {
     if (this.#o.state.firstTime(conversationKey(user, handle)))
       this.#o.xmpp.notice(user, handle, ENCRYPTION_NOTICE);
   }
+}
+
+/** A room's subject: the group's title, else its other members' handles. */
+function roomSubject(title: string | null, members: readonly { readonly handle: string }[]): string {
+  return title ?? members.map((m) => m.handle).join(", ");
 }

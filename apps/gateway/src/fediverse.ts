@@ -19,10 +19,12 @@ export interface Stored {
   readonly messageId: string;
 }
 
-/** A group's members as the puppet sees them once it joined the group, or after they changed. */
+/** A group's members and title as the puppet sees them once it joined the group, or after they changed. */
 export interface Membership {
   readonly user: BareJid;
   readonly conversationId: string;
+  /** The title its members share, null when it has none. */
+  readonly title: string | null;
   /** The other members now. */
   readonly members: readonly FediverseActor[];
   readonly added: readonly FediverseActor[];

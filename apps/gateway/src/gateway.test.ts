@@ -304,7 +304,7 @@ describe("gateway end to end", () => {
     expect(fastened?.getChild("retract", NS.retraction0)).toBeDefined();
   });
 
-  it("bridges a group conversation as a room: invitation when added, history, room stanza-ids, members leaving", async () => {
+  it("bridges a group conversation as a room: invitation when added, history, the title as subject, room stanza-ids, members leaving", async () => {
     const { daemon: carol, actorId: carolActorId } = await startSottod(home, "carol", join(dir, "carol"), {
       pollIntervalMs: 200,
     });
@@ -312,7 +312,10 @@ describe("gateway end to end", () => {
       const puppet = await gateway?.fediverse.ensurePuppet({ local: "alice", domain: prosody.host });
       if (!puppet?.ok) throw new Error("no puppet");
       // The invitation comes when the puppet is added, before anything is said in the group.
-      const group = await bob.createConversation({ members: [puppet.value.actorId, carolActorId] });
+      const group = await bob.createConversation({
+        members: [puppet.value.actorId, carolActorId],
+        title: "Book club",
+      });
       const invitation = await alice.next((s) => s.getChild("x", "jabber:x:conference") !== undefined);
       const roomJid = invitation.getChild("x", "jabber:x:conference")?.attrs.jid ?? "";
       expect(invitation.getChild("x", "jabber:x:conference")?.attrs.reason).toContain(
@@ -333,7 +336,16 @@ describe("gateway end to end", () => {
       const history = await alice.next((s) => fromRoom(s) && s.getChildText("body") === "hello group");
       expect(history.attrs.from).toBe(`${roomJid}/bob@${home.domain}`);
       expect(stanzaId(history)).toMatchObject({ id: first.id, by: roomJid });
-      await alice.next((s) => fromRoom(s) && s.getChild("subject") !== undefined);
+      // The group's title, which the members share, is the room's subject; a member's rename changes it.
+      const subject = await alice.next((s) => fromRoom(s) && s.getChild("subject") !== undefined);
+      expect(subject.getChildText("subject")).toBe("Book club");
+      await carol.setTitle({ conversationId: group.id, title: "Reading group" });
+      const renamed = await alice.next((s) => fromRoom(s) && s.getChild("subject") !== undefined);
+      expect([renamed.attrs.type, renamed.attrs.from, renamed.getChildText("subject")]).toEqual([
+        "groupchat",
+        roomJid,
+        "Reading group",
+      ]);
 
       await alice.send(
         xml("message", { type: "groupchat", to: roomJid, id: "g1" }, xml("body", {}, "hi both")),

@@ -71,6 +71,7 @@ const BRIDGED = new Set([
   "outbox.state",
   "conversation.created",
   "conversation.members_changed",
+  "conversation.updated",
 ]);
 
 /** The engine's structured logger, written through the gateway's log. */
@@ -450,7 +451,12 @@ export class Puppets implements FediverseSide {
   async #bridgeEvent(puppet: Puppet, type: string, data: Record<string, unknown>): Promise<Delivery> {
     const conversationId = typeof data.conversationId === "string" ? data.conversationId : undefined;
     const messageId = typeof data.messageId === "string" ? data.messageId : undefined;
-    if (conversationId && (type === "conversation.created" || type === "conversation.members_changed")) {
+    if (
+      conversationId &&
+      (type === "conversation.created" ||
+        type === "conversation.members_changed" ||
+        type === "conversation.updated")
+    ) {
       return this.#membership(puppet, conversationId, data);
     }
     if (!conversationId || !messageId || !this.#receive) return "done";
@@ -547,7 +553,7 @@ export class Puppets implements FediverseSide {
     });
   }
 
-  /** Who is in a conversation the puppet is in (welcomed into, or its members changed). */
+  /** Who is in a conversation the puppet is in, and its title (welcomed into, members or title changed). */
   async #membership(
     puppet: Puppet,
     conversationId: string,
@@ -567,6 +573,7 @@ export class Puppets implements FediverseSide {
     return this.#receive({
       user: puppet.user,
       conversationId,
+      title: conversation.title,
       members: await actors(conversation.members.map((m) => m.actorId)),
       added: await actors(data.added),
       removed: await actors(data.removed),

@@ -1,6 +1,6 @@
 // Every method of the API: its params (by name, a JSON object; unknown keys are refused so typos surface),
 // its result, and the domain errors it may answer with besides the generic ones.
-import { MAX_ATTACHMENTS, MAX_REACTION_LENGTH } from "@sotto/core/limits";
+import { MAX_ATTACHMENTS, MAX_REACTION_LENGTH, MAX_TITLE_LENGTH } from "@sotto/core/limits";
 import { z } from "zod";
 import type { ApiErrorCode } from "./errors.js";
 import {
@@ -51,6 +51,10 @@ const inConversation = { conversationId: ConversationId };
 const onMessage = { conversationId: ConversationId, messageId: MessageId };
 const members = z.array(ActorRef).min(1).max(1000);
 const emoji = z.string().min(1).max(MAX_REACTION_LENGTH).describe("One emoji (or a short reaction text).");
+const title = z
+  .string()
+  .max(MAX_TITLE_LENGTH)
+  .describe("Plain text; every member sees it (an empty one is none).");
 const TEXT_LIMIT = "text must be 1-65,536 characters";
 const text = z.string().min(1, TEXT_LIMIT).max(65536, TEXT_LIMIT).describe("Plain text.");
 
@@ -100,7 +104,7 @@ export const methods = {
   "conversations.create": method(
     "conversations.create",
     "Start a conversation (a new MLS group) with these actors; their devices are added from their KeyPackages.",
-    z.strictObject({ members, title: z.string().max(256).optional() }),
+    z.strictObject({ members, title: title.optional() }),
     Conversation,
     ["actor_not_found", "no_key_package", "server_unavailable", "not_ready"],
   ),
@@ -131,6 +135,13 @@ export const methods = {
     z.strictObject(inConversation),
     Ok(),
     ["conversation_not_found", "not_a_member", "server_unavailable"],
+  ),
+  "conversations.setTitle": method(
+    "conversations.setTitle",
+    "Name a conversation for every member (null or empty: no name); members added later are told it too.",
+    z.strictObject({ ...inConversation, title: title.nullable() }),
+    Conversation,
+    ["conversation_not_found", "not_a_member"],
   ),
   "conversations.markRead": method(
     "conversations.markRead",

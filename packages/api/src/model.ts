@@ -82,7 +82,12 @@ export const Member = z
 export const Conversation = z
   .object({
     id: ConversationId,
-    title: z.string().nullable(),
+    title: z
+      .string()
+      .nullable()
+      .describe(
+        "The conversation's name, shared with its members (any member may change it: `conversations.setTitle`); null when it has none.",
+      ),
     members: z.array(Member).describe("Every member, this account included."),
     createdAt: Timestamp,
     lastActivityAt: Timestamp,

@@ -92,6 +92,10 @@ describe("the interop corpus through sottod, sent by an Emissary-like peer over 
         });
         break;
       }
+      case "title":
+        expect(added).toEqual([]);
+        expect(bob.getConversation(group).title).toBe(expected.title);
+        break;
       case "nothing":
         expect(added).toEqual([]);
         break;

@@ -18,6 +18,7 @@ export type CoreExpectation =
  * - `reactions`: the message `before[0]` created has exactly these reactions;
  * - `readBy`: the message `before[0]` created was read by these actors;
  * - `receipt`: a receipt of this kind for the message `before[0]` created;
+ * - `title`: the conversation's title is now this (no message appears);
  * - `nothing`: no message appears and nothing changes (refused or ignored), and the history stays listable.
  */
 export type Expectation =
@@ -27,6 +28,7 @@ export type Expectation =
   | { readonly shows: "reactions"; readonly reactions: readonly { emoji: string; actors: string[] }[] }
   | { readonly shows: "readBy"; readonly readBy: readonly string[] }
   | { readonly shows: "receipt"; readonly kind: "read" | "delivered" }
+  | { readonly shows: "title"; readonly title: string }
   | { readonly shows: "nothing" };
 
 export interface Fixture {

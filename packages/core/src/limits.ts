@@ -29,3 +29,6 @@ export const MAX_NAME_LENGTH = 1024;
 
 /** A reaction: one emoji or a short text (a `Like`'s `content`), in characters. */
 export const MAX_REACTION_LENGTH = 64;
+
+/** A conversation's title (the `name` of its shared context), in characters. */
+export const MAX_TITLE_LENGTH = 256;

@@ -14,6 +14,7 @@ export function daemonHandlers(daemon: Daemon): Handlers {
     "conversations.addMembers": (p) => daemon.addMembers(p),
     "conversations.removeMembers": (p) => daemon.removeMembers(p),
     "conversations.leave": (p) => daemon.leaveConversation(p),
+    "conversations.setTitle": (p) => daemon.setTitle(p),
     "conversations.markRead": (p) => daemon.markRead(p),
     "messages.list": (p) => daemon.listMessages(p),
     "messages.get": (p) => daemon.getMessage(p.conversationId, p.messageId),

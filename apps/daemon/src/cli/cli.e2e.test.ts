@@ -292,7 +292,7 @@ describe("the sotto command on real daemons", () => {
     expect(JSON.parse(nothing.stderr).error).toMatchObject({ code: "no_daemon", exitCode: 2 });
   });
 
-  it("runs a group: open with a title, add and remove members, leave", async () => {
+  it("runs a group: open with a title, add and remove members, rename, leave", async () => {
     const opened = await json<Conversation>(alice, ["open", bob.handle, "--title", "Team"]);
     expect(opened.title).toBe("Team");
     const added = await sotto(alice, ["add", "Team", carol.actorId]);
@@ -306,12 +306,21 @@ describe("the sotto command on real daemons", () => {
     expect(oneToOne.conversationId).not.toBe(team.id);
     expect((await sotto(alice, ["remove", "Team", carol.actorId])).code).toBe(0);
     expect((await json<Conversation>(alice, ["chat", team.id.slice(9, 17)])).members).toHaveLength(2);
-    const left = await sotto(alice, ["leave", "Team"]);
+    // The title is the members': Bob got it with his invitation, and renames the chat for everyone.
+    await until("bob to see the title", async () => (await sotto(bob, ["chat", "Team"])).code === 0);
+    const renamed = await sotto(bob, ["title", "Team", "Team", "Rocket"]);
+    expect(renamed.code, renamed.stderr).toBe(0);
+    expect(renamed.stdout).toContain('is now called "Team Rocket"');
+    await until(
+      "alice to see the new title",
+      async () => (await sotto(alice, ["chat", "Team Rocket"])).code === 0,
+    );
+    const left = await sotto(alice, ["leave", "Team Rocket"]);
     expect(left.code, left.stderr).toBe(0);
     expect(left.stdout).toContain("history stays readable");
-    expect((await json<Conversation>(alice, ["chat", "Team"])).left).toBe(true);
+    expect((await json<Conversation>(alice, ["chat", "Team Rocket"])).left).toBe(true);
     expect((await sotto(alice, ["chats"])).stdout).not.toContain("Team");
-    expect((await sotto(alice, ["chats", "--all"])).stdout).toMatch(/Team \[left\]/);
+    expect((await sotto(alice, ["chats", "--all"])).stdout).toMatch(/Team Rocket \[left\]/);
   });
 
   it("follows Alice's sottod to a new port: a SottoClient and `sotto watch` resume, nothing missed", async () => {

@@ -335,6 +335,23 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       print(`Started ${shortId(chat.id)} (${chat.id}) with ${args.join(", ")}`, chat);
     },
   },
+  title: {
+    args: "<chat> [title...]",
+    methods: ["conversations.setTitle"],
+    about: "Name a conversation for every member; with no title, it has none.",
+    min: 1,
+    async run({ client, call, args, print }) {
+      const { chat } = await findChat(client, args[0] as string);
+      const title = args.slice(1).join(" ").trim();
+      const result = await call("conversations.setTitle", { conversationId: chat.id, title: title || null });
+      print(
+        result.title === null
+          ? `${shortId(chat.id)} has no title now`
+          : `${shortId(chat.id)} is now called "${result.title}"`,
+        result,
+      );
+    },
+  },
   add: membership("conversations.addMembers", "Added", "to"),
   remove: membership("conversations.removeMembers", "Removed", "from"),
   leave: {

@@ -133,6 +133,19 @@ export class Rooms {
     return true;
   }
 
+  /** The room's subject changed (the group's title): told to every joined resource. */
+  subject(room: string, subject: string): void {
+    for (const full of this.#of(room).keys()) this.#link.send(this.#subject(room, full, subject));
+  }
+
+  #subject(room: string, to: string, subject: string): Element {
+    return xml(
+      "message",
+      { type: "groupchat", id: this.#newId(), from: this.#jid(room), to },
+      xml("subject", {}, subject),
+    );
+  }
+
   /** A member came (`available`) or went: its presence to every joined resource. */
   member(room: string, nick: string, available: boolean): void {
     for (const full of this.#of(room).keys())
@@ -234,13 +247,7 @@ export class Rooms {
         ),
       );
     }
-    this.#link.send(
-      xml(
-        "message",
-        { type: "groupchat", id: this.#newId(), from: this.#jid(room), to: full },
-        xml("subject", {}, snapshot.title),
-      ),
-    );
+    this.#link.send(this.#subject(room, full, snapshot.title));
   }
 
   #leave(room: string, full: string): void {

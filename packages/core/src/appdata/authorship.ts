@@ -8,7 +8,8 @@ import { type ApplicationData, AUTHOR_ONLY_ACTIVITIES } from "./model.js";
 export function modifiedObjectId(data: ApplicationData): string | undefined {
   if (data.type === "unsupported" || !AUTHOR_ONLY_ACTIVITIES.includes(data.type)) return undefined;
   const object = data.object;
-  if (object === undefined) return undefined;
+  // Any member may change the conversation's title.
+  if (object === undefined || object.form === "context") return undefined;
   return object.form === "reference" ? object.id : object.value.id;
 }
 

@@ -6,8 +6,14 @@ export {
   MAX_MEDIA_TYPE_LENGTH,
   MAX_NAME_LENGTH,
   MAX_REACTION_LENGTH,
+  MAX_TITLE_LENGTH,
 } from "../limits.js";
 export { checkAuthorship, modifiedObjectId } from "./authorship.js";
+export {
+  CONVERSATION_CONTEXT_TYPE,
+  isConversationContext,
+  readConversationContext,
+} from "./conversationContext.js";
 export { APP_DATA_ERROR_CODES, AppDataError, type AppDataErrorCode } from "./errors.js";
 export { HTML_ALLOWED_SCHEMES, HTML_ALLOWED_TAGS } from "./htmlPolicy.js";
 export { canonicalApplicationId, isWebUrl, newApplicationId } from "./ids.js";
@@ -22,6 +28,7 @@ export {
   CONTENT_TYPES,
   type ContentObject,
   type ContentType,
+  type ConversationContext,
   type EmbeddedActivity,
   type Media,
   type Tag,

@@ -77,14 +77,23 @@ export interface EmbeddedActivity {
   readonly content?: string;
 }
 
+/** A conversation's shared metadata (Emissary's `emissary:Context`): the conversation it names and its title. */
+export interface ConversationContext {
+  /** The group id it names, verbatim; absent: the conversation it arrived in. */
+  readonly id?: string;
+  /** Plain text, sanitized; empty when the conversation has no title. */
+  readonly name: string;
+}
+
 /**
- * The object of an activity: embedded content (Create, Update, Announce), a reference by id, or (in an Undo) an
- * embedded activity.
+ * The object of an activity: embedded content (Create, Update, Announce), a reference by id, (in an Undo) an
+ * embedded activity, or (in an Update) the conversation's context.
  */
 export type ActivityObject =
   | { readonly form: "embedded"; readonly value: ContentObject }
   | { readonly form: "reference"; readonly id: string; readonly type?: string }
-  | { readonly form: "activity"; readonly value: EmbeddedActivity };
+  | { readonly form: "activity"; readonly value: EmbeddedActivity }
+  | { readonly form: "context"; readonly value: ConversationContext };
 
 export interface ApplicationActivity {
   readonly type: ActivityType;

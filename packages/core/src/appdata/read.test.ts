@@ -179,13 +179,17 @@ describe("readApplicationData: Emissary", () => {
     for (const data of [like, undo, emissaryUndo, ack]) expectRoundTrip(data);
   });
 
-  it("keeps the group-settings Update of an emissary:Context and Failure receipts as unsupported", () => {
+  it("reads the group-name Update of an emissary:Context as the title; keeps Failure receipts as unsupported", () => {
     const settings = read({
       type: "Update",
       id: "uri:uuid:s1",
       object: { type: "emissary:Context", id: "uri:uuid:g", name: "Team" },
     });
-    expect(settings).toMatchObject({ type: "unsupported", originalType: ["Update"], id: "uri:uuid:s1" });
+    expect(settings).toMatchObject({
+      type: "Update",
+      id: "uri:uuid:s1",
+      object: { form: "context", value: { id: "uri:uuid:g", name: "Team" } },
+    });
     const failure = read({ type: "Failure", id: "uri:uuid:f1", object: "uri:uuid:n1" });
     expect(failure).toMatchObject({ type: "unsupported", originalType: ["Failure"] });
     if (failure.type === "unsupported") expect(failure.json.object).toBe("uri:uuid:n1");

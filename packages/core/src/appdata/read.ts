@@ -20,6 +20,7 @@ import {
   readId,
   readLink,
 } from "./contentObject.js";
+import { isConversationContext, readConversationContext } from "./conversationContext.js";
 import { AppDataError } from "./errors.js";
 import {
   ACTIVITY_TYPES,
@@ -163,6 +164,10 @@ function readActivityObject(
   if (EMBEDDING_ACTIVITIES.includes(type)) {
     if (!isJsonObject(value))
       return err(new AppDataError("missing_object", `${type} must embed its object`, "object"));
+    if (type === "Update" && isConversationContext(normalizeTerms(value))) {
+      const context = readConversationContext(value);
+      return context.ok ? ok({ form: "context", value: context.value }) : context;
+    }
     if (contentTypeOf(normalizeTerms(value)) === undefined) return "unsupported";
     const object = readContentObject(value, "object.", { allowWebId, requireId: true });
     return object.ok ? ok({ form: "embedded", value: object.value }) : object;

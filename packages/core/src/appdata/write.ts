@@ -1,6 +1,7 @@
 // Writing application data in the spec's form: AS2 JSON, inline base64 media with `mediaType`, no URLs.
 import { encodeBase64 } from "../envelope/base64.js";
 import { ACTIVITYSTREAMS_CONTEXT } from "../vocab/context.js";
+import { CONVERSATION_CONTEXT_TYPE } from "./conversationContext.js";
 import type { ActivityObject, ApplicationActivity, ContentObject } from "./model.js";
 
 type Json = Record<string, unknown>;
@@ -33,6 +34,14 @@ export function contentObjectToJson(object: ContentObject): Json {
 function objectToJson(object: ActivityObject): unknown {
   if (object.form === "embedded") return contentObjectToJson(object.value);
   if (object.form === "activity") return defined({ ...object.value });
+  // Emissary's shape, `context` too (its newer clients send it).
+  if (object.form === "context")
+    return defined({
+      type: CONVERSATION_CONTEXT_TYPE,
+      id: object.value.id,
+      context: object.value.id,
+      name: object.value.name,
+    });
   return object.type === undefined ? object.id : { type: object.type, id: object.id };
 }
 
