@@ -8,6 +8,15 @@ const WINDOW = 256;
 /** Longest sleep between passes when nothing wakes the loop. */
 const IDLE_MS = 1000;
 
+/**
+ * Handled messages are deleted together, in one commit (one disk sync), this long after the first of them
+ * settled or once this many did: a crash redelivers at most those, and receivers store an activity once.
+ */
+const FORGET_MS = 50;
+const FORGET_BATCH = 64;
+/** How many of a key's oldest due messages the next-of-key lookup reads. */
+const FOLLOW_WINDOW = 16;
+
 interface Row {
   readonly seq: number;
   readonly ordering_key: string | null;
@@ -43,13 +52,15 @@ export class SqliteDeliveryQueue implements MessageQueue {
   readonly #message: StatementSync;
   readonly #next: StatementSync;
   readonly #delete: StatementSync;
+  readonly #nextOfKey: StatementSync;
   #wake: (() => void) | undefined;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
     db.exec(`CREATE TABLE IF NOT EXISTS delivery_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,
       message TEXT NOT NULL, scheduled INTEGER NOT NULL, ordering_key TEXT);
-      CREATE INDEX IF NOT EXISTS delivery_queue_due ON delivery_queue (scheduled)`);
+      CREATE INDEX IF NOT EXISTS delivery_queue_due ON delivery_queue (scheduled);
+      CREATE INDEX IF NOT EXISTS delivery_queue_key ON delivery_queue (ordering_key, seq)`);
     adoptFedifySqliteQueue(db);
     this.#insert = db.prepare(
       "INSERT INTO delivery_queue (message, scheduled, ordering_key) VALUES (?, ?, ?)",
@@ -61,6 +72,10 @@ export class SqliteDeliveryQueue implements MessageQueue {
     this.#message = db.prepare("SELECT message FROM delivery_queue WHERE seq = ?");
     this.#next = db.prepare("SELECT min(scheduled) AS at FROM delivery_queue WHERE scheduled > ?");
     this.#delete = db.prepare("DELETE FROM delivery_queue WHERE seq = ?");
+    // A key's oldest due messages; a few, since the ones handled but not yet deleted come first.
+    this.#nextOfKey = db.prepare(
+      `SELECT seq FROM delivery_queue WHERE ordering_key = ? AND scheduled <= ? ORDER BY seq LIMIT ${FOLLOW_WINDOW}`,
+    );
   }
 
   enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
@@ -77,46 +92,76 @@ export class SqliteDeliveryQueue implements MessageQueue {
     const signal = options?.signal;
     const running = new Map<number, Promise<void>>();
     const busyKeys = new Set<string>();
-    // Handled messages, deleted together at the start of the next pass: one commit (one disk sync) for all
-    // that settled meanwhile instead of one each. A crash before it redelivers them; receivers store an
-    // activity once.
-    const settled: number[] = [];
+    // Handled messages, deleted in batches off the path from one delivery to the next (FORGET_MS).
+    const settled = new Set<number>();
     const forget = (): void => {
-      if (settled.length === 0) return;
+      if (settled.size === 0) return;
+      const seqs = [...settled];
+      settled.clear();
       this.#db.exec("BEGIN IMMEDIATE");
       try {
-        for (const seq of settled.splice(0)) this.#delete.run(seq);
+        for (const seq of seqs) this.#delete.run(seq);
         this.#db.exec("COMMIT");
       } catch (error) {
         this.#db.exec("ROLLBACK");
+        for (const seq of seqs) settled.add(seq);
         throw error;
       }
     };
+    let forgetTimer: NodeJS.Timeout | undefined;
+    const forgetSoon = (): void => {
+      if (settled.size >= FORGET_BATCH) {
+        clearTimeout(forgetTimer);
+        forgetTimer = undefined;
+      } else if (forgetTimer !== undefined) return;
+      forgetTimer = setTimeout(
+        () => {
+          forgetTimer = undefined;
+          // After a stop, the loop's last pass forgets (the database may be closing); a failed commit leaves
+          // the rows to the next pass.
+          if (signal?.aborted !== true) {
+            try {
+              forget();
+            } catch {}
+          }
+        },
+        settled.size >= FORGET_BATCH ? 0 : FORGET_MS,
+      );
+    };
+    const start = (seq: number, key: string | null): void => {
+      if (key !== null) busyKeys.add(key);
+      const { message } = this.#message.get(seq) as { message: string };
+      const done = Promise.resolve()
+        .then(() => handler(JSON.parse(message)))
+        .catch(() => undefined) // Fedify logs and re-enqueues failed deliveries itself
+        .then(() => {
+          settled.add(seq);
+          running.delete(seq);
+          if (key !== null) busyKeys.delete(key);
+          forgetSoon();
+          // The key's next due message starts at once: a burst to one server goes one delivery right after
+          // the other, not one per pass of the loop.
+          if (key !== null && signal?.aborted !== true) {
+            const rows = this.#nextOfKey.all(key, Date.now()) as unknown as { seq: number }[];
+            const next = rows.find((row) => !settled.has(row.seq) && !running.has(row.seq));
+            if (next !== undefined) return start(next.seq, key);
+          }
+          // A slot is free: the loop looks for other keys' messages.
+          this.#wake?.();
+        });
+      running.set(seq, done);
+    };
     while (signal?.aborted !== true) {
-      forget();
       const now = Date.now();
       // Oldest first; a key is blocked from its first message that cannot start, so its order holds.
       const blocked = new Set(busyKeys);
-      for (const row of this.#due.all(now, WINDOW + running.size) as unknown as Row[]) {
+      for (const row of this.#due.all(now, WINDOW + running.size + settled.size) as unknown as Row[]) {
         if (running.size >= CONCURRENCY) break;
-        if (running.has(row.seq)) continue;
+        if (running.has(row.seq) || settled.has(row.seq)) continue;
         const key = row.ordering_key;
         if (key !== null && blocked.has(key)) continue;
-        if (key !== null) {
-          blocked.add(key);
-          busyKeys.add(key);
-        }
-        const { message } = this.#message.get(row.seq) as { message: string };
-        const done = Promise.resolve()
-          .then(() => handler(JSON.parse(message)))
-          .catch(() => undefined) // Fedify logs and re-enqueues failed deliveries itself
-          .then(() => {
-            settled.push(row.seq);
-            running.delete(row.seq);
-            if (key !== null) busyKeys.delete(key);
-            this.#wake?.();
-          });
-        running.set(row.seq, done);
+        if (key !== null) blocked.add(key);
+        start(row.seq, key);
       }
       const next = (this.#next.get(now) as { at: number | null }).at;
       await new Promise<void>((resolve) => {
@@ -131,6 +176,7 @@ export class SqliteDeliveryQueue implements MessageQueue {
       });
     }
     this.#wake = undefined;
+    clearTimeout(forgetTimer);
     await Promise.all(running.values());
     forget();
   }

@@ -71,7 +71,15 @@ export function buildFederation(options: FederationOptions): Federation<ContextD
       // The ordering key keeps one sender's activities in order per receiving server: MLS applies them in
       // order, and epochs must not arrive reversed.
       const options = { skipIfUnsigned: false, orderingKey: ctx.identifier };
-      const sender = { identifier: ctx.identifier };
+      // Only the RSA key signs requests (Fedify's draft-cavage and RFC 9421 alike; forwarding adds no proof):
+      // queueing just that one spares an export and, per delivery, an import of the Ed25519 key.
+      const published = await ctx.getActorKeyPairs(ctx.identifier);
+      const sender = (await users.keyPairs(ctx.identifier)).flatMap(({ privateKey }, i) => {
+        const keyId = published[i]?.keyId;
+        return keyId !== undefined && privateKey.algorithm.name === "RSASSA-PKCS1-v1_5"
+          ? [{ keyId, privateKey }]
+          : [];
+      });
       if (handoff.recipients.length > 0) {
         await ctx.forwardActivity(sender, [...handoff.recipients], { ...options, preferSharedInbox: true });
       }

@@ -28,9 +28,18 @@ export function mlsLoaderFactories(options: MlsLoaderOptions = {}): MlsLoaderFac
   const allowPrivateAddress = options.allowPrivateAddress ?? false;
   const { kv } = options;
   // The MLS context is answered from memory before the KV cache is asked (a read per JSON-LD parse otherwise).
+  // Fedify asks for a loader per request context, always with the same options; building one (kvCache
+  // compiles its URL patterns) was an eighth of a C2S post's CPU, so each is built once per options.
+  const loaders = new Map<string, ReturnType<DocumentLoaderFactory>>();
   const cached: DocumentLoaderFactory = (factoryOptions) => {
-    const loader = getDocumentLoader({ ...factoryOptions, allowPrivateAddress });
-    return withMlsContext(kv === undefined ? loader : kvCache({ loader, kv }));
+    const key = JSON.stringify(factoryOptions ?? {});
+    let loader = loaders.get(key);
+    if (loader === undefined) {
+      const plain = getDocumentLoader({ ...factoryOptions, allowPrivateAddress });
+      loader = withMlsContext(kv === undefined ? plain : kvCache({ loader: plain, kv }));
+      loaders.set(key, loader);
+    }
+    return loader;
   };
   return {
     documentLoaderFactory: cached,
