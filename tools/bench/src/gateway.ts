@@ -3,9 +3,11 @@
 // sotto-server + an MLS puppet). Baselines, same run: a bare XMPP client -> client message through the same
 // Prosody, and a sottod -> sottod message between two sotto-servers (the bridged path also crosses two: the
 // gateway's and the peer's), so the second ratio is what the bridge itself adds.
+// Latency is measured one message at a time; throughput under a burst (n back to back, each direction), with
+// each burst message's own latency and this process's CPU time per message.
 //   npm run bench -- gateway [--n 100]
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { jidForHandle } from "@sotto/gateway";
 import {
@@ -57,7 +59,7 @@ export async function main(args: string[]): Promise<void> {
       await carol.next((s) => s.attrs.id === id);
       xmppToXmpp.push(performance.now() - t);
     }
-    let t0 = performance.now();
+    const t0 = performance.now();
     for (let i = 0; i < n; i++) {
       await alice.send(
         xml("message", { type: "chat", to: carol.bare, id: `burst-${i}` }, xml("body", {}, `burst ${i}`)),
@@ -110,10 +112,10 @@ export async function main(args: string[]): Promise<void> {
         waiters.get(tag)?.();
       }
     });
-    const bobGets = (tag: string) =>
+    const bobGets = (tag: string, timeoutMs = 30_000) =>
       new Promise<void>((resolve, reject) => {
         if (seen.has(tag)) return resolve();
-        const timer = setTimeout(() => reject(new Error(`bob never got ${tag}`)), 30_000);
+        const timer = setTimeout(() => reject(new Error(`bob never got ${tag}`)), timeoutMs);
         waiters.set(tag, () => {
           clearTimeout(timer);
           resolve();
@@ -156,29 +158,59 @@ export async function main(args: string[]): Promise<void> {
       await alice.next((s) => s.attrs.id === sent.id, 30_000);
       daemonToXmpp.push(performance.now() - t);
     }
-    emit({ bench: "gateway", part: "xmpp -> daemon", n, ...stats("latency", xmppToDaemon) });
-    emit({ bench: "gateway", part: "daemon -> xmpp", n, ...stats("latency", daemonToXmpp) });
+    emit({ bench: "gateway", part: "one at a time xmpp -> daemon", n, ...stats("latency", xmppToDaemon) });
+    emit({ bench: "gateway", part: "one at a time daemon -> xmpp", n, ...stats("latency", daemonToXmpp) });
 
-    t0 = performance.now();
-    for (let i = 0; i < n; i++) {
+    // Bursts: n messages sent back to back, each direction. Throughput = n / (last arrival - first send);
+    // each message's latency = its arrival - its send (mostly waiting behind the others); CPU = this
+    // process's (gateway, both sotto-servers and the daemons: everything but Prosody) per message.
+    const burst = async (
+      send: (i: number) => Promise<{ readonly arrived: Promise<number> }>,
+    ): Promise<{ perSecond: number; latencies: number[]; cpuMs: number }> => {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      const sentAt: number[] = [];
+      const arrivals: Promise<number>[] = [];
+      for (let i = 0; i < n; i++) {
+        sentAt.push(performance.now());
+        const { arrived } = await send(i);
+        arrived.catch(() => undefined); // awaited below; a late one must not be an unhandled rejection first
+        arrivals.push(arrived);
+      }
+      const arrivedAt = await Promise.all(arrivals);
+      const used = process.cpuUsage(cpu);
+      return {
+        perSecond: n / ((Math.max(...arrivedAt) - start) / 1000),
+        latencies: arrivedAt.map((t, i) => t - (sentAt[i] as number)),
+        cpuMs: (used.user + used.system) / 1000 / n,
+      };
+    };
+    const toDaemon = await burst(async (i) => {
       await alice.send(
         xml("message", { type: "chat", to: bobJid, id: `bx-${i}` }, xml("body", {}, `tag-bx${i}`)),
       );
-    }
-    await Promise.all(Array.from({ length: n }, (_, i) => bobGets(`bx${i}`)));
-    const toDaemonRate = n / ((performance.now() - t0) / 1000);
-    t0 = performance.now();
-    let last = "";
-    for (let i = 0; i < n; i++) last = (await bob.sendMessage({ conversationId, text: `bd-${i}` })).id;
-    await alice.next((s) => s.attrs.id === last, 60_000);
-    const toXmppRate = n / ((performance.now() - t0) / 1000);
-    emit({
-      bench: "gateway",
-      part: "throughput",
-      n,
-      xmpp_to_daemon_msgs_per_s: round(toDaemonRate, 1),
-      daemon_to_xmpp_msgs_per_s: round(toXmppRate, 1),
+      return { arrived: bobGets(`bx${i}`, 120_000).then(() => seen.get(`bx${i}`) as number) };
     });
+    const toXmpp = await burst(async (i) => {
+      const { id } = await bob.sendMessage({ conversationId, text: `bd-${i}` });
+      return { arrived: alice.next((s) => s.attrs.id === id, 120_000).then(() => performance.now()) };
+    });
+    const toDaemonRate = toDaemon.perSecond;
+    const toXmppRate = toXmpp.perSecond;
+    for (const [part, b] of [
+      ["burst xmpp -> daemon", toDaemon],
+      ["burst daemon -> xmpp", toXmpp],
+    ] as const) {
+      emit({
+        bench: "gateway",
+        part,
+        n,
+        msgs_per_s: round(b.perSecond, 1),
+        ...stats("latency", b.latencies),
+        cpu_ms_per_msg: round(b.cpuMs, 2),
+        load: round(loadavg()[0] as number, 1),
+      });
+    }
 
     const base50 = percentile(xmppToXmpp, 50);
     emit({
@@ -195,6 +227,13 @@ export async function main(args: string[]): Promise<void> {
       daemon_to_xmpp_p99_ms: round(percentile(daemonToXmpp, 99)),
       xmpp_to_daemon_msgs_per_s: round(toDaemonRate, 1),
       daemon_to_xmpp_msgs_per_s: round(toXmppRate, 1),
+      xmpp_to_daemon_burst_p50_ms: round(percentile(toDaemon.latencies, 50)),
+      xmpp_to_daemon_burst_p99_ms: round(percentile(toDaemon.latencies, 99)),
+      daemon_to_xmpp_burst_p50_ms: round(percentile(toXmpp.latencies, 50)),
+      daemon_to_xmpp_burst_p99_ms: round(percentile(toXmpp.latencies, 99)),
+      xmpp_to_daemon_cpu_ms_per_msg: round(toDaemon.cpuMs, 2),
+      daemon_to_xmpp_cpu_ms_per_msg: round(toXmpp.cpuMs, 2),
+      load: round(loadavg()[0] as number, 1),
       ratio_xmpp_to_daemon_p50: round(percentile(xmppToDaemon, 50) / base50, 1),
       ratio_daemon_to_xmpp_p50: round(percentile(daemonToXmpp, 50) / base50, 1),
       ratio_xmpp_to_daemon_vs_sottod_p50: round(
