@@ -48,18 +48,12 @@ describe("held messages under a stranger's flood", () => {
     await bob.maintainKeyPackages();
     await bob.stop();
     const dataDir = join(w.dir, "bob-data");
-    const { child, stderr: log } = runSottod(w, "bob");
-    const count = (event: string) => log().split(`"event":"${event}"`).length - 1;
+    const sottod = await runSottod(w, "bob");
+    const count = (event: string) => sottod.stderr().split(`"event":"${event}"`).length - 1;
     try {
-      const ready = await until("sottod ready", () =>
-        log()
-          .split("\n")
-          .find((line) => line.includes('"event":"sottod_ready"')),
-      );
-      const url = (JSON.parse(ready) as { api: string }).api;
       const token = readFileSync(join(dataDir, "api-token"), "utf8").trim();
-      const api = await SottoClient.connect({ url, token, reconnect: false });
-      const pid = child.pid as number;
+      const api = await SottoClient.connect({ url: sottod.url, token, reconnect: false });
+      const pid = sottod.pid;
       const storeBytes = () =>
         [STORE_FILE, `${STORE_FILE}-wal`].reduce(
           (n, f) => n + (statSync(join(dataDir, f), { throwIfNoEntry: false })?.size ?? 0),
@@ -154,10 +148,7 @@ describe("held messages under a stranger's flood", () => {
       );
       api.close();
     } finally {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await new Promise((r) => child.once("exit", r));
-      }
+      await sottod.stop();
     }
   }, 900_000);
 });

@@ -69,16 +69,14 @@ describe("stopping, restarting and killing a daemon", () => {
 
   it("resumes correctly after SIGKILL in the middle of a sync", async () => {
     await bob.stop();
-    const { child, stderr } = runSottod(world(), "bob", ["--no-api"]);
-    const applied = () => stderr().split('"event":"applied"').length - 1;
+    const sottod = await runSottod(world(), "bob", ["--no-api"]);
+    const applied = () => sottod.stderr().split('"event":"applied"').length - 1;
     try {
-      await until("sottod ready", () => stderr().includes('"event":"sottod_ready"'));
       const sent = [];
       for (let i = 0; i < 150; i++)
         sent.push(await alice.sendMessage({ conversationId, text: `burst ${i}` }));
       await until("bob's daemon is part way through", () => applied() >= 10, 60_000);
-      child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
+      await sottod.stop("SIGKILL");
       expect(applied()).toBeLessThan(150);
 
       bob = await world().reopen("bob");
@@ -90,7 +88,7 @@ describe("stopping, restarting and killing a daemon", () => {
       const after = await bob.sendMessage({ conversationId, text: "back" });
       await until("alice hears bob", () => messageOf(alice, conversationId, after.id));
     } finally {
-      if (child.exitCode === null) child.kill("SIGKILL");
+      await sottod.stop("SIGKILL");
     }
   });
 

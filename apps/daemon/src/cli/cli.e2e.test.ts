@@ -13,8 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEndpoint, tokenPath } from "../api/endpoint.js";
 import type { Daemon } from "../daemon.js";
 import { programArgs, programEnv } from "../programs.js";
-import { type Running, runProgram, startSottod } from "../testing/programs.js";
-import { createWorld, until, type World } from "../testing/world.js";
+import { createWorld, type Running, runProgram, startSottod, until, type World } from "../testing/index.js";
 import { type CliIo, runCli } from "./main.js";
 
 interface User {

@@ -58,35 +58,67 @@ export function runProgram(
   });
 }
 
+/** A `sottod run` child process, ready. */
 export interface Running {
   readonly child: ChildProcessWithoutNullStreams;
-  /** The API address `sottod_ready` names. */
+  readonly pid: number;
+  /** The API address `sottod_ready` names ("" with `--no-api`). */
   readonly url: string;
+  /** The web UI's address `sottod_ready` names, when it serves one. */
+  readonly webUrl: string | undefined;
+  /** All it wrote to stderr so far (its log lines). */
   stderr(): string;
-  /** SIGTERM, then its exit code. */
-  stop(): Promise<number | null>;
+  /** Resolves with its exit code once it is gone. */
+  readonly exited: Promise<number | null>;
+  /** Sends `signal` (SIGTERM: a clean stop; SIGKILL: a crash) unless it is gone, then its exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `sottod run ...` and resolves once it logs `sottod_ready` (rejects if it exits first). */
-export function startSottod(args: readonly string[], stdin = ""): Promise<Running> {
+/**
+ * Starts `sottod run ...args` (the built program, as users run it) and resolves once it logs `sottod_ready`;
+ * rejects if it exits first, or is not ready within `timeoutMs` (then it is killed). The one helper every test
+ * that runs sottod as a program uses.
+ */
+export function startSottod(
+  args: readonly string[],
+  options: { readonly stdin?: string; readonly timeoutMs?: number } = {},
+): Promise<Running> {
   const child = spawn(process.execPath, programArgs("sottod", ["run", ...args]), {
     stdio: ["pipe", "pipe", "pipe"],
     env: programEnv(),
   });
   let stderr = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
   };
-  child.stdin.end(stdin);
+  child.stdout.resume();
+  child.stdin.end(options.stdin ?? "");
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`sottod was not ready within ${options.timeoutMs ?? 120_000} ms:\n${stderr}`));
+      void stop("SIGKILL");
+    }, options.timeoutMs ?? 120_000);
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
       const ready = stderr.split("\n").find((line) => line.includes('"event":"sottod_ready"'));
-      if (ready)
-        resolve({ child, url: (JSON.parse(ready) as { api: string }).api, stderr: () => stderr, stop });
+      if (!ready) return;
+      clearTimeout(timer);
+      const { api, web } = JSON.parse(ready) as { api?: string; web?: string };
+      resolve({
+        child,
+        pid: child.pid as number,
+        url: api ?? "",
+        webUrl: web,
+        stderr: () => stderr,
+        exited,
+        stop,
+      });
     });
-    exited.then((code) => reject(new Error(`sottod exited (${code}) before it was ready:\n${stderr}`)));
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`sottod exited (${code}) before it was ready:\n${stderr}`));
+    });
   });
 }

@@ -1,5 +1,4 @@
 // Test fixtures for end-to-end tests: real sotto-servers on loopback and real daemons with real stores.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +7,7 @@ import { type SottoServer, startServer } from "@sotto/server";
 import { afterAll, beforeAll } from "vitest";
 import { Daemon, type DaemonOptions } from "../daemon.js";
 import { createLogger, type Logger } from "../log.js";
-import { programArgs, programEnv } from "../programs.js";
+import { type Running, startSottod } from "./programs.js";
 
 export interface World {
   readonly dir: string;
@@ -161,32 +160,17 @@ export function messageOf(daemon: Daemon, conversationId: string, messageId: str
 }
 
 /**
- * The built `sottod run` as a child process on the data dir and key file of `name` (a daemon of the world,
- * stopped), logging at debug; `stderr()` is all it wrote so far. Kill it when done.
+ * The built `sottod run` on the data dir and key file of `name` (a daemon of the world, stopped), logging at
+ * debug, once ready (`startSottod`). Stop it when done.
  */
-export function runSottod(
-  world: World,
-  name: string,
-  args: readonly string[] = [],
-): { child: ChildProcess; stderr: () => string } {
-  const dataDir = join(world.dir, `${name}-data`);
-  const child = spawn(
-    process.execPath,
-    programArgs("sottod", [
-      "run",
-      "--data",
-      dataDir,
-      "--key-file",
-      world.keyFile(name),
-      "--log-level",
-      "debug",
-      ...args,
-    ]),
-    { stdio: ["ignore", "ignore", "pipe"], env: programEnv() },
-  );
-  let text = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    text += chunk.toString();
-  });
-  return { child, stderr: () => text };
+export function runSottod(world: World, name: string, args: readonly string[] = []): Promise<Running> {
+  return startSottod([
+    "--data",
+    join(world.dir, `${name}-data`),
+    "--key-file",
+    world.keyFile(name),
+    "--log-level",
+    "debug",
+    ...args,
+  ]);
 }

@@ -1,6 +1,5 @@
 // The real parts the browser tests and the bench run against, on loopback: a sotto-server, sottod processes
 // (the bundled program, as users run it, serving the web UI) and in-process daemons for the other side.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Daemon } from "@sotto/daemon";
 import { type ApiServer, serveApi } from "@sotto/daemon/api";
-import { programArgs, programEnv } from "@sotto/daemon/programs";
+import { type Running, runProgram, startSottod } from "@sotto/daemon/testing/programs";
 import { type SottoServer, startServer } from "@sotto/server";
 
 /** apps/web/dist/www: what the tests serve (built by the package's build, which runs before its tests). */
@@ -55,7 +54,7 @@ export async function createWebWorld(): Promise<WebWorld> {
   const dir = mkdtempSync(join(tmpdir(), "sotto-web-"));
   // Room for the hostile peer's 2 MB message (a server of the attacker's choosing would take it).
   const server = await startServer({ dataDir: join(dir, "server"), bodyLimit: 8 * 1024 * 1024 });
-  const children = new Set<ChildProcess>();
+  const children = new Set<Running>();
   const inProcess: InProcess[] = [];
   const keyFile = (name: string) => {
     const file = join(dir, `${name}.key`);
@@ -64,31 +63,6 @@ export async function createWebWorld(): Promise<WebWorld> {
   };
   const handleOf = (name: string) => `@${name}@${server.domain}`;
 
-  const launch = (
-    program: "sottod" | "sotto",
-    args: readonly string[],
-  ): { child: ChildProcess; exited: Promise<number | null>; output: () => string } => {
-    const child = spawn(process.execPath, programArgs(program, [...args]), {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: programEnv(),
-    });
-    children.add(child);
-    let output = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) =>
-      child.on("exit", (code) => {
-        children.delete(child);
-        resolve(code);
-      }),
-    );
-    return { child, exited, output: () => output };
-  };
-
   const run = async (
     name: string,
     actorId: string,
@@ -96,42 +70,22 @@ export async function createWebWorld(): Promise<WebWorld> {
     key: string,
     port: number | undefined,
   ): Promise<Sottod> => {
-    const args = ["run", "--data", dataDir, "--key-file", key, "--web-dir", WEB_DIR];
+    const args = ["--data", dataDir, "--key-file", key, "--web-dir", WEB_DIR];
     if (port !== undefined) args.push("--api-port", String(port));
-    const launched = launch("sottod", args);
-    const ready = await new Promise<{ api: string; web: string }>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`sottod ${name} not ready:\n${launched.output()}`)),
-        120_000,
-      );
-      const check = () => {
-        const line = launched
-          .output()
-          .split("\n")
-          .find((l) => l.includes('"event":"sottod_ready"'));
-        if (line) {
-          clearTimeout(timer);
-          resolve(JSON.parse(line) as { api: string; web: string });
-        }
-      };
-      launched.child.stderr?.on("data", check);
-      void launched.exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`sottod ${name} exited (${code}):\n${launched.output()}`));
-      });
-    });
-    const bound = Number(new URL(ready.web).port);
+    const running = await startSottod(args);
+    children.add(running);
+    void running.exited.then(() => children.delete(running));
+    const bound = Number(new URL(running.webUrl ?? running.url).port);
     return {
       name,
       actorId,
       handle: handleOf(name),
       dataDir,
       port: bound,
-      webUrl: ready.web,
-      pid: launched.child.pid as number,
+      webUrl: running.webUrl ?? "",
+      pid: running.pid,
       async stop(signal = "SIGTERM") {
-        launched.child.kill(signal);
-        await launched.exited;
+        await running.stop(signal);
       },
       restart: () => run(name, actorId, dataDir, key, bound),
     };
@@ -144,12 +98,15 @@ export async function createWebWorld(): Promise<WebWorld> {
       const { actorId, token } = await server.createUser(name);
       const dataDir = join(dir, name);
       const key = keyFile(name);
-      const init = launch("sottod", [
-        ...["init", "--data", dataDir, "--actor", actorId, "--token", token, "--key-file", key],
-        ...["--allow-private-address", "--plain-http-webfinger"],
-      ]);
-      const code = await init.exited;
-      if (code !== 0) throw new Error(`sottod init ${name} failed (${code}):\n${init.output()}`);
+      const init = await runProgram(
+        "sottod",
+        [
+          ...["init", "--data", dataDir, "--actor", actorId, "--token", token, "--key-file", key],
+          ...["--allow-private-address", "--plain-http-webfinger"],
+        ],
+        "",
+      );
+      if (init.code !== 0) throw new Error(`sottod init ${name} failed (${init.code}):\n${init.stderr}`);
       return run(name, actorId, dataDir, key, undefined);
     },
     async inProcess(name) {
@@ -171,13 +128,12 @@ export async function createWebWorld(): Promise<WebWorld> {
       return user;
     },
     async cli(dataDir, args) {
-      const launched = launch("sotto", ["--state-dir", dataDir, ...args]);
-      const code = await launched.exited;
-      if (code !== 0) throw new Error(`sotto ${args.join(" ")} failed (${code}):\n${launched.output()}`);
-      return launched.output();
+      const ran = await runProgram("sotto", ["--state-dir", dataDir, ...args], "");
+      if (ran.code !== 0) throw new Error(`sotto ${args.join(" ")} failed (${ran.code}):\n${ran.stderr}`);
+      return ran.stdout;
     },
     async close() {
-      for (const child of children) child.kill("SIGKILL");
+      await Promise.all([...children].map((child) => child.stop("SIGKILL")));
       for (const user of inProcess) {
         await user.api.close().catch(() => {});
         await user.daemon.stop().catch(() => {});
