@@ -130,18 +130,22 @@ export class ActorDirectory {
    * @sotto/core's DeviceKeyDirectory: the signature keys `actorId` publishes. Answered from what was seen
    * before when every wanted key is known, or when the listing was read less than `keyRecheckMs` ago;
    * otherwise read fresh and added to what was seen (single-use packages are consumed, their keys stay the
-   * actor's). Undefined when the listing cannot be read.
+   * actor's). Undefined when the listing cannot be read. `fresh` reads it again for a key not seen before even
+   * within `keyRecheckMs`: for leaves a member's commit added (a member just published a new device of its
+   * actor), which a stranger cannot make.
    */
   async signatureKeysOf(
     actorId: string,
     wanted: readonly Uint8Array[],
+    options: { readonly fresh?: boolean } = {},
   ): Promise<readonly Uint8Array[] | undefined> {
     const known = this.#signatureKeys.get(actorId);
     const has = (keys: readonly Uint8Array[], key: Uint8Array) =>
       keys.some((k) => Buffer.compare(k, key) === 0);
     if (
       known !== undefined &&
-      (wanted.every((w) => has(known.keys, w)) || this.#now() - known.readAt < this.#keyRecheckMs)
+      (wanted.every((w) => has(known.keys, w)) ||
+        (!options.fresh && this.#now() - known.readAt < this.#keyRecheckMs))
     )
       return known.keys;
     let fresh: Uint8Array[];

@@ -59,6 +59,8 @@ export interface DaemonContext {
   wakeOutbox(): void;
   /** Asks the KeyPackage pool to top itself up (after a Welcome consumed one). */
   wakeKeyPackages(): void;
+  /** Another device of this account left a conversation: leave it here too (in the background). */
+  leaveOnThisDevice(conversationId: string): void;
   /** Learns, in the background, the handles of these actors that are not known yet. */
   learnHandles(actorIds: readonly string[]): void;
 }

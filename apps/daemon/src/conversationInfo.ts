@@ -38,6 +38,25 @@ export interface ConversationInfo {
   readonly alerts: readonly SecurityAlert[];
   /** Set when a member's commit could not be applied (the conversation is out of step with them). */
   readonly outOfStep: OutOfStep | null;
+  /** Only on a device link group (see DeviceLink). */
+  readonly link?: DeviceLink;
+}
+
+/**
+ * Set on the small MLS group that links two devices of this account (devices.ts): it carries the link request,
+ * the history catch-up and leaves, end to end encrypted; it is not a conversation the user sees.
+ */
+export interface DeviceLink {
+  /** `existing`: this device holds the code; `new`: this device asked to be linked. */
+  readonly role: "existing" | "new";
+  /** The other device's signature key (hex): the new one on the existing side, the existing one(s) else. */
+  readonly keys: readonly string[];
+  readonly state: "requested" | "linked" | "removed";
+  readonly comparison: string;
+  readonly name: string | null;
+  /** On the existing side: the new device's KeyPackages (base64), from its request. */
+  readonly keyPackages?: readonly string[];
+  readonly since: number;
 }
 
 export interface OutOfStep {

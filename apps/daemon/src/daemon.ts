@@ -23,20 +23,27 @@ import {
   type EngineContext,
   encodeDeviceIdentity,
   encryptMessage,
+  endorseKeyPackage,
   generateDeviceIdentity,
+  generateKeyPackages,
   isActive,
+  isLastResort,
   leaveConversation,
   MAX_INLINE_MEDIA_BYTES,
   type Conversation as MlsConversation,
   MlsEngineError,
+  members,
   readApplicationData,
+  readKeyPackage,
   readKeyPackagesProperty,
+  removeDevices,
   removeMembers,
   SottoError,
   sanitizeHtmlField,
   sanitizeTextField,
   textToHtml,
   writeApplicationData,
+  writeKeyPackageObject,
 } from "@sotto/core";
 import {
   type Argon2idParams,
@@ -73,8 +80,20 @@ import {
   type NetworkSettings,
   SETTINGS_ACCOUNT,
 } from "./context.js";
-import { type ConversationInfo, newConversationInfo } from "./conversationInfo.js";
+import { type ConversationInfo, type DeviceLink, newConversationInfo } from "./conversationInfo.js";
 import { Counters } from "./counters.js";
+import {
+  comparisonString,
+  type DeviceSync,
+  type HistoryMessage,
+  historyChunks,
+  LINK_CODE_TTL_MS,
+  linkGroupId,
+  newLinkCode,
+  readLinkCodes,
+  SETTINGS_LINK_CODES,
+  writeDeviceSync,
+} from "./deviceLink.js";
 import { effectOf } from "./effects.js";
 import { type Endorsements, endorsedDevices } from "./endorsement.js";
 import { actorError, mlsToApi } from "./errors.js";
@@ -89,7 +108,7 @@ import {
   recipientsOf,
 } from "./groups.js";
 import { Handles } from "./handles.js";
-import { Inbound } from "./inbound.js";
+import { deviceIdOf, Inbound, retireKeyPackage } from "./inbound.js";
 import { KeyPackagePool, type KeyPackagePoolOptions } from "./keyPackagePool.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { type OutboxPolicy, OutboxWorker } from "./outbox.js";
@@ -142,6 +161,10 @@ export interface DaemonOptions {
   readonly durability?: Durability;
   /** Argon2id cost for a passphrase-protected store (tests use a cheap one). */
   readonly argon2id?: Argon2idParams;
+  /** What a newly linked device gets of each conversation's history (default: 30 days, 1,000 messages). */
+  readonly history?: { readonly maxAgeMs?: number; readonly maxMessages?: number };
+  /** How long a link code stays valid (default 10 minutes). */
+  readonly linkCodeTtlMs?: number;
   readonly now?: () => number;
 }
 
@@ -230,6 +253,17 @@ export class Daemon {
         this.#wakePool?.();
       },
       learnHandles: (actorIds) => this.#handleBook.learn(actorIds),
+      leaveOnThisDevice: (conversationId) => {
+        // After the receive under way (which holds the Serial): the leave goes through it too.
+        setImmediate(() => {
+          this.#leave(conversationId, false).catch((error: unknown) =>
+            this.log.warn("leave_from_other_device_failed", {
+              conversation: conversationId,
+              ...errorFields(error),
+            }),
+          );
+        });
+      },
     };
     this.#handleBook = new Handles(this.#ctx);
     this.#inbound = new Inbound(this.#ctx);
@@ -712,8 +746,22 @@ export class Daemon {
 
   /** Leaves a conversation: a self-remove proposal that another member commits. History stays readable. */
   async leaveConversation(params: { conversationId: string }): Promise<{ ok: true }> {
+    this.#loaded(params.conversationId, { active: true });
+    return this.#leave(params.conversationId, true);
+  }
+
+  /**
+   * Leaves here and, when `tellOtherDevices`, asks this account's linked devices to leave too (the user left
+   * from this one): each sends its own self-remove proposal, which another member commits.
+   */
+  async #leave(conversationId: string, tellOtherDevices: boolean): Promise<{ ok: true }> {
+    const params = { conversationId };
     return this.#ctx.serial.run(async () => {
-      const loaded = this.#loaded(params.conversationId, { active: true });
+      const loaded = this.#loaded(params.conversationId);
+      if (loaded.info.left || !isActive(loaded.conversation)) return { ok: true as const };
+      if (tellOtherDevices)
+        for (const group of this.#linkGroups("linked"))
+          await this.#sendDeviceSync(group.id, { type: "Leave", conversation: conversationId });
       const outcome = await leaveConversation(loaded.conversation).catch((error: unknown) => {
         throw mlsToApi(error);
       });
@@ -963,6 +1011,7 @@ export class Daemon {
   listConversations(params: { includeLeft?: boolean } = {}): { conversations: Conversation[] } {
     const conversations = this.store
       .groups()
+      .filter((g) => !isLinkGroup(g.info))
       .map((g) => conversationView(g, this.#handles))
       .filter((c) => params.includeLeft || !c.left)
       .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
@@ -970,7 +1019,7 @@ export class Daemon {
   }
 
   getConversation(conversationId: string): Conversation {
-    const summary = this.store.groups().find((g) => g.id === conversationId);
+    const summary = this.store.groups().find((g) => g.id === conversationId && !isLinkGroup(g.info));
     if (summary === undefined)
       throw new ApiError("conversation_not_found", `no conversation ${conversationId.slice(0, 200)}`);
     return conversationView(summary, this.#handles);
@@ -1100,7 +1149,316 @@ export class Daemon {
   }
 
   listDevices(): { devices: Device[] } {
-    return { devices: [this.#ownDevice()] };
+    const own = this.#ownDevice();
+    const linkedHere = this.#linkGroups().find((g) => g.link.role === "new")?.link;
+    const others = this.#linkGroups()
+      .filter((g) => g.link.role === "existing")
+      .flatMap(({ link }) =>
+        link.keys.map((key): Device => {
+          const bytes = new Uint8Array(Buffer.from(key, "hex"));
+          return {
+            id: deviceIdOf(bytes),
+            name: link.name,
+            fingerprint: fingerprintText(bytes),
+            current: false,
+            firstSeen: new Date(link.since).toISOString(),
+            verified: link.state === "linked",
+            link: { state: link.state, comparison: link.comparison },
+          };
+        }),
+      );
+    return {
+      devices: [
+        linkedHere === undefined
+          ? own
+          : { ...own, link: { state: linkedHere.state, comparison: linkedHere.comparison } },
+        ...others,
+      ],
+    };
+  }
+
+  // ---- several devices (deviceLink.ts) -----------------------------------------------------------------
+
+  /** The link groups of this daemon (hidden conversations between two devices of this account). */
+  #linkGroups(state?: DeviceLink["state"]): { id: string; link: DeviceLink }[] {
+    return this.store.groups().flatMap((g) => {
+      const link = (g.info as { link?: DeviceLink } | null)?.link;
+      return link !== undefined && (state === undefined || link.state === state) ? [{ id: g.id, link }] : [];
+    });
+  }
+
+  /** A one-time code for linking a new device (`sottod init --link CODE` there). */
+  linkDevice(): { code: string; expiresAt: string; fingerprint: string } {
+    const now = this.#ctx.now();
+    const code = newLinkCode();
+    const expiresAt = now + (this.#options.linkCodeTtlMs ?? LINK_CODE_TTL_MS);
+    const codes = [...readLinkCodes(this.store.setting(SETTINGS_LINK_CODES), now), { code, expiresAt }];
+    this.#ctx.apply({ settings: { [SETTINGS_LINK_CODES]: codes as never } });
+    this.log.info("link_code_made", {});
+    return {
+      code,
+      expiresAt: new Date(expiresAt).toISOString(),
+      fingerprint: fingerprintText(this.#ctx.device.signaturePublicKey),
+    };
+  }
+
+  /**
+   * On a new device: asks the account's devices to link this one, with the code one of them made. Opens the
+   * link group with them (its id proves the code), then sends this device's KeyPackages in it; they are not
+   * published here: the existing device publishes them endorsed when it approves.
+   */
+  async joinDevice(params: { code: string }): Promise<{ comparison: string; fingerprint: string }> {
+    return this.#ctx.serial.run(async () => {
+      if (this.#linkGroups().length > 0 || this.store.groups().length > 0)
+        throw new ApiError(
+          "link_refused",
+          "this daemon is in conversations already: link a new daemon instead",
+        );
+      const ctx = this.#ctx;
+      const now = ctx.now();
+      const fresh = await generateKeyPackages(ctx.device, {
+        count: this.#options.keyPackages?.size ?? 5,
+        lastResort: true,
+        time: new Date(now),
+      });
+      let created: Awaited<ReturnType<typeof createConversation>>;
+      try {
+        created = await createConversation(this.#engine(), {
+          members: [this.actorId],
+          groupId: linkGroupId(params.code, ctx.device.signaturePublicKey),
+        });
+      } catch (error) {
+        throw mlsToApi(error);
+      }
+      const { conversation } = created;
+      const others = created.added.map((m) => m.signaturePublicKey);
+      if (others.length === 0 || created.welcome === undefined)
+        throw new ApiError(
+          "link_refused",
+          "no device of this account publishes KeyPackages yet: run sottod on the existing device first",
+        );
+      const comparison = comparisonString(params.code, [ctx.device.signaturePublicKey, ...others]);
+      const info: ConversationInfo = {
+        ...newConversationInfo(now),
+        link: {
+          role: "new",
+          keys: others.map((k) => Buffer.from(k).toString("hex")),
+          state: "requested",
+          comparison,
+          name: null,
+          since: now,
+        },
+      };
+      const request: DeviceSync = {
+        type: "LinkRequest",
+        name: ctx.settings.deviceName,
+        generator: ctx.generator.id,
+        keyPackages: fresh.map((kp) => Buffer.from(kp.keyPackage).toString("base64")),
+      };
+      const sent = await encryptMessage(conversation, writeDeviceSync(request));
+      ctx.apply({
+        at: now,
+        // Kept unpublished ("linking:") until the existing device publishes them endorsed.
+        keyPackages: fresh.map((kp) => ({
+          ref: kp.ref,
+          keyPackage: kp.keyPackage,
+          privateKey: kp.privateKeyPackage,
+          createdAt: now,
+          expiresAt: kp.notAfter.getTime(),
+          lastResort: kp.lastResort,
+          objectId: `linking:${kp.ref}`,
+        })),
+        groups: [groupRecord(sent.conversation, info)],
+        outbox: [
+          ...queueMls(ctx, conversation.groupId, created.welcome, [this.actorId], "welcome", {
+            published: created.published.toISOString(),
+          }),
+          ...queueMls(ctx, conversation.groupId, sent.message, [this.actorId], "message"),
+        ],
+        events: [event({ type: "devices.changed", deviceId: deviceIdOf(ctx.device.signaturePublicKey) })],
+      });
+      ctx.wakeOutbox();
+      this.log.info("link_asked", {});
+      return { comparison, fingerprint: fingerprintText(ctx.device.signaturePublicKey) };
+    });
+  }
+
+  #linkOf(id: string): { id: string; link: DeviceLink; key: Uint8Array } {
+    for (const group of this.#linkGroups()) {
+      if (group.link.role !== "existing") continue;
+      for (const key of group.link.keys) {
+        const bytes = new Uint8Array(Buffer.from(key, "hex"));
+        if (deviceIdOf(bytes) === id.toLowerCase() || fingerprintText(bytes).replaceAll(" ", "") === id)
+          return { ...group, key: bytes };
+      }
+    }
+    throw new ApiError(
+      "device_not_found",
+      `no device ${id.slice(0, 80)} of this account (see sotto devices)`,
+    );
+  }
+
+  /** Encrypts a device-sync payload in a link group and queues it for this account's other devices. */
+  async #sendDeviceSync(groupId: string, sync: DeviceSync): Promise<void> {
+    const loaded = this.#loaded(groupId);
+    const { conversation, message } = await encryptMessage(loaded.conversation, writeDeviceSync(sync));
+    this.#ctx.apply({ outbox: queueMls(this.#ctx, groupId, message, [this.actorId], "message") }, [
+      { conversation, info: loaded.info, members: loaded.members },
+    ]);
+  }
+
+  /**
+   * Approves a device that asked to be linked: publishes its KeyPackages endorsed by this device, adds it to
+   * every active conversation (one commit each, as any add), and sends it their recent history inside the link
+   * group (end to end encrypted; the server sees only ciphertext).
+   */
+  async approveDevice(params: { id: string }): Promise<{ device: Device; conversations: number }> {
+    const ctx = this.#ctx;
+    const { id: groupId, link, key } = this.#linkOf(params.id);
+    if (link.state !== "requested" || link.keyPackages === undefined || link.keyPackages.length === 0)
+      throw new ApiError(
+        "device_not_found",
+        link.state === "requested"
+          ? "that device has not sent its KeyPackages yet: sync and try again"
+          : `that device is ${link.state} already`,
+      );
+    // 1. Its KeyPackages, endorsed by this (already trusted) device, into the account's collection.
+    const published: Record<string, string> = {};
+    const generator = { id: `urn:uuid:${crypto.randomUUID()}`, name: link.name ?? "linked device" };
+    let lastResort: Uint8Array | undefined;
+    for (const content of link.keyPackages) {
+      const bytes = new Uint8Array(Buffer.from(content, "base64"));
+      const decoded = readKeyPackage(bytes);
+      if (!decoded.ok || Buffer.compare(decoded.value.leafNode.signaturePublicKey, key) !== 0) continue;
+      if (isLastResort(decoded.value)) lastResort = bytes;
+      const endorsement = await endorseKeyPackage(ctx.device, bytes);
+      const object = writeKeyPackageObject({
+        actor: this.actorId,
+        keyPackage: bytes,
+        generator,
+        endorsement,
+      });
+      const created = await ctx.account
+        .post({ "@context": object["@context"], type: "Create", actor: this.actorId, to: object.to, object })
+        .catch((error: unknown) => {
+          throw actorError(error, this.actorId);
+        });
+      const objectId = (created.body as { object?: { id?: unknown } } | null)?.object?.id;
+      if (typeof objectId !== "string") continue;
+      published[content] = objectId;
+      await ctx.account
+        .post({
+          "@context": object["@context"],
+          type: "Add",
+          actor: this.actorId,
+          to: object.to,
+          object: objectId,
+          target: ctx.settings.keyPackagesUrl,
+          ...endorsement,
+        })
+        .catch((error: unknown) => this.log.warn("key_package_add_failed", errorFields(error)));
+    }
+    const invite = lastResort ?? new Uint8Array(Buffer.from(link.keyPackages[0] as string, "base64"));
+    // 2. Into every active conversation: one commit each, through the normal path.
+    let conversations = 0;
+    const history: DeviceSync[] = [];
+    for (const g of this.store.groups()) {
+      if (isLinkGroup(g.info)) continue;
+      const added = await ctx.serial.run(async () => {
+        const loaded = loadConversation(ctx, g.id);
+        if (loaded === undefined || loaded.info.left || !isActive(loaded.conversation)) return false;
+        const outcome = await addMembers(this.#engine(), loaded.conversation, [
+          { actorId: this.actorId, keyPackages: [invite] },
+        ]).catch((error: unknown) => {
+          this.log.warn("link_add_failed", { conversation: g.id, ...errorFields(error) });
+          return undefined;
+        });
+        if (outcome === undefined) return false;
+        const published = outcome.published.toISOString();
+        this.#commitLocally(loaded, outcome.conversation, new Map(), [
+          ...queueMls(ctx, g.id, outcome.commit, outcome.commitRecipients, "handshake", { published }),
+          ...(outcome.welcome === undefined
+            ? []
+            : queueMls(ctx, g.id, outcome.welcome, outcome.welcomeRecipients, "welcome", { published })),
+        ]);
+        return true;
+      });
+      if (!added) continue;
+      conversations++;
+      history.push(...historyChunks(g.id, this.#recentHistory(g.id)));
+    }
+    // 3. The history, then the approval (the new device learns its KeyPackages' ids from it).
+    await ctx.serial.run(async () => {
+      for (const sync of history) await this.#sendDeviceSync(groupId, sync);
+      await this.#sendDeviceSync(groupId, { type: "Approved", published });
+      const loaded = this.#loaded(groupId);
+      ctx.apply({
+        groups: [groupRecord(loaded.conversation, { ...loaded.info, link: { ...link, state: "linked" } })],
+        events: [event({ type: "devices.changed", deviceId: deviceIdOf(key) })],
+      });
+    });
+    ctx.wakeOutbox();
+    this.counters.add("link.approved");
+    this.log.info("link_approved", { conversations });
+    const device = this.listDevices().devices.find((d) => d.id === deviceIdOf(key)) as Device;
+    return { device, conversations };
+  }
+
+  /** The last `maxMessages` messages of the last `maxAgeMs` of a conversation, oldest first. */
+  #recentHistory(conversationId: string): HistoryMessage[] {
+    const maxAgeMs = this.#options.history?.maxAgeMs ?? 30 * 24 * 3600_000;
+    const maxMessages = this.#options.history?.maxMessages ?? 1000;
+    const since = this.#ctx.now() - maxAgeMs;
+    return this.store
+      .messages(conversationId, { limit: maxMessages })
+      .filter((m) => m.at >= since && m.deletedAt === null)
+      .map((m) => ({ id: m.id, author: m.author, at: m.at, body: m.body }));
+  }
+
+  /**
+   * Removes another device of this account from every conversation (and its link group), and deletes its
+   * KeyPackages from the account's collection. It can read nothing sent afterwards.
+   */
+  async removeDevice(params: { id: string }): Promise<{ conversations: number }> {
+    const ctx = this.#ctx;
+    const { id: groupId, link, key } = this.#linkOf(params.id);
+    let conversations = 0;
+    for (const g of this.store.groups()) {
+      const removed = await ctx.serial.run(async () => {
+        const loaded = loadConversation(ctx, g.id);
+        if (loaded === undefined || loaded.info.left || !isActive(loaded.conversation)) return false;
+        if (!members(loaded.conversation).some((m) => Buffer.compare(m.signaturePublicKey, key) === 0))
+          return false;
+        const outcome = await removeDevices(this.#engine(), loaded.conversation, [key]);
+        this.#commitLocally(
+          loaded,
+          outcome.conversation,
+          new Map(),
+          queueMls(ctx, g.id, outcome.commit, outcome.commitRecipients, "handshake", {
+            published: outcome.published.toISOString(),
+          }),
+        );
+        return !isLinkGroup(g.info);
+      });
+      if (removed) conversations++;
+    }
+    const listed = await ctx.directory.listKeyPackages(this.actorId).catch((error: unknown) => {
+      throw actorError(error, this.actorId);
+    });
+    await ctx.serial.run(async () => {
+      const loaded = this.#loaded(groupId);
+      ctx.apply({
+        groups: [groupRecord(loaded.conversation, { ...loaded.info, link: { ...link, state: "removed" } })],
+        outbox: listed
+          .filter((kp) => Buffer.compare(kp.signaturePublicKey, key) === 0 && kp.objectId !== undefined)
+          .flatMap((kp) => retireKeyPackage(ctx, kp.objectId as string)),
+        events: [event({ type: "devices.changed", deviceId: deviceIdOf(key) })],
+      });
+    });
+    ctx.wakeOutbox();
+    this.counters.add("link.removed");
+    this.log.info("device_removed", { conversations });
+    return { conversations };
   }
 
   getAccount(): Account {
@@ -1125,6 +1483,11 @@ export class Daemon {
       events: { head: page.last, oldest: Math.max(0, (page.events[0]?.seq ?? page.last + 1) - 1) },
     };
   }
+}
+
+/** Whether a group record's info is a device link group's (not a conversation the user sees). */
+function isLinkGroup(info: unknown): boolean {
+  return typeof info === "object" && info !== null && (info as { link?: unknown }).link !== undefined;
 }
 
 function normalizeFingerprint(text: string): string {

@@ -16,6 +16,7 @@ import {
 } from "@sotto/core";
 import type { Cursor, EventInput, KeyPackageSecret, OutboxChange, Unit } from "@sotto/storage";
 import { readIntent } from "./appdata.js";
+import { fingerprintText } from "./contacts.js";
 import { CURSOR_RECEIVED, type DaemonContext } from "./context.js";
 import {
   type ConversationInfo,
@@ -23,6 +24,14 @@ import {
   type SecurityAlert,
   withAlerts,
 } from "./conversationInfo.js";
+import {
+  comparisonString,
+  type DeviceSync,
+  matchLinkCode,
+  readDeviceSync,
+  readLinkCodes,
+  SETTINGS_LINK_CODES,
+} from "./deviceLink.js";
 import { effectOf, outOfStepEffect } from "./effects.js";
 import { endorsedDevices } from "./endorsement.js";
 import { event } from "./events.js";
@@ -119,6 +128,46 @@ export class Inbound {
       return this.#skip(activityId, cursor, "welcome.sender_not_committer");
     }
     const previous = loadConversation(ctx, conversation.groupId);
+    if (
+      previous === undefined &&
+      members(conversation).every((m) => m.actorId === ctx.settings.actorId) &&
+      committer.actorId === ctx.settings.actorId
+    ) {
+      const codes = readLinkCodes(ctx.store.setting(SETTINGS_LINK_CODES), ctx.now());
+      const match = matchLinkCode(codes, conversation.groupId, committer.signaturePublicKey, ctx.now());
+      if (match?.ok === false) return this.#skip(activityId, cursor, `welcome.${match.reason}`);
+      if (match?.ok) {
+        const key = Buffer.from(committer.signaturePublicKey).toString("hex");
+        const at = ctx.now();
+        const consumed = ctx.store.keyPackage(keyPackageRef);
+        const comparison = comparisonString(
+          match.code.code,
+          members(conversation).map((m) => m.signaturePublicKey),
+        );
+        const info: ConversationInfo = {
+          ...newConversationInfo(at),
+          link: { role: "existing", keys: [key], state: "requested", comparison, name: null, since: at },
+        };
+        this.#apply({
+          activityId,
+          cursor,
+          at,
+          groups: [groupRecord(conversation, info)],
+          settings: {
+            [SETTINGS_LINK_CODES]: codes.map((c) => (c === match.code ? { ...c, usedBy: key } : c)) as never,
+          },
+          keyPackages: lastResort || consumed === undefined ? [] : [consumedKeyPackage(consumed, at)],
+          outbox:
+            lastResort || consumed?.objectId === undefined ? [] : retireKeyPackage(ctx, consumed.objectId),
+          events: [event({ type: "devices.changed", deviceId: deviceIdOf(committer.signaturePublicKey) })],
+        });
+        ctx.counters.add("link.requested");
+        ctx.log.info("link_requested", { conversation: conversation.groupId });
+        ctx.wakeKeyPackages();
+        await this.#retryHeld(conversation.groupId);
+        return;
+      }
+    }
     const admission = previous === undefined ? "new" : admitOver(previous, conversation, committer);
     if (admission === "duplicate") return this.#skip(activityId, cursor, "welcome.already_member");
     if (admission === "refused") return this.#refuseWelcome(activityId, cursor, previous, envelope.actor);
@@ -271,6 +320,9 @@ export class Inbound {
     // A held message was recorded as processed when it was held: its unit only takes it off the list.
     const base: Unit =
       held === undefined ? { activityId, cursor, at } : { at, ...this.#holding.removal(held) };
+    if (received.kind === "application" && loaded.info.link !== undefined) {
+      return this.#deviceSync(base, loaded, received.conversation, received.sender, received.data);
+    }
     if (received.kind === "application") {
       const rechecked = await recheckSender(ctx, loaded, received.conversation, received.sender, at);
       const intent = readIntent(received.data, received.sender.actorId);
@@ -313,6 +365,7 @@ export class Inbound {
       : await authenticateMembers(
           ctx,
           received.added.filter((m) => m.leafIndex !== self),
+          { fresh: true },
         );
     const authenticated = recordAuthentication(
       { ...loaded.info, lastActivityAt: at, left: loaded.info.left || received.removedSelf, outOfStep: null },
@@ -366,6 +419,99 @@ export class Inbound {
     ctx.counters.add(received.removedSelf ? "commit.removed_self" : "commit.applied");
     if (outbox.length > 0) ctx.wakeOutbox();
     if (!received.removedSelf) await this.#retryHeld(groupId);
+  }
+
+  /**
+   * What another device of this account says in a link group (deviceLink.ts): its link request, the approval,
+   * a page of history, or a leave to follow. Anything else there is ignored.
+   */
+  #deviceSync(
+    base: Unit,
+    loaded: LoadedConversation,
+    conversation: Conversation,
+    sender: Member,
+    data: Uint8Array,
+  ): void {
+    const ctx = this.#ctx;
+    const link = loaded.info.link as NonNullable<ConversationInfo["link"]>;
+    const sync = readDeviceSync(data);
+    const senderKey = Buffer.from(sender.signaturePublicKey).toString("hex");
+    const fromLinked = sender.actorId === ctx.settings.actorId && link.state !== "removed";
+    const keep = (info: ConversationInfo, unit: Unit = {}) =>
+      this.#apply({ ...base, ...unit }, [{ conversation, info, members: loaded.members }]);
+    if (sync === undefined || !fromLinked) {
+      ctx.counters.add("link.sync_ignored");
+      keep(loaded.info);
+      return;
+    }
+    ctx.counters.add(`link.sync.${sync.type}`);
+    const changed = event({ type: "devices.changed", deviceId: deviceIdOf(sender.signaturePublicKey) });
+    const { info, unit } = this.#syncEffect(loaded.info, link, sync, senderKey, changed);
+    keep(info, unit);
+    if (sync.type === "Leave") ctx.leaveOnThisDevice(sync.conversation);
+  }
+
+  /** What a device-sync payload changes in the store (a Leave is done after, through the Serial). */
+  #syncEffect(
+    current: ConversationInfo,
+    link: NonNullable<ConversationInfo["link"]>,
+    sync: DeviceSync,
+    senderKey: string,
+    changed: EventInput,
+  ): { info: ConversationInfo; unit: Unit } {
+    const ctx = this.#ctx;
+    const none = { info: current, unit: {} };
+    switch (sync.type) {
+      case "LinkRequest": {
+        if (link.role !== "existing" || !link.keys.includes(senderKey)) return none;
+        const name = String(sync.name).slice(0, 256);
+        const keyPackages = sync.keyPackages.slice(0, 64).filter((k) => typeof k === "string");
+        return { info: { ...current, link: { ...link, name, keyPackages } }, unit: { events: [changed] } };
+      }
+      case "Approved": {
+        if (link.role !== "new") return none;
+        const published = sync.published ?? {};
+        const keyPackages = ctx.store.keyPackages().flatMap((kp) => {
+          const objectId = published[Buffer.from(kp.keyPackage).toString("base64")];
+          return typeof objectId === "string" && kp.objectId?.startsWith("linking:")
+            ? [{ ...kp, objectId }]
+            : [];
+        });
+        ctx.log.info("link_approved", {});
+        return {
+          info: { ...current, link: { ...link, state: "linked" } },
+          unit: { keyPackages, events: [changed] },
+        };
+      }
+      case "History": {
+        if (link.role !== "new" || loadConversation(ctx, sync.conversation) === undefined) return none;
+        const own = ctx.settings.actorId;
+        const messages = sync.messages
+          .filter((m) => typeof m.id === "string" && ctx.store.message(m.id) === undefined)
+          .map((m) => ({
+            id: m.id,
+            conversation: sync.conversation,
+            author: m.author,
+            at: m.at,
+            direction: m.author === own ? ("out" as const) : ("in" as const),
+            state: m.author === own ? ("sent" as const) : ("received" as const),
+            body: m.body,
+          }));
+        ctx.counters.add("link.history_messages", messages.length);
+        return {
+          info: current,
+          unit: {
+            messages,
+            events:
+              messages.length === 0
+                ? []
+                : [event({ type: "conversation.updated", conversationId: sync.conversation })],
+          },
+        };
+      }
+      case "Leave":
+        return none;
+    }
   }
 
   #engine() {
@@ -567,6 +713,11 @@ function admitOver(
   if (previous.info.left || previous.info.outOfStep?.actor === committer.actorId) return "readded";
   if (known.lastCommit === undefined && epochOf(known) < epochOf(conversation)) return "rejoined";
   return "duplicate";
+}
+
+/** A device's id as the API shows it: the first 32 hex digits of its fingerprint. */
+export function deviceIdOf(signaturePublicKey: Uint8Array): string {
+  return fingerprintText(signaturePublicKey).replaceAll(" ", "").slice(0, 32);
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -19,10 +19,12 @@ const hex = (key: Uint8Array) => Buffer.from(key).toString("hex");
 /**
  * Checks leaves against what their actors publish. A device a contact record already shows as authenticated
  * is not looked up again: its actor published its key once, which stays true after its packages are consumed.
+ * `fresh`: the leaves come from a member's commit (see ActorDirectory.signatureKeysOf).
  */
 export async function authenticateMembers(
   ctx: DaemonContext,
   leaves: readonly Member[],
+  options: { readonly fresh?: boolean } = {},
 ): Promise<AuthenticatedLeaf[]> {
   const recorded = (m: Member) =>
     ctx.store
@@ -35,7 +37,15 @@ export async function authenticateMembers(
   const rest = leaves.filter((m) => !known.includes(m));
   return [
     ...known.map((member) => ({ member, authentication: "authenticated" as const })),
-    ...(rest.length === 0 ? [] : await authenticateLeaves(ctx.directory, rest)),
+    ...(rest.length === 0
+      ? []
+      : await authenticateLeaves(
+          {
+            signatureKeysOf: (actorId, wanted) =>
+              ctx.directory.signatureKeysOf(actorId, wanted, { fresh: options.fresh === true }),
+          },
+          rest,
+        )),
   ];
 }
 

@@ -14,7 +14,7 @@ import { defaultWebDir } from "./web.js";
 
 const usage = `usage:
   sottod init --data DIR --actor @user@host|URL (--token TOKEN | --token-file FILE)
-              [--key-file FILE | --credential NAME] [--device-name NAME]
+              [--key-file FILE | --credential NAME] [--device-name NAME] [--link CODE]
               [--allow-private-address] [--plain-http-webfinger]
   sottod run  --data DIR [--key-file FILE | --credential NAME] [--api-port PORT] [--no-api]
               [--origin URL]... [--no-web | --web-dir DIR]
@@ -35,6 +35,7 @@ const options = {
   "key-file": { type: "string" },
   credential: { type: "string" },
   "device-name": { type: "string" },
+  link: { type: "string" },
   "allow-private-address": { type: "boolean" },
   "plain-http-webfinger": { type: "boolean" },
   "api-port": { type: "string" },
@@ -112,9 +113,31 @@ async function main(argv: string[]): Promise<number> {
       }),
     );
     const account = daemon.getAccount();
+    // A device of an account that has one already: ask to be linked (the existing device approves).
+    const link =
+      values.link === undefined
+        ? undefined
+        : await daemon
+            .joinDevice({ code: values.link })
+            .then(async (joined) => {
+              await daemon.flushOutbox();
+              return joined;
+            })
+            .catch(async (error: unknown) => {
+              await daemon.stop();
+              throw error;
+            });
     process.stdout.write(
-      `${JSON.stringify({ initialized: account.actorId, device: account.device.fingerprint })}\n`,
+      `${JSON.stringify({
+        initialized: account.actorId,
+        device: account.device.fingerprint,
+        ...(link === undefined ? {} : { comparison: link.comparison }),
+      })}\n`,
     );
+    if (link !== undefined)
+      process.stderr.write(
+        `Asked to be linked. Comparison: ${link.comparison}\nApprove on the existing device (sotto devices approve ID) only if it shows the same, then start sottod run here.\n`,
+      );
     await daemon.stop();
     return 0;
   }

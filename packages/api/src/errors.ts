@@ -57,6 +57,15 @@ export const API_ERRORS = {
     description: "The home server could not be reached or refused the request.",
   },
   // The local store
+  device_not_found: {
+    rpc: -32014,
+    description: "No device of this account with that id (`devices.list` shows them).",
+  },
+  link_refused: {
+    rpc: -32025,
+    description:
+      "The link could not be made: the code is wrong, used or expired, this daemon is linked already, or no linked device of the account publishes KeyPackages.",
+  },
   tampered: {
     rpc: -32040,
     description: "The daemon's store failed an integrity check (changed on disk); restore it from an export.",

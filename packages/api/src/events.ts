@@ -91,6 +91,12 @@ const securityAlert = define(
   "A security alert was added to a conversation (see SecurityAlert): show it to the user.",
   { ...inConversation, kind: SecurityAlert.shape.kind, actorId: SecurityAlert.shape.actorId },
 );
+const devicesChanged = define(
+  "devices.changed",
+  "DevicesChangedEvent",
+  "This account's devices changed: a device asks to be linked (compare its comparison string, then `devices.approve`), was linked or removed. Re-query `devices.list`.",
+  { deviceId: z.string() },
+);
 const syncState = define("sync.state", "SyncStateEvent", "The sync with the home server changed state.", {
   sync: SyncState,
 });
@@ -118,6 +124,7 @@ export const ConversationOutOfStepEvent = conversationOutOfStep.event;
 export const ReceiptEvent = receipt.event;
 export const ContactKeyChangedEvent = contactKeyChanged.event;
 export const ConversationSecurityAlertEvent = securityAlert.event;
+export const DevicesChangedEvent = devicesChanged.event;
 export const SyncStateEvent = syncState.event;
 export const OutboxStateEvent = outboxState.event;
 export const GapEvent = gap.event;
@@ -135,6 +142,7 @@ export const ApiEvent = z
     ReceiptEvent,
     ContactKeyChangedEvent,
     ConversationSecurityAlertEvent,
+    DevicesChangedEvent,
     SyncStateEvent,
     OutboxStateEvent,
     GapEvent,
@@ -158,6 +166,7 @@ export const EventBody = z
     receipt.body,
     contactKeyChanged.body,
     securityAlert.body,
+    devicesChanged.body,
     syncState.body,
     outboxState.body,
   ])

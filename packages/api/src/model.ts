@@ -195,6 +195,20 @@ export const Device = z
       .describe(
         "The fingerprint of the device of the same actor that endorsed this one (it linked it): a verified contact's endorsed device stays verified. Null when none did; absent when the daemon does not say.",
       ),
+    link: z
+      .object({
+        state: z
+          .enum(["requested", "linked", "removed"])
+          .describe(
+            "`requested`: waiting for approval on the existing device; `linked`: approved (it is added to every conversation); `removed`: taken out of every conversation.",
+          ),
+        comparison: z
+          .string()
+          .describe("Both devices show this string while linking: approve only when they match."),
+      })
+      .nullable()
+      .optional()
+      .describe("For this account's own devices that were linked through `devices.link`; null otherwise."),
   })
   .meta({ id: "Device", description: "One MLS device (a leaf) of an actor." });
 

@@ -29,6 +29,10 @@ export function daemonHandlers(daemon: Daemon): Handlers {
     "contacts.verify": (p) => daemon.verifyContact(p),
     "contacts.unverify": (p) => daemon.unverifyContact(p),
     "devices.list": () => daemon.listDevices(),
+    "devices.link": () => daemon.linkDevice(),
+    "devices.join": (p) => daemon.joinDevice(p),
+    "devices.approve": (p) => daemon.approveDevice(p),
+    "devices.remove": (p) => daemon.removeDevice(p),
     "sync.now": () => daemon.syncNow(),
   };
 }

@@ -512,7 +512,50 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   unverify: onContact("contacts.unverify"),
-  devices: plain("devices.list", (r) => formatDevices(r.devices)),
+  devices: {
+    args: "[link | join CODE | approve ID | remove ID]",
+    methods: ["devices.list", "devices.link", "devices.join", "devices.approve", "devices.remove"],
+    about:
+      "This account's devices; link a new one (a code for `sottod init --link CODE` there), approve it once both show the same comparison string, or remove one.",
+    async run({ call, args, print }) {
+      const [sub, id] = args;
+      if (sub === undefined) {
+        const r = await call("devices.list");
+        print(formatDevices(r.devices), r);
+        return;
+      }
+      if (sub === "link") {
+        const r = await call("devices.link");
+        print(
+          `Link code: ${r.code}  (valid until ${r.expiresAt}, once)
+This device: ${r.fingerprint}
+On the new device run:  sottod init --link ${r.code} --actor ... --token ...
+Then compare the comparison string both show (sotto devices) and run:  sotto devices approve <id>`,
+          r,
+        );
+        return;
+      }
+      if (id === undefined || !["join", "approve", "remove"].includes(sub))
+        throw new CliError("usage", "usage: sotto devices [link | join CODE | approve ID | remove ID]");
+      if (sub === "join") {
+        const r = await call("devices.join", { code: id });
+        print(
+          `Asked to be linked. Comparison: ${r.comparison}
+Approve on the existing device only if it shows the same.`,
+          r,
+        );
+      } else if (sub === "approve") {
+        const r = await call("devices.approve", { id });
+        print(
+          `Linked ${r.device.name ?? shortId(r.device.id)}: added to ${r.conversations} conversations.`,
+          r,
+        );
+      } else {
+        const r = await call("devices.remove", { id });
+        print(`Removed the device from ${r.conversations} conversations; its KeyPackages are deleted.`, r);
+      }
+    },
+  },
   sync: {
     args: "",
     methods: ["sync.now"],

@@ -107,7 +107,12 @@ function plain(message: Message): string {
 
 export function formatDevices(devices: readonly Device[]): string {
   return devices
-    .map((d) => `${d.current ? "*" : " "} ${d.name ?? shortId(d.id)}\n    fingerprint ${d.fingerprint}`)
+    .map(
+      (d) =>
+        `${d.current ? "*" : " "} ${d.name ?? shortId(d.id)}  id ${d.id}\n    fingerprint ${d.fingerprint}${
+          d.link ? `\n    ${d.link.state}, comparison ${d.link.comparison}` : ""
+        }`,
+    )
     .join("\n");
 }
 

@@ -1,6 +1,7 @@
 // This account's devices (MLS leaves) and their fingerprints.
 import type { Device } from "@sotto/api";
 import { useEffect } from "preact/hooks";
+import { LinkDevices } from "./LinkDevices.js";
 import type { Model } from "./model.js";
 import { ErrorLine, useErrors } from "./useErrors.js";
 
@@ -25,6 +26,7 @@ export function Devices({ model, devices }: { model: Model; devices: readonly De
           </li>
         ))}
       </ul>
+      <LinkDevices model={model} devices={devices} />
     </section>
   );
 }

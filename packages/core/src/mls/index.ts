@@ -53,6 +53,7 @@ export {
 export {
   DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS,
   generateKeyPackages,
+  isLastResort,
   type KeyPackagePoolOptions,
   LAST_RESORT_EXTENSION,
   type OwnKeyPackage,
