@@ -21,6 +21,7 @@ describe("events", () => {
       "receipt",
       "contact.key_changed",
       "conversation.security_alert",
+      "devices.changed",
       "sync.state",
       "outbox.state",
       "gap",
