@@ -132,8 +132,13 @@ function activity(
 
 /** The stored body of a message: its content object as JSON (sanitized on receipt, ids verbatim). */
 export function noteBody(note: ContentObject): Json {
-  return contentObjectToJson(note) as Json;
+  const json = contentObjectToJson(note) as { [k: string]: Json };
+  // The length of an overlong text as sent (core kept its start): the store's own note, never sent on.
+  return note.contentLength === undefined ? json : { ...json, [CONTENT_LENGTH]: note.contentLength };
 }
+
+/** Where a stored body keeps `ContentObject.contentLength` (a name no AS2 object uses). */
+export const CONTENT_LENGTH = "sotto:contentLength";
 
 /**
  * The id of a stored message as its author sent it (peers must recognise their own ids byte for byte: spec

@@ -29,6 +29,7 @@ import {
   isActive,
   isLastResort,
   leaveConversation,
+  MAX_HTML_LENGTH,
   MAX_INLINE_MEDIA_BYTES,
   type Conversation as MlsConversation,
   MlsEngineError,
@@ -791,6 +792,14 @@ export class Daemon {
     const readable = readApplicationData(data);
     if (!readable.ok) {
       throw new ApiError("invalid_params", `the message cannot be sent: ${readable.error.message}`);
+    }
+    // Receivers keep an overlong text cut; the sender refuses it instead, so that both sides show the same.
+    const object = readable.value.type === "unsupported" ? undefined : readable.value.object;
+    if (object?.form === "embedded" && object.value.contentLength !== undefined) {
+      throw new ApiError(
+        "invalid_params",
+        `the message cannot be sent: its HTML is ${object.value.contentLength} characters long; at most ${MAX_HTML_LENGTH} can be sent`,
+      );
     }
     await this.#ctx.serial.run(async () => {
       const loaded = this.#loaded(conversationId, { active: true });

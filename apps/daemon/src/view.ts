@@ -16,6 +16,7 @@ import type {
   StoredMessage,
   StoredMessageChange,
 } from "@sotto/storage";
+import { CONTENT_LENGTH } from "./appdata.js";
 import {
   type ConversationInfo,
   conversationAuthentication,
@@ -108,6 +109,9 @@ export function messageView(
     author: message.author,
     type: text("type") ?? "Note",
     content: message.deletedAt !== null || isMedia(body) ? "" : (text("content") ?? ""),
+    ...(typeof body[CONTENT_LENGTH] === "number" && message.deletedAt === null
+      ? { truncatedFrom: body[CONTENT_LENGTH] as number }
+      : {}),
     mediaType: (isMedia(body) ? null : text("mediaType")) ?? "text/html",
     inReplyTo,
     published: iso(message.at),

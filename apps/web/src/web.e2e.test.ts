@@ -1,9 +1,12 @@
 // Sotto Web in a real browser (Debian's Chromium through playwright-core) against a real sotto-server, alice's
 // real sottod serving the page, and bob's daemon on the other side through the API. One shared setup; each test
 // goes on from where the last one left the conversation, and waits by condition with generous bounds.
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type Message, SottoClient } from "@sotto/api";
+import { addMembers, createConversation, encryptMessage } from "@sotto/core";
 import { readToken, tokenPath } from "@sotto/daemon/api";
+import { createAttacker } from "@sotto/daemon/testing/attacker";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LaunchedBrowser, launchChromium } from "./testing/chromium.js";
@@ -198,8 +201,8 @@ describe("Sotto Web", () => {
       conversationId,
       text: '<script>window.__pwned = "text"</script> as text',
     });
-    // One unbroken 100,000-character word: the largest a daemon accepts (core's MAX_HTML_LENGTH); a 2 MB
-    // message is refused by the receiving daemon and never reaches the page (see the README).
+    // One unbroken 100,000-character word: the longest text a daemon keeps whole (core's MAX_HTML_LENGTH); a
+    // 2 MB message from a stranger is the last test's.
     const huge = "A".repeat(100_000);
     await bob.daemon.sendMessage({ conversationId, text: huge });
     await see("click me");
@@ -280,6 +283,29 @@ describe("Sotto Web", () => {
     await bobSees("the dropped file", (ms) =>
       ms.some((m) => plain(m) === "a dropped file" && m.attachments?.[0]?.name === "dropped.bin"),
     );
+
+    // A pasted image (what the clipboard holds after copying one): it joins the files to send.
+    await page.getByRole("textbox", { name: "Message" }).evaluate((textarea, png) => {
+      const transfer = new DataTransfer();
+      const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+      transfer.items.add(new File([bytes], "pasted.png", { type: "image/png" }));
+      textarea.dispatchEvent(
+        new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }),
+      );
+    }, PNG);
+    await page.getByRole("list", { name: "Files to send" }).getByText("pasted.png").waitFor();
+    await page.getByRole("textbox", { name: "Message" }).fill("a pasted image");
+    await page.keyboard.press("Enter");
+    await bobSees("the pasted image", (ms) =>
+      ms.some(
+        (m) =>
+          plain(m) === "a pasted image" &&
+          m.attachments?.[0]?.name === "pasted.png" &&
+          m.attachments[0].mediaType === "image/png" &&
+          m.attachments[0].data === PNG,
+      ),
+    );
+    await row("a pasted image").getByRole("img", { name: "pasted.png" }).waitFor();
     await screenshot(page, "attachments");
   });
 
@@ -379,5 +405,123 @@ describe("Sotto Web", () => {
     await page.locator(".card").filter({ hasText: "this daemon" }).getByText(own).waitFor();
     await noViolations("devices");
     await screenshot(page, "devices");
+  });
+  it("a stranger's conversation: sending asks first while a member is unchecked; a 2 MB hostile message is kept cut, runs nothing and keeps the layout; a forged device of a verified contact raises the banner and an alert", async () => {
+    const aliceApi = await SottoClient.connect({
+      url: alice.webUrl.replace(/^http/, "ws"),
+      token: await readToken(tokenPath(alice.dataDir)),
+    });
+    try {
+      await aliceApi.call("contacts.verify", { actor: bob.actorId });
+      // mallory builds her MLS by hand (@sotto/core): her device key is listed nowhere, so it cannot be checked.
+      const mallory = await createAttacker(world.server, "mallory", WAIT_MS);
+      const made = await createConversation(mallory.engine(), { members: [alice.actorId] });
+      const group = made.conversation.groupId;
+      await mallory.send(made.welcome as Uint8Array, [alice.actorId], group);
+      await page.locator(`[data-conversation="${group}"]`).click();
+      await page.locator('[data-alert="member_uncheckable"]').waitFor();
+
+      const composer = page.getByRole("textbox", { name: "Message" });
+      await composer.fill("who is this?");
+      await composer.press("Enter");
+      const ask = page.getByRole("alertdialog", { name: "Send anyway?" });
+      await ask.getByText("could not be checked").waitFor();
+      expect(await row("who is this?").count()).toBe(0);
+      await noViolations("a conversation asking before sending");
+      await ask.getByRole("button", { name: "Send anyway" }).click();
+      await row("who is this?").waitFor();
+      await ask.waitFor({ state: "detached" });
+
+      // 2 MB of hostile HTML in one message, sent as only a peer of the attacker's own making would.
+      const chunk = `<img src=x onerror="window.__pwned='big'"><script>window.__pwned='big'</script><a href="javascript:window.__pwned='big'">link</a>${"W".repeat(4000)} `;
+      const html = `<p>${chunk.repeat(Math.ceil((2 * 1024 * 1024) / chunk.length))}</p>`;
+      const data = new TextEncoder().encode(
+        JSON.stringify({
+          "@context": "https://www.w3.org/ns/activitystreams",
+          type: "Create",
+          id: `urn:uuid:${randomUUID()}`,
+          actor: mallory.actorId,
+          object: {
+            type: "Note",
+            id: `urn:uuid:${randomUUID()}`,
+            attributedTo: mallory.actorId,
+            content: html,
+          },
+        }),
+      );
+      expect(data.byteLength).toBeGreaterThan(2 * 1024 * 1024);
+      const sent = await encryptMessage(made.conversation, data);
+      await mallory.send(sent.message, [alice.actorId], group);
+      const big = page.locator("article.message").filter({ has: page.locator(".cut") });
+      await big.getByText("Cut by your daemon").waitFor();
+      const stored = (await aliceApi.call("messages.list", { conversationId: group })).messages.find(
+        (m) => m.truncatedFrom !== undefined,
+      );
+      expect(stored?.truncatedFrom).toBe(html.length);
+      // A sender refuses what receivers would cut (30,000 "<" are 120,000 characters of HTML once escaped).
+      await expect(
+        aliceApi.call("messages.send", { conversationId: group, text: "<".repeat(30_000) }),
+      ).rejects.toThrow(/HTML is 120000 characters long; at most 100000/);
+      await big.getByRole("button", { name: /Show all/ }).click();
+      const checks = await page.evaluate(() => {
+        const scroller = document.querySelector(".scroller") as HTMLElement;
+        const rows = [...document.querySelectorAll("article.message")];
+        const widest = Math.max(...rows.map((r) => r.getBoundingClientRect().width));
+        const tallest = Math.max(...rows.map((r) => r.getBoundingClientRect().height));
+        const bottom = scroller.scrollTop;
+        scroller.scrollTop = 0;
+        const scrolls = scroller.scrollTop === 0 && bottom > 0;
+        scroller.scrollTop = scroller.scrollHeight;
+        return {
+          pwned: (window as { __pwned?: unknown }).__pwned,
+          scripts: document.querySelectorAll("main script").length,
+          handlers: document.querySelectorAll("main [onerror]").length,
+          javascriptLinks: [...document.querySelectorAll("main a")].filter((a) =>
+            /^javascript:/i.test(a.getAttribute("href") ?? ""),
+          ).length,
+          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          rowsWithinList: widest <= scroller.clientWidth,
+          // The whole 100,000 characters are laid out inside the row (wrapped), so the row is tall...
+          tallRow: tallest > scroller.clientHeight,
+          // ...and the list scrolls past it.
+          scrolls,
+        };
+      });
+      expect(checks).toEqual({
+        pwned: undefined,
+        scripts: 0,
+        handlers: 0,
+        javascriptLinks: 0,
+        overflow: 0,
+        rowsWithinList: true,
+        tallRow: true,
+        scrolls: true,
+      });
+
+      // Then mallory adds a device in bob's name whose key she holds: bob is a contact alice verified.
+      const forged = { [bob.actorId]: [await mallory.forgedKeyPackage(bob.actorId)] };
+      const add = await addMembers(mallory.engine(forged), sent.conversation, [bob.actorId]);
+      await mallory.send(add.commit, [alice.actorId], group, add.published);
+      await page.locator('[data-alert="member_contradicted"]').waitFor();
+      await page.getByRole("alert").filter({ hasText: "new or changed device key" }).waitFor();
+      await composer.fill("still there?");
+      await composer.press("Enter");
+      await ask.getByText("is not one their account publishes").waitFor();
+      await ask.getByRole("button", { name: "Don't send" }).click();
+      expect(await row("still there?").count()).toBe(0);
+      await noViolations("a conversation with security alerts and the key-change banner");
+      await screenshot(page, "security");
+
+      await page.getByRole("alert").getByRole("button", { name: "Review contacts" }).click();
+      const card = page.locator(".card").filter({ hasText: "bob" }).first();
+      await card.getByText("Not verified").waitFor();
+      await card.getByText("not a key").waitFor();
+      const contact = await aliceApi.call("contacts.get", { actor: bob.actorId });
+      expect(contact.authentication).toBe("contradicted");
+      await noViolations("contacts with a contradicted device");
+      expect(pageErrors).toEqual([]);
+    } finally {
+      aliceApi.close();
+    }
   });
 });

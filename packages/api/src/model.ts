@@ -159,6 +159,13 @@ export const Message = z
     author: ActorId,
     type: z.string().describe("The ActivityStreams object type: Note, Article, Image, Audio, Video."),
     content: z.string().describe("The text; sanitized when `mediaType` is text/html."),
+    truncatedFrom: z
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "Set when the sender's text was longer than a daemon keeps (100,000 characters of HTML): its length as sent. `content` then holds its start; show that it was cut.",
+      ),
     mediaType: z.string().describe("text/plain or text/html."),
     inReplyTo: MessageId.nullable(),
     published: Timestamp,

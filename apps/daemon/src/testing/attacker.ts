@@ -33,10 +33,15 @@ export interface Attacker {
   send(bytes: Uint8Array, recipients: readonly string[], context: string, published?: Date): Promise<void>;
 }
 
-export async function createAttacker(server: SottoServer, name: string): Promise<Attacker> {
+/** `timeoutMs`: per request to the server, longer for large posts on a loaded machine (a 2 MB message). */
+export async function createAttacker(
+  server: SottoServer,
+  name: string,
+  timeoutMs: number = network.timeoutMs,
+): Promise<Attacker> {
   const { actorId, token } = await server.createUser(name);
   const device = await generateDeviceIdentity(actorId);
-  const client = new ActivityPubClient(network);
+  const client = new ActivityPubClient({ ...network, timeoutMs });
   const account = new Account(client, actorId, token);
   const directory = new ActorDirectory(client);
   return {

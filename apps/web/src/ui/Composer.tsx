@@ -13,14 +13,20 @@ export interface ComposerProps {
   readonly editing: Message | undefined;
   readonly files: readonly File[];
   readonly disabled: boolean;
+  /** Set when sending here needs a confirmation (a member's device is not authenticated): what to say. */
+  readonly warning?: string | undefined;
   readonly onFiles: (files: File[]) => void;
   readonly onCancel: () => void;
   readonly onSend: (text: string, attachments: Attachment[]) => Promise<void>;
 }
 
-export function Composer({ replyTo, editing, files, disabled, onFiles, onCancel, onSend }: ComposerProps) {
+export function Composer(props: ComposerProps) {
+  const { replyTo, editing, files, disabled, warning, onFiles, onCancel, onSend } = props;
   const [text, setText] = useState("");
   const [error, setError] = useState<string | undefined>();
+  // The warning is confirmed once per warning text: a new alert asks again.
+  const [confirmed, setConfirmed] = useState<string | undefined>();
+  const [asking, setAsking] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
 
@@ -30,7 +36,7 @@ export function Composer({ replyTo, editing, files, disabled, onFiles, onCancel,
   }, [editing, replyTo]);
 
   const size = files.reduce((sum, f) => sum + f.size, 0);
-  const send = async () => {
+  const send = async (confirming = false) => {
     const body = text.trim();
     if (body === "" && files.length === 0) return;
     if (size > MAX_ATTACHMENT_BYTES) {
@@ -38,6 +44,11 @@ export function Composer({ replyTo, editing, files, disabled, onFiles, onCancel,
       return;
     }
     setError(undefined);
+    if (warning !== undefined && confirmed !== warning && !confirming && !editing) {
+      setAsking(true);
+      return;
+    }
+    setAsking(false);
     try {
       await onSend(body === "" ? (files[0]?.name ?? "attachment") : body, await toAttachments(files));
       setText("");
@@ -78,6 +89,24 @@ export function Composer({ replyTo, editing, files, disabled, onFiles, onCancel,
         </ul>
       ) : null}
       <ErrorLine error={error} />
+      {asking && warning !== undefined ? (
+        <div class="confirm warning" role="alertdialog" aria-label="Send anyway?">
+          <p>{warning}</p>
+          <button
+            type="button"
+            class="danger"
+            onClick={() => {
+              setConfirmed(warning);
+              void send(true);
+            }}
+          >
+            Send anyway
+          </button>{" "}
+          <button type="button" onClick={() => setAsking(false)}>
+            Don't send
+          </button>
+        </div>
+      ) : null}
       <div class="row">
         <button
           type="button"

@@ -52,6 +52,14 @@ export function Contacts({
                     {d.name ?? "device"}: <code class="fingerprint">{d.fingerprint}</code>
                     {d.verified ? " ✓" : ""}
                     <DeviceTrust contact={contact} device={d} />
+                    {d.authentication === "contradicted" ? (
+                      <strong class="warning">
+                        {" "}
+                        · not a key {name}'s account publishes: someone else may hold this device
+                      </strong>
+                    ) : d.authentication === "uncheckable" ? (
+                      <span class="meta"> · could not be checked: {name}'s account publishes no keys</span>
+                    ) : null}
                   </li>
                 ))}
               </ul>

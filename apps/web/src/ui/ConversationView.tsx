@@ -7,6 +7,7 @@ import { Members } from "./Members.js";
 import { type MessageActions, MessageItem } from "./MessageItem.js";
 import type { Model, Thread } from "./model.js";
 import { titleOf } from "./names.js";
+import { SecurityNotices, sendWarning } from "./Security.js";
 import { ErrorLine, useErrors } from "./useErrors.js";
 import { VirtualList } from "./VirtualList.js";
 
@@ -122,15 +123,11 @@ export function ConversationView(props: ConversationViewProps) {
           Members
         </button>
       </header>
-      {props.keyChanged || conversation.keyChanged ? (
-        <div class="banner warning" role="alert">
-          A verified contact in this conversation has a new or changed device key. Compare fingerprints before
-          you trust it.{" "}
-          <button type="button" onClick={props.onVerify}>
-            Review contacts
-          </button>
-        </div>
-      ) : null}
+      <SecurityNotices
+        conversation={conversation}
+        keyChanged={props.keyChanged || conversation.keyChanged === true}
+        onReview={props.onVerify}
+      />
       {showMembers ? (
         <Members model={model} conversation={conversation} self={self} onLeft={props.onLeft} />
       ) : null}
@@ -170,6 +167,7 @@ export function ConversationView(props: ConversationViewProps) {
           editing={editing}
           files={files}
           disabled={false}
+          warning={sendWarning(conversation)}
           onFiles={setFiles}
           onCancel={() => {
             setReplyTo(undefined);

@@ -1,6 +1,7 @@
 // One message: author, quoted reply, content (sanitised), attachments, reactions, and for this account's own
 // messages their delivery state and receipts. Actions are buttons, so they work from the keyboard.
 import type { Conversation, Message } from "@sotto/api";
+import { MAX_HTML_LENGTH } from "@sotto/core/limits";
 import { useEffect, useState } from "preact/hooks";
 import { bytes, messageText, sanitizeHtml, showAttachment } from "./content.js";
 import { nameOf } from "./names.js";
@@ -141,6 +142,12 @@ function Content({ message }: { message: Message }) {
         <button type="button" onClick={() => setAll(true)}>
           Show all ({message.content.length.toLocaleString()} characters)
         </button>
+      ) : null}
+      {message.truncatedFrom !== undefined ? (
+        <p class="meta cut">
+          Cut by your daemon: the sender's message was {message.truncatedFrom.toLocaleString()} characters
+          long; the first {MAX_HTML_LENGTH.toLocaleString()} are kept. Ask them for the rest another way.
+        </p>
       ) : null}
     </div>
   );

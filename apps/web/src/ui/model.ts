@@ -148,6 +148,8 @@ export class Model {
       case "conversation.created":
       case "conversation.updated":
       case "conversation.members_changed":
+      case "conversation.security_alert":
+      case "conversation.out_of_step":
         await this.#refreshConversation(event.conversationId);
         return;
       case "contact.key_changed": {

@@ -3,7 +3,9 @@
 //
 // Optional fields holding junk (an empty string, a value of the wrong type, a date that does not parse) are
 // read as absent: Emissary sends `"inReplyTo": ""` on every Note that is not a reply. Values over the limits
-// of `../limits.ts` refuse the whole object (`too_large`), so nothing is stored that the API could not return.
+// of `../limits.ts` refuse the whole object (`too_large`), so nothing is stored that the API could not return;
+// except a Note's or Article's `content`, the message itself: one longer than MAX_HTML_LENGTH is kept cut to
+// that length (and says so in `contentLength`), as messengers keep an overlong message rather than lose it.
 import {
   MAX_ATTACHMENTS,
   MAX_HTML_LENGTH,
@@ -90,6 +92,12 @@ function readText(
   return ok(presentString(raw === undefined || sanitize === undefined ? raw : sanitize(raw)));
 }
 
+/** The first `max` UTF-16 units of `text`, not splitting a surrogate pair. */
+function cutAt(text: string, max: number): string {
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return text.slice(0, end);
+}
+
 function dimension(value: unknown): number | undefined {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
@@ -154,9 +162,14 @@ export function readContentObject(
 
   let content: string | undefined;
   let media: ContentObject["media"];
+  let contentLength: number | undefined;
   if (TEXT_TYPES.includes(type)) {
     const plain = mediaType.value?.split(";")[0]?.trim().toLowerCase() === "text/plain";
-    const read = readText(node, "content", path, plain ? sanitizeTextField : sanitizeHtmlField);
+    const raw = presentString(node.content);
+    if (raw !== undefined && raw.length > MAX_HTML_LENGTH) contentLength = raw.length;
+    // Cut before sanitizing (its cost is what the limit bounds); markup cut mid-tag is closed or dropped by it.
+    const kept = contentLength === undefined ? raw : cutAt(raw as string, MAX_HTML_LENGTH);
+    const read = readText({ content: kept }, "content", path, plain ? sanitizeTextField : sanitizeHtmlField);
     if (!read.ok) return read;
     content = read.value;
   } else {
@@ -221,6 +234,7 @@ export function readContentObject(
     ...(tag === undefined || tag.length === 0 ? {} : { tag }),
     ...(attachment.length === 0 ? {} : { attachment }),
     ...(unsupportedAttachments === 0 ? {} : { unsupportedAttachments }),
+    ...(contentLength === undefined ? {} : { contentLength }),
     ...(width === undefined ? {} : { width }),
     ...(height === undefined ? {} : { height }),
     ...(strings.blurhash === undefined ? {} : { blurhash: strings.blurhash }),

@@ -58,6 +58,11 @@ export interface ContentObject {
   readonly attachment?: readonly ContentObject[];
   /** Attachments of types outside the profile (e.g. Link): left out, counted so the UI can say so. */
   readonly unsupportedAttachments?: number;
+  /**
+   * Set when a Note's or Article's `content` as received was longer than MAX_HTML_LENGTH: its length then, in
+   * characters; `content` holds its start (cut to that limit, then sanitized). Never written to the wire.
+   */
+  readonly contentLength?: number;
   readonly width?: number;
   readonly height?: number;
   readonly blurhash?: string;

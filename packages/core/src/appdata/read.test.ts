@@ -310,14 +310,23 @@ describe("readApplicationData: hostile sizes and nesting", () => {
     expect(data.object.value.attachment?.[0]?.unsupportedAttachments).toBe(1);
   });
 
-  it("refuses HTML fields too long to sanitize in bounded time", () => {
+  it("refuses HTML fields too long to sanitize in bounded time; a message's content is kept cut, saying so", () => {
     const nested = `${"<b>".repeat(40_000)}x`;
     const note = (field: Record<string, unknown>) => ({
       type: "Create",
       id: "urn:uuid:1",
       object: { type: "Note", id: "urn:uuid:2", ...field },
     });
-    expectError(note({ content: nested }), "too_large");
+    const cut = activity(note({ content: nested }));
+    if (cut.object?.form !== "embedded") throw new Error("not embedded");
+    expect(cut.object.value.contentLength).toBe(120_001);
+    expect(cut.object.value.content?.startsWith("<b><b>")).toBe(true);
+    const huge = activity(note({ content: `<p>${"😀".repeat(1_000_000)}</p><script>x()</script>` }));
+    if (huge.object?.form !== "embedded") throw new Error("not embedded");
+    expect(huge.object.value.contentLength).toBe(2_000_027);
+    // Cut on a whole character, and the unclosed <p> closed by the sanitiser.
+    expect(huge.object.value.content).toBe(`<p>${"😀".repeat(49_998)}</p>`);
+    expect(applicationDataToJson(huge)).not.toHaveProperty("object.contentLength");
     expectError(note({ summary: nested }), "too_large");
     expectError(note({ tag: [{ type: "Hashtag", name: nested }] }), "too_large");
     expectError({ type: "Like", id: "urn:uuid:1", object: "urn:uuid:2", content: nested }, "too_large");
