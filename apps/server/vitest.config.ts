@@ -1,5 +1,27 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
+// The whole suite runs twice: on SQLite files (the default back end) and on MariaDB (127.0.0.1:3306, a fresh
+// database per server). What only one back end has is tested in that project only.
 export default defineConfig({
-  test: { testTimeout: 60_000, hookTimeout: 60_000 },
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: "sqlite", exclude: [...configDefaults.exclude, "src/migrate.test.ts"] },
+      },
+      {
+        extends: true,
+        test: {
+          name: "mariadb",
+          env: { SOTTO_TEST_BACKEND: "mariadb" },
+          globalSetup: ["./src/testkit/mariadb-setup.ts"],
+          setupFiles: ["./src/testkit/mariadb-cleanup.ts"],
+          // The SQLite delivery queue is not used on MariaDB (@fedify/mysql's is).
+          exclude: [...configDefaults.exclude, "src/deliveryQueue.test.ts"],
+        },
+      },
+    ],
+  },
 });

@@ -1,7 +1,8 @@
 // Every command block (```sh) of docs/quickstart.md and docs/operations.md runs as written: each page's blocks
 // in order, in one bash session (as a reader pastes them into one terminal), from the repository's root. A block
-// that fails names itself. Blocks that need systemd (they begin with `# systemd:`) can only be checked for syntax
-// here. The quickstart's `npm start -- --demo` runs in the background until its banner, as in a second terminal.
+// that fails names itself. Blocks that need systemd or a MariaDB host (they begin with `# systemd:` or
+// `# mariadb:`) can only be checked for syntax here. The quickstart's `npm start -- --demo` runs in the background
+// until its banner, as in a second terminal.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
@@ -16,7 +17,7 @@ function commandBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```(?:sh|bash)\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string);
 }
 
-const SYSTEMD = /^# systemd:/;
+const SYSTEMD = /^# (systemd|mariadb):/;
 
 interface Session {
   readonly child: ChildProcess;

@@ -2,14 +2,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./commands.js";
 import { startServer } from "./index.js";
 import { get } from "./testkit/client.js";
+import { testDatabase } from "./testkit/mariadb.js";
 
 describe("sotto-server CLI", () => {
   const dir = mkdtempSync(join(tmpdir(), "sotto-cli-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // On MariaDB (the `mariadb` test project) the commands and the server use a database of their own.
+  let database: { database?: string } = {};
+  beforeAll(async () => {
+    database = await testDatabase();
+  });
 
   const run = async (...args: string[]) => {
     const out: string[] = [];
@@ -17,7 +23,10 @@ describe("sotto-server CLI", () => {
     const code = await runCli(args, {
       out: (l) => out.push(l),
       err: (l) => err.push(l),
-      env: { SOTTO_DATA_DIR: dir },
+      env: {
+        SOTTO_DATA_DIR: dir,
+        ...(database.database === undefined ? {} : { SOTTO_DATABASE: database.database }),
+      },
     });
     return { code, out, err };
   };
@@ -34,7 +43,7 @@ describe("sotto-server CLI", () => {
     expect(second).not.toBe(first);
     expect((await run("list-users")).out).toEqual(["alice"]);
 
-    const server = await startServer({ dataDir: dir });
+    const server = await startServer({ dataDir: dir, ...database });
     try {
       const messages = `${server.origin}/users/alice/messages`;
       expect((await get(messages, first)).status).toBe(200);

@@ -1,7 +1,9 @@
 import { SottoError } from "@sotto/core";
-import { loadConfig } from "./config.js";
+import { type Backend, openBackend } from "./backend.js";
+import { loadConfig, type ServerConfig } from "./config.js";
+import { migrateToMysql } from "./migrate.js";
 import { makePaths } from "./paths.js";
-import { openDatabase, type SottoServer, startServer } from "./server.js";
+import { type SottoServer, startServer } from "./server.js";
 import { Users } from "./users.js";
 
 export interface CliIo {
@@ -12,23 +14,34 @@ export interface CliIo {
   readonly stopped?: Promise<void>;
 }
 
-const USAGE = `usage: sotto-server [--config FILE] <command>
+const USAGE = `usage: sotto-server [--config FILE] [--database URL] <command>
   run                          start the server
   add-user NAME                create a user and print a first bearer token
   remove-user NAME             delete a user and their tokens
   list-users                   print every user
   issue-token NAME             print a new bearer token for NAME
   revoke-token NAME [TOKEN]    revoke one token, or all of NAME's tokens
-config: a JSON file with dataDir, origin, domain, host, port, bodyLimit; env SOTTO_DATA_DIR, SOTTO_ORIGIN,
-SOTTO_DOMAIN, SOTTO_HOST, SOTTO_PORT, SOTTO_BODY_LIMIT override it.`;
+  migrate mysql://...          copy the SQLite database of dataDir (server stopped) into an empty MariaDB/MySQL
+                               database; then run with --database (or "database") set to that URL
+config: a JSON file with dataDir, database, origin, domain, host, port, bodyLimit, allowPrivateAddress,
+synchronous, sseStreamsPerUser; env SOTTO_DATA_DIR, SOTTO_DATABASE, SOTTO_ORIGIN, SOTTO_DOMAIN, SOTTO_HOST,
+SOTTO_PORT, SOTTO_BODY_LIMIT, ... override it, and --database overrides both. Without database, everything is
+kept in one SQLite file in dataDir.`;
 
 /** Runs one sotto-server command; answers the process exit code. */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
   const rest = [...args];
   let configFile = io.env.SOTTO_SERVER_CONFIG;
-  if (rest[0] === "--config") {
-    rest.shift();
-    configFile = rest.shift();
+  const overrides: Partial<ServerConfig> = {};
+  for (;;) {
+    if (rest[0] === "--config") {
+      rest.shift();
+      configFile = rest.shift();
+    } else if (rest[0] === "--database") {
+      rest.shift();
+      const url = rest.shift();
+      if (url !== undefined) overrides.database = url;
+    } else break;
   }
   const [command, ...params] = rest;
   try {
@@ -36,7 +49,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.out(USAGE);
       return command === undefined ? 2 : 0;
     }
-    const config = loadConfig(configFile, io.env);
+    const config = loadConfig(configFile, io.env, overrides);
     if (command === "run") {
       const server: SottoServer = await startServer(config);
       io.out(`sotto-server listening on ${server.origin} (handles @user@${server.domain})`);
@@ -44,9 +57,13 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       await server.close();
       return 0;
     }
-    const db = openDatabase(config.dataDir);
+    if (command === "migrate") {
+      for (const line of await migrateToMysql(config, params[0])) io.out(line);
+      return 0;
+    }
+    const backend: Backend = await openBackend(config);
     try {
-      const users = new Users(db);
+      const users = new Users(backend.store.accounts);
       const origin =
         config.origin ?? (config.port ? `http://${config.host ?? "127.0.0.1"}:${config.port}` : undefined);
       const name = params[0] ?? "";
@@ -54,21 +71,21 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         case "add-user": {
           await users.add(name);
           io.out(`user ${name}${origin === undefined ? "" : ` ${makePaths(origin).actor(name)}`}`);
-          io.out(`token ${users.issueToken(name)}`);
+          io.out(`token ${await users.issueToken(name)}`);
           return 0;
         }
         case "remove-user":
-          users.remove(name);
+          await users.remove(name);
           io.out(`removed ${name}`);
           return 0;
         case "list-users":
-          for (const user of users.list()) io.out(user);
+          for (const user of await users.list()) io.out(user);
           return 0;
         case "issue-token":
-          io.out(`token ${users.issueToken(name)}`);
+          io.out(`token ${await users.issueToken(name)}`);
           return 0;
         case "revoke-token": {
-          const revoked = users.revokeTokens(name, params[1]);
+          const revoked = await users.revokeTokens(name, params[1]);
           io.out(`revoked ${revoked} token${revoked === 1 ? "" : "s"}`);
           return revoked > 0 ? 0 : 1;
         }
@@ -77,7 +94,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
           return 2;
       }
     } finally {
-      db.close();
+      await backend.close();
     }
   } catch (error) {
     if (error instanceof SottoError) {

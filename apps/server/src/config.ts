@@ -6,6 +6,9 @@ import type { ServerOptions } from "./server.js";
 const configSchema = z
   .object({
     dataDir: z.string().min(1),
+    database: z
+      .string()
+      .regex(/^mysql:\/\//, "must be a mysql:// URL (leave it out for the SQLite file in dataDir)"),
     port: z.number().int().min(0).max(65535),
     host: z.string().min(1),
     origin: z.url(),
@@ -23,6 +26,7 @@ export type ServerConfig = z.infer<typeof configSchema>;
 /** Environment variables, each overriding the config file's key of the same meaning. */
 const ENV: Record<string, keyof ServerConfig> = {
   SOTTO_DATA_DIR: "dataDir",
+  SOTTO_DATABASE: "database",
   SOTTO_PORT: "port",
   SOTTO_HOST: "host",
   SOTTO_ORIGIN: "origin",
@@ -45,10 +49,15 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
 }
 
 /**
- * Reads the server configuration: the JSON file (if given), then the environment on top; `dataDir` is required.
+ * Reads the server configuration: the JSON file (if given), then the environment on top, then `overrides` (the
+ * command line's); `dataDir` or `database` is required.
  * Errors name the key at fault and never echo the file's other contents.
  */
-export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ServerOptions {
+export function loadConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<ServerConfig> = {},
+): ServerOptions {
   let fromFile: unknown = {};
   if (file !== undefined) {
     try {
@@ -57,7 +66,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
       throw new ServerError("invalid_config", `cannot read ${file} as JSON: ${(error as Error).message}`);
     }
   }
-  const parsed = configSchema.safeParse({ ...(fromFile as object), ...fromEnv(env) });
+  const parsed = configSchema.safeParse({ ...(fromFile as object), ...fromEnv(env), ...overrides });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ServerError(
@@ -65,8 +74,11 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
       `${issue?.path.join(".") || "config"}: ${issue?.message ?? "invalid"}`,
     );
   }
-  const { dataDir, ...rest } = parsed.data;
-  if (dataDir === undefined)
-    throw new ServerError("invalid_config", "dataDir (or SOTTO_DATA_DIR) is required");
-  return { dataDir, ...rest };
+  if (parsed.data.dataDir === undefined && parsed.data.database === undefined) {
+    throw new ServerError(
+      "invalid_config",
+      "dataDir (or SOTTO_DATA_DIR) is required, or database (SOTTO_DATABASE, --database) for MariaDB/MySQL",
+    );
+  }
+  return parsed.data;
 }

@@ -1,8 +1,7 @@
 // Bad input on every door: a 4xx JSON error, nothing stored, and the server keeps serving.
-import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openBackend } from "./backend.js";
 import { MLS_CONTEXT } from "./testkit/activities.js";
 import { AP, eventually, getJson, openEvents, post } from "./testkit/client.js";
 import { type Device, device, welcomeAndMessage } from "./testkit/mls.js";
@@ -178,9 +177,9 @@ describe("sotto-server refusing bad input", () => {
     });
     expect(note.status).toBe(201);
     // A Follow, signed with bob's own key as a Mastodon-like server would.
-    const db = new DatabaseSync(join(servers.dataDirs[1], "sotto-server.sqlite"));
-    const [rsa] = await new Users(db).keyPairs("bob");
-    db.close();
+    const backend = await openBackend(servers.storage[1]);
+    const [rsa] = await new Users(backend.store.accounts).keyPairs("bob");
+    await backend.close();
     if (rsa === undefined) throw new Error("bob has no key pair");
     const follow = {
       "@context": MLS_CONTEXT[0],

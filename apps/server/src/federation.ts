@@ -1,6 +1,4 @@
-import type { DatabaseSync } from "node:sqlite";
-import { createFederation, type Federation } from "@fedify/fedify";
-import { SqliteKvStore } from "@fedify/sqlite";
+import { createFederation, type Federation, type KvStore } from "@fedify/fedify";
 import { Activity, Endpoints, Person, type Recipient } from "@fedify/vocab";
 import { deliveryPolicy, mlsLoaderFactories, QuietKvStore } from "@sotto/fedify";
 import type { Paths } from "./paths.js";
@@ -19,7 +17,8 @@ export interface ContextData {
 }
 
 export interface FederationOptions {
-  readonly db: DatabaseSync;
+  /** Fedify's KV store (SQLite or MySQL, beside the server's tables). */
+  readonly kv: KvStore;
   readonly queue: DrainableQueue;
   readonly users: Users;
   readonly paths: Paths;
@@ -33,9 +32,9 @@ export interface FederationOptions {
  * but reads the JSON itself: Fedify's vocabulary rejects objects of the MLS types.
  */
 export function buildFederation(options: FederationOptions): Federation<ContextData> {
-  const { db, users, paths, queue } = options;
+  const { users, paths, queue } = options;
   // Fedify stores a peer's signature spec after every delivery; unchanged, it is not written again.
-  const kv = new QuietKvStore(new SqliteKvStore(db), [["_fedify", "httpMessageSignaturesSpec"]]);
+  const kv = new QuietKvStore(options.kv, [["_fedify", "httpMessageSignaturesSpec"]]);
   const federation = createFederation<ContextData>({
     kv,
     queue: { outbox: queue },
@@ -47,7 +46,7 @@ export function buildFederation(options: FederationOptions): Federation<ContextD
 
   federation
     .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
-      if (!users.exists(identifier)) return null;
+      if (!(await users.exists(identifier))) return null;
       const keys = await ctx.getActorKeyPairs(identifier);
       return new Person({
         id: ctx.getActorUri(identifier),

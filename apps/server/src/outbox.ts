@@ -15,19 +15,12 @@ import {
   stripTermPrefix,
   typesOf,
 } from "@sotto/core";
-import {
-  type ActivityLog,
-  applyKeyPackageActivity,
-  carriesMls,
-  type KeyPackageStore,
-  MlsDeliveryError,
-  validateMls,
-} from "@sotto/fedify";
-import type { Aliases } from "./aliases.js";
+import { applyKeyPackageActivity, carriesMls, MlsDeliveryError, validateMls } from "@sotto/fedify";
 import { ServerError } from "./errors.js";
 import type { Handoff } from "./federation.js";
 import { addressees, deliverLocally, type MailboxLogs } from "./mailboxes.js";
 import type { Paths } from "./paths.js";
+import type { ServerStore } from "./store.js";
 
 // Activity types of AS2; anything else posted to the outbox is an object to wrap in a Create (AP §6.2.1).
 const ACTIVITY_TYPES = new Set([
@@ -73,11 +66,8 @@ export type Resolved =
 
 export interface OutboxDeps {
   readonly paths: Paths;
-  readonly userExists: (name: string) => boolean;
-  readonly keyPackages: KeyPackageStore;
-  readonly outbox: ActivityLog;
-  readonly objects: ActivityLog;
-  readonly aliases: Aliases;
+  readonly userExists: (name: string) => Promise<boolean>;
+  readonly store: ServerStore;
   readonly logs: MailboxLogs;
   readonly resolve: (iri: string) => Promise<Resolved>;
   /** Queues the activity, unchanged, for delivery to remote inboxes (Fedify's outbox queue). */
@@ -120,7 +110,7 @@ export async function postToOutbox(
     if (isPublicCollection(iri)) continue;
     const user = paths.localActor(iri);
     if (user !== undefined) {
-      if (deps.userExists(user)) local.push(user);
+      if (await deps.userExists(user)) local.push(user);
       continue;
     }
     if (iri.startsWith(`${paths.origin}/`)) continue;
@@ -135,12 +125,13 @@ export async function postToOutbox(
     }
   }
 
-  const lifecycle = await applyKeyPackageActivity(deps.keyPackages, activity, {
+  const { store } = deps;
+  const lifecycle = await applyKeyPackageActivity(store.keyPackages, activity, {
     actorId,
     collectionId: paths.keyPackages(name),
     resolveId: async (id) => {
-      const renamed = (await deps.aliases.resolve(name, id)) ?? id;
-      const created = await deps.outbox.find(name, renamed);
+      const renamed = (await store.resolveAlias(name, id)) ?? id;
+      const created = await store.outbox.find(name, renamed);
       return created === undefined ? renamed : linkId(created.activity.object);
     },
   });
@@ -154,18 +145,19 @@ export async function postToOutbox(
   // In the outbox before it can be delivered: whatever a receiver gets, the sender's outbox lists (a post cut
   // short after its hand-off, by a close say, would otherwise be delivered without a record).
   const activityId = linkId(activity) as string;
-  await deps.outbox.append(name, activityId, activity);
   const object = activity.object;
   const objectId =
     type === "Create" && isJsonObject(object) && lifecycle.value === undefined ? linkId(object) : undefined;
-  if (objectId !== undefined && isJsonObject(object)) await deps.objects.append(name, objectId, object);
-  for (const [alias, id] of aliases) await deps.aliases.add(name, alias, id);
+  await store.post(name, {
+    activity,
+    ...(objectId !== undefined && isJsonObject(object) ? { object: { id: objectId, json: object } } : {}),
+    aliases,
+  });
   if (remote.length + blind.length > 0) {
     try {
       await deps.handoff(name, delivered, { recipients: remote, blind });
     } catch (error) {
-      await deps.outbox.remove(name, activityId);
-      if (objectId !== undefined) await deps.objects.remove(name, objectId);
+      await store.unpost(name, activityId, objectId);
       throw error;
     }
   }

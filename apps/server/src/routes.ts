@@ -7,8 +7,6 @@ import {
   respondWithKeyPackage,
   respondWithKeyPackages,
   respondWithLog,
-  type SqliteActivityLog,
-  type SqliteKeyPackageStore,
   withMlsActor,
 } from "@sotto/fedify";
 import { ServerError } from "./errors.js";
@@ -18,15 +16,14 @@ import { type InboxDeps, receive } from "./inbox.js";
 import { addressees, type MailboxLogs } from "./mailboxes.js";
 import { type OutboxDeps, postToOutbox } from "./outbox.js";
 import type { Paths } from "./paths.js";
+import type { ServerStore } from "./store.js";
 import type { Users } from "./users.js";
 
 export interface RouteDeps {
   readonly paths: Paths;
   readonly users: Users;
-  readonly keyPackages: SqliteKeyPackageStore;
+  readonly store: ServerStore;
   readonly logs: MailboxLogs;
-  readonly outbox: SqliteActivityLog;
-  readonly objects: SqliteActivityLog;
   readonly deps: OutboxDeps;
   readonly inboxDeps: InboxDeps;
   readonly bodyLimit: number;
@@ -34,17 +31,15 @@ export interface RouteDeps {
 }
 
 /** The bearer token's user, or a 401/403 error when it is missing, unknown, or not `owner`'s. */
-function requireOwner(req: IncomingMessage, users: Users, owner: string): void {
-  const header = req.headers.authorization ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  const user = match?.[1] === undefined ? undefined : users.authenticate(match[1]);
+async function requireOwner(req: IncomingMessage, users: Users, owner: string): Promise<void> {
+  const user = await tokenOwner(req, users);
   if (user === undefined) throw new ServerError("unauthorized", "a valid bearer token is required", 401);
   if (user !== owner) throw new ServerError("forbidden", "only the owner may do this", 403);
 }
 
-function tokenOwner(req: IncomingMessage, users: Users): string | undefined {
+async function tokenOwner(req: IncomingMessage, users: Users): Promise<string | undefined> {
   const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
-  return match?.[1] === undefined ? undefined : users.authenticate(match[1]);
+  return match?.[1] === undefined ? undefined : await users.authenticate(match[1]);
 }
 
 /** Deeper than any activity needs; recursive readers (JSON-LD, term normalisation) would overflow the stack. */
@@ -86,10 +81,10 @@ function ownPostCursor(
   log: ActivityLog,
 ): (id: string) => Promise<number | undefined> {
   return async (id) => {
-    const serverId = (await d.deps.aliases.resolve(name, id)) ?? id;
+    const serverId = (await d.store.resolveAlias(name, id)) ?? id;
     const item = await log.find(name, serverId);
     if (item !== undefined) return item.seq;
-    const posted = await d.outbox.find(name, serverId);
+    const posted = await d.store.outbox.find(name, serverId);
     return posted === undefined ? undefined : log.positionAt(name, posted.received);
   };
 }
@@ -100,12 +95,12 @@ export async function route(req: IncomingMessage, d: RouteDeps): Promise<Respons
   const method = req.method ?? "GET";
   const url = new URL(req.url ?? "/", paths.origin);
   const target = paths.route(url.pathname);
-  const known = target !== undefined && (target.kind === "sharedInbox" || users.exists(target.name));
+  const known = target !== undefined && (target.kind === "sharedInbox" || (await users.exists(target.name)));
 
   if (method === "POST") {
     const body = await readBody(req, d.bodyLimit);
     if (known && target.kind === "outbox") {
-      requireOwner(req, users, target.name);
+      await requireOwner(req, users, target.name);
       const posted = await postToOutbox(d.deps, target.name, parseJson(body));
       if (!posted.ok) throw posted.error;
       return new Response(JSON.stringify(posted.value), {
@@ -125,7 +120,7 @@ export async function route(req: IncomingMessage, d: RouteDeps): Promise<Respons
     switch (target.kind) {
       case "messages":
       case "inbox": {
-        requireOwner(req, users, name);
+        await requireOwner(req, users, name);
         const messages = target.kind === "messages";
         const log = messages ? d.logs.messages : d.logs.inbox;
         return respondWithLog(toRequest(req, paths.origin), {
@@ -137,26 +132,29 @@ export async function route(req: IncomingMessage, d: RouteDeps): Promise<Respons
         });
       }
       case "outbox":
-        requireOwner(req, users, name);
+        await requireOwner(req, users, name);
         return respondWithLog(toRequest(req, paths.origin), {
-          log: d.outbox,
+          log: d.store.outbox,
           owner: name,
           id: paths.outbox(name),
-          cursor: ownPostCursor(d, name, d.outbox),
+          cursor: ownPostCursor(d, name, d.store.outbox),
         });
       case "keyPackages":
-        return respondWithKeyPackages(d.keyPackages, {
+        return respondWithKeyPackages(d.store.keyPackages, {
           owner: paths.actor(name),
           id: paths.keyPackages(name),
         });
       case "objects":
       case "activities": {
-        const keyPackage = await respondWithKeyPackage(d.keyPackages, target.id);
+        const keyPackage = await respondWithKeyPackage(d.store.keyPackages, target.id);
         if (keyPackage !== undefined) return keyPackage;
-        const item = await (target.kind === "objects" ? d.objects : d.outbox).find(name, target.id);
+        const item = await (target.kind === "objects" ? d.store.objects : d.store.outbox).find(
+          name,
+          target.id,
+        );
         const visible =
           item !== undefined &&
-          (addressees(item.activity).some(isPublicCollection) || tokenOwner(req, users) === name);
+          (addressees(item.activity).some(isPublicCollection) || (await tokenOwner(req, users)) === name);
         return visible ? jsonResponse(item.activity) : errorResponse(404, "not_found", "no such object");
       }
       case "actor": {

@@ -1,19 +1,8 @@
-import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { Collection, isActor } from "@fedify/vocab";
-import {
-  ActivityFeed,
-  appendTogether,
-  errorResponse,
-  MlsDeliveryError,
-  SqliteActivityLog,
-  SqliteKeyPackageStore,
-} from "@sotto/fedify";
-import { Aliases } from "./aliases.js";
-import { SqliteDeliveryQueue } from "./deliveryQueue.js";
+import { ActivityFeed, errorResponse, MlsDeliveryError } from "@sotto/fedify";
+import { openBackend } from "./backend.js";
 import { ServerError } from "./errors.js";
 import { buildFederation } from "./federation.js";
 import { writeResponse } from "./http.js";
@@ -27,8 +16,13 @@ import { route } from "./routes.js";
 import { Users } from "./users.js";
 
 export interface ServerOptions {
-  /** Where the SQLite database lives; created if missing. */
-  readonly dataDir: string;
+  /** Where the SQLite database lives; created if missing. Not needed with `database`. */
+  readonly dataDir?: string;
+  /**
+   * `mysql://user:password@host:port/name`: keep everything in this MariaDB/MySQL database instead of a SQLite
+   * file, with Fedify's KV store and queue from `@fedify/mysql` (several processes can then share it).
+   */
+  readonly database?: string;
   /** TCP port; 0 (the default) lets the OS choose. */
   readonly port?: number;
   /** Address to bind; 127.0.0.1 by default. */
@@ -65,19 +59,6 @@ function isLoopback(hostname: string): boolean {
   );
 }
 
-/**
- * Opens the server's database (its tables, @sotto/fedify's and Fedify's KV + queue share one file).
- * `full` syncs every commit to disk, so what was acknowledged survives a power loss; `normal` (WAL) survives
- * a crash or restart of the process but may lose the last commits on a power loss, and is much faster.
- */
-export function openDatabase(dataDir: string, synchronous: "full" | "normal" = "full"): DatabaseSync {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new DatabaseSync(join(dataDir, "sotto-server.sqlite"));
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"};
-    PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON`);
-  return db;
-}
-
 /** Resolves when all `work` has settled or `ms` have passed, whichever comes first. */
 async function settledWithin(work: readonly Promise<unknown>[], ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -105,35 +86,30 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const domain = options.domain ?? originUrl.host;
   const paths = makePaths(origin);
 
-  const db = openDatabase(options.dataDir, options.synchronous);
-  const users = new Users(db);
-  const keyPackages = new SqliteKeyPackageStore(db);
+  let backend: Awaited<ReturnType<typeof openBackend>>;
+  try {
+    backend = await openBackend(options);
+  } catch (error) {
+    http.close();
+    throw error;
+  }
+  const { store } = backend;
+  const users = new Users(store.accounts);
   const feedOptions =
     options.sseStreamsPerUser === undefined ? {} : { maxPerOwner: options.sseStreamsPerUser };
-  const inbox = new SqliteActivityLog(db, "inbox");
-  const messages = new SqliteActivityLog(db, "mls_messages");
   const logs: MailboxLogs = {
-    inbox,
+    inbox: store.inbox,
     inboxFeed: new ActivityFeed(feedOptions),
-    messages,
+    messages: store.messages,
     messagesFeed: new ActivityFeed(feedOptions),
     // One commit for both: a received MLS message costs one disk sync, not two.
-    appendReceived: async (owner, id, activity, mls) => {
-      const [inboxItem, item] = appendTogether(db, [
-        { log: inbox, owner, id, activity },
-        ...(mls ? [{ log: messages, owner, id, activity }] : []),
-      ]);
-      return [inboxItem, item];
-    },
+    appendReceived: (owner, id, activity, mls) => store.receive(owner, id, activity, mls),
   };
-  const outbox = new SqliteActivityLog(db, "outbox");
-  const objects = new SqliteActivityLog(db, "objects");
-  const aliases = new Aliases(db);
 
   // Inbox activities are handled synchronously (202 means stored); deliveries go through this queue.
-  const deliveries = new DrainableQueue(new SqliteDeliveryQueue(db));
+  const deliveries = new DrainableQueue(backend.queue);
   const federation = buildFederation({
-    db,
+    kv: backend.kv,
     queue: deliveries,
     users,
     paths,
@@ -148,13 +124,16 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     contextLoader: context.contextLoader,
     keyCache: new MemoryKeyCache(),
     deliver: async (activity, recipient) => {
-      const owners =
+      const named =
         recipient !== undefined
           ? [recipient]
           : addressees(activity)
               .map((iri) => paths.localActor(iri))
-              .filter((u): u is string => u !== undefined && users.exists(u));
-      for (const owner of new Set(owners)) await deliverLocally(logs, owner, activity);
+              .filter((u): u is string => u !== undefined);
+      for (const owner of new Set(named)) {
+        if (recipient !== undefined || (await users.exists(owner)))
+          await deliverLocally(logs, owner, activity);
+      }
     },
   };
 
@@ -162,10 +141,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const deps: OutboxDeps = {
     paths,
     userExists: (name) => users.exists(name),
-    keyPackages,
-    outbox,
-    objects,
-    aliases,
+    store,
     logs,
     resolve: async (iri) => {
       const cached = resolved.get(iri);
@@ -202,7 +178,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
 
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const handle = (req: IncomingMessage): Promise<Response> =>
-    route(req, { paths, users, keyPackages, logs, outbox, objects, deps, inboxDeps, bodyLimit, federation });
+    route(req, { paths, users, store, logs, deps, inboxDeps, bodyLimit, federation });
 
   // Requests being handled, so that close() lets them finish (bounded) before the database closes.
   const requests = new Set<Promise<unknown>>();
@@ -228,7 +204,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     domain,
     async createUser(name) {
       await users.add(name);
-      return { actorId: paths.actor(name), token: users.issueToken(name) };
+      return { actorId: paths.actor(name), token: await users.issueToken(name) };
     },
     async close() {
       if (closed) return;
@@ -248,7 +224,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
       await new Promise((resolve) => setImmediate(resolve));
       if ((await deliveries.close(CLOSE_GRACE_MS)) === "drained") await queueDone.catch(() => undefined);
       // 4. Only now the database.
-      db.close();
+      await backend.close();
       // One turn of the event loop, so that clients in this process see their sockets closed before reuse.
       await new Promise((resolve) => setImmediate(resolve));
     },

@@ -5,7 +5,8 @@ import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type LogCollection, respondWithLog } from "./collections.js";
 import { ActivityFeed } from "./feed.js";
-import { SqliteActivityLog } from "./sqlite.js";
+import { activityLogTable, SqlActivityLog } from "./logs.js";
+import { sqliteSql } from "./sqlite-sql.js";
 
 const id = "https://a.example/users/alice/messages";
 const activity = (n: number) => ({ id: `https://b.example/activities/${n}`, type: "Create", object: { n } });
@@ -14,13 +15,14 @@ describe("an owner's ordered log served as a collection", () => {
   let dir: string;
   let db: DatabaseSync;
   let collection: LogCollection;
-  let log: SqliteActivityLog;
+  let log: SqlActivityLog;
   let feed: ActivityFeed;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "sotto-fedify-"));
     db = new DatabaseSync(join(dir, "log.sqlite"));
-    log = new SqliteActivityLog(db, "messages");
+    for (const ddl of activityLogTable("sqlite", "messages")) db.exec(ddl);
+    log = new SqlActivityLog(sqliteSql(db), "messages");
     feed = new ActivityFeed();
     collection = { log, feed, owner: "alice", id, pageSize: 2 };
     for (let n = 1; n <= 5; n++) await log.append("alice", activity(n).id, activity(n));

@@ -21,3 +21,8 @@ export class MlsDeliveryError extends SottoError<MlsDeliveryErrorCode> {
     this.status = status;
   }
 }
+
+/** Why a database could not be opened or brought to the schema this code needs. */
+export type DatabaseErrorCode = "database_unreachable" | "invalid_database_url" | "schema_too_new";
+
+export class DatabaseError extends SottoError<DatabaseErrorCode> {}

@@ -9,12 +9,40 @@ export {
   PROBE_DELAY_SECONDS,
 } from "./delivery.js";
 export { addMlsToActor, respondWithKeyPackage, respondWithKeyPackages, withMlsActor } from "./directory.js";
-export { MlsDeliveryError, type MlsDeliveryErrorCode } from "./errors.js";
+export {
+  DatabaseError,
+  type DatabaseErrorCode,
+  MlsDeliveryError,
+  type MlsDeliveryErrorCode,
+} from "./errors.js";
 export { ActivityFeed, type ActivityFeedOptions, type FeedSubscriber } from "./feed.js";
 export { applyKeyPackageActivity, type KeyPackageLifecycleOptions } from "./keyPackages.js";
 export { type MlsLoaderFactories, type MlsLoaderOptions, mlsLoaderFactories } from "./loaders.js";
+export {
+  activityLogTable,
+  appendTogether,
+  keyPackageTable,
+  type LogAppend,
+  type OwnedActivity,
+  type PendingAppend,
+  SqlActivityLog,
+  SqlKeyPackageStore,
+} from "./logs.js";
+export { type Migration, migrate, schemaVersion } from "./migrate.js";
+export { mysqlSql, openMysqlPool, redactUrl } from "./mysql-sql.js";
 export { QuietKvStore } from "./quietKv.js";
 export { ACTIVITY_JSON, errorResponse, jsonResponse } from "./responses.js";
-export { appendTogether, type LogAppend, SqliteActivityLog, SqliteKeyPackageStore } from "./sqlite.js";
+export {
+  checkTableName,
+  columnTypes,
+  ignoreDuplicate,
+  type Sql,
+  type SqlDialect,
+  type SqlRun,
+  type SqlStatement,
+  type SqlValue,
+  updateDuplicate,
+} from "./sql.js";
+export { sqliteSql } from "./sqlite-sql.js";
 export type { ActivityLog, KeyPackageRecord, KeyPackageStore, LoggedActivity } from "./storage.js";
 export { carriesMls, type ValidateMlsOptions, validateMls } from "./validate.js";

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyKeyPackageActivity } from "./keyPackages.js";
-import { SqliteKeyPackageStore } from "./sqlite.js";
+import { keyPackageTable, SqlKeyPackageStore } from "./logs.js";
+import { sqliteSql } from "./sqlite-sql.js";
 
 const alice = "https://a.example/users/alice";
 const bob = "https://b.example/users/bob";
@@ -22,12 +23,13 @@ const keyPackage = (id: string | undefined, content: string) => ({
 describe("the KeyPackage lifecycle", () => {
   let dir: string;
   let db: DatabaseSync;
-  let store: SqliteKeyPackageStore;
+  let store: SqlKeyPackageStore;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "sotto-fedify-"));
     db = new DatabaseSync(join(dir, "kp.sqlite"));
-    store = new SqliteKeyPackageStore(db);
+    for (const ddl of keyPackageTable("sqlite")) db.exec(ddl);
+    store = new SqlKeyPackageStore(sqliteSql(db));
   });
   afterEach(() => {
     db.close();

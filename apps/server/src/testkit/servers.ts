@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ServerOptions, type SottoServer, startServer } from "../server.js";
+import { testDatabase } from "./mariadb.js";
 
 export interface User {
   readonly actorId: string;
@@ -17,6 +18,11 @@ export interface TwoServers {
   readonly bob: User;
   /** A's and B's data directories. */
   readonly dataDirs: readonly [string, string];
+  /** A's and B's storage options (`dataDir`, and `database` when the tests run on MariaDB). */
+  readonly storage: readonly [
+    Pick<ServerOptions, "dataDir" | "database">,
+    Pick<ServerOptions, "dataDir" | "database">,
+  ];
   /** Stops A, keeping its data directory and port for `startA`. */
   stopA(): Promise<void>;
   /** Starts A again on its data directory and port. */
@@ -36,9 +42,13 @@ export async function startTwoServers(optionsA: Partial<ServerOptions> = {}): Pr
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    a = await startServer({ ...optionsA, dataDir: dataDirs[0] });
+    const storage = [
+      { dataDir: dataDirs[0], ...(await testDatabase()) },
+      { dataDir: dataDirs[1], ...(await testDatabase()) },
+    ] as const;
+    a = await startServer({ ...optionsA, ...storage[0] });
     const port = Number(new URL(a.origin).port);
-    b = await startServer({ dataDir: dataDirs[1] });
+    b = await startServer(storage[1]);
     const alice = await a.createUser("alice");
     const bob = await b.createUser("bob");
     const running = b;
@@ -51,12 +61,13 @@ export async function startTwoServers(optionsA: Partial<ServerOptions> = {}): Pr
       alice,
       bob,
       dataDirs,
+      storage,
       async stopA() {
         await a?.close();
         a = undefined;
       },
       async startA() {
-        a = await startServer({ ...optionsA, dataDir: dataDirs[0], port });
+        a = await startServer({ ...optionsA, ...storage[0], port });
         return a;
       },
       close,

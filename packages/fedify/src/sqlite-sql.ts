@@ -1,0 +1,49 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { Sql, SqlRun, SqlStatement, SqlValue } from "./sql.js";
+
+/**
+ * {@link Sql} on a `node:sqlite` database the host opened (and closes). Each SQL text is prepared once. Every
+ * statement runs synchronously: the promises are already settled, so SQLite's speed is kept, and a `batch`
+ * holds its transaction for no longer than its own statements.
+ */
+export function sqliteSql(db: DatabaseSync): Sql {
+  const cache = new Map<string, StatementSync>();
+  const prepare = (sql: string): StatementSync => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
+  const run = (sql: string, params: readonly SqlValue[] = []): SqlRun => {
+    const result = prepare(sql).run(...params);
+    return { changes: Number(result.changes), lastId: Number(result.lastInsertRowid) };
+  };
+  return {
+    dialect: "sqlite",
+    all: <T>(sql: string, params: readonly SqlValue[] = []) =>
+      Promise.resolve(prepare(sql).all(...params) as T[]),
+    get: <T>(sql: string, params: readonly SqlValue[] = []) =>
+      Promise.resolve(prepare(sql).get(...params) as T | undefined),
+    run: (sql, params) => Promise.resolve(run(sql, params)),
+    batch(statements: readonly SqlStatement[]) {
+      try {
+        db.exec("BEGIN IMMEDIATE");
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      try {
+        const results = statements.map((s) => run(s.sql, s.params));
+        db.exec("COMMIT");
+        return Promise.resolve(results);
+      } catch (error) {
+        db.exec("ROLLBACK");
+        return Promise.reject(error);
+      }
+    },
+    // One file, and writers already take SQLite's own lock: statements of a migration run in one batch.
+    exclusive: (_name, work) => work(),
+    close: () => Promise.resolve(),
+  };
+}
