@@ -2,11 +2,12 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { KvStore, MessageQueue } from "@fedify/fedify";
-import { MysqlKvStore, MysqlMessageQueue } from "@fedify/mysql";
+import { MysqlKvStore } from "@fedify/mysql";
 import { SqliteKvStore } from "@fedify/sqlite";
 import { migrate, mysqlSql, openMysqlPool, type Sql, sqliteSql } from "@sotto/fedify";
 import { SqliteDeliveryQueue } from "./deliveryQueue.js";
 import { ServerError } from "./errors.js";
+import { MysqlDeliveryQueue } from "./mysqlDeliveryQueue.js";
 import { SERVER_MIGRATIONS } from "./schema.js";
 import { type ServerStore, SqlServerStore } from "./store.js";
 
@@ -14,7 +15,7 @@ import { type ServerStore, SqlServerStore } from "./store.js";
 export interface DatabaseOptions {
   /** The directory of the SQLite file; not needed with `database`. */
   readonly dataDir?: string;
-  /** `mysql://user:password@host:port/name`: every table, Fedify's KV store and its queue go there. */
+  /** `mysql://user:password@host:port/name`: every table, Fedify's KV store and the queue go there. */
   readonly database?: string;
   /** SQLite only: disk sync of each commit, `full` (default) or `normal`. */
   readonly synchronous?: "full" | "normal";
@@ -52,8 +53,8 @@ export async function openBackend(options: DatabaseOptions): Promise<Backend> {
       const sql = mysqlSql(pool);
       await migrate(sql, "server", SERVER_MIGRATIONS);
       const kv = new MysqlKvStore(pool);
-      // Polled (MySQL has no LISTEN/NOTIFY): a short interval keeps a lone message's latency low.
-      const queue = new MysqlMessageQueue(pool, { pollInterval: { milliseconds: 200 } });
+      // Ours, not @fedify/mysql's MysqlMessageQueue, which deletes a message before delivering it.
+      const queue = new MysqlDeliveryQueue(pool);
       await kv.initialize();
       await queue.initialize();
       return { store: new SqlServerStore(sql), sql, kv, queue, close: () => pool.end() };

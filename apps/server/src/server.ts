@@ -20,7 +20,7 @@ export interface ServerOptions {
   readonly dataDir?: string;
   /**
    * `mysql://user:password@host:port/name`: keep everything in this MariaDB/MySQL database instead of a SQLite
-   * file, with Fedify's KV store and queue from `@fedify/mysql` (several processes can then share it).
+   * file, with `@fedify/mysql`'s KV store and our MariaDB delivery queue (several processes can share it).
    */
   readonly database?: string;
   /** TCP port; 0 (the default) lets the OS choose. */

@@ -119,7 +119,8 @@ export async function openMysqlPool(url: string): Promise<Pool> {
     uri: url,
     charset: "utf8mb4_bin",
     flags: ["-FOUND_ROWS"],
-    connectionLimit: 10,
+    // The server's own queries beside the delivery queue's (one held connection per running delivery).
+    connectionLimit: 20,
     // Rows come back as plain objects; BIGINT columns as numbers (positions stay far below 2^53).
     supportBigNumbers: true,
   });
