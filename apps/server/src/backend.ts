@@ -52,7 +52,9 @@ export async function openBackend(options: DatabaseOptions): Promise<Backend> {
     try {
       const sql = mysqlSql(pool);
       await migrate(sql, "server", SERVER_MIGRATIONS);
-      const kv = new MysqlKvStore(pool);
+      // Expired entries are skipped on reads anyway; sweeping them on every write (the default) contended
+      // with every other write's locks.
+      const kv = new MysqlKvStore(pool, { expireCleanupRate: 0.01 });
       // Ours, not @fedify/mysql's MysqlMessageQueue, which deletes a message before delivering it.
       const queue = new MysqlDeliveryQueue(pool);
       await kv.initialize();

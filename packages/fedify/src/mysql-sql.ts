@@ -124,6 +124,11 @@ export async function openMysqlPool(url: string): Promise<Pool> {
     // Rows come back as plain objects; BIGINT columns as numbers (positions stay far below 2^53).
     supportBigNumbers: true,
   });
+  // READ COMMITTED: a locking read of a missing row takes no gap lock, so concurrent writers (the KV store's
+  // compare-and-set, the queue's enqueues) do not deadlock each other as they did under REPEATABLE READ.
+  pool.pool.on("connection", (connection) => {
+    connection.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  });
   try {
     await pool.query("SELECT 1");
   } catch (error) {
