@@ -1,5 +1,5 @@
 // SottoClient must run in browsers: everything reachable from the package entry imports only zod, the tiny
-// `@sotto/core/errors` and `@sotto/core/limits` modules (not the MLS engine) and, lazily when no global WebSocket exists, `ws`.
+// `@sotto/shared/errors` and `@sotto/shared/limits` modules (not the MLS engine) and, lazily when no global WebSocket exists, `ws`.
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +30,7 @@ describe("the package entry", () => {
   it("imports nothing a browser lacks", () => {
     const { files, packages, lazy } = moduleGraph("index.ts");
     expect(files).toContain("client.ts");
-    expect([...packages].sort()).toEqual(["@sotto/core/errors", "@sotto/core/limits", "zod"]);
+    expect([...packages].sort()).toEqual(["@sotto/shared/errors", "@sotto/shared/limits", "zod"]);
     expect([...lazy]).toEqual(["ws"]);
   });
 });

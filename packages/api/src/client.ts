@@ -1,7 +1,7 @@
 // SottoClient: the typed client of sottod's API, for Node and browsers. It speaks to any WHATWG-style
 // WebSocket (the global one in browsers and Node 24, else `ws`), reconnects on its own, and resumes its event
 // subscription from the last seq it saw, so every event is delivered once and in order across reconnects.
-import { SottoError } from "@sotto/core/errors";
+import { SottoError } from "@sotto/shared/errors";
 import { ApiError } from "./errors.js";
 import { type ApiEvent, EVENT_METHOD } from "./events.js";
 import { EventNotification, RpcResponse } from "./jsonrpc.js";

@@ -1,7 +1,7 @@
 // Every error the API answers with. The JSON-RPC `error.code` is a number (the JSON-RPC 2.0 standard codes,
 // and the implementation range -32000..-32099 for domain errors); `error.data.code` is a stable string a client
 // switches on. Both are part of the contract: never renumber or rename one.
-import { SottoError } from "@sotto/core/errors";
+import { SottoError } from "@sotto/shared/errors";
 import { z } from "zod";
 
 export const API_ERRORS = {

@@ -1,6 +1,6 @@
 // Every method of the API: its params (by name, a JSON object; unknown keys are refused so typos surface),
 // its result, and the domain errors it may answer with besides the generic ones.
-import { MAX_ATTACHMENTS, MAX_REACTION_LENGTH, MAX_TITLE_LENGTH } from "@sotto/core/limits";
+import { MAX_ATTACHMENTS, MAX_REACTION_LENGTH, MAX_TITLE_LENGTH } from "@sotto/shared/limits";
 import { z } from "zod";
 import type { ApiErrorCode } from "./errors.js";
 import {

@@ -5,7 +5,7 @@ import {
   MAX_INLINE_MEDIA_BASE64,
   MAX_MEDIA_TYPE_LENGTH,
   MAX_NAME_LENGTH,
-} from "@sotto/core/limits";
+} from "@sotto/shared/limits";
 import { z } from "zod";
 
 export const ActorId = z.url().meta({ id: "ActorId", description: "An ActivityPub actor id (a URL)." });
