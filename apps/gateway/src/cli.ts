@@ -21,19 +21,21 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`sotto-xmpp: ${config.error.message}\n`);
     return 2;
   }
-  const { dataDir, xmpp, fediverse, media } = config.value;
+  const { dataDir, database, xmpp, fediverse, media } = config.value;
   const log = jsonLog(
     (process.env.SOTTO_LOG_LEVEL as "debug" | "info" | "warn" | "error" | undefined) ?? "info",
   );
   const gateway = await startGateway({
     xmpp,
     dataDir,
+    ...(database === undefined ? {} : { database }),
     log,
     media: { ...media, allowPrivateAddress: fediverse.allowPrivateAddress },
     fediverse: ({ state, log }) =>
       Puppets.open({
         dataDir: join(dataDir, "fediverse"),
         server: {
+          ...(database === undefined ? {} : { database }),
           port: fediverse.port,
           host: fediverse.host,
           ...(fediverse.origin ? { origin: fediverse.origin } : {}),

@@ -28,6 +28,17 @@ describe("readConfig", () => {
     });
   });
 
+  it("takes a mysql:// database for the state and the home server, and nothing else there", () => {
+    const database = "mysql://sotto:pw@db.example:3306/sotto_xmpp";
+    const r = readConfig({ ...base, database }, { SOTTO_XMPP_SECRET: "s3cret" });
+    expect(r.ok && r.value.database).toBe(database);
+    const wrong = readConfig(
+      { ...base, database: "postgres://db.example/x" },
+      { SOTTO_XMPP_SECRET: "s3cret" },
+    );
+    expect(wrong.ok || wrong.error.message).toMatch(/^database: must be a mysql:\/\/ URL/);
+  });
+
   it("reads the secret from a file and refuses a config without one", () => {
     const file = join(dir, "secret");
     writeFileSync(file, "from-file\n");

@@ -13,6 +13,14 @@ const Domain = z
 const ConfigFile = z.strictObject({
   /** Where the gateway keeps its state, its home server's database and the puppets' stores. */
   dataDir: z.string().min(1),
+  /**
+   * `mysql://user:password@host:port/name`: the gateway's state and its home server's tables go to this
+   * MariaDB/MySQL database instead of SQLite files in dataDir (the puppets' stores stay in dataDir).
+   */
+  database: z
+    .string()
+    .regex(/^mysql:\/\//, "must be a mysql:// URL")
+    .optional(),
   xmpp: z.strictObject({
     /** The XMPP server's component port, e.g. `xmpp://127.0.0.1:5347`. */
     service: z.string().regex(/^xmpp:\/\/[^/]+:\d+$/, "xmpp://host:port"),
@@ -46,6 +54,7 @@ const ConfigFile = z.strictObject({
 
 export interface GatewayConfig {
   readonly dataDir: string;
+  readonly database?: string;
   readonly xmpp: {
     readonly service: string;
     readonly domain: string;
@@ -71,7 +80,7 @@ export function readConfig(json: unknown, env: NodeJS.ProcessEnv = {}): Result<G
       new ConfigError("invalid", `${issue?.path.join(".") || "config"}: ${issue?.message ?? "invalid"}`),
     );
   }
-  const { dataDir, xmpp, fediverse, media } = parsed.data;
+  const { dataDir, database, xmpp, fediverse, media } = parsed.data;
   let secret = xmpp.secret ?? env.SOTTO_XMPP_SECRET;
   if (!secret && xmpp.secretFile) {
     try {
@@ -93,6 +102,7 @@ export function readConfig(json: unknown, env: NodeJS.ProcessEnv = {}): Result<G
   );
   return ok({
     dataDir,
+    ...(database === undefined ? {} : { database }),
     xmpp: { service: xmpp.service, domain, secret, allowedDomains },
     fediverse: {
       port: fediverse.port,

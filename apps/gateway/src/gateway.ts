@@ -21,8 +21,10 @@ export interface GatewayOptions {
   };
   /** Opens the Fediverse side (e.g. `Puppets.open`) once the gateway's state and log exist. */
   readonly fediverse: (deps: { readonly state: GatewayState; readonly log: Log }) => Promise<FediverseSide>;
-  /** Where the gateway keeps its state (`gateway.sqlite`). */
+  /** Where the gateway keeps its state (`gateway.sqlite`) unless `database` is given. */
   readonly dataDir: string;
+  /** `mysql://...`: the gateway's state in this MariaDB/MySQL database (it can then start on another host). */
+  readonly database?: string;
   /**
    * The media server that serves Fediverse files to XMPP users (127.0.0.1, a free port, its own origin by
    * default); `allowPrivateAddress` lets XMPP users' file links point at private addresses (tests).
@@ -49,12 +51,17 @@ const newId = () => `urn:uuid:${randomUUID()}`;
 /** Starts the gateway; resolves once the Fediverse side runs and the component has tried to connect. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? jsonLog();
-  const state = new GatewayState(join(options.dataDir, "gateway.sqlite"));
+  const state = await GatewayState.open(
+    options.database === undefined
+      ? { path: join(options.dataDir, "gateway.sqlite") }
+      : { database: options.database },
+    (error) => log("error", "gateway.state_write_failed", { error: (error as Error).message }),
+  );
   let fediverse: FediverseSide;
   try {
     fediverse = await options.fediverse({ state, log });
   } catch (e) {
-    state.close();
+    await state.close();
     throw e;
   }
   let media: MediaServer;
@@ -69,7 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   } catch (e) {
     await fediverse.stop().catch(() => undefined);
-    state.close();
+    await state.close();
     throw e;
   }
   const xmpp = new XmppSide({ ...options.xmpp, log, newId });
@@ -85,7 +92,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stop = async () => {
     await bridge.stop();
     await media.close();
-    state.close();
+    await state.close();
   };
   try {
     await bridge.start();

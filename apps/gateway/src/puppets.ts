@@ -33,6 +33,8 @@ export interface PuppetsOptions {
   readonly dataDir: string;
   /** The gateway's home server (sotto-server) for the puppet actors. */
   readonly server: {
+    /** `mysql://...`: the home server's tables in MariaDB/MySQL instead of a SQLite file in dataDir. */
+    readonly database?: string;
     readonly port?: number;
     readonly host?: string;
     readonly origin?: string;

@@ -1,33 +1,93 @@
 // The gateway's own state: which XMPP message id is which Note, whether a conversation was told that
 // encryption ends here, cached actor lookups, and cursors (how far each puppet's events were bridged, and what
-// was last shown of a message's edits and reactions). One SQLite file
-// (node:sqlite, WAL, synchronous FULL); each write is one statement or one transaction, so a crash keeps all or
-// nothing. It holds ids, handles and reaction emoji, never message bodies or keys (those stay in each puppet's
-// encrypted @sotto/storage store).
+// was last shown of a message's edits and reactions). It holds ids, handles and reaction emoji, never message
+// bodies or keys (those stay in each puppet's encrypted @sotto/storage store).
+//
+// Kept in a SQLite file (node:sqlite, WAL, synchronous FULL) or, with `database: "mysql://..."`, in MariaDB/MySQL
+// (beside the embedded server's tables, so the gateway can start on another host). Reads answer from memory
+// (the whole state is loaded at open), so the bridge's mapping stays synchronous; every change is written at once
+// as one statement, in order. On SQLite that write is done before the method returns (a crash keeps all or
+// nothing of each, as before); on MariaDB it is sent at once and `close` waits for all of them.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import {
+  columnTypes,
+  ignoreDuplicate,
+  type Migration,
+  migrate,
+  mysqlSql,
+  openMysqlPool,
+  type Sql,
+  type SqlDialect,
+  type SqlValue,
+  sqliteSql,
+  updateDuplicate,
+} from "@sotto/fedify";
 import type { KnownMessage } from "./mapping.js";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS messages (
-  conversation TEXT NOT NULL, xmpp_id TEXT NOT NULL, message_id TEXT NOT NULL,
-  author TEXT NOT NULL CHECK (author IN ('xmpp', 'fediverse')),
-  PRIMARY KEY (conversation, xmpp_id)) STRICT;
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (conversation, message_id);
-CREATE TABLE IF NOT EXISTS aliases (
-  conversation TEXT NOT NULL, alias TEXT NOT NULL, xmpp_id TEXT NOT NULL,
-  PRIMARY KEY (conversation, alias)) STRICT;
-CREATE TABLE IF NOT EXISTS media (
-  token TEXT PRIMARY KEY, user TEXT NOT NULL, message_id TEXT NOT NULL, idx INTEGER NOT NULL) STRICT;
-CREATE UNIQUE INDEX IF NOT EXISTS media_by_file ON media (user, message_id, idx);
-CREATE TABLE IF NOT EXISTS receipts (
-  conversation TEXT NOT NULL, message_id TEXT NOT NULL, stanza_id TEXT NOT NULL,
-  PRIMARY KEY (conversation, message_id)) STRICT;
-CREATE TABLE IF NOT EXISTS notices (conversation TEXT PRIMARY KEY, at TEXT NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS actors (handle TEXT PRIMARY KEY, actor_id TEXT NOT NULL, name TEXT) STRICT;
-CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position TEXT NOT NULL) STRICT;
-`;
+const TABLES = ["messages", "aliases", "media", "receipts", "notices", "actors", "cursors"] as const;
+
+/** MySQL tables (the same names the SQLite file has after version 2), for a database shared with the server. */
+function mysqlTables(): string[] {
+  const t = columnTypes("mysql");
+  // Conversation keys and XMPP ids stay within 255 characters, ids of Notes within 512 (InnoDB key limit).
+  return [
+    `CREATE TABLE IF NOT EXISTS gateway_messages (
+      conversation VARCHAR(255) NOT NULL, xmpp_id VARCHAR(255) NOT NULL, message_id ${t.id} NOT NULL,
+      author VARCHAR(16) NOT NULL, PRIMARY KEY (conversation, xmpp_id),
+      UNIQUE KEY gateway_messages_by_id (conversation, message_id))${t.table}`,
+    `CREATE TABLE IF NOT EXISTS gateway_aliases (
+      conversation VARCHAR(255) NOT NULL, alias VARCHAR(255) NOT NULL, xmpp_id VARCHAR(255) NOT NULL,
+      PRIMARY KEY (conversation, alias))${t.table}`,
+    `CREATE TABLE IF NOT EXISTS gateway_media (
+      token VARCHAR(128) NOT NULL PRIMARY KEY, user VARCHAR(255) NOT NULL, message_id VARCHAR(500) NOT NULL,
+      idx INTEGER NOT NULL, UNIQUE KEY gateway_media_by_file (user, message_id, idx))${t.table}`,
+    `CREATE TABLE IF NOT EXISTS gateway_receipts (
+      conversation VARCHAR(255) NOT NULL, message_id ${t.id} NOT NULL, stanza_id VARCHAR(255) NOT NULL,
+      PRIMARY KEY (conversation, message_id))${t.table}`,
+    `CREATE TABLE IF NOT EXISTS gateway_notices (conversation ${t.id} NOT NULL PRIMARY KEY, at VARCHAR(32) NOT NULL)${t.table}`,
+    `CREATE TABLE IF NOT EXISTS gateway_actors (
+      handle ${t.id} NOT NULL PRIMARY KEY, actor_id ${t.text} NOT NULL, name ${t.text})${t.table}`,
+    `CREATE TABLE IF NOT EXISTS gateway_cursors (name ${t.id} NOT NULL PRIMARY KEY, position ${t.text} NOT NULL)${t.table}`,
+  ];
+}
+
+/** The gateway's schema versions (component `gateway`). */
+export const GATEWAY_MIGRATIONS: readonly Migration[] = [
+  {
+    // The file of earlier versions, adopted as it is.
+    version: 1,
+    statements: (dialect: SqlDialect) =>
+      dialect === "mysql"
+        ? mysqlTables()
+        : [
+            `CREATE TABLE IF NOT EXISTS messages (
+              conversation TEXT NOT NULL, xmpp_id TEXT NOT NULL, message_id TEXT NOT NULL,
+              author TEXT NOT NULL CHECK (author IN ('xmpp', 'fediverse')),
+              PRIMARY KEY (conversation, xmpp_id)) STRICT`,
+            "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (conversation, message_id)",
+            `CREATE TABLE IF NOT EXISTS aliases (
+              conversation TEXT NOT NULL, alias TEXT NOT NULL, xmpp_id TEXT NOT NULL,
+              PRIMARY KEY (conversation, alias)) STRICT`,
+            `CREATE TABLE IF NOT EXISTS media (
+              token TEXT PRIMARY KEY, user TEXT NOT NULL, message_id TEXT NOT NULL, idx INTEGER NOT NULL) STRICT`,
+            "CREATE UNIQUE INDEX IF NOT EXISTS media_by_file ON media (user, message_id, idx)",
+            `CREATE TABLE IF NOT EXISTS receipts (
+              conversation TEXT NOT NULL, message_id TEXT NOT NULL, stanza_id TEXT NOT NULL,
+              PRIMARY KEY (conversation, message_id)) STRICT`,
+            "CREATE TABLE IF NOT EXISTS notices (conversation TEXT PRIMARY KEY, at TEXT NOT NULL) STRICT",
+            "CREATE TABLE IF NOT EXISTS actors (handle TEXT PRIMARY KEY, actor_id TEXT NOT NULL, name TEXT) STRICT",
+            "CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position TEXT NOT NULL) STRICT",
+          ],
+  },
+  {
+    // One name per table in both databases (a MariaDB database is shared with the server, which has `aliases`).
+    version: 2,
+    statements: (dialect: SqlDialect) =>
+      dialect === "mysql" ? [] : TABLES.map((table) => `ALTER TABLE ${table} RENAME TO gateway_${table}`),
+  },
+];
 
 export interface KnownActor {
   readonly handle: string;
@@ -35,132 +95,263 @@ export interface KnownActor {
   readonly name?: string;
 }
 
-export class GatewayState {
-  readonly #db: DatabaseSync;
+/** Where the state is kept: a SQLite file, or a MariaDB/MySQL database. */
+export type StateLocation = { readonly path: string } | { readonly database: string };
 
-  constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.#db = new DatabaseSync(path);
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000");
-    this.#db.exec(SCHEMA);
+const pair = (...parts: readonly (string | number)[]): string => parts.join("\n");
+
+export class GatewayState {
+  readonly #sql: Sql;
+  readonly #closeDatabase: () => Promise<void>;
+  readonly #onError: (error: unknown) => void;
+  #writes: Promise<void> = Promise.resolve();
+  readonly #messages = new Map<string, KnownMessage>(); // conversation, xmpp id
+  readonly #byMessageId = new Map<string, string>(); // conversation, message id -> xmpp id
+  readonly #aliases = new Map<string, string>(); // conversation, alias -> xmpp id
+  readonly #media = new Map<string, { user: string; messageId: string; index: number }>();
+  readonly #mediaByFile = new Map<string, string>(); // user, message id, index -> token
+  readonly #receipts = new Map<string, string>(); // conversation, message id -> stanza id
+  readonly #notices = new Set<string>();
+  readonly #actors = new Map<string, KnownActor>();
+  readonly #actorsById = new Map<string, string>();
+  readonly #cursors = new Map<string, string>();
+
+  private constructor(sql: Sql, close: () => Promise<void>, onError: (error: unknown) => void) {
+    this.#sql = sql;
+    this.#closeDatabase = close;
+    this.#onError = onError;
   }
 
-  close(): void {
-    this.#db.close();
+  /**
+   * Opens (and migrates) the state and loads it. `onError` hears of a write that failed on MariaDB (it is
+   * reported, the gateway keeps running; on SQLite a failed write throws to the caller as before).
+   */
+  static async open(
+    location: StateLocation,
+    onError: (error: unknown) => void = () => undefined,
+  ): Promise<GatewayState> {
+    let sql: Sql;
+    let close: () => Promise<void>;
+    if ("database" in location) {
+      const pool = await openMysqlPool(location.database);
+      sql = mysqlSql(pool);
+      close = () => pool.end();
+    } else {
+      mkdirSync(dirname(location.path), { recursive: true });
+      const db = new DatabaseSync(location.path);
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000");
+      sql = sqliteSql(db);
+      close = async () => db.close();
+    }
+    try {
+      await migrate(sql, "gateway", GATEWAY_MIGRATIONS);
+      const state = new GatewayState(sql, close, onError);
+      await state.#load();
+      return state;
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+
+  async #load(): Promise<void> {
+    const sql = this.#sql;
+    for (const m of await sql.all<{
+      conversation: string;
+      xmpp_id: string;
+      message_id: string;
+      author: string;
+    }>("SELECT conversation, xmpp_id, message_id, author FROM gateway_messages")) {
+      this.#keep(m.conversation, {
+        xmppId: m.xmpp_id,
+        messageId: m.message_id,
+        author: m.author as KnownMessage["author"],
+      });
+    }
+    for (const a of await sql.all<{ conversation: string; alias: string; xmpp_id: string }>(
+      "SELECT conversation, alias, xmpp_id FROM gateway_aliases",
+    )) {
+      this.#aliases.set(pair(a.conversation, a.alias), a.xmpp_id);
+    }
+    for (const m of await sql.all<{ token: string; user: string; message_id: string; idx: number }>(
+      "SELECT token, user, message_id, idx FROM gateway_media",
+    )) {
+      this.#media.set(m.token, { user: m.user, messageId: m.message_id, index: Number(m.idx) });
+      this.#mediaByFile.set(pair(m.user, m.message_id, Number(m.idx)), m.token);
+    }
+    for (const r of await sql.all<{ conversation: string; message_id: string; stanza_id: string }>(
+      "SELECT conversation, message_id, stanza_id FROM gateway_receipts",
+    )) {
+      this.#receipts.set(pair(r.conversation, r.message_id), r.stanza_id);
+    }
+    for (const n of await sql.all<{ conversation: string }>("SELECT conversation FROM gateway_notices")) {
+      this.#notices.add(n.conversation);
+    }
+    for (const a of await sql.all<{ handle: string; actor_id: string; name: string | null }>(
+      "SELECT handle, actor_id, name FROM gateway_actors",
+    )) {
+      this.#keepActor({ handle: a.handle, actorId: a.actor_id, ...(a.name ? { name: a.name } : {}) });
+    }
+    for (const c of await sql.all<{ name: string; position: string }>(
+      "SELECT name, position FROM gateway_cursors",
+    )) {
+      this.#cursors.set(c.name, c.position);
+    }
+  }
+
+  /**
+   * Writes one statement after those before it. On SQLite it runs before `run` returns (and a failure throws
+   * to the caller, as the synchronous writes of earlier versions did); on MariaDB it is sent in order and a
+   * failure goes to `onError`.
+   */
+  #write(statement: string, params: readonly SqlValue[]): void {
+    if (this.#sql.dialect === "sqlite") {
+      this.#sql.run(statement, params).catch(this.#onError);
+      return;
+    }
+    this.#writes = this.#writes
+      .then(() => this.#sql.run(statement, params))
+      .then(
+        () => undefined,
+        (error: unknown) => this.#onError(error),
+      );
+  }
+
+  /** Waits for every write, then closes the database. */
+  async close(): Promise<void> {
+    await this.#writes;
+    await this.#closeDatabase();
+  }
+
+  #keep(conversation: string, m: KnownMessage): void {
+    this.#messages.set(pair(conversation, m.xmppId), m);
+    this.#byMessageId.set(pair(conversation, m.messageId), m.xmppId);
+  }
+
+  #keepActor(a: KnownActor): void {
+    const old = this.#actors.get(a.handle);
+    if (old !== undefined) this.#actorsById.delete(old.actorId);
+    this.#actors.set(a.handle, a);
+    this.#actorsById.set(a.actorId, a.handle);
   }
 
   /** By the XMPP id of a message, or by its other stanza id (its alias). */
   byXmppId(conversation: string, xmppId: string): KnownMessage | undefined {
-    const found = this.#message("xmpp_id", conversation, xmppId);
+    const found = this.#messages.get(pair(conversation, xmppId));
     if (found) return found;
-    const alias = this.#db
-      .prepare("SELECT xmpp_id FROM aliases WHERE conversation = ? AND alias = ?")
-      .get(conversation, xmppId) as { xmpp_id: string } | undefined;
-    return alias && this.#message("xmpp_id", conversation, alias.xmpp_id);
+    const alias = this.#aliases.get(pair(conversation, xmppId));
+    return alias === undefined ? undefined : this.#messages.get(pair(conversation, alias));
   }
 
   byMessageId(conversation: string, messageId: string): KnownMessage | undefined {
-    return this.#message("message_id", conversation, messageId);
-  }
-
-  #message(column: "xmpp_id" | "message_id", conversation: string, id: string): KnownMessage | undefined {
-    const row = this.#db
-      .prepare(`SELECT xmpp_id, message_id, author FROM messages WHERE conversation = ? AND ${column} = ?`)
-      .get(conversation, id) as
-      | { xmpp_id: string; message_id: string; author: KnownMessage["author"] }
-      | undefined;
-    return row && { xmppId: row.xmpp_id, messageId: row.message_id, author: row.author };
+    const xmppId = this.#byMessageId.get(pair(conversation, messageId));
+    return xmppId === undefined ? undefined : this.#messages.get(pair(conversation, xmppId));
   }
 
   /** Remembers an id pair (the first one stays), and `alias` as another XMPP id of the same message. */
   remember(conversation: string, m: KnownMessage, alias?: string): void {
-    this.#db
-      .prepare(
-        "INSERT OR IGNORE INTO messages (conversation, xmpp_id, message_id, author) VALUES (?, ?, ?, ?)",
-      )
-      .run(conversation, m.xmppId, m.messageId, m.author);
-    if (alias === undefined) return;
-    this.#db
-      .prepare("INSERT OR IGNORE INTO aliases (conversation, alias, xmpp_id) VALUES (?, ?, ?)")
-      .run(conversation, alias, m.xmppId);
+    const dialect = this.#sql.dialect;
+    if (
+      !this.#messages.has(pair(conversation, m.xmppId)) &&
+      !this.#byMessageId.has(pair(conversation, m.messageId))
+    ) {
+      this.#write(
+        `INSERT INTO gateway_messages (conversation, xmpp_id, message_id, author) VALUES (?, ?, ?, ?)${ignoreDuplicate(dialect, "author")}`,
+        [conversation, m.xmppId, m.messageId, m.author],
+      );
+      this.#keep(conversation, m);
+    }
+    if (alias === undefined || this.#aliases.has(pair(conversation, alias))) return;
+    this.#write(
+      `INSERT INTO gateway_aliases (conversation, alias, xmpp_id) VALUES (?, ?, ?)${ignoreDuplicate(dialect, "xmpp_id")}`,
+      [conversation, alias, m.xmppId],
+    );
+    this.#aliases.set(pair(conversation, alias), m.xmppId);
   }
 
   /** The XMPP user asked for a delivery receipt of `messageId`, to be answered naming `stanzaId`. */
   awaitReceipt(conversation: string, messageId: string, stanzaId: string): void {
-    this.#db
-      .prepare("INSERT OR IGNORE INTO receipts (conversation, message_id, stanza_id) VALUES (?, ?, ?)")
-      .run(conversation, messageId, stanzaId);
+    const key = pair(conversation, messageId);
+    if (this.#receipts.has(key)) return;
+    this.#write(
+      `INSERT INTO gateway_receipts (conversation, message_id, stanza_id) VALUES (?, ?, ?)${ignoreDuplicate(this.#sql.dialect, "stanza_id")}`,
+      [conversation, messageId, stanzaId],
+    );
+    this.#receipts.set(key, stanzaId);
   }
 
   /** The stanza id a delivery receipt of `messageId` names, once (the request is forgotten). */
   takeReceipt(conversation: string, messageId: string): string | undefined {
-    const row = this.#db
-      .prepare("DELETE FROM receipts WHERE conversation = ? AND message_id = ? RETURNING stanza_id")
-      .get(conversation, messageId) as { stanza_id: string } | undefined;
-    return row?.stanza_id;
+    const key = pair(conversation, messageId);
+    const stanzaId = this.#receipts.get(key);
+    if (stanzaId === undefined) return undefined;
+    this.#write("DELETE FROM gateway_receipts WHERE conversation = ? AND message_id = ?", [
+      conversation,
+      messageId,
+    ]);
+    this.#receipts.delete(key);
+    return stanzaId;
   }
 
   /** The token under which a message's inline file is served to `user` (made once, then the same). */
   mediaToken(user: string, messageId: string, index: number, newToken: () => string): string {
-    this.#db
-      .prepare("INSERT OR IGNORE INTO media (token, user, message_id, idx) VALUES (?, ?, ?, ?)")
-      .run(newToken(), user, messageId, index);
-    const row = this.#db
-      .prepare("SELECT token FROM media WHERE user = ? AND message_id = ? AND idx = ?")
-      .get(user, messageId, index) as { token: string };
-    return row.token;
+    const file = pair(user, messageId, index);
+    const known = this.#mediaByFile.get(file);
+    if (known !== undefined) return known;
+    const token = newToken();
+    this.#write("INSERT INTO gateway_media (token, user, message_id, idx) VALUES (?, ?, ?, ?)", [
+      token,
+      user,
+      messageId,
+      index,
+    ]);
+    this.#media.set(token, { user, messageId, index });
+    this.#mediaByFile.set(file, token);
+    return token;
   }
 
   /** Which file a media token stands for. */
   mediaFile(token: string): { user: string; messageId: string; index: number } | undefined {
-    const row = this.#db.prepare("SELECT user, message_id, idx FROM media WHERE token = ?").get(token) as
-      | { user: string; message_id: string; idx: number }
-      | undefined;
-    return row && { user: row.user, messageId: row.message_id, index: row.idx };
+    return this.#media.get(token);
   }
 
   /** True exactly once per conversation: the first time it is asked (and recorded). */
   firstTime(conversation: string): boolean {
-    const { changes } = this.#db
-      .prepare("INSERT OR IGNORE INTO notices (conversation, at) VALUES (?, ?)")
-      .run(conversation, new Date().toISOString());
-    return changes === 1;
+    if (this.#notices.has(conversation)) return false;
+    this.#write(
+      `INSERT INTO gateway_notices (conversation, at) VALUES (?, ?)${ignoreDuplicate(this.#sql.dialect, "at")}`,
+      [conversation, new Date().toISOString()],
+    );
+    this.#notices.add(conversation);
+    return true;
   }
 
   actor(handle: string): KnownActor | undefined {
-    const row = this.#db.prepare("SELECT handle, actor_id, name FROM actors WHERE handle = ?").get(handle) as
-      | { handle: string; actor_id: string; name: string | null }
-      | undefined;
-    return row && { handle: row.handle, actorId: row.actor_id, ...(row.name ? { name: row.name } : {}) };
+    return this.#actors.get(handle);
   }
 
   actorById(actorId: string): KnownActor | undefined {
-    const row = this.#db.prepare("SELECT handle FROM actors WHERE actor_id = ?").get(actorId) as
-      | { handle: string }
-      | undefined;
-    return row && this.actor(row.handle);
+    const handle = this.#actorsById.get(actorId);
+    return handle === undefined ? undefined : this.#actors.get(handle);
   }
 
   setActor(a: KnownActor): void {
-    this.#db
-      .prepare(
-        "INSERT INTO actors (handle, actor_id, name) VALUES (?, ?, ?) ON CONFLICT (handle) DO UPDATE SET actor_id = excluded.actor_id, name = excluded.name",
-      )
-      .run(a.handle, a.actorId, a.name ?? null);
+    this.#write(
+      `INSERT INTO gateway_actors (handle, actor_id, name) VALUES (?, ?, ?)${updateDuplicate(this.#sql.dialect, ["handle"], ["actor_id", "name"])}`,
+      [a.handle, a.actorId, a.name ?? null],
+    );
+    this.#keepActor(a);
   }
 
   cursor(name: string): string | undefined {
-    const row = this.#db.prepare("SELECT position FROM cursors WHERE name = ?").get(name) as
-      | { position: string }
-      | undefined;
-    return row?.position;
+    return this.#cursors.get(name);
   }
 
   setCursor(name: string, position: string): void {
-    this.#db
-      .prepare(
-        "INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-      )
-      .run(name, position);
+    this.#write(
+      `INSERT INTO gateway_cursors (name, position) VALUES (?, ?)${updateDuplicate(this.#sql.dialect, ["name"], ["position"])}`,
+      [name, position],
+    );
+    this.#cursors.set(name, position);
   }
 }

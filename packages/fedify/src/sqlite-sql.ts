@@ -3,8 +3,9 @@ import type { Sql, SqlRun, SqlStatement, SqlValue } from "./sql.js";
 
 /**
  * {@link Sql} on a `node:sqlite` database the host opened (and closes). Each SQL text is prepared once. Every
- * statement runs synchronously: the promises are already settled, so SQLite's speed is kept, and a `batch`
- * holds its transaction for no longer than its own statements.
+ * statement runs synchronously, before the method returns (`all`, `get` and `run` throw a failure right there;
+ * `batch` rejects): the promises are already settled, so SQLite's speed is kept, and a `batch` holds its
+ * transaction for no longer than its own statements.
  */
 export function sqliteSql(db: DatabaseSync): Sql {
   const cache = new Map<string, StatementSync>();

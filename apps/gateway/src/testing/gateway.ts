@@ -11,6 +11,8 @@ export interface TestGatewayOptions {
   readonly dataDir: string;
   /** The puppets' sotto-server port, the same across restarts so their actor ids stay valid. */
   readonly port: number;
+  /** `mysql://...`: the gateway's state and its server's tables in MariaDB instead of SQLite files. */
+  readonly database?: string;
   readonly log: Log;
   readonly pollIntervalMs?: number;
 }
@@ -24,12 +26,13 @@ export function startTestGateway(o: TestGatewayOptions): Promise<Gateway> {
       allowedDomains: [o.prosody.host],
     },
     dataDir: o.dataDir,
+    ...(o.database === undefined ? {} : { database: o.database }),
     log: o.log,
     media: { allowPrivateAddress: true },
     fediverse: ({ state, log }) =>
       Puppets.open({
         dataDir: join(o.dataDir, "fediverse"),
-        server: { port: o.port },
+        server: { port: o.port, ...(o.database === undefined ? {} : { database: o.database }) },
         defaultXmppDomain: o.prosody.host,
         state,
         log,
