@@ -1176,12 +1176,24 @@ export class Daemon {
           };
         }),
       );
+    const unlinked = this.#unlinkedDevices().map(
+      (key): Device => ({
+        id: deviceIdOf(key),
+        name: null,
+        fingerprint: fingerprintText(key),
+        current: false,
+        firstSeen: new Date(this.store.deviceKey(DEVICE_KEY_ID)?.createdAt ?? 0).toISOString(),
+        verified: false,
+        link: null,
+      }),
+    );
     return {
       devices: [
         linkedHere === undefined
           ? own
           : { ...own, link: { state: linkedHere.state, comparison: linkedHere.comparison } },
         ...others,
+        ...unlinked,
       ],
     };
   }
@@ -1292,6 +1304,36 @@ export class Daemon {
     });
   }
 
+  #tryLinkOf(id: string): { id: string; link: DeviceLink; key: Uint8Array } | undefined {
+    try {
+      return this.#linkOf(id);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Leaves of this account in its conversations that are neither this device nor one linked here: a device
+   * linked by another device, an older one, or one that someone (the account's server) put there.
+   */
+  #unlinkedDevices(): Uint8Array[] {
+    const known = new Set([
+      Buffer.from(this.#ctx.device.signaturePublicKey).toString("hex"),
+      ...this.#linkGroups().flatMap((g) => g.link.keys),
+    ]);
+    const found = new Map<string, Uint8Array>();
+    for (const g of this.store.groups()) {
+      if (isLinkGroup(g.info) || !g.members.includes(this.actorId)) continue;
+      const loaded = loadConversation(this.#ctx, g.id);
+      if (loaded === undefined || !isActive(loaded.conversation)) continue;
+      for (const m of members(loaded.conversation)) {
+        const hex = Buffer.from(m.signaturePublicKey).toString("hex");
+        if (m.actorId === this.actorId && !known.has(hex)) found.set(hex, m.signaturePublicKey);
+      }
+    }
+    return [...found.values()];
+  }
+
   #linkOf(id: string): { id: string; link: DeviceLink; key: Uint8Array } {
     for (const group of this.#linkGroups()) {
       if (group.link.role !== "existing") continue;
@@ -1368,6 +1410,17 @@ export class Daemon {
         .catch((error: unknown) => this.log.warn("key_package_add_failed", errorFields(error)));
     }
     const invite = lastResort ?? new Uint8Array(Buffer.from(link.keyPackages[0] as string, "base64"));
+    // This account's listing, read once (it now holds the new device's packages) for every add below.
+    const listing = await ctx.directory.keyPackagesOf(this.actorId).catch((error: unknown) => {
+      throw actorError(error, this.actorId);
+    });
+    const engine = (): EngineContext => ({
+      ...this.#engine(),
+      fetcher: {
+        keyPackagesOf: (actorId) =>
+          actorId === this.actorId ? Promise.resolve(listing) : ctx.directory.keyPackagesOf(actorId),
+      },
+    });
     // 2. Into every active conversation: one commit each, through the normal path.
     let conversations = 0;
     const history: DeviceSync[] = [];
@@ -1376,7 +1429,7 @@ export class Daemon {
       const added = await ctx.serial.run(async () => {
         const loaded = loadConversation(ctx, g.id);
         if (loaded === undefined || loaded.info.left || !isActive(loaded.conversation)) return false;
-        const outcome = await addMembers(this.#engine(), loaded.conversation, [
+        const outcome = await addMembers(engine(), loaded.conversation, [
           { actorId: this.actorId, keyPackages: [invite] },
         ]).catch((error: unknown) => {
           this.log.warn("link_add_failed", { conversation: g.id, ...errorFields(error) });
@@ -1430,7 +1483,15 @@ export class Daemon {
    */
   async removeDevice(params: { id: string }): Promise<{ conversations: number }> {
     const ctx = this.#ctx;
-    const { id: groupId, link, key } = this.#linkOf(params.id);
+    const linked = this.#linkGroups().some((g) => g.link.role === "existing")
+      ? this.#tryLinkOf(params.id)
+      : undefined;
+    const key = linked?.key ?? this.#unlinkedDevices().find((d) => deviceIdOf(d) === params.id.toLowerCase());
+    if (key === undefined)
+      throw new ApiError(
+        "device_not_found",
+        `no device ${params.id.slice(0, 80)} of this account (see sotto devices)`,
+      );
     let conversations = 0;
     for (const g of this.store.groups()) {
       const removed = await ctx.serial.run(async () => {
@@ -1455,9 +1516,17 @@ export class Daemon {
       throw actorError(error, this.actorId);
     });
     await ctx.serial.run(async () => {
-      const loaded = this.#loaded(groupId);
+      const loaded = linked === undefined ? undefined : this.#loaded(linked.id);
       ctx.apply({
-        groups: [groupRecord(loaded.conversation, { ...loaded.info, link: { ...link, state: "removed" } })],
+        groups:
+          loaded === undefined || linked === undefined
+            ? []
+            : [
+                groupRecord(loaded.conversation, {
+                  ...loaded.info,
+                  link: { ...linked.link, state: "removed" },
+                }),
+              ],
         outbox: listed
           .filter((kp) => Buffer.compare(kp.signaturePublicKey, key) === 0 && kp.objectId !== undefined)
           .flatMap((kp) => retireKeyPackage(ctx, kp.objectId as string)),

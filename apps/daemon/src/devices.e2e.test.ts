@@ -15,6 +15,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DEVICE_KEY_ID } from "./context.js";
 import { Daemon } from "./daemon.js";
 import { SETTINGS_LINK_CODES } from "./deviceLink.js";
+import { runProgram } from "./testing/programs.js";
 import { joined, messageOf, network, startCast, until, useWorld, type World } from "./testing/world.js";
 
 /** Another daemon (device) of an existing account, initialised with the account's token, not started. */
@@ -158,9 +159,21 @@ describe("linking a second device", () => {
 
   it("refuses a link code used twice, and one that expired", async () => {
     const { code } = alice.linkDevice();
-    const first = await secondDevice(world(), "alice", "tablet");
-    await first.joinDevice({ code });
-    await first.flushOutbox();
+    // The first one as users do it: `sottod init --link CODE`.
+    const keyFile = world().keyFile("tablet");
+    writeFileSync(keyFile, randomBytes(32), { mode: 0o600 });
+    const init = await runProgram(
+      "sottod",
+      [
+        ...["init", "--data", join(world().dir, "tablet-data"), "--actor", alice.actorId],
+        ...["--token", world().tokens.get("alice") ?? "", "--key-file", keyFile, "--link", code],
+        "--allow-private-address",
+        "--plain-http-webfinger",
+      ],
+      "",
+    );
+    expect(init.code, init.stderr).toBe(0);
+    expect(JSON.parse(init.stdout).comparison).toMatch(/^\d{4}( \d{4}){4}$/);
     await until("alice takes the first request", async () => {
       await alice.syncNow();
       return alice.counters.get("link.requested") >= 2 || undefined;
@@ -261,5 +274,21 @@ describe("devices of one person, as a verified peer sees them", () => {
         data: expect.objectContaining({ kind: "device_unendorsed", conversationId }),
       }),
     );
+  });
+
+  it("shows alice the devices she did not link, and lets her remove one from her conversations", async () => {
+    const strangers = await until("alice sees the devices carol added", () => {
+      const found = alice.listDevices().devices.filter((d) => !d.current && d.link === null);
+      return found.length === 2 ? found : undefined;
+    });
+    const removed = await alice.removeDevice({ id: (strangers[1] as { id: string }).id });
+    expect(removed.conversations).toBe(1);
+    await until(
+      "carol applies the removal",
+      () =>
+        carol.getConversation(conversationId).epoch === alice.getConversation(conversationId).epoch ||
+        undefined,
+    );
+    expect(alice.listDevices().devices.filter((d) => !d.current && d.link === null)).toHaveLength(1);
   });
 });

@@ -8,7 +8,8 @@ import { ErrorLine, useErrors } from "./useErrors.js";
 export function LinkDevices({ model, devices }: { model: Model; devices: readonly Device[] | undefined }) {
   const { error, run } = useErrors();
   const [code, setCode] = useState<{ code: string; expiresAt: string } | undefined>();
-  const others = devices?.filter((d) => !d.current && d.link) ?? [];
+  // Linked here (`link` set), or found in conversations without having been linked here (`link: null`).
+  const others = devices?.filter((d) => !d.current && d.link !== undefined) ?? [];
   return (
     <section aria-label="Link devices">
       <ErrorLine error={error} />
@@ -31,12 +32,18 @@ export function LinkDevices({ model, devices }: { model: Model; devices: readonl
         {others.map((d) => (
           <li key={d.id} class="card" aria-label={d.name ?? d.id}>
             <h3>
-              {d.name ?? "device"} <span class="meta">{d.link?.state}</span>
+              {d.name ?? "device"} <span class="meta">{d.link?.state ?? "not linked from here"}</span>
             </h3>
             <code class="fingerprint">{d.fingerprint}</code>
-            <p>
-              Comparison: <strong>{d.link?.comparison}</strong>
-            </p>
+            {d.link ? (
+              <p>
+                Comparison: <strong>{d.link.comparison}</strong>
+              </p>
+            ) : (
+              <p class="warning" role="alert">
+                This device is in your conversations but was not linked here. Remove it if you do not know it.
+              </p>
+            )}
             {d.link?.state === "requested" ? (
               <button
                 type="button"
@@ -50,7 +57,7 @@ export function LinkDevices({ model, devices }: { model: Model; devices: readonl
                 Approve {d.name ?? "device"}
               </button>
             ) : null}
-            {d.link?.state === "linked" ? (
+            {d.link === null || d.link?.state === "linked" ? (
               <button
                 type="button"
                 onClick={() =>
