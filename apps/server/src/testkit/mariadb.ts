@@ -50,11 +50,13 @@ export async function ensureMariadb(): Promise<void> {
   for (let attempt = 0; attempt < 60; attempt++) {
     const error = await reachable();
     if (error === undefined) return;
-    // Debian lets root in through the Unix socket only: allow it over TCP from loopback too.
+    // Debian lets root in through the Unix socket only: allow it over TCP from loopback too (loopback may
+    // resolve to `localhost`, so that account also gets the empty password beside its socket).
     if (/Access denied/.test(error.message)) {
       run("mariadb", [
         "-e",
-        "CREATE USER IF NOT EXISTS root@127.0.0.1; GRANT ALL ON *.* TO root@127.0.0.1 WITH GRANT OPTION",
+        "CREATE USER IF NOT EXISTS root@127.0.0.1; GRANT ALL ON *.* TO root@127.0.0.1 WITH GRANT OPTION; " +
+          "ALTER USER root@localhost IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('')",
       ]);
     }
     await sleep(500);
