@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   addMembers,
   createConversation,
@@ -6,7 +7,9 @@ import {
   writeApplicationData,
 } from "@sotto/core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { serveApi } from "./api/index.js";
 import { createNote } from "./appdata.js";
+import { runCli } from "./cli/main.js";
 import type { Daemon } from "./daemon.js";
 import { type Attacker, createAttacker } from "./testing/attacker.js";
 import { joined, messageOf, startCast, until, useWorld } from "./testing/world.js";
@@ -126,6 +129,33 @@ describe("a stranger's Welcomes and commits", () => {
     expect(alertsOf(conversationId)).toContainEqual(
       expect.objectContaining({ kind: "member_uncheckable", actorId: mallory.actorId }),
     );
+    // The CLI says so before sending (and sends), and shows the alert with the conversation.
+    const api = await serveApi(bob, { stateDir: join(world().dir, "bob-data") });
+    try {
+      const sotto = async (argv: string[]) => {
+        let stdout = "";
+        let stderr = "";
+        const code = await runCli(
+          ["--url", api.url, "--token-file", join(world().dir, "bob-data", "api-token"), ...argv],
+          { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} },
+        );
+        return { code, stdout, stderr };
+      };
+      const sent = await sotto(["send", conversationId, "are you really mallory?"]);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(sent.stderr).toMatch(/^sotto: warning: a device in ".*" could not be authenticated/);
+      expect(sent.stdout).toMatch(/^Queued /);
+      const json = await sotto(["send", conversationId, "again", "--json"]);
+      expect(JSON.parse(json.stderr).warning).toMatchObject({ code: "device_uncheckable" });
+      const shown = await sotto(["chat", conversationId]);
+      expect(shown.stdout).toContain("[unauthenticated device] [1 alert]");
+      expect(shown.stdout).toMatch(
+        /alerts:\n {2}\[.*\] a device of .* joined or changed its key and could not be authenticated/,
+      );
+      expect((await sotto(["history", conversationId])).stdout).toMatch(/^warning: a device in/);
+    } finally {
+      await api.close();
+    }
 
     // Once her key is listed, a later message of hers clears the flag (bob reads a listing again at most
     // every few seconds: she keeps talking until he has).

@@ -8,8 +8,10 @@ import { readAttachment } from "./attachment.js";
 import { findChat, isHandle } from "./chat-ref.js";
 import { CliError, type Env } from "./config.js";
 import {
+  authenticationWarning,
   chatName,
   formatAccount,
+  formatAlerts,
   formatChats,
   formatContact,
   formatContacts,
@@ -135,6 +137,14 @@ async function send(ctx: Context, ref: string, words: readonly string[], inReply
   const { chat, self, opened } = await findChat(client, ref, { open: isHandle(ref) || /^https?:/.test(ref) });
   if (opened && !values.json)
     io.stderr(`Started a conversation with ${chatName(chat, self)} (${shortId(chat.id)})\n`);
+  // Sent all the same (the user chose to), but never without saying it.
+  const warning = authenticationWarning(chat, self);
+  if (warning !== undefined)
+    io.stderr(
+      values.json
+        ? `${JSON.stringify({ warning: { code: `device_${chat.authentication}`, message: warning } })}\n`
+        : `sotto: warning: ${warning}\n`,
+    );
   const reply = inReplyTo === undefined ? undefined : await findMessage(ctx, chat, inReplyTo);
   const message = await ctx.call("messages.send", {
     conversationId: chat.id,
@@ -389,7 +399,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     options: ["limit", "before", "keep-unread"],
     min: 1,
     async run({ client, call, args, values, print }) {
-      const { chat } = await findChat(client, args[0] as string, chatArg);
+      const { chat, self } = await findChat(client, args[0] as string, chatArg);
       const limit = Math.max(1, wholeNumber(str(values.limit), 20, "limit"));
       const before = str(values.before);
       const page = await call("messages.list", {
@@ -405,7 +415,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const lines = page.messages.map((m) => formatMessage(m, chat));
       if (page.before !== null)
         lines.unshift(`(older: sotto history ${shortId(chat.id)} --before ${page.before})`);
-      print(lines.join("\n") || "No messages.", page);
+      // What the conversation's security alerts say comes first: it bears on everything below.
+      print([...formatAlerts(chat, self), lines.join("\n") || "No messages."].join("\n"), page);
     },
   },
   show: {

@@ -1,7 +1,13 @@
 // The human output's markers for what the API reports beside the text: changed keys and attachments.
 import type { Conversation, Message } from "@sotto/api";
 import { describe, expect, it } from "vitest";
-import { formatChats, formatMessage } from "./format.js";
+import {
+  authenticationWarning,
+  formatAlerts,
+  formatChats,
+  formatConversation,
+  formatMessage,
+} from "./format.js";
 
 const alice = "https://a.example/users/alice";
 const bob = "https://b.example/users/bob";
@@ -25,6 +31,34 @@ describe("format", () => {
     const out = formatChats([{ ...conversation, keyChanged: true }, conversation], alice).split("\n");
     expect(out[0]).toMatch(/^11111111 {2}@bob@b\.example \[keys changed: sotto verify\] {2}\S/);
     expect(out[1]).toMatch(/^11111111 {2}@bob@b\.example {2}\S/);
+  });
+
+  it("says when a device could not be authenticated, and lists the conversation's alerts", () => {
+    expect(
+      authenticationWarning({ ...conversation, authentication: "authenticated" }, alice),
+    ).toBeUndefined();
+    expect(authenticationWarning(conversation, alice)).toBeUndefined();
+    expect(authenticationWarning({ ...conversation, authentication: "uncheckable" }, alice)).toContain(
+      'a device in "@bob@b.example" could not be authenticated',
+    );
+    const forged: Conversation = {
+      ...conversation,
+      authentication: "contradicted",
+      alerts: [
+        { kind: "member_contradicted", actorId: bob, at: "2026-01-02T00:00:00Z" },
+        { kind: "welcome_refused", actorId: null, at: "2026-01-03T00:00:00Z" },
+      ],
+    };
+    const lines = formatAlerts(forged, alice);
+    expect(lines[0]).toMatch(/^warning: a device in "@bob@b\.example" is not one its account publishes/);
+    expect(lines[1]).toBe("alerts:");
+    expect(lines[2]).toMatch(/\] a device of @bob@b\.example is not one its account publishes$/);
+    expect(lines[3]).toMatch(
+      /\] an invitation that would have replaced this conversation was refused \(sent by someone\)$/,
+    );
+    expect(formatChats([forged], alice)).toMatch(/@bob@b\.example \[FORGED DEVICE\?\] \[2 alerts\]/);
+    expect(formatConversation(forged, alice).split("\n").slice(-4)).toEqual(lines);
+    expect(formatAlerts(conversation, alice)).toEqual([]);
   });
 
   it("names a message's attachments", () => {

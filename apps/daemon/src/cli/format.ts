@@ -51,13 +51,61 @@ export function formatAccount(account: Account): string {
   return `${account.handle}${account.displayName ? ` (${account.displayName})` : ""}\n  actor   ${account.actorId}\n  server  ${account.server}\n${formatDevices([account.device])}`;
 }
 
+/** The markers of a conversation in lists: left, changed keys, devices that could not be authenticated. */
+function markers(c: Conversation): string {
+  return [
+    c.left ? " [left]" : "",
+    c.keyChanged ? " [keys changed: sotto verify]" : "",
+    c.authentication === "uncheckable" ? " [unauthenticated device]" : "",
+    c.authentication === "contradicted" ? " [FORGED DEVICE?]" : "",
+    (c.alerts?.length ?? 0) > 0 ? ` [${c.alerts?.length} alert${c.alerts?.length === 1 ? "" : "s"}]` : "",
+  ].join("");
+}
+
+/**
+ * What to tell a person about to send in `c` when one of the other members' devices is not authenticated
+ * (`Conversation.authentication`), else undefined.
+ */
+export function authenticationWarning(c: Conversation, self: string | undefined): string | undefined {
+  const name = chatName(c, self);
+  if (c.authentication === "uncheckable")
+    return `a device in "${name}" could not be authenticated: its account publishes no key to check it against. Compare fingerprints (sotto contact <handle>) before you trust what you send there.`;
+  if (c.authentication === "contradicted")
+    return `a device in "${name}" is not one its account publishes: someone else may hold a device in that person's name. Do not send anything sensitive until you have compared fingerprints (sotto contact <handle>).`;
+  return undefined;
+}
+
+type SecurityAlert = NonNullable<Conversation["alerts"]>[number];
+
+const ALERTS: Readonly<Record<SecurityAlert["kind"], string>> = {
+  welcome_refused: "an invitation that would have replaced this conversation was refused (sent by {who})",
+  readded: "{who} added this account back after it had left or been removed",
+  member_uncheckable: "a device of {who} joined or changed its key and could not be authenticated",
+  member_contradicted: "a device of {who} is not one its account publishes",
+  device_unendorsed: "{who}, whom you verified, shows a new device none of their verified devices endorsed",
+};
+
+/** A conversation's security alerts and warning, one per line (none when there is nothing to say). */
+export function formatAlerts(c: Conversation, self: string | undefined): string[] {
+  const warning = authenticationWarning(c, self);
+  const alerts = (c.alerts ?? []).map(
+    (a) =>
+      `  [${time(a.at)}] ${ALERTS[a.kind].replace("{who}", a.actorId === null ? "someone" : who(a.actorId, c))}`,
+  );
+  return [
+    ...(warning === undefined ? [] : [`warning: ${warning}`]),
+    ...(alerts.length === 0 ? [] : ["alerts:", ...alerts]),
+  ];
+}
+
 export function formatConversation(c: Conversation, self: string | undefined): string {
   const members = c.members.map((m) => `  ${m.handle ?? m.actorId}${m.actorId === self ? " (you)" : ""}`);
   return [
-    `${shortId(c.id)}  ${chatName(c, self)}${c.left ? " [left]" : ""}${c.keyChanged ? " [keys changed: sotto verify]" : ""}`,
+    `${shortId(c.id)}  ${chatName(c, self)}${markers(c)}`,
     `  id ${c.id}, epoch ${c.epoch}, ${c.unread} unread, last activity ${time(c.lastActivityAt)}`,
     "members:",
     ...members,
+    ...formatAlerts(c, self),
   ].join("\n");
 }
 
@@ -67,9 +115,7 @@ export function formatChats(conversations: readonly Conversation[], self: string
   return conversations
     .map((c) => {
       const unread = c.unread > 0 ? ` (${c.unread} unread)` : "";
-      const left = c.left ? " [left]" : "";
-      const keys = c.keyChanged ? " [keys changed: sotto verify]" : "";
-      return `${shortId(c.id)}  ${chatName(c, self)}${unread}${left}${keys}  ${time(c.lastActivityAt)}`;
+      return `${shortId(c.id)}  ${chatName(c, self)}${unread}${markers(c)}  ${time(c.lastActivityAt)}`;
     })
     .join("\n");
 }
