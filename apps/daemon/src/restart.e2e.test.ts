@@ -2,22 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "./daemon.js";
-import { joined, messageOf, runSottod, startCast, until, useWorld } from "./testing/world.js";
-
-/** Every message.created event in a daemon's log, by message id: each must appear once. */
-function createdCounts(daemon: Daemon): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let after = 0; ; ) {
-    const page = daemon.store.since(after, 1000);
-    for (const e of page.events) {
-      if (e.type !== "message.created") continue;
-      const id = (e.data as { messageId: string }).messageId;
-      counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
-    if (page.events.length === 0) return counts;
-    after = page.events.at(-1)?.seq ?? after;
-  }
-}
+import { createdCounts, joined, messageOf, runSottod, startCast, until, useWorld } from "./testing/world.js";
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

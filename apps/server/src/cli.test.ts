@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./commands.js";
 import { startServer } from "./index.js";
 import { get } from "./testkit/client.js";
-import { testDatabase } from "./testkit/mariadb.js";
+import { testDatabase } from "./testing/mariadb.js";
 
 describe("sotto-server CLI", () => {
   const dir = mkdtempSync(join(tmpdir(), "sotto-cli-"));

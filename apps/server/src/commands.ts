@@ -3,7 +3,7 @@ import { type Backend, openBackend } from "./backend.js";
 import { loadConfig, type ServerConfig } from "./config.js";
 import { migrateToMysql } from "./migrate.js";
 import { makePaths } from "./paths.js";
-import { type SottoServer, startServer } from "./server.js";
+import { type ServerRole, type SottoServer, startServer } from "./server.js";
 import { Users } from "./users.js";
 
 export interface CliIo {
@@ -15,7 +15,8 @@ export interface CliIo {
 }
 
 const USAGE = `usage: sotto-server [--config FILE] [--database URL] <command>
-  run                          start the server
+  run [--role web|worker|all]  start the server; with a shared database, web processes answer HTTP and queue
+                               deliveries, workers deliver (default all: both)
   add-user NAME                create a user and print a first bearer token
   remove-user NAME             delete a user and their tokens
   list-users                   print every user
@@ -24,9 +25,11 @@ const USAGE = `usage: sotto-server [--config FILE] [--database URL] <command>
   migrate mysql://...          copy the SQLite database of dataDir (server stopped) into an empty MariaDB/MySQL
                                database; then run with --database (or "database") set to that URL
 config: a JSON file with dataDir, database, origin, domain, host, port, bodyLimit, allowPrivateAddress,
-synchronous, sseStreamsPerUser; env SOTTO_DATA_DIR, SOTTO_DATABASE, SOTTO_ORIGIN, SOTTO_DOMAIN, SOTTO_HOST,
+synchronous, sseStreamsPerUser, role; env SOTTO_DATA_DIR, SOTTO_DATABASE, SOTTO_ORIGIN, SOTTO_DOMAIN, SOTTO_HOST,
 SOTTO_PORT, SOTTO_BODY_LIMIT, ... override it, and --database overrides both. Without database, everything is
 kept in one SQLite file in dataDir.`;
+
+const ROLES: readonly ServerRole[] = ["web", "worker", "all"];
 
 /** Runs one sotto-server command; answers the process exit code. */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
@@ -51,8 +54,18 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     }
     const config = loadConfig(configFile, io.env, overrides);
     if (command === "run") {
-      const server: SottoServer = await startServer(config);
-      io.out(`sotto-server listening on ${server.origin} (handles @user@${server.domain})`);
+      const given = params[0] === "--role" ? params[1] : undefined;
+      const role = ROLES.find((r) => r === given);
+      if (params.length > 0 && role === undefined) {
+        io.err(`sotto-server run takes --role web, worker or all\n${USAGE}`);
+        return 2;
+      }
+      const server: SottoServer = await startServer(role === undefined ? config : { ...config, role });
+      io.out(
+        (role ?? config.role) === "worker"
+          ? `sotto-server started as a worker for ${server.origin}`
+          : `sotto-server listening on ${server.origin} (handles @user@${server.domain})`,
+      );
       await (io.stopped ?? new Promise<void>(() => {}));
       await server.close();
       return 0;

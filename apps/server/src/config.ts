@@ -17,6 +17,7 @@ const configSchema = z
     allowPrivateAddress: z.boolean(),
     synchronous: z.enum(["full", "normal"]),
     sseStreamsPerUser: z.number().int().positive(),
+    role: z.enum(["web", "worker", "all"]),
   })
   .partial()
   .strict();
@@ -35,6 +36,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   SOTTO_ALLOW_PRIVATE_ADDRESS: "allowPrivateAddress",
   SOTTO_SYNCHRONOUS: "synchronous",
   SOTTO_SSE_STREAMS_PER_USER: "sseStreamsPerUser",
+  SOTTO_ROLE: "role",
 };
 const NUMERIC = new Set<keyof ServerConfig>(["port", "bodyLimit", "sseStreamsPerUser"]);
 

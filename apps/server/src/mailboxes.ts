@@ -18,6 +18,8 @@ export function addressees(activity: JsonObject): string[] {
 }
 
 export interface MailboxLogs {
+  /** New items reach the feeds through a LogFollower (several web processes), not from here. */
+  readonly followed: boolean;
   readonly inbox: ActivityLog;
   readonly inboxFeed: ActivityFeed;
   readonly messages: ActivityLog;
@@ -46,6 +48,7 @@ export async function deliverLocally(logs: MailboxLogs, owner: string, activity:
     carriesMls(activity) &&
     validateMls(activity, { actorId, requireRecipients: false }).ok;
   const [inboxItem, item] = await logs.appendReceived(owner, id, activity, mls);
+  if (logs.followed) return;
   if (inboxItem !== undefined) logs.inboxFeed.publish(owner, inboxItem);
   if (item !== undefined) logs.messagesFeed.publish(owner, item);
 }

@@ -8,7 +8,7 @@ import { runCli } from "./commands.js";
 import { type SottoServer, startServer } from "./server.js";
 import { barePrivateMessage, MLS_CONTEXT } from "./testkit/activities.js";
 import { collectionIds, eventually, get, getJson, post } from "./testkit/client.js";
-import { freshDatabase } from "./testkit/mariadb.js";
+import { freshDatabase } from "./testing/mariadb.js";
 import { device, welcomeAndMessage } from "./testkit/mls.js";
 
 const cli = async (env: NodeJS.ProcessEnv, ...args: string[]) => {

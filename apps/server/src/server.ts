@@ -5,6 +5,7 @@ import { ActivityFeed, errorResponse, MlsDeliveryError } from "@sotto/fedify";
 import { openBackend } from "./backend.js";
 import { ServerError } from "./errors.js";
 import { buildFederation } from "./federation.js";
+import { LogFollower } from "./follower.js";
 import { writeResponse } from "./http.js";
 import type { InboxDeps } from "./inbox.js";
 import { MemoryKeyCache } from "./keyCache.js";
@@ -39,7 +40,14 @@ export interface ServerOptions {
   readonly synchronous?: "full" | "normal";
   /** Server-Sent Event streams one user may hold open per collection (`messages`, `inbox`); default 16. */
   readonly sseStreamsPerUser?: number;
+  /**
+   * What this process does (with `database`, several of each may share it): `web` answers HTTP (C2S, the S2S
+   * inbox, SSE) and queues deliveries, `worker` delivers what is queued, `all` (the default) both.
+   */
+  readonly role?: ServerRole;
 }
+
+export type ServerRole = "web" | "worker" | "all";
 
 export interface SottoServer {
   readonly origin: string;
@@ -71,15 +79,30 @@ async function settledWithin(work: readonly Promise<unknown>[], ms: number): Pro
   clearTimeout(timer);
 }
 
-/** Starts sotto-server: resolves once it listens. */
+/** Starts sotto-server: resolves once it listens (a worker: once its queue runs). */
 export async function startServer(options: ServerOptions): Promise<SottoServer> {
+  const role = options.role ?? "all";
+  if (role !== "all" && options.database === undefined) {
+    throw new ServerError(
+      "invalid_config",
+      `role ${role} needs a database the other processes share (database: mysql://...); with SQLite, run one process (role all)`,
+    );
+  }
+  const serves = role !== "worker";
+  const delivers = role !== "web";
+  if (!serves && options.origin === undefined) {
+    throw new ServerError("invalid_config", "a worker needs origin: the public URL its web processes serve");
+  }
   const host = options.host ?? "127.0.0.1";
   const http = createServer();
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = http.address() as AddressInfo;
+  let port = options.port ?? 0;
+  if (serves) {
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", reject);
+      http.listen(port, host, () => resolve());
+    });
+    port = (http.address() as AddressInfo).port;
+  }
   const hostPart = host.includes(":") ? `[${host}]` : host;
   const origin = (options.origin ?? `http://${hostPart}:${port}`).replace(/\/+$/, "");
   const originUrl = new URL(origin);
@@ -97,7 +120,11 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const users = new Users(store.accounts);
   const feedOptions =
     options.sseStreamsPerUser === undefined ? {} : { maxPerOwner: options.sseStreamsPerUser };
+  // Several web processes on one database: each publishes to its streams what any of them stored, read back
+  // in order from the shared logs (a message stored through web A reaches a stream on web B).
+  const followed = options.database !== undefined;
   const logs: MailboxLogs = {
+    followed,
     inbox: store.inbox,
     inboxFeed: new ActivityFeed(feedOptions),
     messages: store.messages,
@@ -117,7 +144,13 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     allowPrivateAddress: options.allowPrivateAddress ?? isLoopback(originUrl.hostname),
   });
   const queue = new AbortController();
-  const queueDone = federation.startQueue({}, { signal: queue.signal });
+  // Web processes only queue (Fedify's manuallyStartQueue); workers deliver.
+  const queueDone = delivers ? federation.startQueue({}, { signal: queue.signal }) : Promise.resolve();
+  const followers =
+    serves && followed
+      ? [new LogFollower(store.inbox, logs.inboxFeed), new LogFollower(store.messages, logs.messagesFeed)]
+      : [];
+  for (const follower of followers) await follower.start();
   const context = federation.createContext(new URL(origin), {});
   const inboxDeps: InboxDeps = {
     documentLoader: context.documentLoader,
@@ -210,10 +243,13 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
       if (closed) return;
       closed = true;
       // 1. Stop accepting: no new connections, SSE streams end, idle keep-alive sockets close.
+      for (const follower of followers) await follower.stop();
       logs.inboxFeed.close();
       logs.messagesFeed.close();
       await new Promise((resolve) => setImmediate(resolve));
-      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+      const stopped = serves
+        ? new Promise<void>((resolve) => http.close(() => resolve()))
+        : Promise.resolve();
       http.closeIdleConnections();
       // 2. Requests still running get a moment to finish (a post is then stored, queued and answered).
       await settledWithin([...requests], CLOSE_GRACE_MS);

@@ -7,7 +7,7 @@ import { schemaVersion } from "@sotto/fedify";
 import { afterAll, describe, expect, it } from "vitest";
 import { type DatabaseOptions, openBackend } from "./backend.js";
 import { SERVER_MIGRATIONS } from "./schema.js";
-import { testDatabase } from "./testkit/mariadb.js";
+import { testDatabase } from "./testing/mariadb.js";
 
 const LATEST = SERVER_MIGRATIONS.at(-1)?.version ?? 0;
 

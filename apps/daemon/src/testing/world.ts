@@ -150,6 +150,21 @@ export async function until<T>(
   }
 }
 
+/** Every message.created event in a daemon's log, by message id: each must appear once. */
+export function createdCounts(daemon: Daemon): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let after = 0; ; ) {
+    const page = daemon.store.since(after, 1000);
+    for (const e of page.events) {
+      if (e.type !== "message.created") continue;
+      const id = (e.data as { messageId: string }).messageId;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    if (page.events.length === 0) return counts;
+    after = page.events.at(-1)?.seq ?? after;
+  }
+}
+
 /** A message as a daemon has it, or undefined while it has not arrived. */
 export function messageOf(daemon: Daemon, conversationId: string, messageId: string) {
   try {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ServerOptions, type SottoServer, startServer } from "../server.js";
-import { testDatabase } from "./mariadb.js";
+import { testDatabase } from "../testing/mariadb.js";
 
 export interface User {
   readonly actorId: string;
