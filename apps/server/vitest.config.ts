@@ -22,7 +22,7 @@ export default defineConfig({
           env: { SOTTO_TEST_BACKEND: "mariadb" },
           globalSetup: ["./src/testkit/mariadb-setup.ts"],
           setupFiles: ["./src/testkit/mariadb-cleanup.ts"],
-          // The SQLite delivery queue is not used on MariaDB (@fedify/mysql's is).
+          // The SQLite delivery queue is not used on MariaDB (MysqlDeliveryQueue is).
           exclude: [...configDefaults.exclude, "src/deliveryQueue.test.ts"],
         },
       },

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./commands.js";
 import { startServer } from "./index.js";
-import { get } from "./testkit/client.js";
 import { testDatabase } from "./testing/mariadb.js";
+import { get } from "./testkit/client.js";
 
 describe("sotto-server CLI", () => {
   const dir = mkdtempSync(join(tmpdir(), "sotto-cli-"));

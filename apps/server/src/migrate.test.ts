@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "./commands.js";
 import { type SottoServer, startServer } from "./server.js";
+import { freshDatabase } from "./testing/mariadb.js";
 import { barePrivateMessage, MLS_CONTEXT } from "./testkit/activities.js";
 import { collectionIds, eventually, get, getJson, post } from "./testkit/client.js";
-import { freshDatabase } from "./testing/mariadb.js";
 import { device, welcomeAndMessage } from "./testkit/mls.js";
 
 const cli = async (env: NodeJS.ProcessEnv, ...args: string[]) => {

@@ -1,12 +1,10 @@
-// The MariaDB delivery queue with two workers on one table (a real MariaDB on 127.0.0.1:3306): one ordering
+// The MariaDB delivery queue with two workers on one table (MariaDB project: a fresh database): one ordering
 // key's messages run one at a time across both, in enqueue order, each once; a worker that dies mid-delivery
 // leaves its message to the other, which runs it before the key's later messages.
-import { randomBytes } from "node:crypto";
 import { createPool, type Pool } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MysqlDeliveryQueue } from "./mysqlDeliveryQueue.js";
-
-const URL_BASE = "mysql://root@127.0.0.1:3306";
+import { freshDatabase } from "./testing/mariadb.js";
 
 interface Item {
   readonly key: string | null;
@@ -14,24 +12,20 @@ interface Item {
 }
 
 describe("MysqlDeliveryQueue", () => {
-  const database = `sotto_queue_${randomBytes(4).toString("hex")}`;
-  let admin: Pool;
+  let url: string;
   const pools: Pool[] = [];
   const pool = (): Pool => {
-    const p = createPool({ uri: `${URL_BASE}/${database}`, connectionLimit: 12 });
+    const p = createPool({ uri: url, connectionLimit: 12 });
     pools.push(p);
     return p;
   };
 
   beforeAll(async () => {
-    admin = createPool({ uri: URL_BASE, connectionLimit: 1 });
-    await admin.query(`CREATE DATABASE ${database}`);
+    url = await freshDatabase(); // dropped by the project's cleanup
   });
 
   afterAll(async () => {
     for (const p of pools) await p.end().catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS ${database}`);
-    await admin.end();
   });
 
   it("runs each key's messages one at a time across two workers, in order, each once", async () => {
@@ -71,7 +65,7 @@ describe("MysqlDeliveryQueue", () => {
       const order = handled.filter((i) => i.key === key).map((i) => i.n);
       expect(order).toEqual([...order].sort((x, y) => x - y));
     }
-    const [rows] = await admin.query(`SELECT count(*) AS n FROM ${database}.delivery_queue`);
+    const [rows] = await (pools[0] as Pool).query("SELECT count(*) AS n FROM delivery_queue");
     expect((rows as { n: number }[])[0]?.n).toBe(0);
   });
 
