@@ -3,6 +3,8 @@
 // (through B's delivery queue and a signed S2S POST), read live over Server-Sent Events. Baseline: a bare
 // node:http JSON echo in a child process, same body size and concurrency, measured in the same run. CPU time
 // of each process is read from /proc, since a loaded machine distorts wall time more than CPU time.
+// Cases: SQLite (synchronous full and normal) as one process; MariaDB as one process, and as a web process
+// with 1 and with 2 worker processes (4 senders there, since one sender's deliveries go one after another).
 //   npm run bench -- server [n=400] [concurrency=8]
 // With SOTTO_BENCH_PROFILE=<dir>, every server process writes a V8 CPU profile there when it stops.
 import { spawn } from "node:child_process";
@@ -10,7 +12,16 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createConversation, encodeBase64, encryptMessage, generateDeviceIdentity } from "@sotto/core";
-import { addUser, freePort, type ServerProcess, startServerProcess } from "@sotto/server/testing";
+import {
+  addUser,
+  dropDatabases,
+  ensureMariadb,
+  freePort,
+  freshDatabase,
+  type ProcessUser,
+  type ServerProcess,
+  startServerProcess,
+} from "@sotto/server/testing";
 import { emit, percentile, round } from "./report.js";
 
 const CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://purl.archive.org/socialweb/mls"];
@@ -131,7 +142,7 @@ interface Figures {
   readonly posts: Rate;
   readonly burst: Rate;
   readonly single: Rate;
-  /** CPU ms per message of the burst in the sending server (C2S + queue + signed delivery). */
+  /** CPU ms per message of the burst in the sending server's processes (C2S + queue + signed delivery). */
   readonly senderCpuMs: number;
   /** CPU ms per message of the burst in the receiving server (signature check, store, SSE). */
   readonly receiverCpuMs: number;
@@ -140,9 +151,9 @@ interface Figures {
 /** Messages sent one at a time, each awaited at the recipient, for the unloaded latency. */
 const SINGLE = 50;
 
-/** bob's real MLS PrivateMessages to alice (a one-member group of bob's: nothing is fetched), made untimed. */
-async function mlsBodies(bobId: string, aliceId: string, count: number): Promise<string[]> {
-  const device = await generateDeviceIdentity(bobId);
+/** Real MLS PrivateMessages from `senderId` to `aliceId` (a one-member group: nothing is fetched), made untimed. */
+async function mlsBodies(senderId: string, aliceId: string, count: number): Promise<string[]> {
+  const device = await generateDeviceIdentity(senderId);
   const fetcher = { keyPackagesOf: async () => [] };
   let { conversation } = await createConversation({ device, time: new Date(), fetcher }, { members: [] });
   const bodies: string[] = [];
@@ -164,31 +175,86 @@ async function mlsBodies(bobId: string, aliceId: string, count: number): Promise
   return bodies;
 }
 
-/** A `sotto-server run` process on a fresh SQLite data dir with one user. */
-async function serverWithUser(dir: string, user: string, synchronous: string) {
-  const port = await freePort();
-  const env = { SOTTO_DATA_DIR: dir, SOTTO_PORT: String(port), SOTTO_SYNCHRONOUS: synchronous };
-  const origin = `http://127.0.0.1:${port}`;
-  const account = await addUser(env, origin, user);
-  const profile = process.env.SOTTO_BENCH_PROFILE;
-  const nodeArgs = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`, "--cpu-prof-interval=250"] : [];
-  const server = await startServerProcess({ env, nodeArgs });
-  return { server, account };
+/** Where a server keeps its data, and how it runs: one process, or a web process and `workers` workers. */
+interface Setup {
+  readonly backend: "sqlite" | "mariadb";
+  readonly synchronous?: "full" | "normal";
+  /** 0: one process doing both (role all); else one web process and this many worker processes. */
+  readonly workers: number;
+  /** Senders on the sending server, each its own ordering key (deliveries of one go one after another). */
+  readonly senders: number;
 }
 
-/** Two server processes; bob@B posts `n` MLS messages to alice@A, `concurrency` at a time. */
-async function scenario(n: number, concurrency: number, synchronous: "full" | "normal"): Promise<Figures> {
-  const dirs = [mkdtempSync(join(tmpdir(), "sotto-bench-a-")), mkdtempSync(join(tmpdir(), "sotto-bench-b-"))];
-  const servers: ServerProcess[] = [];
+function label(setup: Setup): string {
+  const where = setup.backend === "sqlite" ? `sqlite synchronous=${setup.synchronous}` : "mariadb";
+  const how =
+    setup.workers === 0 ? "one process" : `web + ${setup.workers} worker${setup.workers > 1 ? "s" : ""}`;
+  return `${where}, ${how}, ${setup.senders} sender${setup.senders > 1 ? "s" : ""}`;
+}
+
+const profileArgs = (): string[] => {
+  const profile = process.env.SOTTO_BENCH_PROFILE;
+  return profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`, "--cpu-prof-interval=250"] : [];
+};
+
+/** A server (one or several `sotto-server run` processes) on fresh storage, with `users`. */
+async function startServerOf(setup: Setup, users: readonly string[]) {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const dir = mkdtempSync(join(tmpdir(), "sotto-bench-"));
+  const env: Record<string, string> =
+    setup.backend === "sqlite"
+      ? { SOTTO_DATA_DIR: dir, SOTTO_SYNCHRONOUS: setup.synchronous ?? "full" }
+      : { SOTTO_DATABASE: await freshDatabase(), SOTTO_ORIGIN: origin };
+  const accounts = [];
+  for (const user of users) accounts.push(await addUser({ ...env, SOTTO_PORT: String(port) }, origin, user));
+  const processes: ServerProcess[] = [];
+  const nodeArgs = profileArgs();
   try {
-    const a = await serverWithUser(dirs[0] as string, "alice", synchronous);
-    servers.push(a.server);
-    const b = await serverWithUser(dirs[1] as string, "bob", synchronous);
-    servers.push(b.server);
-    const alice = a.account;
-    const bob = b.account;
-    const bodies = await mlsBodies(bob.actorId, alice.actorId, n + SINGLE + 1);
-    const post = async (body: string): Promise<string> => {
+    processes.push(
+      await startServerProcess({
+        env: { ...env, SOTTO_PORT: String(port) },
+        nodeArgs,
+        runArgs: setup.workers === 0 ? [] : ["--role", "web"],
+      }),
+    );
+    for (let i = 0; i < setup.workers; i++) {
+      processes.push(await startServerProcess({ env, nodeArgs, runArgs: ["--role", "worker"] }));
+    }
+  } catch (error) {
+    for (const p of processes) await p.stop();
+    throw error;
+  }
+  return {
+    accounts,
+    cpuMs: () => processes.reduce((sum, p) => sum + p.cpuMs(), 0),
+    async stop() {
+      for (const p of processes) await p.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** alice on one server; the senders on another (set up as `setup`) post `n` MLS messages to her. */
+async function scenario(n: number, concurrency: number, setup: Setup): Promise<Figures> {
+  const receiving = { ...setup, workers: 0, senders: 1 };
+  const senders = Array.from({ length: setup.senders }, (_, i) => `bob${i}`);
+  const a = await startServerOf(receiving, ["alice"]);
+  let b: Awaited<ReturnType<typeof startServerOf>> | undefined;
+  try {
+    b = await startServerOf(setup, senders);
+    const alice = a.accounts[0] as ProcessUser;
+    const bobs = b.accounts;
+    const perSender = Math.ceil((n + SINGLE + 1) / bobs.length) + 1;
+    const bodies = await Promise.all(bobs.map((bob) => mlsBodies(bob.actorId, alice.actorId, perSender)));
+    const used = bobs.map(() => 0);
+    // Message i comes from sender i % senders, each sender's in its own order.
+    const post = async (i: number): Promise<string> => {
+      const s = i % bobs.length;
+      const bob = bobs[s] as ProcessUser;
+      const k = used[s] ?? 0;
+      used[s] = k + 1;
+      const body = (bodies[s] as string[])[k] as string;
       const response = await fetch(`${bob.actorId}/outbox`, {
         method: "POST",
         headers: { "content-type": "application/activity+json", authorization: `Bearer ${bob.token}` },
@@ -198,30 +264,30 @@ async function scenario(n: number, concurrency: number, synchronous: "full" | "n
       if (response.status !== 201) throw new Error(`outbox answered ${response.status}`);
       return response.headers.get("location") as string;
     };
-    const stream = await arrivals(`${alice.actorId}/messages`, alice.token, 300_000);
+    const stream = await arrivals(`${alice.actorId}/messages`, alice.token, 600_000);
     try {
-      // Warm-up: B resolves (and caches) alice's actor, A caches bob's key.
-      await stream.arrived(await post(bodies[0] as string));
+      // Warm-up: each sender's server resolves (and caches) alice's actor, A caches each sender's key.
+      for (let i = 0; i < bobs.length; i++) await stream.arrived(await post(i));
       // A burst: n posts, `concurrency` at a time; one sender's deliveries go one after another, in order.
       const postedAt = new Map<string, number>();
-      const cpu = [a.server.cpuMs(), b.server.cpuMs()];
+      const cpu = [a.cpuMs(), b.cpuMs()];
       const start = performance.now();
       const postLatencies = await pool(n, concurrency, async (i) => {
         const t = performance.now();
-        postedAt.set(await post(bodies[i + 1] as string), t);
+        postedAt.set(await post(i), t);
       });
       const postsMs = performance.now() - start;
       const arrived = await Promise.all([...postedAt.keys()].map((id) => stream.arrived(id)));
       const burstMs = Math.max(...arrived) - start;
-      const receiverCpuMs = (a.server.cpuMs() - (cpu[0] as number)) / n;
-      const senderCpuMs = (b.server.cpuMs() - (cpu[1] as number)) / n;
+      const receiverCpuMs = (a.cpuMs() - (cpu[0] as number)) / n;
+      const senderCpuMs = (b.cpuMs() - (cpu[1] as number)) / n;
       const delivery = [...postedAt].map(([id, t]) => (stream.seen.get(id) as number) - t);
       // One at a time: the latency of a single message from POST to the recipient's SSE stream.
       const single: number[] = [];
       const singleStart = performance.now();
       for (let i = 0; i < SINGLE; i++) {
         const t = performance.now();
-        single.push((await stream.arrived(await post(bodies[n + 1 + i] as string))) - t);
+        single.push((await stream.arrived(await post(i))) - t);
       }
       return {
         posts: rate(n, postsMs, postLatencies),
@@ -234,8 +300,8 @@ async function scenario(n: number, concurrency: number, synchronous: "full" | "n
       await stream.close();
     }
   } finally {
-    for (const server of servers) await server.stop();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await b?.stop();
+    await a.stop();
   }
 }
 
@@ -257,58 +323,79 @@ export async function main(args: string[]): Promise<void> {
     load: load(),
   });
 
-  const results: Record<string, Figures> = {};
-  for (const synchronous of ["full", "normal"] as const) {
-    const f = await scenario(n, concurrency, synchronous);
-    results[synchronous] = f;
-    const backend = `sqlite synchronous=${synchronous}`;
-    emit({
-      bench: "server",
-      case: `C2S outbox POST accepted (201), ${backend}`,
-      n,
-      concurrency,
-      perSecond: round(f.posts.perSecond, 1),
-      p50Ms: round(f.posts.p50),
-      p99Ms: round(f.posts.p99),
-      vsEcho: round(f.posts.perSecond / base.perSecond),
-    });
-    emit({
-      bench: "server",
-      case: `burst from one sender to one remote server, POST to SSE, ${backend}`,
-      n,
-      perSecond: round(f.burst.perSecond, 1),
-      p50Ms: round(f.burst.p50),
-      p99Ms: round(f.burst.p99),
-      senderCpuMsPerMessage: round(f.senderCpuMs, 2),
-      receiverCpuMsPerMessage: round(f.receiverCpuMs, 2),
-      load: load(),
-    });
-    emit({
-      bench: "server",
-      case: `one message at a time, POST to remote SSE, ${backend}`,
-      n: SINGLE,
-      perSecond: round(f.single.perSecond, 1),
-      p50Ms: round(f.single.p50),
-      p99Ms: round(f.single.p99),
-    });
+  const setups: Setup[] = [
+    { backend: "sqlite", synchronous: "full", workers: 0, senders: 1 },
+    { backend: "sqlite", synchronous: "normal", workers: 0, senders: 1 },
+  ];
+  // MariaDB on 127.0.0.1:3306 (installed and started when missing and running as root).
+  const mariadb = await ensureMariadb().then(
+    () => true,
+    (error: unknown) => {
+      emit({ bench: "server", skipped: "mariadb", reason: (error as Error).message });
+      return false;
+    },
+  );
+  if (mariadb) {
+    setups.push(
+      { backend: "mariadb", workers: 0, senders: 1 },
+      // Workers deliver different senders' activities in parallel (one sender's go one after another).
+      { backend: "mariadb", workers: 1, senders: 4 },
+      { backend: "mariadb", workers: 2, senders: 4 },
+    );
   }
-  const full = results.full as Figures;
-  emit({
+  const results: [Setup, Figures][] = [];
+  try {
+    for (const setup of setups) {
+      const f = await scenario(n, concurrency, setup);
+      results.push([setup, f]);
+      const where = label(setup);
+      emit({
+        bench: "server",
+        case: `C2S outbox POST accepted (201), ${where}`,
+        n,
+        concurrency,
+        perSecond: round(f.posts.perSecond, 1),
+        p50Ms: round(f.posts.p50),
+        p99Ms: round(f.posts.p99),
+        vsEcho: round(f.posts.perSecond / base.perSecond),
+      });
+      emit({
+        bench: "server",
+        case: `burst to one remote server, POST to SSE, ${where}`,
+        n,
+        perSecond: round(f.burst.perSecond, 1),
+        p50Ms: round(f.burst.p50),
+        p99Ms: round(f.burst.p99),
+        senderCpuMsPerMessage: round(f.senderCpuMs, 2),
+        receiverCpuMsPerMessage: round(f.receiverCpuMs, 2),
+        load: load(),
+      });
+      emit({
+        bench: "server",
+        case: `one message at a time, POST to remote SSE, ${where}`,
+        n: SINGLE,
+        perSecond: round(f.single.perSecond, 1),
+        p50Ms: round(f.single.p50),
+        p99Ms: round(f.single.p99),
+      });
+    }
+  } finally {
+    if (mariadb) await dropDatabases();
+  }
+  const headline: Record<string, unknown> = {
     bench: "server",
     headline: true,
-    backend: "sqlite synchronous=full",
-    postsPerSecond: round(full.posts.perSecond, 1),
-    burstDeliveredPerSecond: round(full.burst.perSecond, 1),
-    burstDeliveryP50Ms: round(full.burst.p50),
-    burstDeliveryP99Ms: round(full.burst.p99),
-    singleDeliveryP50Ms: round(full.single.p50),
-    singleDeliveryP99Ms: round(full.single.p99),
-    senderCpuMsPerMessage: round(full.senderCpuMs, 2),
-    receiverCpuMsPerMessage: round(full.receiverCpuMs, 2),
     baselineEchoPerSecond: round(base.perSecond, 1),
     echoServerCpuMsPerRequest: round(base.cpuMs, 3),
-    postsVsEcho: round(full.posts.perSecond / base.perSecond),
-    normalBurstDeliveredPerSecond: round((results.normal as Figures).burst.perSecond, 1),
-    load: load(),
-  });
+  };
+  for (const [setup, f] of results) {
+    const key = `${setup.backend}${setup.synchronous === "normal" ? "Normal" : ""}${setup.workers === 0 ? "" : `${setup.workers}Workers`}`;
+    headline[`${key}PostsPerSecond`] = round(f.posts.perSecond, 1);
+    headline[`${key}BurstPerSecond`] = round(f.burst.perSecond, 1);
+    headline[`${key}BurstP50Ms`] = round(f.burst.p50);
+    headline[`${key}BurstP99Ms`] = round(f.burst.p99);
+    headline[`${key}SenderCpuMs`] = round(f.senderCpuMs, 2);
+  }
+  headline.load = load();
+  emit(headline);
 }
