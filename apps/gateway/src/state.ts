@@ -335,7 +335,10 @@ export class GatewayState {
     return handle === undefined ? undefined : this.#actors.get(handle);
   }
 
+  /** Stores a looked-up actor; an unchanged one is not written again (the bridge passes it with every change). */
   setActor(a: KnownActor): void {
+    const known = this.#actors.get(a.handle);
+    if (known !== undefined && known.actorId === a.actorId && known.name === a.name) return;
     this.#write(
       `INSERT INTO gateway_actors (handle, actor_id, name) VALUES (?, ?, ?)${updateDuplicate(this.#sql.dialect, ["handle"], ["actor_id", "name"])}`,
       [a.handle, a.actorId, a.name ?? null],
