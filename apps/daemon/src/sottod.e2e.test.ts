@@ -290,4 +290,28 @@ describe("the sottod command", () => {
     expect(ready.code, ready.stderr).toBe(0);
     expect(ready.stderr).toContain(`"api":"ws://127.0.0.1:${port}/"`);
   });
+  it("comes back on the port of its previous run (an open web page's origin), and moves only when that port is taken, saying so", async () => {
+    const { data, key } = await initWithKeyFile("fay");
+    const args = ["run", "--data", data, "--key-file", key];
+    const ready = (stderr: string) => stderr.includes('"event":"sottod_ready"');
+    const first = await run(args, "", ready);
+    const port = Number(/"api":"ws:\/\/127\.0\.0\.1:(\d+)\//.exec(first.stderr)?.[1]);
+    expect(port, first.stderr).toBeGreaterThan(0);
+    const again = await run(args, "", ready);
+    expect(again.stderr).toContain(`"api":"ws://127.0.0.1:${port}/"`);
+    expect(again.stderr).not.toContain("api_port_changed");
+
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(port, "127.0.0.1", resolve));
+    try {
+      const moved = await run(args, "", ready);
+      expect(moved.code, moved.stderr).toBe(0);
+      expect(moved.stderr).toContain('"event":"api_port_changed"');
+      expect(moved.stderr).toContain(`"previous":${port}`);
+      expect(moved.stderr).toContain("sotto web");
+      expect(moved.stderr).not.toContain(`"api":"ws://127.0.0.1:${port}/"`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
 });

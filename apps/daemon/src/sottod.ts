@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SottoError } from "@sotto/core";
 import { importStore, openStore, type StoreKey } from "@sotto/storage";
-import { serveApi } from "./api/index.js";
+import { ApiServerError, readEndpoint, serveApi } from "./api/index.js";
 import { Daemon, STORE_FILE, VERSION } from "./daemon.js";
 import { explainFailure, type FailureContext } from "./explain.js";
 import { keySourceFromArgs } from "./keySource.js";
@@ -149,16 +149,34 @@ async function main(argv: string[]): Promise<number> {
   const daemon = await Daemon.open({ dataDir: values.data, key, logger });
   // The API is bound before anything starts: a port in use ends the process at once (exit 1, the store
   // closed), so a supervisor's restart policy sees the failure instead of a daemon that nobody can reach.
+  // Without --api-port, the port of the previous run (api.json): a web page's origin is its port, so an open
+  // page finds the restarted daemon. Only when another program took that port does it move (and say so).
+  const stateDir = values.data;
+  const serve = (on: number | undefined) =>
+    serveApi(daemon, {
+      stateDir,
+      ...(on === undefined ? {} : { port: on }),
+      origins: values.origin ?? [],
+      ...(values["no-web"] ? {} : { web: { dir: values["web-dir"] ?? defaultWebDir() } }),
+    });
   let api: Awaited<ReturnType<typeof serveApi>> | undefined;
   try {
+    const previous = port === undefined ? await previousPort(stateDir) : undefined;
     api = values["no-api"]
       ? undefined
-      : await serveApi(daemon, {
-          stateDir: values.data,
-          ...(port === undefined ? {} : { port }),
-          origins: values.origin ?? [],
-          ...(values["no-web"] ? {} : { web: { dir: values["web-dir"] ?? defaultWebDir() } }),
-        });
+      : previous === undefined
+        ? await serve(port)
+        : await serve(previous).catch(async (error: unknown) => {
+            if (!(error instanceof ApiServerError && error.code === "bind_failed")) throw error;
+            const moved = await serve(undefined);
+            logger.warn("api_port_changed", {
+              previous,
+              port: moved.port,
+              reason: error.message,
+              hint: "open web pages lost this daemon: run `sotto web` for a new link",
+            });
+            return moved;
+          });
   } catch (error) {
     await daemon.stop();
     throw error;
@@ -182,6 +200,13 @@ async function main(argv: string[]): Promise<number> {
   await api?.close();
   await daemon.stop();
   return 0;
+}
+
+/** The port the previous `run` served on (its api.json), if any. */
+async function previousPort(stateDir: string): Promise<number | undefined> {
+  const endpoint = await readEndpoint(stateDir).catch(() => undefined);
+  const port = endpoint === undefined ? Number.NaN : Number(new URL(endpoint.url).port);
+  return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
 /** A passphrase kept in a file (its first line): for exports and a new store passphrase, so scripts can run. */

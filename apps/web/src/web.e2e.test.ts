@@ -309,13 +309,16 @@ describe("Sotto Web", () => {
     await screenshot(page, "attachments");
   });
 
-  it("catches up exactly when sottod is killed and restarted while the page is open", async () => {
+  it("catches up exactly when sottod is killed and restarted (on its previous port, by itself) while the page is open", async () => {
     await alice.stop("SIGKILL");
     await page.locator('footer[data-connection="reconnecting"]').waitFor();
     await page.getByText("Offline: sottod is not reachable").waitFor();
     for (let i = 1; i <= 3; i++)
       await bobApi.call("messages.send", { conversationId, text: `while you were away ${i}` });
+    const origin = alice.port;
     alice = await alice.restart();
+    // No --api-port: sottod came back on its previous port, so this page's origin still reaches it.
+    expect(alice.port).toBe(origin);
     for (let i = 1; i <= 3; i++) await see(`while you were away ${i}`);
     await page.locator('footer[data-connection="open"]').waitFor();
     await bobApi.call("messages.send", { conversationId, text: "after the restart" });
@@ -354,8 +357,9 @@ describe("Sotto Web", () => {
     await page.getByRole("button", { name: "Start" }).click();
     await page.getByRole("heading", { name: "Project" }).waitFor();
 
-    // The title is alice's own (the daemon does not send titles to members): carol finds it by its id.
+    // The title is shared with the members: carol's list shows it.
     const group = (await page.locator('[aria-current="true"]').getAttribute("data-conversation")) as string;
+    await carolPage.locator(`[data-conversation="${group}"]`).getByText("Project").waitFor();
     await carolPage.locator(`[data-conversation="${group}"]`).click();
     await page.getByRole("textbox", { name: "Message" }).fill("Hi group");
     await page.keyboard.press("Enter");
@@ -365,6 +369,19 @@ describe("Sotto Web", () => {
     await carolPage.getByRole("textbox", { name: "Message" }).fill("Hi from Carol");
     await carolPage.keyboard.press("Enter");
     await see("Hi from Carol");
+
+    // Any member names the group for everyone: carol renames it, alice's header and list follow.
+    await carolPage.getByRole("button", { name: "Rename" }).click();
+    await carolPage.getByRole("textbox", { name: /Title for every member/ }).fill("Project Sotto");
+    await carolPage.getByRole("button", { name: "Save title" }).click();
+    await carolPage.getByRole("heading", { name: "Project Sotto" }).waitFor();
+    await page.getByRole("heading", { name: "Project Sotto" }).waitFor();
+    await page.locator(`[data-conversation="${group}"]`).getByText("Project Sotto").waitFor();
+    await page.getByRole("button", { name: "Rename" }).click();
+    await noViolations("renaming a group");
+    await page.getByRole("textbox", { name: /Title for every member/ }).fill("Project");
+    await page.keyboard.press("Enter");
+    await carolPage.getByRole("heading", { name: "Project", exact: true }).waitFor();
 
     await page.getByRole("button", { name: "Members" }).click();
     await page.getByRole("button", { name: /Remove .*bob/ }).click();

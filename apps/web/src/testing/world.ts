@@ -25,7 +25,7 @@ export interface Sottod {
   readonly pid: number;
   /** SIGKILL (a crash) or SIGTERM; resolves once it is gone. */
   stop(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again on the same port (the page's origin). */
+  /** Starts it again as a user would, without --api-port (sottod reuses its previous port). */
   restart(): Promise<Sottod>;
 }
 
@@ -87,7 +87,8 @@ export async function createWebWorld(): Promise<WebWorld> {
       async stop(signal = "SIGTERM") {
         await running.stop(signal);
       },
-      restart: () => run(name, actorId, dataDir, key, bound),
+      // As a user restarts it (no --api-port): it comes back on its previous port, the page's origin.
+      restart: () => run(name, actorId, dataDir, key, undefined),
     };
   };
 

@@ -8,6 +8,7 @@ import { type MessageActions, MessageItem } from "./MessageItem.js";
 import type { Model, Thread } from "./model.js";
 import { titleOf } from "./names.js";
 import { SecurityNotices, sendWarning } from "./Security.js";
+import { Title } from "./Title.js";
 import { ErrorLine, useErrors } from "./useErrors.js";
 import { VirtualList } from "./VirtualList.js";
 
@@ -115,7 +116,7 @@ export function ConversationView(props: ConversationViewProps) {
       }}
     >
       <header class="bar">
-        <h2>{title}</h2>
+        <Title model={model} conversation={conversation} shown={title} />
         <span class="meta">
           {conversation.members.length} members · end-to-end encrypted (MLS epoch {conversation.epoch})
         </span>

@@ -15,7 +15,7 @@ export function StatusBar({
     parts.push(
       connection === "closed"
         ? "Disconnected from sottod: reload the page, or run `sotto web` for a new link."
-        : "Offline: sottod is not reachable (stopped or restarting); reconnecting…",
+        : "Offline: sottod is not reachable (stopped or restarting); reconnecting… If it does not come back, it may have moved to another port: run `sotto web` for a new link.",
     );
   } else if (status) {
     const { sync } = status;
