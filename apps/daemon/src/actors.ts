@@ -5,6 +5,7 @@ import {
   readKeyPackageObject,
   readKeyPackagesProperty,
 } from "@sotto/core";
+import { fingerprintText } from "./contacts.js";
 
 export interface ActorDirectoryOptions {
   /** How long a fetched actor document is trusted before it is fetched again. */
@@ -25,6 +26,8 @@ export interface ListedKeyPackage {
   readonly objectId?: string;
   readonly bytes: Uint8Array;
   readonly generator?: string;
+  /** The name the device publishes with it (its `generator`'s `name`). */
+  readonly generatorName?: string;
   /** The device's MLS signature key (its leaf's). */
   readonly signaturePublicKey: Uint8Array;
   /** Another device's endorsement (`mlsSignature` / `mlsSignerKeyId`), unverified as read. */
@@ -48,6 +51,8 @@ export class ActorDirectory {
   readonly #handles = new Map<string, { id: string; until: number }>();
   /** Signature keys each actor was seen to publish (a key once published stays the actor's), and when read. */
   readonly #signatureKeys = new Map<string, { keys: readonly Uint8Array[]; readAt: number }>();
+  /** The names devices publish with their KeyPackages, by fingerprint, as last listed. */
+  readonly #deviceNames = new Map<string, string>();
 
   constructor(client: ActivityPubClient, options: ActorDirectoryOptions = {}) {
     this.client = client;
@@ -106,10 +111,15 @@ export class ActorDirectory {
         if (json === undefined) continue;
         const object = readKeyPackageObject(json);
         if (!object.ok) continue;
+        if (object.value.generatorName !== undefined) {
+          const fingerprint = fingerprintText(object.value.keyPackage.leafNode.signaturePublicKey);
+          this.#remember(this.#deviceNames, fingerprint, object.value.generatorName);
+        }
         out.push({
           objectId: object.value.id ?? (item.type === "reference" ? item.id : undefined),
           bytes: object.value.keyPackageBytes,
           generator: object.value.generator,
+          ...(object.value.generatorName === undefined ? {} : { generatorName: object.value.generatorName }),
           signaturePublicKey: object.value.keyPackage.leafNode.signaturePublicKey,
           ...(object.value.endorsement === undefined ? {} : { endorsement: object.value.endorsement }),
         });
@@ -119,6 +129,11 @@ export class ActorDirectory {
       if (!next.ok) return out;
       listing = next.value;
     }
+  }
+
+  /** The name a device (by fingerprint) published with its KeyPackages, when a listing read showed one. */
+  deviceName(fingerprint: string): string | undefined {
+    return this.#deviceNames.get(fingerprint);
   }
 
   /** @sotto/core's ActorFetcher. */

@@ -13,6 +13,8 @@ export interface SeenDevices {
   readonly authentication?: ReadonlyMap<string, LeafAuthentication>;
   /** New devices endorsed by a verified device of the same actor: fingerprint -> the endorser's. */
   readonly endorsedBy?: ReadonlyMap<string, string>;
+  /** The names devices publish with their KeyPackages, by fingerprint, where known. */
+  readonly names?: ReadonlyMap<string, string>;
 }
 
 export interface ContactChange {
@@ -63,6 +65,7 @@ export function updateContact(
           firstSeen: at,
           ...withCheck(fingerprint),
           ...(endorsedBy.has(fingerprint) ? { endorsedBy: endorsedBy.get(fingerprint) } : {}),
+          ...(seen.names?.has(fingerprint) ? { name: seen.names.get(fingerprint) } : {}),
         })),
       ],
       verification: verifiedChanged ? "changed" : (previous?.verification ?? "unverified"),

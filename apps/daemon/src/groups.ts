@@ -146,7 +146,13 @@ export function contactUpdates(
   for (const [actorId, fingerprints] of byActor) {
     const change = updateContact(
       ctx.store.contact(actorId),
-      { actorId, fingerprints, authentication: authenticationOf(actorId), endorsedBy: endorsed },
+      {
+        actorId,
+        fingerprints,
+        authentication: authenticationOf(actorId),
+        endorsedBy: endorsed,
+        names: namesOf(ctx, fingerprints),
+      },
       at,
     );
     if (change === undefined) continue;
@@ -169,4 +175,14 @@ export function contactUpdates(
     events.push(event({ type: "conversation.updated", conversationId: conversation.groupId }));
   ctx.learnHandles([...byActor.keys()]);
   return { contacts, events, info: marked };
+}
+
+/** The names the devices published with their KeyPackages, as the directory last listed them. */
+function namesOf(ctx: DaemonContext, fingerprints: readonly string[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const fingerprint of fingerprints) {
+    const name = ctx.directory.deviceName(fingerprint);
+    if (name !== undefined) names.set(fingerprint, name);
+  }
+  return names;
 }

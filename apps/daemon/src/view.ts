@@ -142,7 +142,7 @@ export function contactView(
   const verified = record.verification === "verified";
   const devices: Device[] = record.devices.map((d) => ({
     id: d.fingerprint.replaceAll(" ", "").slice(0, 32),
-    name: null,
+    name: d.name ?? null,
     fingerprint: d.fingerprint,
     current: false,
     firstSeen: iso(d.firstSeen),

@@ -102,6 +102,8 @@ export interface ContactDevice {
   readonly authentication?: "authenticated" | "uncheckable" | "contradicted" | undefined;
   /** The fingerprint of the already verified device of the same actor that endorsed this one's KeyPackage. */
   readonly endorsedBy?: string | undefined;
+  /** The name the device publishes with its KeyPackages (its `generator`'s `name`), when it gives one. */
+  readonly name?: string | undefined;
 }
 
 export interface ContactRecord {

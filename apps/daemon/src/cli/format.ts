@@ -177,12 +177,18 @@ export function formatContact(contact: Contact): string {
   return lines.join("\n");
 }
 
+/** The names the devices publish (", named A, B"), where they give one. */
+function devicesNamed(devices: readonly Device[]): string {
+  const names = devices.flatMap((d) => (d.name ? [d.name] : []));
+  return names.length === 0 ? "" : `: ${names.join(", ")}`;
+}
+
 export function formatContacts(contacts: readonly Contact[]): string {
   if (contacts.length === 0) return "No contacts yet: everyone you share a conversation with is listed here.";
   return contacts
     .map(
       (c) =>
-        `${c.handle ?? c.actorId}  ${c.verified ? "verified" : "NOT verified"}, ${c.devices.length} device${c.devices.length === 1 ? "" : "s"}`,
+        `${c.handle ?? c.actorId}  ${c.verified ? "verified" : "NOT verified"}, ${c.devices.length} device${c.devices.length === 1 ? "" : "s"}${devicesNamed(c.devices)}`,
     )
     .join("\n");
 }

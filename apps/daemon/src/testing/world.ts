@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type SottoServer, startServer } from "@sotto/server";
 import { afterAll, beforeAll } from "vitest";
-import { Daemon, type DaemonOptions } from "../daemon.js";
+import { Daemon, type DaemonOptions, type InitOptions } from "../daemon.js";
 import { createLogger, type Logger } from "../log.js";
 import { type Running, startSottod } from "./programs.js";
 
@@ -21,7 +21,11 @@ export interface World {
   readonly tokens: Map<string, string>;
   server(): Promise<SottoServer>;
   /** A user on `server` with an initialised daemon (not started). */
-  daemon(server: SottoServer, name: string, options?: Partial<DaemonOptions>): Promise<Daemon>;
+  daemon(
+    server: SottoServer,
+    name: string,
+    options?: Partial<DaemonOptions> & Pick<InitOptions, "deviceName">,
+  ): Promise<Daemon>;
   /** Opens an existing daemon's store again (after `stop`), as a restart would. */
   reopen(name: string, options?: Partial<DaemonOptions>): Promise<Daemon>;
   keyFile(name: string): string;

@@ -1,6 +1,7 @@
 // KeyPackage objects (spec §KeyPackage): read leniently (raw or framed content, any ciphersuite spelling),
 // written conservatively (raw content, Public, generator, ciphersuite string name).
 import type { KeyPackage } from "ts-mls";
+import { sanitizeTextField } from "../appdata/sanitize.js";
 import { err, ok, type Result } from "../result.js";
 import type { CiphersuiteName } from "../vocab/ciphersuite.js";
 import { PUBLIC_COLLECTION } from "../vocab/context.js";
@@ -19,6 +20,8 @@ export interface KeyPackageObject {
   readonly keyPackageBytes: Uint8Array;
   readonly ciphersuite: CiphersuiteName;
   readonly generator?: string;
+  /** The name its `generator` gives the device (plain text, sanitized), when it gives one. */
+  readonly generatorName?: string;
   readonly published?: string;
   readonly isPublic: boolean;
   /** An endorsement by another device of the actor (`mlsSignature` / `mlsSignerKeyId`), when present. */
@@ -56,6 +59,21 @@ function readEndorsement(input: unknown): KeyPackageObject["endorsement"] {
   return undefined;
 }
 
+/** The device's name: the `generator`'s `name` on the object, else on the activity that carries it. */
+function readGeneratorName(input: unknown): string | undefined {
+  const object =
+    typeof input === "object" && input !== null && "object" in input
+      ? (input as { object: unknown }).object
+      : undefined;
+  for (const node of [object, input]) {
+    if (typeof node !== "object" || node === null) continue;
+    const name = stringField((node as { generator?: unknown }).generator, ["name"]);
+    const text = name === undefined ? "" : sanitizeTextField(name).trim();
+    if (text !== "") return text;
+  }
+  return undefined;
+}
+
 /** Reads a KeyPackage object, bare or wrapped (Create, Update in place, Add). */
 export function readKeyPackageObject(input: unknown): Result<KeyPackageObject, EnvelopeError> {
   const read = readEnvelope(input);
@@ -66,6 +84,7 @@ export function readKeyPackageObject(input: unknown): Result<KeyPackageObject, E
   }
   const { keyPackage } = envelope.message;
   const endorsement = readEndorsement(input);
+  const generatorName = readGeneratorName(input);
   return ok({
     id: envelope.objectId,
     actor: envelope.actor,
@@ -73,6 +92,7 @@ export function readKeyPackageObject(input: unknown): Result<KeyPackageObject, E
     keyPackageBytes: envelope.bytes.subarray(4),
     ciphersuite: keyPackage.cipherSuite,
     generator: envelope.generator,
+    ...(generatorName === undefined ? {} : { generatorName }),
     published: envelope.published,
     isPublic: envelope.isPublic,
     ...(endorsement === undefined ? {} : { endorsement }),
