@@ -5,33 +5,34 @@
 //   loopback HTTP round trip to the server;
 // - a `sottod run` child process: start-up time to ready and idle RSS, beside a bare Node process.
 // All of it under sottod's node flags (NODE_FLAGS), as sottod runs.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type Conversation, decodeConversation, processMessage, readEnvelope } from "@sotto/core";
 import { createLogger, Daemon, type DaemonOptions } from "@sotto/daemon";
 import { NODE_FLAGS, programArgs, programEnv } from "@sotto/daemon/programs";
 import { emit, percentile, profiled, round } from "./report.js";
+import { postBacklog } from "./support/backlog.js";
+import { measureProcess, type ServerProcess, serverProcess, until } from "./support/processes.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
 const quiet = createLogger({ level: (process.env.SOTTO_BENCH_LOG as "warn" | undefined) ?? "error" });
 
-async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Which node flags a catch-up run uses: sottod's, none, or sottod's without one of them. */
+function flagVariants(compare: boolean): { name: string; flags: readonly string[] }[] {
+  const variants = [{ name: "NODE_FLAGS", flags: NODE_FLAGS }];
+  if (!compare) return variants;
+  return [
+    ...variants,
+    { name: "none", flags: [] },
+    ...NODE_FLAGS.map((flag) => ({ name: `without ${flag}`, flags: NODE_FLAGS.filter((f) => f !== flag) })),
+  ];
 }
 
 export async function main(args: string[]): Promise<void> {
+  if (args[0] === "catch-up") return catchUp(JSON.parse(process.env.SOTTO_BENCH_CATCH_UP as string));
   // Every figure is for the engine as sottod runs it: under sottod's node flags and environment (they trade
   // some speed for memory). Started without them, the bench runs itself again with them.
   if (!NODE_FLAGS.every((flag) => process.execArgv.includes(flag))) {
@@ -43,8 +44,12 @@ export async function main(args: string[]): Promise<void> {
     if (code !== 0) throw new Error(`the bench under sottod's node flags exited with ${code}`);
     return;
   }
+  // `flags` (instead of a backlog size) compares the catch-up under each variant of the node flags.
+  const compareFlags = args[0] === "flags";
+  if (compareFlags) args.shift();
   const backlog = Number(args[0] ?? 10_000);
   const samples = Number(args[1] ?? 200);
+  const rounds = compareFlags ? Number(args[2] ?? 2) : 1;
   const dir = mkdtempSync(join(tmpdir(), "sotto-bench-daemon-"));
   const servers: ServerProcess[] = [];
   const daemons: Daemon[] = [];
@@ -69,18 +74,19 @@ export async function main(args: string[]): Promise<void> {
     servers.push(a, b);
 
     // ---- backlog ----------------------------------------------------------------------------------
-    const alice = (await user(a, "alice")).daemon;
+    const { daemon: alice, token: aliceToken } = await user(a, "alice");
     const { daemon: bob0, token: bobToken } = await user(a, "bob");
     await alice.start();
     await bob0.start();
     await bob0.maintainKeyPackages();
     const conversation = await alice.createConversation({ members: [bob0.actorId] });
     await until(() => bob0.listConversations().conversations.length === 1, 20_000, "bob joins");
-    const before = bob0.store.group(conversation.id)?.state as Uint8Array;
     await bob0.stop();
 
+    // A few messages through sottod's send path (its rate), the rest posted as sottod posts them.
+    const sent = Math.min(backlog, 200);
     const sendStart = performance.now();
-    for (let i = 0; i < backlog; i++)
+    for (let i = 0; i < sent; i++)
       await alice.sendMessage({ conversationId: conversation.id, text: `backlog message ${i}` });
     await until(
       () => alice.store.outboxDue(Number.MAX_SAFE_INTEGER, 1).length === 0,
@@ -88,67 +94,68 @@ export async function main(args: string[]): Promise<void> {
       "alice's outbox drains",
     );
     const sendMs = performance.now() - sendStart;
-
-    // The same messages as bob's server holds them, read with his token (outside any timing).
-    const activities: unknown[] = [];
-    const bobActor = (await (
-      await fetch(bob0.actorId, { headers: { accept: "application/activity+json" } })
-    ).json()) as {
-      messages: string;
-    };
-    for (let next: string | undefined = `${bobActor.messages}?after=&limit=100`; next !== undefined; ) {
-      const response = await fetch(next, {
-        headers: { authorization: `Bearer ${bobToken}`, accept: "application/activity+json" },
-      });
-      if (!response.ok) throw new Error(`reading the backlog: ${response.status}`);
-      const page = (await response.json()) as { orderedItems: unknown[]; next?: string };
-      activities.push(...page.orderedItems);
-      next = page.orderedItems.length > 0 ? page.next : undefined;
-    }
-    const envelopes = activities.flatMap((activity) => {
-      const read = readEnvelope(activity);
-      return read.ok && read.value.kind === "private_message" ? [read.value] : [];
+    const aliceState = decodeConversation(alice.store.group(conversation.id)?.state as Uint8Array);
+    await alice.stop();
+    if (!aliceState.ok) throw aliceState.error;
+    await postBacklog({
+      conversation: aliceState.value,
+      actor: alice.actorId,
+      token: aliceToken,
+      count: backlog - sent,
+      text: (i) => `backlog message ${sent + i}`,
     });
-    const decoded = decodeConversation(before);
-    if (!decoded.ok) throw decoded.error;
-    let state: Conversation = decoded.value;
-    const bareStart = performance.now();
-    let decrypted = 0;
-    for (const envelope of envelopes) {
-      const result = await processMessage(state, { bytes: envelope.bytes, published: envelope.published });
-      if (result.ok) {
-        state = result.value.conversation;
-        decrypted++;
+
+    // Each catch-up starts from a copy of bob's store as it was before the backlog, in a process of its own.
+    const runs: CatchUpResult[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const variant of flagVariants(compareFlags)) {
+        const run = join(dir, `bob-run-${runs.length}`);
+        cpSync(join(dir, "bob"), run, { recursive: true });
+        const result = await catchUpProcess(variant, {
+          dataDir: run,
+          keyFile: join(dir, "bob.key"),
+          token: bobToken,
+          backlog,
+          profile: runs.length === 0 ? "daemon-backlog" : undefined,
+        });
+        rmSync(run, { recursive: true, force: true });
+        runs.push(result);
+        emit({
+          bench: "daemon.backlog",
+          ...result,
+          send_msgs_per_s: round((sent / sendMs) * 1000, 1),
+        });
       }
     }
-    const bareMs = performance.now() - bareStart;
-
-    const bob = await Daemon.open({
-      dataDir: join(dir, "bob"),
-      key: { keyFile: join(dir, "bob.key") },
-      logger: quiet,
-    });
-    daemons.push(bob);
-    const syncMs = await profiled("daemon-backlog", async () => {
-      const start = performance.now();
-      await bob.start();
-      await until(() => bob.counters.get("appdata.message") >= backlog, 600_000, "bob syncs the backlog");
-      return performance.now() - start;
-    });
-    const syncRate = (backlog / syncMs) * 1000;
-    const bareRate = (decrypted / bareMs) * 1000;
-    emit({
-      bench: "daemon.backlog",
-      messages: backlog,
-      sync_ms: round(syncMs, 1),
-      sync_msgs_per_s: round(syncRate, 1),
-      bare_decrypt_msgs: decrypted,
-      bare_decrypt_msgs_per_s: round(bareRate, 1),
-      sync_over_bare: round(syncRate / bareRate),
-      send_msgs_per_s: round((backlog / sendMs) * 1000, 1),
-    });
-    await bob.stop();
-    await alice.stop();
+    if (compareFlags) {
+      const base = runs.filter((r) => r.flags === "NODE_FLAGS");
+      for (const variant of flagVariants(true)) {
+        const mine = runs.filter((r) => r.flags === variant.name);
+        emit({
+          bench: "daemon.flags",
+          flags: variant.name,
+          rounds,
+          sync_over_bare: mine.map((r) => r.sync_over_bare),
+          sync_cpu_over_bare_cpu: mine.map((r) => r.sync_cpu_over_bare_cpu),
+          sync_msgs_per_s: mine.map((r) => r.sync_msgs_per_s),
+          sync_cpu_ms_per_msg: mine.map((r) => r.sync_cpu_ms_per_msg),
+          sync_cpu_vs_node_flags: round(
+            percentile(
+              mine.map((r) => r.sync_cpu_ms_per_msg),
+              50,
+            ) /
+              percentile(
+                base.map((r) => r.sync_cpu_ms_per_msg),
+                50,
+              ),
+          ),
+        });
+      }
+      return;
+    }
+    const first = runs[0] as CatchUpResult;
+    const syncRate = first.sync_msgs_per_s;
+    const bareRate = first.bare_decrypt_msgs_per_s;
 
     // ---- latency A -> B across two federated servers, SSE -------------------------------------------
     const ann = (await user(a, "ann")).daemon;
@@ -206,6 +213,7 @@ export async function main(args: string[]): Promise<void> {
       backlog_msgs_per_s: round(syncRate, 1),
       bare_decrypt_msgs_per_s: round(bareRate, 1),
       backlog_over_bare: round(syncRate / bareRate),
+      backlog_cpu_over_bare_cpu: first.sync_cpu_over_bare_cpu,
       latency_p50_ms: round(percentile(latencies, 50)),
       latency_p99_ms: round(percentile(latencies, 99)),
       idle_rss_mb: round(daemonRun.rssKb / 1024, 1),
@@ -224,74 +232,132 @@ export async function main(args: string[]): Promise<void> {
   }
 }
 
-/** A sotto-server in its own process (as deployed), with its users created up front. */
-interface ServerProcess {
-  readonly origin: string;
-  readonly users: Record<string, { actorId: string; token: string }>;
-  close(): Promise<void>;
+interface CatchUpInput {
+  readonly dataDir: string;
+  readonly keyFile: string;
+  readonly token: string;
+  readonly backlog: number;
+  /** Name of the CPU profile of the sync (with SOTTO_BENCH_PROFILE). */
+  readonly profile?: string | undefined;
 }
 
-const serverScript = `
-import { startServer } from "@sotto/server";
-const server = await startServer({ dataDir: process.env.SOTTO_BENCH_DIR });
-const users = {};
-for (const name of process.env.SOTTO_BENCH_USERS.split(",")) users[name] = await server.createUser(name);
-process.stdout.write(JSON.stringify({ origin: server.origin, users }) + "\\n");
-process.once("SIGTERM", () => server.close().then(() => process.exit(0)));
-`;
+interface CatchUpResult {
+  readonly flags: string;
+  readonly messages: number;
+  readonly sync_ms: number;
+  readonly sync_msgs_per_s: number;
+  readonly sync_cpu_ms_per_msg: number;
+  readonly bare_decrypt_msgs: number;
+  readonly bare_decrypt_msgs_per_s: number;
+  readonly bare_cpu_ms_per_msg: number;
+  /** Wall-time rates, sync over bare decryption: the figure of the issue. */
+  readonly sync_over_bare: number;
+  /** The same in CPU time of this process (all threads), less distorted by other load on the machine. */
+  readonly sync_cpu_over_bare_cpu: number;
+  /** Event-loop utilisation during the sync: below 1 means the daemon waited (for the server, the disk). */
+  readonly sync_elu: number;
+}
 
-async function serverProcess(dataDir: string, users: string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--input-type=module", "-e", serverScript], {
-    // Where `@sotto/server` resolves: this package's directory.
-    cwd: fileURLToPath(new URL("..", import.meta.url)),
-    env: { ...process.env, SOTTO_BENCH_DIR: dataDir, SOTTO_BENCH_USERS: users.join(",") },
+/** Runs `catchUp` in a node process of its own under `flags` (and sottod's environment). */
+async function catchUpProcess(
+  { name, flags }: { name: string; flags: readonly string[] },
+  input: CatchUpInput,
+): Promise<CatchUpResult> {
+  const child = spawn(process.execPath, [...flags, process.argv[1] as string, "daemon", "catch-up"], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: programEnv({ ...process.env, SOTTO_BENCH_CATCH_UP: JSON.stringify(input) }),
   });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
-    });
-    child.once("exit", (code) => reject(new Error(`server exited (${code})`)));
+  let out = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
   });
-  const started = JSON.parse(line) as { origin: string; users: ServerProcess["users"] };
-  return {
-    ...started,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`the catch-up process exited with ${code}`);
+  const result = JSON.parse(out.trim().split("\n").at(-1) as string) as Omit<CatchUpResult, "flags">;
+  return { flags: name, ...result };
 }
 
-/** Spawns a process, times it to its ready line, reads its RSS after 2 s idle, then SIGTERMs it. */
-async function measureProcess(
-  command: string,
-  args: string[],
-  readyMarker: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ readyMs: number; rssKb: number; exitCode: number | null }> {
-  const start = performance.now();
-  const child: ChildProcess = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], env });
+/**
+ * In the catch-up process: decrypts the backlog as bob's server holds it with bare `processMessage` (no
+ * network or store), then opens bob's daemon on his store as it was before the backlog and times its sync.
+ */
+async function catchUp(input: CatchUpInput): Promise<void> {
+  const bob = await Daemon.open({ dataDir: input.dataDir, key: { keyFile: input.keyFile }, logger: quiet });
   try {
-    const readyMs = await new Promise<number>((resolve, reject) => {
-      let seen = "";
-      child.stderr?.on("data", (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes(readyMarker)) resolve(performance.now() - start);
+    const conversationId = bob.listConversations().conversations[0]?.id as string;
+    const before = bob.store.group(conversationId)?.state as Uint8Array;
+    // The same messages as bob's server holds them, read with his token (outside any timing).
+    const activities: unknown[] = [];
+    const bobActor = (await (
+      await fetch(bob.actorId, { headers: { accept: "application/activity+json" } })
+    ).json()) as { messages: string };
+    for (let next: string | undefined = `${bobActor.messages}?after=&limit=100`; next !== undefined; ) {
+      const response = await fetch(next, {
+        headers: { authorization: `Bearer ${input.token}`, accept: "application/activity+json" },
       });
-      child.once("exit", (code) => reject(new Error(`exited (${code}) before ready: ${seen.slice(0, 500)}`)));
+      if (!response.ok) throw new Error(`reading the backlog: ${response.status}`);
+      const page = (await response.json()) as { orderedItems: unknown[]; next?: string };
+      activities.push(...page.orderedItems);
+      next = page.orderedItems.length > 0 ? page.next : undefined;
+    }
+    const envelopes = activities.flatMap((activity) => {
+      const read = readEnvelope(activity);
+      return read.ok && read.value.kind === "private_message" ? [read.value] : [];
     });
-    await new Promise((r) => setTimeout(r, 2_000));
-    const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    child.kill("SIGTERM");
-    return { readyMs, rssKb, exitCode: await exited };
+    const decoded = decodeConversation(before);
+    if (!decoded.ok) throw decoded.error;
+    let state: Conversation = decoded.value;
+    const bareCpu = process.cpuUsage();
+    const bareStart = performance.now();
+    let decrypted = 0;
+    for (const envelope of envelopes) {
+      const result = await processMessage(state, { bytes: envelope.bytes, published: envelope.published });
+      if (result.ok) {
+        state = result.value.conversation;
+        decrypted++;
+      }
+    }
+    const bareMs = performance.now() - bareStart;
+    const bareCpuMs = cpuMs(process.cpuUsage(bareCpu));
+    activities.length = 0;
+    envelopes.length = 0;
+
+    const syncCpu = process.cpuUsage();
+    const elu = performance.eventLoopUtilization();
+    const sync = async () => {
+      const start = performance.now();
+      await bob.start();
+      await until(
+        () => bob.counters.get("appdata.message") >= input.backlog,
+        1_200_000,
+        "bob syncs the backlog",
+      );
+      return performance.now() - start;
+    };
+    const syncMs = input.profile === undefined ? await sync() : await profiled(input.profile, sync);
+    const syncCpuMs = cpuMs(process.cpuUsage(syncCpu));
+    const syncElu = performance.eventLoopUtilization(elu).utilization;
+    const syncRate = (input.backlog / syncMs) * 1000;
+    const bareRate = (decrypted / bareMs) * 1000;
+    const syncCpuPerMsg = syncCpuMs / input.backlog;
+    const bareCpuPerMsg = bareCpuMs / decrypted;
+    emit({
+      messages: input.backlog,
+      sync_ms: round(syncMs, 1),
+      sync_msgs_per_s: round(syncRate, 1),
+      sync_cpu_ms_per_msg: round(syncCpuPerMsg, 4),
+      bare_decrypt_msgs: decrypted,
+      bare_decrypt_msgs_per_s: round(bareRate, 1),
+      bare_cpu_ms_per_msg: round(bareCpuPerMsg, 4),
+      sync_over_bare: round(syncRate / bareRate),
+      sync_cpu_over_bare_cpu: round(bareCpuPerMsg / syncCpuPerMsg),
+      sync_elu: round(syncElu),
+    });
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await bob.stop();
   }
+}
+
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
 }

@@ -1,10 +1,12 @@
 // The ts-mls patch (patches/ts-mls@1.6.4.patch, written up in patches/README.md): each change is checked
 // against an independent computation from RFC 9420, and each test would fail on unpatched ts-mls 1.6.4
-// (a stack overflow, a missing export, recomputed hashes, secrets kept for parent nodes, a discarded GroupInfo).
+// (a stack overflow, a missing export, recomputed hashes, secrets kept for parent nodes, a discarded GroupInfo,
+// sender data decrypted twice).
 import { createHmac } from "node:crypto";
 import {
   type CiphersuiteImpl,
   type ClientState,
+  createApplicationMessage,
   createCommit,
   createGroup,
   defaultCapabilities,
@@ -20,6 +22,7 @@ import { uint8Encoder } from "ts-mls/codec/number.js";
 import { encode } from "ts-mls/codec/tlsEncoder.js";
 import { varLenTypeEncoder } from "ts-mls/codec/variableLength.js";
 import { encodeKdfLabel, expandWithLabel } from "ts-mls/crypto/kdf.js";
+import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
 import { createSecretTree } from "ts-mls/secretTree.js";
 import { treeHashRoot } from "ts-mls/treeHash.js";
@@ -278,5 +281,32 @@ describe("ts-mls patch", async () => {
     expect(result.welcome).toBeUndefined();
     // the UpdatePath's LeafNode and the commit's FramedContent
     expect(signatures).toBe(2);
+  });
+
+  it("decrypts a PrivateMessage's sender data once when a receiver reads the sender before processing it", async () => {
+    const [alice, bob] = await group(2, cs);
+    const sent = await createApplicationMessage(alice as ClientState, utf8("hello"), cs);
+    let opened = 0;
+    const counted: CiphersuiteImpl = {
+      ...cs,
+      hpke: {
+        ...cs.hpke,
+        decryptAead: (key, nonce, aad, ciphertext) => {
+          opened++;
+          return cs.hpke.decryptAead(key, nonce, aad, ciphertext);
+        },
+      },
+    };
+    const state = bob as ClientState;
+    const senderData = await decryptSenderData(sent.privateMessage, state.keySchedule.senderDataSecret, counted);
+    expect(senderData?.leafIndex).toBe(0);
+    expect(opened).toBe(1);
+    const received = await processPrivateMessage(state, sent.privateMessage, emptyPskIndex, counted);
+    expect(received.kind === "applicationMessage" && new TextDecoder().decode(received.message)).toBe("hello");
+    // the content's AEAD only: the sender data was read once
+    expect(opened).toBe(2);
+    // another secret is another answer: a wrong one does not decrypt
+    const other = new Uint8Array(state.keySchedule.senderDataSecret.length);
+    await expect(decryptSenderData(sent.privateMessage, other, counted)).rejects.toThrow();
   });
 });
