@@ -14,7 +14,7 @@ import { type Conversation, decodeConversation, processMessage, readEnvelope } f
 import { createLogger, Daemon, type DaemonOptions } from "@sotto/daemon";
 import { NODE_FLAGS, programArgs, programEnv } from "@sotto/daemon/programs";
 import { emit, percentile, profiled, round } from "./report.js";
-import { postBacklog } from "./support/backlog.js";
+import { appendBacklog } from "./support/backlog.js";
 import { measureProcess, type ServerProcess, serverProcess, until } from "./support/processes.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
@@ -74,7 +74,7 @@ export async function main(args: string[]): Promise<void> {
     servers.push(a, b);
 
     // ---- backlog ----------------------------------------------------------------------------------
-    const { daemon: alice, token: aliceToken } = await user(a, "alice");
+    const alice = (await user(a, "alice")).daemon;
     const { daemon: bob0, token: bobToken } = await user(a, "bob");
     await alice.start();
     await bob0.start();
@@ -83,7 +83,7 @@ export async function main(args: string[]): Promise<void> {
     await until(() => bob0.listConversations().conversations.length === 1, 20_000, "bob joins");
     await bob0.stop();
 
-    // A few messages through sottod's send path (its rate), the rest posted as sottod posts them.
+    // A few messages through sottod's send path (its rate), the rest written as sottod posts them.
     const sent = Math.min(backlog, 200);
     const sendStart = performance.now();
     for (let i = 0; i < sent; i++)
@@ -97,10 +97,11 @@ export async function main(args: string[]): Promise<void> {
     const aliceState = decodeConversation(alice.store.group(conversation.id)?.state as Uint8Array);
     await alice.stop();
     if (!aliceState.ok) throw aliceState.error;
-    await postBacklog({
+    await appendBacklog({
       conversation: aliceState.value,
       actor: alice.actorId,
-      token: aliceToken,
+      serverDir: join(dir, "server-a"),
+      owner: "bob",
       count: backlog - sent,
       text: (i) => `backlog message ${sent + i}`,
     });

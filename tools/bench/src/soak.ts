@@ -13,7 +13,7 @@ import { createLogger, Daemon } from "@sotto/daemon";
 import { readEndpoint, readToken, tokenPath } from "@sotto/daemon/api";
 import { programArgs, programEnv } from "@sotto/daemon/programs";
 import { emit, round } from "./report.js";
-import { postBacklog } from "./support/backlog.js";
+import { appendBacklog } from "./support/backlog.js";
 import { rssKb, type ServerProcess, serverProcess, until } from "./support/processes.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
@@ -54,17 +54,18 @@ export async function main(args: string[]): Promise<void> {
     await alice.stop();
 
     const posting = performance.now();
-    await postBacklog({
+    await appendBacklog({
       conversation: state.value,
       actor: alice.actorId,
-      token: users.alice.token,
+      serverDir: join(dir, "server"),
+      owner: "bob",
       count: total,
       text: (i) => `soak message ${i} ${"lorem ipsum ".repeat(i % 7)}`,
     });
     emit({
       bench: "soak.backlog",
       messages: total,
-      post_msgs_per_s: round((total / (performance.now() - posting)) * 1000, 1),
+      written_msgs_per_s: round((total / (performance.now() - posting)) * 1000, 1),
     });
 
     // Bob's sottod catches up; its progress is the API's event head (one message.created per message).
@@ -95,7 +96,6 @@ export async function main(args: string[]): Promise<void> {
     let peak = readyRss;
     let atTenth: number | undefined;
     let done = 0;
-    const samples: { messages: number; rss_mb: number }[] = [];
     let nextSample = 0;
     await until(
       async () => {
@@ -104,7 +104,13 @@ export async function main(args: string[]): Promise<void> {
         done = (await api.call("status")).events.head - head0;
         if (atTenth === undefined && done >= tenth) atTenth = rss;
         if (done >= nextSample) {
-          samples.push({ messages: done, rss_mb: round(rss / 1024, 1) });
+          // Each tenth as it comes, so that a run cut short still tells how memory went.
+          emit({
+            bench: "soak.progress",
+            messages: done,
+            rss_mb: round(rss / 1024, 1),
+            elapsed_s: round((performance.now() - started) / 1000, 1),
+          });
           nextSample += tenth;
         }
         return done >= total;
@@ -117,7 +123,6 @@ export async function main(args: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 2_000));
     const endRss = rssKb(pid);
     peak = Math.max(peak, endRss);
-    emit({ bench: "soak.samples", samples });
     emit({
       bench: "soak",
       messages: total,

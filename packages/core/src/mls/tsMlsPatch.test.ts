@@ -298,11 +298,17 @@ describe("ts-mls patch", async () => {
       },
     };
     const state = bob as ClientState;
-    const senderData = await decryptSenderData(sent.privateMessage, state.keySchedule.senderDataSecret, counted);
+    const senderData = await decryptSenderData(
+      sent.privateMessage,
+      state.keySchedule.senderDataSecret,
+      counted,
+    );
     expect(senderData?.leafIndex).toBe(0);
     expect(opened).toBe(1);
     const received = await processPrivateMessage(state, sent.privateMessage, emptyPskIndex, counted);
-    expect(received.kind === "applicationMessage" && new TextDecoder().decode(received.message)).toBe("hello");
+    expect(received.kind === "applicationMessage" && new TextDecoder().decode(received.message)).toBe(
+      "hello",
+    );
     // the content's AEAD only: the sender data was read once
     expect(opened).toBe(2);
     // another secret is another answer: a wrong one does not decrypt

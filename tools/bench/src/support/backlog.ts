@@ -1,9 +1,15 @@
-// A backlog of application messages posted straight to the sender's outbox: encrypted with @sotto/core from
-// the sender's stored conversation state and wrapped as sottod wraps them, so receivers see exactly what a
-// sottod sender posts, at a rate the bench can afford (a sottod sends one message per durable store commit).
+// A backlog of application messages as a sottod sender posts them: encrypted with @sotto/core from the
+// sender's stored conversation state and wrapped as sottod wraps them, so the receiver sees exactly what it
+// would get from a sottod peer. They are written into the receiver's server-side logs directly (the server's
+// own `SqliteActivityLog`, beside the running server), because posting them one by one through C2S costs the
+// bench far more than the catch-up it measures (6 to 25 posts a second on this loaded machine).
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import {
   type Conversation,
   encryptMessage,
+  type JsonObject,
   members,
   newApplicationId,
   ownLeafIndex,
@@ -11,26 +17,30 @@ import {
   writeApplicationData,
   writeMessageCreate,
 } from "@sotto/core";
+import { SqliteActivityLog } from "@sotto/fedify";
 
 export interface BacklogInput {
   /** The sender's conversation (its newest state: the sender's daemon must be stopped). */
   readonly conversation: Conversation;
+  /** The sender's actor id (on the receiver's server). */
   readonly actor: string;
-  readonly token: string;
+  /** The data directory of the receiver's sotto-server and the receiver's user name there. */
+  readonly serverDir: string;
+  readonly owner: string;
   readonly count: number;
   /** The text of message `i`. */
   readonly text: (i: number) => string;
 }
 
+/** Messages written per transaction of the server's database. */
+const CHUNK = 1000;
+
 /**
- * Encrypts and posts `count` messages in order (one request at a time, so the server lists them in sending
- * order). Returns the sender's conversation after them.
+ * Encrypts `count` messages in order and appends them to the receiver's `inbox` and `messages` logs, as the
+ * server does for a local delivery. Returns the sender's conversation after them.
  */
-export async function postBacklog(input: BacklogInput): Promise<Conversation> {
-  const actor = (await (
-    await fetch(input.actor, { headers: { accept: "application/activity+json" } })
-  ).json()) as { outbox: string };
-  // Every member but the sender's device, each actor once (the sender's own actor: a two-member group).
+export async function appendBacklog(input: BacklogInput): Promise<Conversation> {
+  // Every member but the sender's device, each actor once.
   const self = ownLeafIndex(input.conversation);
   const recipients = [
     ...new Set(
@@ -39,40 +49,57 @@ export async function postBacklog(input: BacklogInput): Promise<Conversation> {
         .map((m) => m.actorId),
     ),
   ];
-  let conversation = input.conversation;
-  const start = Date.now();
-  for (let i = 0; i < input.count; i++) {
-    const published = new Date(start + i).toISOString();
-    const note = {
-      type: "Note" as const,
-      id: newApplicationId(),
-      attributedTo: input.actor,
-      content: textToHtml(input.text(i)),
-      published,
-    };
-    const data = writeApplicationData({
-      type: "Create",
-      id: newApplicationId(),
-      actor: input.actor,
-      published,
-      object: { form: "embedded", value: note },
-    });
-    const sent = await encryptMessage(conversation, data);
-    conversation = sent.conversation;
-    const activity = writeMessageCreate({
-      actor: input.actor,
-      recipients,
-      bytes: sent.message,
-      context: conversation.groupId,
-      published,
-    });
-    const response = await fetch(actor.outbox, {
-      method: "POST",
-      headers: { authorization: `Bearer ${input.token}`, "content-type": "application/activity+json" },
-      body: JSON.stringify(activity),
-    });
-    if (!response.ok) throw new Error(`posting backlog message ${i}: ${response.status}`);
-    await response.arrayBuffer();
+  const db = new DatabaseSync(join(input.serverDir, "sotto-server.sqlite"), { timeout: 60_000 });
+  try {
+    db.exec("PRAGMA synchronous = NORMAL");
+    const inbox = new SqliteActivityLog(db, "inbox");
+    const messages = new SqliteActivityLog(db, "mls_messages");
+    let conversation = input.conversation;
+    const start = Date.now();
+    for (let from = 0; from < input.count; from += CHUNK) {
+      const activities: JsonObject[] = [];
+      for (let i = from; i < Math.min(input.count, from + CHUNK); i++) {
+        const published = new Date(start + i).toISOString();
+        const note = {
+          type: "Note" as const,
+          id: newApplicationId(),
+          attributedTo: input.actor,
+          content: textToHtml(input.text(i)),
+          published,
+        };
+        const data = writeApplicationData({
+          type: "Create",
+          id: newApplicationId(),
+          actor: input.actor,
+          published,
+          object: { form: "embedded", value: note },
+        });
+        const sent = await encryptMessage(conversation, data);
+        conversation = sent.conversation;
+        const activity = writeMessageCreate({
+          actor: input.actor,
+          recipients,
+          bytes: sent.message,
+          context: conversation.groupId,
+          published,
+          activityId: `${input.actor}/activities/${randomUUID()}`,
+        });
+        activities.push(activity as unknown as JsonObject);
+      }
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const activity of activities) {
+          inbox.appendNow(input.owner, activity.id as string, activity);
+          messages.appendNow(input.owner, activity.id as string, activity);
+        }
+        db.exec("COMMIT");
+      } catch (error) {
+        db.exec("ROLLBACK");
+        throw error;
+      }
+    }
+    return conversation;
+  } finally {
+    db.close();
   }
-  return conversation;
 }
