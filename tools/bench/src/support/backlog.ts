@@ -1,7 +1,7 @@
 // A backlog of application messages as a sottod sender posts them: encrypted with @sotto/core from the
 // sender's stored conversation state and wrapped as sottod wraps them, so the receiver sees exactly what it
 // would get from a sottod peer. They are written into the receiver's server-side logs directly (the server's
-// own `SqliteActivityLog`, beside the running server), because posting them one by one through C2S costs the
+// own `SqlActivityLog`, beside the running server), because posting them one by one through C2S costs the
 // bench far more than the catch-up it measures (6 to 25 posts a second on this loaded machine).
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
@@ -17,7 +17,7 @@ import {
   writeApplicationData,
   writeMessageCreate,
 } from "@sotto/core";
-import { SqliteActivityLog } from "@sotto/fedify";
+import { SqlActivityLog, sqliteSql } from "@sotto/fedify";
 
 export interface BacklogInput {
   /** The sender's conversation (its newest state: the sender's daemon must be stopped). */
@@ -52,8 +52,9 @@ export async function appendBacklog(input: BacklogInput): Promise<Conversation> 
   const db = new DatabaseSync(join(input.serverDir, "sotto-server.sqlite"), { timeout: 60_000 });
   try {
     db.exec("PRAGMA synchronous = NORMAL");
-    const inbox = new SqliteActivityLog(db, "inbox");
-    const messages = new SqliteActivityLog(db, "mls_messages");
+    const sql = sqliteSql(db);
+    const inbox = new SqlActivityLog(sql, "inbox");
+    const messages = new SqlActivityLog(sql, "mls_messages");
     let conversation = input.conversation;
     const start = Date.now();
     for (let from = 0; from < input.count; from += CHUNK) {
@@ -86,17 +87,14 @@ export async function appendBacklog(input: BacklogInput): Promise<Conversation> 
         });
         activities.push(activity as unknown as JsonObject);
       }
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        for (const activity of activities) {
-          inbox.appendNow(input.owner, activity.id as string, activity);
-          messages.appendNow(input.owner, activity.id as string, activity);
-        }
-        db.exec("COMMIT");
-      } catch (error) {
-        db.exec("ROLLBACK");
-        throw error;
-      }
+      // One commit per chunk, each activity in both logs (as the server's receive writes them).
+      await sql.batch(
+        activities.flatMap((activity) =>
+          [inbox, messages].map(
+            (log) => log.prepareAppend(input.owner, activity.id as string, activity).statement,
+          ),
+        ),
+      );
     }
     return conversation;
   } finally {
