@@ -110,7 +110,7 @@ import {
 } from "./groups.js";
 import { Handles } from "./handles.js";
 import { deviceIdOf, Inbound, retireKeyPackage } from "./inbound.js";
-import { KeyPackagePool, type KeyPackagePoolOptions } from "./keyPackagePool.js";
+import { KeyPackagePool, type KeyPackagePoolOptions, keyPackageSecrets } from "./keyPackagePool.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { type OutboxPolicy, OutboxWorker } from "./outbox.js";
 import { Serial } from "./serial.js";
@@ -1280,15 +1280,7 @@ export class Daemon {
       ctx.apply({
         at: now,
         // Kept unpublished ("linking:") until the existing device publishes them endorsed.
-        keyPackages: fresh.map((kp) => ({
-          ref: kp.ref,
-          keyPackage: kp.keyPackage,
-          privateKey: kp.privateKeyPackage,
-          createdAt: now,
-          expiresAt: kp.notAfter.getTime(),
-          lastResort: kp.lastResort,
-          objectId: `linking:${kp.ref}`,
-        })),
+        keyPackages: keyPackageSecrets(fresh, now, (ref) => `linking:${ref}`),
         groups: [groupRecord(sent.conversation, info)],
         outbox: [
           ...queueMls(ctx, conversation.groupId, created.welcome, [this.actorId], "welcome", {

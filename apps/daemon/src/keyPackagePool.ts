@@ -1,4 +1,9 @@
-import { endorseKeyPackage, generateKeyPackages, writeKeyPackageObject } from "@sotto/core";
+import {
+  endorseKeyPackage,
+  generateKeyPackages,
+  type OwnKeyPackage,
+  writeKeyPackageObject,
+} from "@sotto/core";
 import type { KeyPackageSecret } from "@sotto/storage";
 import type { DaemonContext } from "./context.js";
 import { retireKeyPackage } from "./inbound.js";
@@ -85,14 +90,7 @@ export class KeyPackagePool {
       // are published, even should that batch be rolled back.
       await ctx.serial.run(async () =>
         ctx.apply({
-          keyPackages: fresh.map((kp) => ({
-            ref: kp.ref,
-            keyPackage: kp.keyPackage,
-            privateKey: kp.privateKeyPackage,
-            createdAt: now,
-            expiresAt: kp.notAfter.getTime(),
-            lastResort: kp.lastResort,
-          })),
+          keyPackages: keyPackageSecrets(fresh, now),
         }),
       );
     }
@@ -148,4 +146,21 @@ export class KeyPackagePool {
     ctx.apply({ keyPackages: [{ ...kp, objectId }] });
     ctx.counters.add("key_packages.published");
   }
+}
+
+/** What the store keeps of freshly generated KeyPackages; an `objectId` holds them back from publishing. */
+export function keyPackageSecrets(
+  fresh: readonly OwnKeyPackage[],
+  now: number,
+  objectId?: (ref: string) => string,
+): KeyPackageSecret[] {
+  return fresh.map((kp) => ({
+    ref: kp.ref,
+    keyPackage: kp.keyPackage,
+    privateKey: kp.privateKeyPackage,
+    createdAt: now,
+    expiresAt: kp.notAfter.getTime(),
+    lastResort: kp.lastResort,
+    ...(objectId ? { objectId: objectId(kp.ref) } : {}),
+  }));
 }

@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
+import { pause } from "./pause.js";
 
 /** How many deliveries run at once (for different ordering keys; one key's run one after another). */
 const CONCURRENCY = 8;
@@ -164,15 +165,8 @@ export class SqliteDeliveryQueue implements MessageQueue {
         start(row.seq, key);
       }
       const next = (this.#next.get(now) as { at: number | null }).at;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(wake, Math.min(IDLE_MS, next === null ? IDLE_MS : next - now));
-        function wake() {
-          clearTimeout(timer);
-          signal?.removeEventListener("abort", wake);
-          resolve();
-        }
+      await pause(Math.min(IDLE_MS, next === null ? IDLE_MS : next - now), signal, (wake) => {
         this.#wake = wake;
-        signal?.addEventListener("abort", wake);
       });
     }
     this.#wake = undefined;

@@ -1,5 +1,6 @@
 import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
 import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
+import { pause } from "./pause.js";
 
 /** How many deliveries one process runs at once (for different ordering keys). */
 const CONCURRENCY = 8;
@@ -183,15 +184,8 @@ export class MysqlDeliveryQueue implements MessageQueue {
       } catch {
         // The database went away for a moment: try again at the next poll.
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(wake, POLL_MS);
-        function wake() {
-          clearTimeout(timer);
-          signal?.removeEventListener("abort", wake);
-          resolve();
-        }
+      await pause(POLL_MS, signal, (wake) => {
         this.#wake = wake;
-        signal?.addEventListener("abort", wake);
       });
     }
     this.#wake = undefined;

@@ -16,22 +16,11 @@ import { decodeConversation, generateDeviceIdentity, updateConversation } from "
 import { createLogger, Daemon, type DaemonOptions } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { emit, percentile, round } from "./report.js";
+import { until } from "./support/processes.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
 const quiet = createLogger({ level: (process.env.SOTTO_BENCH_LOG as "warn" | undefined) ?? "error" });
 const HISTORY = 5;
-
-async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Wall and CPU milliseconds of what `fn` waits for. */
 async function timed(fn: () => Promise<void>): Promise<{ wallMs: number; cpuMs: number }> {
