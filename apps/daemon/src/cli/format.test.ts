@@ -85,4 +85,27 @@ describe("format", () => {
       /^22222222 \[.*\] @bob@b\.example: see \[dot\.png, image\/png\] \[attachment, text\/plain\]$/,
     );
   });
+
+  it("says when the daemon cut a message too long to keep whole", () => {
+    const message: Message = {
+      id: "urn:uuid:33333333-0000-4000-8000-000000000000",
+      conversationId: conversation.id,
+      author: bob,
+      type: "Note",
+      content: "x".repeat(100_000),
+      mediaType: "text/plain",
+      inReplyTo: null,
+      published: "2026-01-01T00:00:00Z",
+      editedAt: null,
+      deleted: false,
+      truncatedFrom: 2_000_000,
+      reactions: [],
+      readBy: [],
+      outbox: null,
+    };
+    expect(formatMessage(message, conversation)).toMatch(
+      /x \(cut by your daemon: the sender's message was 2000000 characters long\)$/,
+    );
+    expect(formatMessage({ ...message, truncatedFrom: undefined }, conversation)).not.toMatch(/cut by/);
+  });
 });

@@ -123,6 +123,9 @@ export function formatChats(conversations: readonly Conversation[], self: string
 export function formatMessage(message: Message, conversation?: Conversation): string {
   const flags = [
     message.editedAt ? "edited" : "",
+    message.truncatedFrom
+      ? `cut by your daemon: the sender's message was ${message.truncatedFrom} characters long`
+      : "",
     message.outbox && message.outbox !== "sent" ? message.outbox : "",
   ]
     .filter(Boolean)
