@@ -1,6 +1,7 @@
 // The MariaDB delivery queue with two workers on one table (MariaDB project: a fresh database): one ordering
 // key's messages run one at a time across both, in enqueue order, each once; a worker that dies mid-delivery
-// leaves its message to the other, which runs it before the key's later messages.
+// leaves its message to the other, which runs it before the key's later messages; a handler that throws
+// leaves its message to be tried again.
 import { createPool, type Pool } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MysqlDeliveryQueue } from "./mysqlDeliveryQueue.js";
@@ -112,4 +113,34 @@ describe("MysqlDeliveryQueue", () => {
     await survivor;
     expect(seen).toEqual([1, 2]);
   });
+  it("keeps a message whose handler threw and tries it again", async () => {
+    const db = pool();
+    const queue = new MysqlDeliveryQueue(db);
+    await queue.enqueue({ key: "dave\nhttp://a", n: 1 }, { orderingKey: "dave\nhttp://a" });
+    let calls = 0;
+    let delivered: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      delivered = resolve;
+    });
+    const abort = new AbortController();
+    const listening = queue.listen(
+      async () => {
+        calls++;
+        if (calls === 1) throw new Error("the KV store went away under Fedify's retry");
+        delivered();
+      },
+      { signal: abort.signal },
+    );
+    // Bounded: the retry comes after 5 s; a minute is the limit, not a timing assertion.
+    const outcome = await Promise.race([
+      done.then(() => "delivered"),
+      new Promise((resolve) => setTimeout(() => resolve("not retried"), 60_000)),
+    ]);
+    abort.abort();
+    await listening;
+    expect(outcome).toBe("delivered");
+    expect(calls).toBe(2);
+    const [rows] = await db.query("SELECT COUNT(*) AS n FROM delivery_queue");
+    expect(Number((rows as { n: number }[])[0]?.n)).toBe(0);
+  }, 120_000);
 });

@@ -11,6 +11,8 @@ const WINDOW = 256;
  * LISTEN/NOTIFY), so this bounds a lone message's wait. One indexed query per poll.
  */
 const POLL_MS = 100;
+/** When a message whose handler threw is tried again. */
+const RETRY_MS = 5000;
 
 // A row another worker holds: MariaDB's NOWAIT answers "lock wait timeout", MySQL 8 its own code; a deadlock
 // victim is rolled back. Each means "not now" for that message.
@@ -117,10 +119,19 @@ export class MysqlDeliveryQueue implements MessageQueue {
     }
   }
 
-  /** Deletes a handled message and ends its transaction (which releases the row). */
-  async #finish(claim: Claim): Promise<void> {
+  /**
+   * Deletes a handled message and ends its transaction (which releases the row). A handler that threw did not
+   * get as far as Fedify's own retry (a database error under it, say): its message stays and is tried again
+   * after {@link RETRY_MS}, rather than being lost.
+   */
+  async #finish(claim: Claim, failed: boolean): Promise<void> {
     try {
-      await claim.connection.query("DELETE FROM delivery_queue WHERE seq = ?", [claim.seq]);
+      if (failed)
+        await claim.connection.query("UPDATE delivery_queue SET scheduled = ? WHERE seq = ?", [
+          Date.now() + RETRY_MS,
+          claim.seq,
+        ]);
+      else await claim.connection.query("DELETE FROM delivery_queue WHERE seq = ?", [claim.seq]);
       await claim.connection.commit();
     } catch {
       // The row stays (or comes back with the rollback): the message is redone, and delivered once.
@@ -145,8 +156,11 @@ export class MysqlDeliveryQueue implements MessageQueue {
       runningSeqs.add(claim.seq);
       const done: Promise<void> = Promise.resolve()
         .then(() => handler(JSON.parse(claim.message)))
-        .catch(() => undefined) // Fedify logs and re-enqueues failed deliveries itself
-        .then(() => this.#finish(claim))
+        .then(
+          () => false,
+          () => true, // Fedify re-enqueues failed deliveries itself; a throw is a failure of that handling
+        )
+        .then((failed) => this.#finish(claim, failed))
         .then(async () => {
           runningSeqs.delete(claim.seq);
           // The key's next message starts at once, not at the next poll: a burst to one server goes one

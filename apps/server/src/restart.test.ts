@@ -85,14 +85,15 @@ describe("sotto-server restarts", () => {
       });
     }
     await servers.startA();
-    // Bounded wait: 600 polls of 100 ms (at least a minute; on a loaded machine the failed attempts may have
-    // opened A's circuit on B, whose probe then waits up to 10 s); not a timing assertion.
+    // Bounded wait: 1,200 polls of 100 ms (at least two minutes: on a loaded machine A may take seconds to
+    // start while B's retries back off 1, 2, 4 ... 60 s, and failed attempts may open A's circuit on B, whose
+    // probe then waits up to 10 s); not a timing assertion.
     const ids = await eventually(async () => {
       const current = await messageIds();
       return current.includes(queued) ? current : undefined;
-    }, 600);
+    }, 1200);
     expect(ids.at(-1)).toBe(queued);
-  }, 120_000);
+  }, 300_000);
 
   it("delivers the backlog of a peer that was down for 2 s within 60 s, each activity once", async () => {
     await servers.stopA();
