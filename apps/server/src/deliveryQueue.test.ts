@@ -1,5 +1,5 @@
 // The delivery queue on a real SQLite file: one ordering key's messages run one after another in enqueue
-// order, and a message leaves the queue only once its handler settled.
+// order, and a message leaves the queue only once its handler settled; one whose handler threw is tried again.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -124,4 +124,34 @@ describe("SqliteDeliveryQueue", () => {
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'fedify_message%'").all()).toEqual([]);
     db.close();
   });
+  it("keeps a message whose handler threw and tries it again", async () => {
+    const db = open();
+    const queue = new SqliteDeliveryQueue(db);
+    await queue.enqueue({ key: "dave\nhttp://a", n: 1 }, { orderingKey: "dave\nhttp://a" });
+    let calls = 0;
+    let delivered: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      delivered = resolve;
+    });
+    const abort = new AbortController();
+    const listening = queue.listen(
+      async () => {
+        calls++;
+        if (calls === 1) throw new Error("the KV store went away under Fedify's retry");
+        delivered();
+      },
+      { signal: abort.signal },
+    );
+    // Bounded: the retry comes after 5 s; a minute is the limit, not a timing assertion.
+    const outcome = await Promise.race([
+      done.then(() => "delivered"),
+      new Promise((resolve) => setTimeout(() => resolve("not retried"), 60_000)),
+    ]);
+    abort.abort();
+    await listening;
+    expect(outcome).toBe("delivered");
+    expect(calls).toBe(2);
+    expect((db.prepare("SELECT COUNT(*) AS n FROM delivery_queue").get() as { n: number }).n).toBe(0);
+    db.close();
+  }, 120_000);
 });

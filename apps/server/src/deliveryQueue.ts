@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
-import { pause } from "./pause.js";
+import { pause, RETRY_AFTER_THROW_MS } from "./queueLoop.js";
 
 /** How many deliveries run at once (for different ordering keys; one key's run one after another). */
 const CONCURRENCY = 8;
@@ -53,6 +53,7 @@ export class SqliteDeliveryQueue implements MessageQueue {
   readonly #message: StatementSync;
   readonly #next: StatementSync;
   readonly #delete: StatementSync;
+  readonly #retry: StatementSync;
   readonly #nextOfKey: StatementSync;
   #wake: (() => void) | undefined;
 
@@ -73,6 +74,7 @@ export class SqliteDeliveryQueue implements MessageQueue {
     this.#message = db.prepare("SELECT message FROM delivery_queue WHERE seq = ?");
     this.#next = db.prepare("SELECT min(scheduled) AS at FROM delivery_queue WHERE scheduled > ?");
     this.#delete = db.prepare("DELETE FROM delivery_queue WHERE seq = ?");
+    this.#retry = db.prepare("UPDATE delivery_queue SET scheduled = ? WHERE seq = ?");
     // A key's oldest due messages; a few, since the ones handled but not yet deleted come first.
     this.#nextOfKey = db.prepare(
       `SELECT seq FROM delivery_queue WHERE ordering_key = ? AND scheduled <= ? ORDER BY seq LIMIT ${FOLLOW_WINDOW}`,
@@ -134,9 +136,16 @@ export class SqliteDeliveryQueue implements MessageQueue {
       const { message } = this.#message.get(seq) as { message: string };
       const done = Promise.resolve()
         .then(() => handler(JSON.parse(message)))
-        .catch(() => undefined) // Fedify logs and re-enqueues failed deliveries itself
-        .then(() => {
-          settled.add(seq);
+        .then(
+          () => false,
+          () => true, // Fedify re-enqueues failed deliveries itself; a throw is a failure of that handling
+        )
+        .then((failed) => {
+          if (failed) {
+            try {
+              this.#retry.run(Date.now() + RETRY_AFTER_THROW_MS, seq);
+            } catch {} // the row stays due and is redone at the next pass
+          } else settled.add(seq);
           running.delete(seq);
           if (key !== null) busyKeys.delete(key);
           forgetSoon();

@@ -1,6 +1,6 @@
 import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
 import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
-import { pause } from "./pause.js";
+import { pause, RETRY_AFTER_THROW_MS } from "./queueLoop.js";
 
 /** How many deliveries one process runs at once (for different ordering keys). */
 const CONCURRENCY = 8;
@@ -11,8 +11,6 @@ const WINDOW = 256;
  * LISTEN/NOTIFY), so this bounds a lone message's wait. One indexed query per poll.
  */
 const POLL_MS = 100;
-/** When a message whose handler threw is tried again. */
-const RETRY_MS = 5000;
 
 // A row another worker holds: MariaDB's NOWAIT answers "lock wait timeout", MySQL 8 its own code; a deadlock
 // victim is rolled back. Each means "not now" for that message.
@@ -120,15 +118,14 @@ export class MysqlDeliveryQueue implements MessageQueue {
   }
 
   /**
-   * Deletes a handled message and ends its transaction (which releases the row). A handler that threw did not
-   * get as far as Fedify's own retry (a database error under it, say): its message stays and is tried again
-   * after {@link RETRY_MS}, rather than being lost.
+   * Deletes a handled message and ends its transaction (which releases the row); one whose handler threw stays,
+   * due again after {@link RETRY_AFTER_THROW_MS}.
    */
   async #finish(claim: Claim, failed: boolean): Promise<void> {
     try {
       if (failed)
         await claim.connection.query("UPDATE delivery_queue SET scheduled = ? WHERE seq = ?", [
-          Date.now() + RETRY_MS,
+          Date.now() + RETRY_AFTER_THROW_MS,
           claim.seq,
         ]);
       else await claim.connection.query("DELETE FROM delivery_queue WHERE seq = ?", [claim.seq]);
