@@ -262,25 +262,22 @@ describe.each([
     await target?.close();
   });
 
-  it("closes a connection flooding requests within 5 s (4429)", async () => {
+  it("closes a connection flooding requests (4429)", async () => {
     const ws = await openSocket(target.server.url, { headers: { authorization: `Bearer ${target.token}` } });
     const gone = closed(ws);
-    let closedAt: number | undefined;
+    let isClosed = false;
     void gone.then(() => {
-      closedAt = Date.now();
+      isClosed = true;
     });
-    const started = Date.now();
-    // Full speed, in turns of 200 frames, for at most 5 s (and 200,000 frames).
-    for (let i = 0; i < 1000 && ws.readyState === ws.OPEN && Date.now() - started < 5000; i++) {
+    // Full speed, in turns of 200 frames, until closed (at most 200,000 frames): the daemon closes after a count
+    // of refused requests, so how long that takes depends on the machine, not on the test.
+    for (let i = 0; i < 1000 && ws.readyState === ws.OPEN; i++) {
       for (let j = 0; j < 200; j++)
         ws.send(JSON.stringify({ jsonrpc: "2.0", id: i * 200 + j, method: "status" }));
       await new Promise((r) => setImmediate(r));
     }
-    await until(
-      "the flooding connection to close",
-      () => closedAt !== undefined,
-      started + 5000 - Date.now(),
-    );
+    // Bounded wait for a loaded machine; not a timing assertion.
+    await until("the flooding connection to close", () => isClosed, 60_000);
     expect((await gone).code).toBe(CLOSE.flood);
     const client = await SottoClient.connect({
       url: target.server.url,
