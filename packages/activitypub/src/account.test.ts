@@ -194,6 +194,20 @@ describe("Account", () => {
     await items.return(undefined);
   });
 
+  it("ends at once when aborted as it goes from catching up to the stream (a stopping daemon waits for it)", async () => {
+    const fixture = await startFixture({ sse: true });
+    fixture.push(2);
+    const account = new Account(client, fixture.actorId, "tok");
+    const controller = new AbortController();
+    const items = account.follow({ signal: controller.signal, idleMs: 60_000 });
+    await take(items, 2);
+    // The read after the last item opens the stream; the abort comes before its request starts.
+    const pending = items.next();
+    controller.abort();
+    expect((await pending).done).toBe(true);
+    expect(fixture.lastEventIds).toEqual([]);
+  });
+
   it.each([false, "refuse"] as const)(
     "polls when the server offers no event stream (sse: %s)",
     async (sse) => {

@@ -210,7 +210,12 @@ export class Account {
       opened.close();
       return undefined;
     }
-    if (signal !== undefined) signal.addEventListener("abort", opened.close, { once: true });
+    // Aborted while the headers came: a listener added now would never fire, and the stream would stay open.
+    if (signal?.aborted) {
+      opened.close();
+      throw signal.reason;
+    }
+    signal?.addEventListener("abort", opened.close, { once: true });
     return opened;
   }
 

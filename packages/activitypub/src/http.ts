@@ -112,6 +112,8 @@ export class Http {
   ): Promise<T> {
     const idempotent = (request.method ?? "GET") === "GET";
     for (let attempt = 0; ; attempt++) {
+      // An abort listener added to a signal that has already aborted never fires: such a request never starts.
+      request.signal?.throwIfAborted();
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new Error("timeout")), this.#timeoutMs);
       const onAbort = () => controller.abort(request.signal?.reason);
