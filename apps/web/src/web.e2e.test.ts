@@ -59,6 +59,11 @@ describe("Sotto Web", () => {
     (await bobApi.call("messages.list", { conversationId, limit: 500 })).messages as Message[];
   const bobSees = (what: string, check: (messages: Message[]) => boolean) =>
     until(`bob sees ${what}`, async () => check(await bobMessages()));
+  /** What `sotto --json <args>` printed for a user (its one JSON line). */
+  const cliJson = async <T>(dataDir: string, args: readonly string[]): Promise<T> =>
+    JSON.parse(
+      (await world.cli(dataDir, ["--json", ...args])).split("\n").find((l) => l.startsWith("{")) as string,
+    ) as T;
   const noViolations = async (screen: string) => {
     expect(await axeViolations(page), `axe on ${screen}`).toEqual([]);
   };
@@ -413,16 +418,53 @@ describe("Sotto Web", () => {
     await card.getByText("Not verified").waitFor();
 
     await page.getByRole("button", { name: "Devices" }).click();
-    const devices = JSON.parse(
-      (await world.cli(alice.dataDir, ["devices", "--json"]))
-        .split("\n")
-        .find((l) => l.startsWith("{")) as string,
-    ) as { devices: { fingerprint: string; current: boolean }[] };
+    const devices = await cliJson<{ devices: { fingerprint: string; current: boolean }[] }>(alice.dataDir, [
+      "devices",
+    ]);
     const own = devices.devices.find((d) => d.current)?.fingerprint as string;
     await page.locator(".card").filter({ hasText: "this daemon" }).getByText(own).waitFor();
     await noViolations("devices");
     await screenshot(page, "devices");
   });
+  it("links a new device with the code the page shows, approves it once the comparison matches, and removes it", async () => {
+    await page.getByRole("button", { name: "Link a new device" }).click();
+    const shown = await page.getByRole("status").filter({ hasText: "--link" }).textContent();
+    const code = shown?.match(/--link (\S+)/)?.[1] as string;
+    expect(code).toMatch(/\S/);
+    const { sottod: laptop, comparison } = await world.linkedSottod(alice, "laptop", code);
+    try {
+      // The request arrives as a devices.changed event: the screen shows it without a reload.
+      const card = page.locator(".card").filter({ hasText: "laptop" });
+      await card.getByText(comparison).waitFor();
+      await card.getByText("requested", { exact: true }).waitFor();
+      await noViolations("devices with a link request");
+      // Its KeyPackages may still be on their way: the page says so, and approving again works. The button
+      // is disabled while an approval is under way, so this never approves twice.
+      const approve = card.getByRole("button", { name: "Approve laptop" });
+      await until("the laptop is linked", async () => {
+        if ((await card.getByText("linked", { exact: true }).count()) > 0) return true;
+        if (await approve.isEnabled()) await approve.click();
+        return false;
+      });
+      await until("the laptop is in alice's conversation", async () =>
+        (await cliJson<{ conversations: { id: string }[] }>(laptop.dataDir, ["chats"])).conversations.some(
+          (c) => c.id === conversationId,
+        ),
+      );
+
+      await card.getByRole("button", { name: "Remove laptop" }).click();
+      await card.getByText("removed", { exact: true }).waitFor();
+      const devices = await cliJson<{ devices: { name?: string; link?: { state: string } | null }[] }>(
+        alice.dataDir,
+        ["devices"],
+      );
+      expect(devices.devices.find((d) => d.name === "laptop")?.link?.state).toBe("removed");
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await laptop.stop();
+    }
+  });
+
   it("a stranger's conversation: sending asks first while a member is unchecked; a 2 MB hostile message is kept cut, runs nothing and keeps the layout; a forged device of a verified contact raises the banner and an alert", async () => {
     const aliceApi = await SottoClient.connect({
       url: alice.webUrl.replace(/^http/, "ws"),

@@ -43,6 +43,15 @@ export interface WebWorld {
   readonly server: SottoServer;
   /** A user whose sottod runs as a program with the web UI on. */
   sottod(name: string): Promise<Sottod>;
+  /**
+   * A second sottod of `user`'s account, initialised with a link code (`sottod init --link CODE`) and
+   * running; resolves with the comparison string its init printed.
+   */
+  linkedSottod(
+    user: Sottod,
+    deviceName: string,
+    code: string,
+  ): Promise<{ sottod: Sottod; comparison: string }>;
   /** A user whose daemon runs in this process, with its API. */
   inProcess(name: string): Promise<InProcess>;
   /** Runs `sotto` (the CLI) against a user's state dir; resolves with stdout. */
@@ -62,6 +71,16 @@ export async function createWebWorld(): Promise<WebWorld> {
     return file;
   };
   const handleOf = (name: string) => `@${name}@${server.domain}`;
+  const tokens = new Map<string, string>();
+  const init = async (name: string, args: readonly string[]): Promise<string> => {
+    const ran = await runProgram(
+      "sottod",
+      ["init", ...args, "--allow-private-address", "--plain-http-webfinger"],
+      "",
+    );
+    if (ran.code !== 0) throw new Error(`sottod init ${name} failed (${ran.code}):\n${ran.stderr}`);
+    return ran.stdout;
+  };
 
   const run = async (
     name: string,
@@ -97,18 +116,22 @@ export async function createWebWorld(): Promise<WebWorld> {
     server,
     async sottod(name) {
       const { actorId, token } = await server.createUser(name);
+      tokens.set(actorId, token);
       const dataDir = join(dir, name);
       const key = keyFile(name);
-      const init = await runProgram(
-        "sottod",
-        [
-          ...["init", "--data", dataDir, "--actor", actorId, "--token", token, "--key-file", key],
-          ...["--allow-private-address", "--plain-http-webfinger"],
-        ],
-        "",
-      );
-      if (init.code !== 0) throw new Error(`sottod init ${name} failed (${init.code}):\n${init.stderr}`);
+      await init(name, ["--data", dataDir, "--actor", actorId, "--token", token, "--key-file", key]);
       return run(name, actorId, dataDir, key, undefined);
+    },
+    async linkedSottod(user, deviceName, code) {
+      const dataDir = join(dir, deviceName);
+      const key = keyFile(deviceName);
+      const printed = await init(deviceName, [
+        ...["--data", dataDir, "--actor", user.actorId, "--token", tokens.get(user.actorId) ?? ""],
+        ...["--key-file", key, "--device-name", deviceName, "--link", code],
+      ]);
+      const { comparison } = JSON.parse(printed) as { comparison?: string };
+      if (comparison === undefined) throw new Error(`sottod init --link printed no comparison:\n${printed}`);
+      return { sottod: await run(user.name, user.actorId, dataDir, key, undefined), comparison };
     },
     async inProcess(name) {
       const { actorId, token } = await server.createUser(name);

@@ -8,6 +8,15 @@ import { ErrorLine, useErrors } from "./useErrors.js";
 export function LinkDevices({ model, devices }: { model: Model; devices: readonly Device[] | undefined }) {
   const { error, run } = useErrors();
   const [code, setCode] = useState<{ code: string; expiresAt: string } | undefined>();
+  // One approval or removal at a time: a second click while the first commits would act twice.
+  const [busy, setBusy] = useState(false);
+  const act = (what: string, method: "devices.approve" | "devices.remove", id: string) => {
+    setBusy(true);
+    void run(what, async () => {
+      await model.client.call(method, { id });
+      await model.loadDevices();
+    }).finally(() => setBusy(false));
+  };
   // Linked here (`link` set), or found in conversations without having been linked here (`link: null`).
   const others = devices?.filter((d) => !d.current && d.link !== undefined) ?? [];
   return (
@@ -45,28 +54,12 @@ export function LinkDevices({ model, devices }: { model: Model; devices: readonl
               </p>
             )}
             {d.link?.state === "requested" ? (
-              <button
-                type="button"
-                onClick={() =>
-                  void run("Approving", async () => {
-                    await model.client.call("devices.approve", { id: d.id });
-                    await model.loadDevices();
-                  })
-                }
-              >
+              <button type="button" disabled={busy} onClick={() => act("Approving", "devices.approve", d.id)}>
                 Approve {d.name ?? "device"}
               </button>
             ) : null}
             {d.link === null || d.link?.state === "linked" ? (
-              <button
-                type="button"
-                onClick={() =>
-                  void run("Removing", async () => {
-                    await model.client.call("devices.remove", { id: d.id });
-                    await model.loadDevices();
-                  })
-                }
-              >
+              <button type="button" disabled={busy} onClick={() => act("Removing", "devices.remove", d.id)}>
                 Remove {d.name ?? "device"}
               </button>
             ) : null}

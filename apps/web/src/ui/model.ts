@@ -162,9 +162,16 @@ export class Model {
         if (this.#state.status) this.#set({ status: { ...this.#state.status, sync: event.sync } });
         this.#refreshStatusSoon();
         return;
+      case "devices.changed":
+        // A device asks to be linked, was linked or removed: the Devices screen shows it without a reload.
+        if (this.#state.devices) await this.loadDevices();
+        return;
       case "gap":
         await this.#reloadAll();
         return;
+      default:
+        // A new event type of the API fails the build here until the page handles it.
+        event satisfies never;
     }
   }
 
