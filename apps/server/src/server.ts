@@ -95,6 +95,17 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   }
   const host = options.host ?? "127.0.0.1";
   const http = createServer();
+  // The port listens before the database is open (an OS-chosen port makes the origin); until the server is
+  // ready, requests get 503 with Retry-After. Left unanswered (no request listener yet), a peer's delivery
+  // hung until its client gave up (undici: 5 minutes), holding up its sender's next deliveries to this server.
+  let serve: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  http.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (serve !== undefined) return serve(req, res);
+    const starting = errorResponse(503, "starting", "the server is starting: try again in a second");
+    starting.headers.set("retry-after", "1");
+    starting.headers.set("connection", "close");
+    void writeResponse(res, starting).catch(() => res.destroy());
+  });
   let port = options.port ?? 0;
   if (serves) {
     await new Promise<void>((resolve, reject) => {
@@ -215,7 +226,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
 
   // Requests being handled, so that close() lets them finish (bounded) before the database closes.
   const requests = new Set<Promise<unknown>>();
-  http.on("request", (req: IncomingMessage, res: ServerResponse) => {
+  serve = (req, res) => {
     const handling = handle(req)
       .catch((error: unknown) => {
         if (error instanceof ServerError || error instanceof MlsDeliveryError) {
@@ -229,7 +240,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
       .catch(() => res.destroy())
       .finally(() => requests.delete(handling));
     requests.add(handling);
-  });
+  };
 
   let closed = false;
   return {

@@ -23,6 +23,10 @@ export class MlsDeliveryError extends SottoError<MlsDeliveryErrorCode> {
 }
 
 /** Why a database could not be opened or brought to the schema this code needs. */
-export type DatabaseErrorCode = "database_unreachable" | "invalid_database_url" | "schema_too_new";
+export type DatabaseErrorCode =
+  | "database_unreachable"
+  | "invalid_database_url"
+  | "schema_too_new"
+  | "lock_timeout";
 
 export class DatabaseError extends SottoError<DatabaseErrorCode> {}

@@ -1,10 +1,20 @@
-import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from "mysql2/promise";
+import {
+  createPool,
+  type Pool,
+  type PoolConnection,
+  type ResultSetHeader,
+  type RowDataPacket,
+} from "mysql2/promise";
 import { DatabaseError } from "./errors.js";
 import type { Sql, SqlRun, SqlStatement, SqlValue } from "./sql.js";
 
 /** MySQL's "deadlock found": InnoDB rolled the transaction back, and running it again is the documented cure. */
 const ER_LOCK_DEADLOCK = 1213;
 const BATCH_ATTEMPTS = 3;
+/** How long `exclusive` waits for a lock another process holds. */
+const LOCK_WAIT_SECONDS = 60;
+/** A named lock of this database only: the hash of database and name (40 characters, below MySQL's 64). */
+const SCOPED_LOCK = "SHA1(CONCAT(DATABASE(), '/', ?))";
 
 /** The URL with its password replaced, for messages (secrets never reach logs). */
 export function redactUrl(url: string): string {
@@ -59,11 +69,22 @@ export function mysqlSql(pool: Pool): Sql {
     async exclusive(name, work) {
       const connection = await pool.getConnection();
       try {
-        await connection.query("SELECT GET_LOCK(?, 60)", [name]);
+        // GET_LOCK names are global to the MariaDB server, not to a database: scoped to this database, so that
+        // servers on other databases (every test file has its own) never wait for each other's migrations.
+        const [rows] = await connection.query<RowDataPacket[]>(
+          `SELECT GET_LOCK(${SCOPED_LOCK}, ?) AS granted`,
+          [name, LOCK_WAIT_SECONDS],
+        );
+        if (Number(rows[0]?.granted) !== 1) {
+          throw new DatabaseError(
+            "lock_timeout",
+            `another process held the lock ${name} on this database for ${LOCK_WAIT_SECONDS} s`,
+          );
+        }
         try {
           return await work();
         } finally {
-          await connection.query("SELECT RELEASE_LOCK(?)", [name]);
+          await connection.query(`SELECT RELEASE_LOCK(${SCOPED_LOCK})`, [name]);
         }
       } finally {
         connection.release();

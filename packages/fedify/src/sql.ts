@@ -29,7 +29,10 @@ export interface Sql {
   run(sql: string, params?: readonly SqlValue[]): Promise<SqlRun>;
   /** Runs the statements in order as one transaction: all of them or none. */
   batch(statements: readonly SqlStatement[]): Promise<SqlRun[]>;
-  /** Runs `work` while holding a named lock shared by every process on this database (schema migrations). */
+  /**
+   * Runs `work` while holding a named lock shared by every process on this database (schema migrations); on
+   * MySQL the lock is this database's only, and a `DatabaseError` (`lock_timeout`) after a minute's wait.
+   */
   exclusive<T>(name: string, work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
