@@ -87,3 +87,31 @@ export function paintDurations(page: Page): Promise<number[]> {
       .map((m) => m.duration),
   );
 }
+
+/** What hostile peer content could have left in the page: zero of each (and `pwned` unset) when it left nothing. */
+export function hostileTraces(page: Page): Promise<{
+  pwned: unknown;
+  scripts: number;
+  handlers: number;
+  javascriptLinks: number;
+  overflow: number;
+}> {
+  return page.evaluate(() => ({
+    pwned: (window as { __pwned?: unknown }).__pwned,
+    scripts: document.querySelectorAll("main script").length,
+    handlers: document.querySelectorAll("main [onerror]").length,
+    javascriptLinks: [...document.querySelectorAll("main a")].filter((a) =>
+      /^javascript:/i.test(a.getAttribute("href") ?? ""),
+    ).length,
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  }));
+}
+
+/** The page left nothing behind (see `hostileTraces`). */
+export const NO_TRACES = {
+  pwned: undefined,
+  scripts: 0,
+  handlers: 0,
+  javascriptLinks: 0,
+  overflow: 0,
+} as const;
