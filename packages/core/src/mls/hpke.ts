@@ -98,10 +98,23 @@ export function nodeHpke(
   ) => kdf.expand(prk, concat(i2osp2(length), VERSION, suite, encoder.encode(label), info), length);
 
   const pskIdHash = labeledExtract(HPKE_SUITE, EMPTY, "psk_id_hash", EMPTY);
-  let lastInfo: { readonly info: Uint8Array; readonly hash: Promise<Uint8Array> } | undefined;
+  // The last info's hash: a commit adding N members seals N Welcome secrets under one info (the encrypted
+  // GroupInfo, megabytes in a large group). The same info object (the ts-mls patch passes one for one context)
+  // is taken as the same bytes; another object is compared in place, without copying it.
+  let lastInfo:
+    | { readonly source: Uint8Array; readonly info: Buffer; readonly hash: Promise<Uint8Array> }
+    | undefined;
   const infoHash = (info: Uint8Array) => {
-    if (lastInfo === undefined || !Buffer.from(lastInfo.info).equals(info))
-      lastInfo = { info: info.slice(), hash: labeledExtract(HPKE_SUITE, EMPTY, "info_hash", info) };
+    if (
+      lastInfo === undefined ||
+      (lastInfo.source !== info &&
+        !lastInfo.info.equals(Buffer.from(info.buffer, info.byteOffset, info.byteLength)))
+    )
+      lastInfo = {
+        source: info,
+        info: Buffer.from(info),
+        hash: labeledExtract(HPKE_SUITE, EMPTY, "info_hash", info),
+      };
     return lastInfo.hash;
   };
   const publicKeys = new Map<string, CryptoKey>();

@@ -18,11 +18,13 @@ export function credentialOf(actorId: string): CredentialBasic {
   return { credentialType: "basic", identity: new TextEncoder().encode(actorId) };
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** The actor id in a BasicCredential, or undefined for other credential types or non-UTF-8 identities. */
 export function actorIdOf(credential: Credential): string | undefined {
   if (credential.credentialType !== "basic") return undefined;
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(credential.identity);
+    return utf8.decode(credential.identity);
   } catch {
     return undefined;
   }

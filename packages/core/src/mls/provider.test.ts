@@ -2,7 +2,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { defaultCryptoProvider, getCiphersuiteFromName } from "ts-mls";
 import { describe, expect, it } from "vitest";
-import { hmac, nodeCryptoProvider } from "./provider.js";
+import { hmac, nodeCryptoProvider, pooledRandomBytes } from "./provider.js";
 import { DEFAULT_SUITE } from "./suite.js";
 
 const suite = getCiphersuiteFromName(DEFAULT_SUITE);
@@ -32,11 +32,27 @@ describe("nodeCryptoProvider", async () => {
     for (const algorithm of ["sha256", "sha384", "sha512"] as const)
       for (const keyLength of [0, 1, 32, 64, 65, 128, 129, 300]) {
         const key = bytes(keyLength);
-        const parts = [bytes(0), bytes(7), bytes(100)];
+        // the last input is longer than the scratch buffer the short ones are hashed in
+        const parts = [bytes(0), bytes(7), bytes(keyLength === 300 ? 700 : 100)];
         const expected = createHmac(algorithm, key);
         for (const part of parts) expected.update(part);
         expect(hmac(algorithm, key, ...parts)).toEqual(expected.digest());
       }
+  });
+
+  it("hands out random bytes from a pool, each call its own copy, refilling the pool when it runs out", () => {
+    const random = pooledRandomBytes();
+    const guards = Array.from({ length: 3000 }, () => random(4));
+    expect(guards.every((g) => g.length === 4)).toBe(true);
+    // 3,000 draws of 32 bits: a repeat is unlikely (p ~ 0.001); 12 KB drawn means the 4 KiB pool refilled twice
+    expect(new Set(guards.map((g) => Buffer.from(g).toString("hex"))).size).toBeGreaterThan(2995);
+    const first = random(32);
+    const copy = first.slice();
+    random(32);
+    expect(first).toEqual(copy);
+    expect(first.some((b) => b !== 0)).toBe(true);
+    expect(random(1000).length).toBe(1000);
+    expect(random(0).length).toBe(0);
   });
 
   it("seals and opens AES-128-GCM interchangeably, and refuses a tampered ciphertext", async () => {
@@ -116,7 +132,9 @@ describe("node HPKE (suite 1)", async () => {
   it("seals under each info it is given, whatever info came before (info_hash is cached)", async () => {
     const pair = await theirs.hpke.generateKeyPair();
     const publicKey = await ours.hpke.importPublicKey(await theirs.hpke.exportPublicKey(pair.publicKey));
-    const infos = [info, new Uint8Array(randomBytes(40)), info, new Uint8Array(0)];
+    // the same bytes again as another object, and as a view into a larger buffer
+    const view = new Uint8Array(Buffer.concat([Buffer.alloc(3), info])).subarray(3);
+    const infos = [info, new Uint8Array(randomBytes(40)), info, new Uint8Array(0), info.slice(), view];
     for (const sealInfo of infos) {
       const { ct, enc } = await ours.hpke.seal(publicKey, plaintext, sealInfo, aad);
       expect(await theirs.hpke.open(pair.privateKey, enc, ct, sealInfo, aad)).toEqual(plaintext);

@@ -15,6 +15,8 @@ import {
   generateKeyPairSync,
   hash,
   type KeyObject,
+  randomBytes,
+  randomFillSync,
   sign,
   timingSafeEqual,
   verify,
@@ -36,6 +38,12 @@ const secret = (key: Uint8Array): KeyObject => createSecretKey(key);
 
 type HashName = "sha256" | "sha384" | "sha512";
 
+// Scratch space for HMAC's two hash inputs: hash() is synchronous, so one buffer serves every call that fits
+// (key schedule and secret tree labels are short); the key bytes in it are zeroed after each use.
+const SCRATCH_BYTES = 512;
+const innerScratch = Buffer.alloc(SCRATCH_BYTES);
+const outerScratch = Buffer.alloc(128 + 64);
+
 /**
  * HMAC (RFC 2104) of the concatenation of `parts`: H((K ^ opad) || H((K ^ ipad) || parts)), K zero-padded to
  * the block and hashed first when longer. The padded blocks are zeroed after use: they are the key.
@@ -45,7 +53,7 @@ export function hmac(algorithm: HashName, key: Uint8Array, ...parts: Uint8Array[
   const k = key.length > block ? hash(algorithm, key, "buffer") : key;
   let length = block;
   for (const part of parts) length += part.length;
-  const inner = Buffer.allocUnsafe(length);
+  const inner = length <= SCRATCH_BYTES ? innerScratch.subarray(0, length) : Buffer.allocUnsafe(length);
   inner.fill(0x36, k.length, block);
   for (let i = 0; i < k.length; i++) inner[i] = (k[i] as number) ^ 0x36;
   let at = block;
@@ -54,14 +62,35 @@ export function hmac(algorithm: HashName, key: Uint8Array, ...parts: Uint8Array[
     at += part.length;
   }
   const innerHash = hash(algorithm, inner, "buffer");
-  inner.fill(0, 0, block);
-  const outer = Buffer.allocUnsafe(block + innerHash.length);
+  inner.fill(0, 0, length);
+  const outer = outerScratch.subarray(0, block + innerHash.length);
   outer.fill(0x5c, k.length, block);
   for (let i = 0; i < k.length; i++) outer[i] = (k[i] as number) ^ 0x5c;
   outer.set(innerHash, block);
   const tag = hash(algorithm, outer, "buffer");
-  outer.fill(0, 0, block);
+  outer.fill(0);
   return tag;
+}
+
+/**
+ * CSPRNG bytes handed out from a pool refilled 4 KiB at a time: ts-mls asks for 4 random bytes per message
+ * (the reuse guard), and each small randomFillSync or getRandomValues call cost 5-10 us, more than an AES-GCM
+ * seal. Bytes handed out are zeroed in the pool (some become secrets: path secrets, init secrets).
+ */
+export function pooledRandomBytes(): (n: number) => Uint8Array {
+  const pool = Buffer.alloc(4096);
+  let at = pool.length;
+  return (n) => {
+    if (n > 256) return new Uint8Array(randomBytes(n));
+    if (at + n > pool.length) {
+      randomFillSync(pool);
+      at = 0;
+    }
+    const out = new Uint8Array(pool.subarray(at, at + n));
+    pool.fill(0, at, at + n);
+    at += n;
+    return out;
+  };
 }
 
 /** A small bounded cache: keys are looked up by their bytes, the oldest entry goes first. */
@@ -136,6 +165,7 @@ function nodeHash(algorithm: HashName): Hash {
 }
 
 // HKDF (RFC 5869) on HMAC; MLS expands to at most a few hash lengths at a time.
+const FIRST_BLOCK = Uint8Array.of(1);
 function nodeHkdf(algorithm: HashName, size: number): Kdf {
   return {
     size,
@@ -143,7 +173,7 @@ function nodeHkdf(algorithm: HashName, size: number): Kdf {
       return toBytes(hmac(algorithm, salt, ikm));
     },
     async expand(prk, info, len) {
-      if (len <= size) return toBytes(hmac(algorithm, prk, info, Uint8Array.of(1)).subarray(0, len));
+      if (len <= size) return toBytes(hmac(algorithm, prk, info, FIRST_BLOCK).subarray(0, len));
       const out = new Uint8Array(len);
       let previous: Uint8Array = new Uint8Array(0);
       for (let i = 1, filled = 0; filled < len; i++) {
@@ -167,7 +197,13 @@ function aesGcm(bits: 128 | 256) {
     ) {
       const cipher = createCipheriv(algorithm, secret(key), nonce);
       if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
-      return toBytes(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+      const body = cipher.update(plaintext);
+      const rest = cipher.final(); // empty for GCM
+      const sealed = new Uint8Array(body.length + rest.length + 16);
+      sealed.set(body);
+      sealed.set(rest, body.length);
+      sealed.set(cipher.getAuthTag(), body.length + rest.length);
+      return sealed;
     },
     async decryptAead(
       key: Uint8Array,
@@ -179,9 +215,10 @@ function aesGcm(bits: 128 | 256) {
       const decipher = createDecipheriv(algorithm, secret(key), nonce);
       if (aad !== undefined && aad.length > 0) decipher.setAAD(aad);
       decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
-      return toBytes(
-        Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]),
-      );
+      const body = decipher.update(ciphertext.subarray(0, ciphertext.length - 16));
+      const rest = decipher.final(); // empty for GCM; throws when the tag does not verify
+      if (rest.length === 0) return toBytes(body);
+      return toBytes(Buffer.concat([body, rest]));
     },
   };
 }
@@ -206,6 +243,7 @@ export const nodeCryptoProvider: CryptoProvider = {
       cs.hpke.aead === "AES128GCM";
     return {
       ...base,
+      rng: { randomBytes: pooledRandomBytes() },
       hash: nodeHash(algorithm),
       kdf,
       signature: cs.signature === "Ed25519" ? ed25519Signature() : base.signature,

@@ -261,7 +261,8 @@ export async function processMessage(
   const { groupId, epoch, contentType } = headerOf(message);
   if (!bytesEqual(groupId, conversation.state.groupContext.groupId))
     return err(mlsError("wrong_group", "message for another group"));
-  const ref = sha256Hex(incoming.bytes);
+  // A commit is identified by the hash of its bytes (which orders concurrent ones); other messages need none.
+  const ref = contentType === "commit" ? sha256Hex(incoming.bytes) : "";
   const published = millis(incoming.published);
   const last = conversation.lastCommit;
   // A commit for the epoch of the last commit applied competes with it, even one that removed this device

@@ -1,8 +1,8 @@
 // The ts-mls patch (patches/ts-mls@1.6.4.patch, written up in patches/README.md): each change is checked
 // against an independent computation from RFC 9420, and each test would fail on unpatched ts-mls 1.6.4
 // (a stack overflow, a missing export, recomputed hashes, secrets kept for parent nodes, a discarded GroupInfo,
-// sender data decrypted twice).
-import { createHmac } from "node:crypto";
+// sender data decrypted twice, a group context or an enum's reverse map recomputed per use).
+import { createHmac, createPublicKey, verify } from "node:crypto";
 import {
   type CiphersuiteImpl,
   type ClientState,
@@ -18,14 +18,19 @@ import {
   processPrivateMessage,
   type RatchetTree,
 } from "ts-mls";
-import { uint8Encoder } from "ts-mls/codec/number.js";
+import { decodeUint8, uint8Encoder } from "ts-mls/codec/number.js";
+import { mapDecoderOption, mapDecoders } from "ts-mls/codec/tlsDecoder.js";
 import { encode } from "ts-mls/codec/tlsEncoder.js";
 import { varLenTypeEncoder } from "ts-mls/codec/variableLength.js";
-import { encodeKdfLabel, expandWithLabel } from "ts-mls/crypto/kdf.js";
+import { encryptWithLabel } from "ts-mls/crypto/hpke.js";
+import { encodeKdfLabel, encodeLabeledContent, expandWithLabel } from "ts-mls/crypto/kdf.js";
+import { signWithLabel } from "ts-mls/crypto/signature.js";
+import { type GroupContext, groupContextEncoder } from "ts-mls/groupContext.js";
 import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
 import { createSecretTree } from "ts-mls/secretTree.js";
 import { treeHashRoot } from "ts-mls/treeHash.js";
+import { enumNumberToKey } from "ts-mls/util/enumHelpers.js";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SUITE, suiteImpl } from "./suite.js";
 
@@ -165,6 +170,120 @@ describe("ts-mls patch", async () => {
       expect(encodeKdfLabel(32, `exporter ${i}`, utf8("c"))).toEqual(
         referenceKdfLabel(32, `exporter ${i}`, utf8("c")),
       );
+  });
+
+  it("writes SignContent and EncryptContext as RFC 9420 §5.1.2-3 do, and signs exactly those bytes", async () => {
+    const reference = (label: string, content: Uint8Array) => {
+      const full = utf8(`MLS 1.0 ${label}`);
+      return new Uint8Array(Buffer.concat([varint(full.length), full, varint(content.length), content]));
+    };
+    for (const label of ["FramedContentTBS", "LeafNodeTBS", "y".repeat(70)])
+      for (const n of [0, 63, 64, 300, 20_000]) {
+        const content = new Uint8Array(n).fill(n % 251);
+        expect(encodeLabeledContent(label, content)).toEqual(reference(label, content));
+      }
+    const { publicKey, signKey } = await cs.signature.keygen();
+    const content = utf8("a FramedContentTBS");
+    const signature = await signWithLabel(signKey, "FramedContentTBS", content, cs.signature);
+    const key = createPublicKey({
+      key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicKey).toString("base64url") },
+      format: "jwk",
+    });
+    expect(verify(null, reference("FramedContentTBS", content), key, signature)).toBe(true);
+  });
+
+  it("seals under one EncryptContext object while the label and context are the same (a Welcome to N members)", async () => {
+    const infos: Uint8Array[] = [];
+    const recording = {
+      ...cs.hpke,
+      seal: (publicKey: Parameters<typeof cs.hpke.seal>[0], plaintext: Uint8Array, info: Uint8Array) => {
+        infos.push(info);
+        return cs.hpke.seal(publicKey, plaintext, info);
+      },
+    };
+    const { publicKey } = await cs.hpke.generateKeyPair();
+    const groupInfo = new Uint8Array(5_000).fill(9);
+    for (let i = 0; i < 3; i++) await encryptWithLabel(publicKey, "Welcome", groupInfo, utf8("s"), recording);
+    await encryptWithLabel(publicKey, "Welcome", groupInfo.slice(), utf8("s"), recording);
+    await encryptWithLabel(publicKey, "UpdatePathNode", groupInfo, utf8("s"), recording);
+    const [first, second, third, copy, other] = infos;
+    expect(second).toBe(first);
+    expect(third).toBe(first);
+    expect(copy).not.toBe(first);
+    expect(copy).toEqual(first);
+    const full = utf8("MLS 1.0 Welcome");
+    expect(first).toEqual(
+      new Uint8Array(Buffer.concat([varint(full.length), full, varint(5_000), groupInfo])),
+    );
+    expect(other?.subarray(1, 1 + 22)).toEqual(utf8("MLS 1.0 UpdatePathNode"));
+  });
+
+  it("encodes a GroupContext object once, and again when one of its fields is another value", async () => {
+    let reads = 0;
+    const extension = {
+      extensionType: 0xff00,
+      get extensionData() {
+        reads++;
+        return utf8("data");
+      },
+    };
+    const context = {
+      version: "mls10",
+      cipherSuite: DEFAULT_SUITE,
+      groupId: utf8("group"),
+      epoch: 3n,
+      treeHash: new Uint8Array(32).fill(1),
+      confirmedTranscriptHash: new Uint8Array(32).fill(2),
+      extensions: [extension],
+    } as unknown as GroupContext;
+    const first = encode(groupContextEncoder)(context);
+    expect(reads).toBe(1);
+    expect(encode(groupContextEncoder)(context)).toEqual(first);
+    // the extensions were not encoded a second time
+    expect(reads).toBe(1);
+    // RFC 9420 §8.1: version, suite, groupId<V>, epoch, tree_hash<V>, confirmed_transcript_hash<V>, extensions<V>
+    const reference = Buffer.concat([
+      Uint8Array.of(0, 1, 0, 1),
+      varint(5),
+      utf8("group"),
+      Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 3),
+      varint(32),
+      context.treeHash,
+      varint(32),
+      context.confirmedTranscriptHash,
+      varint(7),
+      Uint8Array.of(0xff, 0x00),
+      varint(4),
+      utf8("data"),
+    ]);
+    expect(first).toEqual(new Uint8Array(reference));
+    // a changed field (ts-mls never does this, it makes a new object) is encoded afresh
+    (context as { epoch: bigint }).epoch = 4n;
+    const changed = encode(groupContextEncoder)(context);
+    expect(changed[17]).toBe(4);
+    expect(reads).toBe(2);
+    expect(encode(groupContextEncoder)({ ...context, epoch: 3n })).toEqual(first);
+  });
+
+  it("builds an enum's reverse map once per decoder, and decodes multi-field structures in order", () => {
+    let enumerations = 0;
+    const table = new Proxy({ one: 1, two: 2, three: 3 } as Record<string, number>, {
+      ownKeys(target) {
+        enumerations++;
+        return Reflect.ownKeys(target);
+      },
+    });
+    const toKey = enumNumberToKey(table);
+    expect([1, 2, 3, 4, 0].map(toKey)).toEqual(["one", "two", "three", undefined, undefined]);
+    expect(enumerations).toBe(1);
+    const decodeTwo = mapDecoders(
+      [mapDecoderOption(decodeUint8, toKey), decodeUint8, mapDecoderOption(decodeUint8, toKey)],
+      (a, b, c) => ({ a, b, c }),
+    );
+    expect(decodeTwo(Uint8Array.of(9, 2, 7, 3), 1)).toEqual([{ a: "two", b: 7, c: "three" }, 3]);
+    expect(decodeTwo(Uint8Array.of(9, 5, 7, 3), 1)).toBeUndefined();
+    expect(decodeTwo(Uint8Array.of(9, 2, 7), 1)).toBeUndefined();
+    expect(enumerations).toBe(1);
   });
 
   it("derives a leaf's ratchets as RFC 9420 §9 does and keeps no secrets for parent nodes", async () => {
