@@ -121,6 +121,20 @@ describe("OutboxWorker", () => {
     expect(posted).toEqual(["b-0", ...names]);
   });
 
+  it("waits for a retried head's next attempt when it fails again, not a minute", async () => {
+    enqueue("1-a", "A");
+    failures.set("1-a", 2);
+    let clock = Date.now();
+    const w = worker(() => clock);
+    expect(await w.flush()).toBeLessThanOrEqual(1_000);
+    clock += 2_000;
+    // The head failed again: the next attempt is due within its backoff (the worker slept 60 s here).
+    expect(await w.flush()).toBeLessThanOrEqual(1_000);
+    clock += 2_000;
+    await w.flush();
+    expect(posted).toEqual(["1-a"]);
+  });
+
   it("marks an item failed after its attempts, or at once on an error retrying cannot fix", async () => {
     let clock = Date.now();
     store.apply({

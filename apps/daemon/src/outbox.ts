@@ -100,12 +100,16 @@ export class OutboxWorker {
       if (signal?.aborted) return 0;
       const now = this.#now();
       // First the items waiting on a retry, each the oldest of its conversation: the rest of it waits for them.
-      let waitMs = 60_000;
       for (const [conversation, id] of [...blocked]) {
         const head = this.#store.outboxItem(id);
         if (head === undefined || head.state !== "queued") blocked.delete(conversation);
         else if (head.nextAttemptAt <= now) await this.#post(head, signal);
-        else waitMs = Math.min(waitMs, head.nextAttemptAt - now);
+      }
+      // Until the next retry: read after the posts above, as a head that failed again has a new time.
+      let waitMs = 60_000;
+      for (const id of blocked.values()) {
+        const head = this.#store.outboxItem(id);
+        if (head?.state === "queued") waitMs = Math.min(waitMs, head.nextAttemptAt - this.#now());
       }
       // Then the other due items, oldest first. A conversation held back can fill a page: read further then.
       let ready: OutboxItem[] = [];
