@@ -65,4 +65,22 @@ describe("Applier", () => {
     await sleep(1_300);
     expect(store.unflushed).toBe(false);
   });
+
+  it("writes a batch's reading position once, at its end, and never behind a unit written at once", async () => {
+    await applier.batch(async () => {
+      relaxed(1);
+      relaxed(2);
+      // Inside the batch, the deferred position is not in the store yet.
+      expect(store.cursor("received")).toBeUndefined();
+      // A durable unit is written at once, with its position.
+      applier.apply({ cursor: { name: "received", position: "p3" } }, [], { durable: true });
+      expect(store.cursor("received")).toBe("p3");
+    });
+    expect(store.cursor("received")).toBe("p3");
+    await applier.batch(async () => {
+      relaxed(4);
+      relaxed(5);
+    });
+    expect(store.cursor("received")).toBe("p5");
+  });
 });

@@ -1,4 +1,4 @@
-import type { ApplyResult, Store, Unit } from "@sotto/storage";
+import type { ApplyResult, Cursor, Store, Unit } from "@sotto/storage";
 import { groupRecord, type LoadedConversation } from "./groups.js";
 import { errorFields, type Logger } from "./log.js";
 
@@ -8,9 +8,9 @@ const FLUSH_DELAY_MS = 1000;
 /**
  * How the daemon writes a unit: with the durability it needs (relaxed units are flushed within
  * `FLUSH_DELAY_MS`, and before anything they queued is posted), keeping the cache of decoded conversations in
- * step, and, inside a receive batch, writing each conversation's MLS state once at the end of the batch
- * instead of once per message (the batch is one transaction: the states commit with the messages or not at
- * all).
+ * step, and, inside a receive batch, writing each conversation's MLS state and the reading position once at
+ * the end of the batch instead of once per message (the batch is one transaction: they commit with the
+ * messages or not at all).
  */
 export class Applier {
   readonly #store: Store;
@@ -18,6 +18,8 @@ export class Applier {
   readonly #log: Logger;
   /** States of the open batch not written yet, by group id. */
   readonly #deferred = new Map<string, LoadedConversation>();
+  /** The newest reading position of the open batch, not written yet (one write per batch, not per item). */
+  #deferredCursor: Cursor | undefined;
   /** The open batch must be flushed when it commits: a unit of it must be durable, or a flush came due. */
   #flushOnCommit = false;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -38,8 +40,10 @@ export class Applier {
     // What will be posted must not be undone by a power loss after it left: such a unit waits for the disk.
     const durable = options.durable !== false || (unit.outbox?.length ?? 0) > 0;
     const defer = store.batching && !durable;
-    const written: Unit =
-      defer || states.length === 0
+    const { cursor, ...rest } = unit;
+    const written: Unit = defer
+      ? rest
+      : states.length === 0
         ? unit
         : {
             ...unit,
@@ -53,6 +57,10 @@ export class Applier {
       result = store.apply(written, { durable });
     } finally {
       for (const group of written.groups ?? []) this.#conversations.delete(group.id);
+    }
+    if (result.applied && cursor !== undefined) {
+      // Items come in order: a unit's position is past every earlier one's, deferred or written.
+      this.#deferredCursor = defer ? cursor : undefined;
     }
     if (result.applied) {
       for (const l of states) {
@@ -97,12 +105,20 @@ export class Applier {
     this.#flushTimer = undefined;
   }
 
-  /** Writes the states deferred in the open batch (each group once, its newest state). */
+  /** Writes the states deferred in the open batch (each group once, its newest state) and its position. */
   #writeDeferred(): void {
-    if (this.#deferred.size === 0) return;
+    const cursor = this.#deferredCursor;
+    if (this.#deferred.size === 0 && cursor === undefined) return;
     const states = [...this.#deferred.values()];
-    this.#store.apply({ groups: states.map((l) => groupRecord(l.conversation, l.info)) }, { durable: false });
+    this.#store.apply(
+      {
+        groups: states.map((l) => groupRecord(l.conversation, l.info)),
+        ...(cursor === undefined ? {} : { cursor }),
+      },
+      { durable: false },
+    );
     this.#deferred.clear();
+    this.#deferredCursor = undefined;
   }
 
   /** Resets the batch's bookkeeping; returns whether the store must be flushed now. */
@@ -110,6 +126,7 @@ export class Applier {
     const flush = this.#flushOnCommit;
     this.#flushOnCommit = false;
     this.#deferred.clear();
+    this.#deferredCursor = undefined;
     return flush;
   }
 

@@ -113,6 +113,7 @@ import { deviceIdOf, Inbound, retireKeyPackage } from "./inbound.js";
 import { KeyPackagePool, type KeyPackagePoolOptions, keyPackageSecrets } from "./keyPackagePool.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { type OutboxPolicy, OutboxWorker } from "./outbox.js";
+import { ReadAhead } from "./readAhead.js";
 import { Serial } from "./serial.js";
 import { VERSION } from "./version.js";
 import { contactView, conversationView, messageView } from "./view.js";
@@ -126,15 +127,13 @@ export const STORE_FILE = "sotto.db";
 const RECEIVE_BATCH = 100;
 
 /**
- * A receive batch lets the event loop turn at least this often. Items of a page already read resolve without
- * one, and the read of the next page (and everything else waiting on I/O) would otherwise wait for the batch.
+ * A receive batch lets the event loop turn at least this often: the read of the next page (and everything
+ * else waiting on I/O) would otherwise wait for the batch.
  */
 const RECEIVE_TURN_MS = 5;
 
-/** The value of `promise` if it is settled by the end of this turn of the event loop, else undefined. */
-function readyNow<T>(promise: Promise<T>): Promise<T | undefined> {
-  return Promise.race([promise.catch(() => undefined), nextTurn(undefined)]);
-}
+/** How many received items are read ahead of the batch applying them (a page and more). */
+const READ_AHEAD = 2 * RECEIVE_BATCH;
 
 export interface DaemonOptions {
   /** Directory of the encrypted store (created 0700 by `init`). */
@@ -429,42 +428,31 @@ export class Daemon {
 
   /** Applies every item `items` yields, in batches, until it ends or the signal aborts. */
   async #receiveAll(items: AsyncGenerator<ReceivedItem>, signal?: AbortSignal): Promise<void> {
+    const ahead = new ReadAhead(items, READ_AHEAD);
     try {
-      let next = items.next();
-      for (;;) {
-        const first = await next;
-        if (first.done || signal?.aborted) break;
-        next = (await this.#ctx.serial.run(() => this.#receiveBatch(first.value, items, signal))).next;
+      while ((await ahead.wait()) && !signal?.aborted) {
+        await this.#ctx.serial.run(() => this.#receiveBatch(ahead, signal));
       }
     } finally {
-      await items.return(undefined);
+      await ahead.close();
     }
   }
 
   /**
-   * Applies `first`, then the items that are already read (the rest of a page) up to `RECEIVE_BATCH`, in one
-   * store batch: one commit and one disk sync for all of them, each still all or nothing. Returns the read of
-   * the item after them. Run through the Serial.
+   * Applies the items already read, up to `RECEIVE_BATCH`, in one store batch: one commit and one disk sync
+   * for all of them, each still all or nothing. Run through the Serial.
    */
-  async #receiveBatch(
-    first: ReceivedItem,
-    items: AsyncGenerator<ReceivedItem>,
-    signal: AbortSignal | undefined,
-  ): Promise<{ next: Promise<IteratorResult<ReceivedItem>> }> {
-    let next: Promise<IteratorResult<ReceivedItem>> | undefined;
+  async #receiveBatch(ahead: ReadAhead<ReceivedItem>, signal: AbortSignal | undefined): Promise<void> {
     const receiveReady = async () => {
-      await this.#inbound.receive(first);
       let turned = performance.now();
-      for (let n = 1; n < RECEIVE_BATCH && !signal?.aborted; n++) {
+      for (let n = 0; n < RECEIVE_BATCH && !signal?.aborted; n++) {
         if (performance.now() - turned >= RECEIVE_TURN_MS) {
           await nextTurn();
           turned = performance.now();
         }
-        next = items.next();
-        const ready = await readyNow(next);
-        if (ready === undefined || ready.done) return;
-        next = undefined;
-        await this.#inbound.receive(ready.value);
+        const item = ahead.take();
+        if (item === undefined) return;
+        await this.#inbound.receive(item);
       }
     };
     this.counters.add("received.batch");
@@ -475,7 +463,6 @@ export class Daemon {
     }
     // The outbox found nothing due while the batch was open.
     this.#outbox.wake();
-    return { next: next ?? items.next() };
   }
 
   #setSync(state: SyncState["state"], error: string | null): void {

@@ -6,6 +6,7 @@ import { err, ok, type Result } from "../result.js";
 import { asList, isJsonObject, type JsonObject, normalizeTerms, typesOf } from "../vocab/json.js";
 import { isMlsObjectType, type MlsObjectType, mlsObjectSchemas } from "../vocab/schemas.js";
 import { EnvelopeError } from "./errors.js";
+import { hasPlainFields } from "./plainFields.js";
 
 export const WRAPPING_ACTIVITIES = ["Create", "Update", "Add"] as const;
 
@@ -72,8 +73,10 @@ function validate(
   prefix: string,
 ): Result<LocatedObject, EnvelopeError> {
   const object = { ...raw, type: typesOf(raw) };
-  const parsed = mlsObjectSchemas[objectType].safeParse(object);
-  if (!parsed.success) return err(issueToError(parsed.error.issues, prefix));
+  if (!hasPlainFields(object)) {
+    const parsed = mlsObjectSchemas[objectType].safeParse(object);
+    if (!parsed.success) return err(issueToError(parsed.error.issues, prefix));
+  }
   return ok({ activity, activityType, object, objectType, path: prefix });
 }
 
