@@ -11,8 +11,37 @@ const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 const outdir = join(dist, "bin");
 const programs = ["sottod", "sotto"];
 
+/**
+ * Leaves out code the programs import but never run, which an idle sottod would otherwise hold in memory:
+ * - the ASN.1/PKI libraries of `@fedify/vocab-runtime`: sottod uses only its URL checks and user agent, and
+ *   esbuild keeps an unused CommonJS-style package unless told it has no side effects (pkijs alone is 333 KB);
+ * - zod's translated error messages (264 KB): sottod sets no locale, and zod's default English one is
+ *   imported by zod itself, not through this index.
+ */
+const PURE_PACKAGES = /^(pkijs|asn1js|bytestreamjs|pvtsutils|pvutils)$/;
+const unused = {
+  name: "sotto-unused",
+  setup(b) {
+    b.onResolve({ filter: PURE_PACKAGES }, async (args) => {
+      if (args.pluginData === "resolved") return undefined;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: "resolved",
+      });
+      return { ...resolved, sideEffects: false };
+    });
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: "js",
+    }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 await build({
+  plugins: [unused],
   entryPoints: Object.fromEntries(programs.map((p) => [p, join(dist, `${p}.js`)])),
   outdir,
   bundle: true,
