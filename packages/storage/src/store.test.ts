@@ -54,6 +54,19 @@ describe("Store", () => {
     expect(store.lastSeq).toBe(1);
   });
 
+  it("still skips a processed activity when it was found unprocessed before another unit", () => {
+    const a = "https://example.test/activities/a";
+    const b = "https://example.test/activities/b";
+    expect(store.isProcessed(a)).toBe(false);
+    expect(store.apply({ activityId: a }).applied).toBe(true);
+    // The answer was for one unit: a second unit of the same activity is looked up again.
+    expect(store.apply({ activityId: a }).applied).toBe(false);
+    expect(store.isProcessed(b)).toBe(false);
+    expect(store.apply({ activityId: b }).applied).toBe(true);
+    expect(store.isProcessed(b)).toBe(true);
+    expect(store.apply({ activityId: b }).applied).toBe(false);
+  });
+
   it("keeps device keys, KeyPackage private parts, contacts and settings", () => {
     const privateKey = new Uint8Array([1, 2, 3, 4]);
     store.apply({

@@ -342,15 +342,23 @@ export class Store {
 
   #write(unit: Unit, at: number): ApplyResult {
     let processedId: Uint8Array | undefined;
+    // A receiver asks `isProcessed(id)` and then applies the unit of that id: the answer holds until the next
+    // unit, whatever it is (this one), so it is not looked up twice.
+    const unprocessed = this.#unprocessed;
+    this.#unprocessed = undefined;
     if (unit.activityId !== undefined) {
       processedId = this.#activityHash(unit.activityId);
-      if (this.#stmt("processed").get(processedId)) return { applied: false, events: [], heldDropped: [] };
+      if (processedId !== unprocessed && this.#stmt("processed").get(processedId))
+        return { applied: false, events: [], heldDropped: [] };
     }
     const heldDropped = this.#writer.write(unit, at);
     const events = this.#events.append(unit.events ?? [], at);
     if (processedId) this.#stmt("markProcessed").run(processedId, at);
     return { applied: true, events, heldDropped };
   }
+
+  /** The hash of the last id `isProcessed` found not processed, until the next unit is written. */
+  #unprocessed: Uint8Array | undefined;
 
   /** The last id hashed: a receiver asks `isProcessed(id)` and then applies the unit of that same id. */
   #lastHash: { readonly id: string; readonly hash: Uint8Array } | undefined;
@@ -390,7 +398,12 @@ export class Store {
   }
 
   isProcessed(activityId: string): boolean {
-    return this.#read(() => this.#stmt("processed").get(this.#activityHash(activityId)) !== undefined);
+    return this.#read(() => {
+      const hash = this.#activityHash(activityId);
+      const processed = this.#stmt("processed").get(hash) !== undefined;
+      this.#unprocessed = processed ? undefined : hash;
+      return processed;
+    });
   }
 
   cursor(name: string): string | undefined {
