@@ -27,9 +27,10 @@ import { encodeKdfLabel, encodeLabeledContent, expandWithLabel } from "ts-mls/cr
 import { signWithLabel } from "ts-mls/crypto/signature.js";
 import { type GroupContext, groupContextEncoder } from "ts-mls/groupContext.js";
 import { decryptSenderData } from "ts-mls/privateMessage.js";
-import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
+import { decodeRatchetTree, encodeRatchetTree, removeLeaves } from "ts-mls/ratchetTree.js";
 import { createSecretTree } from "ts-mls/secretTree.js";
 import { treeHashRoot } from "ts-mls/treeHash.js";
+import { toLeafIndex } from "ts-mls/treemath.js";
 import { enumNumberToKey } from "ts-mls/util/enumHelpers.js";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SUITE, suiteImpl } from "./suite.js";
@@ -378,6 +379,34 @@ describe("ts-mls patch", async () => {
     const blankRight = tree.slice();
     blankRight[6] = undefined;
     expect(await treeHashRoot(blankRight, cs.hash)).toEqual(await coldTreeHash(blankRight, cs));
+  });
+
+  it("keeps the parent node objects whose unmerged leaves stay when leaves are removed", async () => {
+    // leaf 4 fills its path, then leaf 0 adds a member at leaf 5: a parent above leaf 5 keeps it as unmerged
+    let states = await group(5, cs);
+    states = await commitAndProcess(states, 4, cs);
+    const added = await keyPackage("m5", cs);
+    states = await commitAndProcess(states, 0, cs, {
+      extraProposals: [{ proposalType: "add", add: { keyPackage: added.publicPackage } }],
+    });
+    const tree = (states[0] as ClientState).ratchetTree;
+    const parents = tree.flatMap((node, i) => (node?.nodeType === "parent" ? [i] : []));
+    const withUnmerged = parents.filter((i) => {
+      const node = tree[i];
+      return node?.nodeType === "parent" && node.parent.unmergedLeaves.length > 0;
+    });
+    expect(withUnmerged.length).toBe(1);
+    const target = withUnmerged[0] as number;
+    const before = tree[target];
+    expect(before?.nodeType === "parent" && before.parent.unmergedLeaves).toEqual([5]);
+    const unchanged = removeLeaves(tree, []);
+    for (const i of parents) expect(unchanged[i]).toBe(tree[i]);
+    const without = removeLeaves(tree, [toLeafIndex(5)]);
+    expect(without[10]).toBeUndefined();
+    for (const i of parents.filter((i) => i !== target)) expect(without[i]).toBe(tree[i]);
+    const node = without[target];
+    expect(node?.nodeType === "parent" && node.parent.unmergedLeaves).toEqual([]);
+    expect(await treeHashRoot(without, cs.hash)).toEqual(await coldTreeHash(without, cs));
   });
 
   it("signs no GroupInfo for a commit that adds no one (it was built, encrypted and thrown away)", async () => {
