@@ -4,7 +4,7 @@ import { DatabaseSync } from "node:sqlite";
 import type { KvStore, MessageQueue } from "@fedify/fedify";
 import { MysqlKvStore } from "@fedify/mysql";
 import { SqliteKvStore } from "@fedify/sqlite";
-import { migrate, mysqlSql, openMysqlPool, type Sql, sqliteSql } from "@sotto/fedify";
+import { GroupCommit, migrate, mysqlSql, openMysqlPool, type Sql, sqliteSql } from "@sotto/fedify";
 import { SqliteDeliveryQueue } from "./deliveryQueue.js";
 import { ServerError } from "./errors.js";
 import { MysqlDeliveryQueue } from "./mysqlDeliveryQueue.js";
@@ -73,13 +73,15 @@ export async function openBackend(options: DatabaseOptions): Promise<Backend> {
   }
   const db = openDatabase(options.dataDir, options.synchronous);
   try {
-    const sql = sqliteSql(db);
+    // Posts and enqueues of concurrent requests share commits: one disk sync for all of one event-loop turn.
+    const group = new GroupCommit(db);
+    const sql = sqliteSql(db, group);
     await migrate(sql, "server", SERVER_MIGRATIONS);
     return {
       store: new SqlServerStore(sql),
       sql,
       kv: new SqliteKvStore(db),
-      queue: new SqliteDeliveryQueue(db),
+      queue: new SqliteDeliveryQueue(db, group),
       close: async () => db.close(),
     };
   } catch (error) {

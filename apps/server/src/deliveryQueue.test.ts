@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { GroupCommit } from "@sotto/fedify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteDeliveryQueue } from "./deliveryQueue.js";
 import { handlerThrowsOnce } from "./testkit/queues.js";
@@ -25,7 +26,7 @@ describe("SqliteDeliveryQueue", () => {
 
   it("keeps each ordering key's messages in order, one at a time, and handles each once", async () => {
     const db = open();
-    const queue = new SqliteDeliveryQueue(db);
+    const queue = new SqliteDeliveryQueue(db, new GroupCommit(db));
     const keys = ["bob\nhttp://a", "bob\nhttp://b", null];
     const items: Item[] = Array.from({ length: 90 }, (_, n) => ({ key: keys[n % 3] ?? null, n }));
     const handled: Item[] = [];
@@ -67,7 +68,7 @@ describe("SqliteDeliveryQueue", () => {
 
   it("keeps a message whose handler had not settled when the process stopped, and runs it at the next start", async () => {
     const first = open();
-    const stopped = new SqliteDeliveryQueue(first);
+    const stopped = new SqliteDeliveryQueue(first, new GroupCommit(first));
     await stopped.enqueue({ n: 1 }, { orderingKey: "bob\nhttp://a" });
     await stopped.enqueue({ n: 2 }, { orderingKey: "bob\nhttp://a" });
     const abort = new AbortController();
@@ -88,7 +89,7 @@ describe("SqliteDeliveryQueue", () => {
     first.close();
 
     const second = open();
-    const restarted = new SqliteDeliveryQueue(second);
+    const restarted = new SqliteDeliveryQueue(second, new GroupCommit(second));
     const handled: number[] = [];
     const again = new AbortController();
     const listening = restarted.listen(
@@ -111,7 +112,7 @@ describe("SqliteDeliveryQueue", () => {
     insert.run("b", JSON.stringify({ n: 2 }), 2, 2, "k");
     insert.run("a", JSON.stringify({ n: 1 }), 1, 1, "k");
     db.exec("INSERT INTO fedify_message_locks VALUES ('k')");
-    const queue = new SqliteDeliveryQueue(db);
+    const queue = new SqliteDeliveryQueue(db, new GroupCommit(db));
     const handled: number[] = [];
     const abort = new AbortController();
     await queue.listen(
@@ -127,7 +128,10 @@ describe("SqliteDeliveryQueue", () => {
   });
   it("keeps a message whose handler threw and tries it again", async () => {
     const db = open();
-    expect(await handlerThrowsOnce(new SqliteDeliveryQueue(db))).toEqual({ outcome: "delivered", calls: 2 });
+    expect(await handlerThrowsOnce(new SqliteDeliveryQueue(db, new GroupCommit(db)))).toEqual({
+      outcome: "delivered",
+      calls: 2,
+    });
     expect((db.prepare("SELECT COUNT(*) AS n FROM delivery_queue").get() as { n: number }).n).toBe(0);
     db.close();
   }, 120_000);

@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
+import type { GroupCommit } from "@sotto/fedify";
 import { pause, RETRY_AFTER_THROW_MS } from "./queueLoop.js";
 
 /** How many deliveries run at once (for different ordering keys; one key's run one after another). */
@@ -40,7 +41,8 @@ function adoptFedifySqliteQueue(db: DatabaseSync): void {
  * Fedify's delivery queue on the server's SQLite database, for one process. Why not `@fedify/sqlite`'s queue:
  * it starts a polling loop per enqueue, each scanning every queued message of a busy ordering key (quadratic
  * under a burst, stalling the event loop for seconds), and writes three commits per delivery. Here one loop
- * runs, an enqueue only wakes it, and a message is one commit in (the post's acknowledgement) and one out
+ * runs, an enqueue only wakes it, and a message is one commit in (the post's acknowledgement, shared with the
+ * other writes of its event-loop turn) and one out
  * (deleted after its handler settled, with the others that settled meanwhile, so a delivery cut short by a
  * stop is redone at the next start).
  * Messages with the same ordering key are handled one after another, in enqueue order.
@@ -48,6 +50,7 @@ function adoptFedifySqliteQueue(db: DatabaseSync): void {
 export class SqliteDeliveryQueue implements MessageQueue {
   readonly nativeRetrial = false;
   readonly #db: DatabaseSync;
+  readonly #group: GroupCommit;
   readonly #insert: StatementSync;
   readonly #due: StatementSync;
   readonly #message: StatementSync;
@@ -57,8 +60,10 @@ export class SqliteDeliveryQueue implements MessageQueue {
   readonly #nextOfKey: StatementSync;
   #wake: (() => void) | undefined;
 
-  constructor(db: DatabaseSync) {
+  /** `group`: the database's group commit, shared with the server's other writes (posts). */
+  constructor(db: DatabaseSync, group: GroupCommit) {
     this.#db = db;
+    this.#group = group;
     db.exec(`CREATE TABLE IF NOT EXISTS delivery_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,
       message TEXT NOT NULL, scheduled INTEGER NOT NULL, ordering_key TEXT);
       CREATE INDEX IF NOT EXISTS delivery_queue_due ON delivery_queue (scheduled);
@@ -81,11 +86,14 @@ export class SqliteDeliveryQueue implements MessageQueue {
     );
   }
 
-  enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+  /** Stored with the other writes of this event-loop turn (one commit, one disk sync for all of them). */
+  async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
     const delay = options?.delay?.total("millisecond") ?? 0;
-    this.#insert.run(JSON.stringify(message), Date.now() + Math.max(0, delay), options?.orderingKey ?? null);
+    const json = JSON.stringify(message);
+    await this.#group.write(() =>
+      this.#insert.run(json, Date.now() + Math.max(0, delay), options?.orderingKey ?? null),
+    );
     this.#wake?.();
-    return Promise.resolve();
   }
 
   async listen(

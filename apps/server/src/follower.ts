@@ -39,6 +39,9 @@ export class LogFollower {
   readonly #batch: number;
   readonly #stop = new AbortController();
   #running: Promise<void> | undefined;
+  /** Ends the current pause; `#woken` says a wake came while the log was being read. */
+  #wakeUp: (() => void) | undefined;
+  #woken = false;
 
   constructor(log: FollowableLog, feed: ActivityFeed, options: LogFollowerOptions = {}) {
     this.#log = log;
@@ -78,8 +81,17 @@ export class LogFollower {
       } catch {
         // The database is away for a moment: the next round reads again from the same cursor.
       }
+      if (this.#woken && gapSince === undefined) {
+        this.#woken = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, this.#intervalMs);
+        const wakeUp = () => {
+          this.#wakeUp = undefined;
+          done();
+        };
+        this.#wakeUp = wakeUp;
         function done() {
           clearTimeout(timer);
           signal.removeEventListener("abort", done);
@@ -87,7 +99,17 @@ export class LogFollower {
         }
         signal.addEventListener("abort", done);
       });
+      this.#wakeUp = undefined;
     }
+  }
+
+  /**
+   * Reads the log now instead of at the next interval: this process appended to it, so its own streams get
+   * the item at once (other processes' appends still wait for the interval).
+   */
+  wake(): void {
+    this.#woken = true;
+    this.#wakeUp?.();
   }
 
   async stop(): Promise<void> {

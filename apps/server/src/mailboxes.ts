@@ -20,6 +20,8 @@ export function addressees(activity: JsonObject): string[] {
 export interface MailboxLogs {
   /** New items reach the feeds through a LogFollower (several web processes), not from here. */
   readonly followed: boolean;
+  /** With `followed`: makes this process's followers read the logs now (an append here is then seen at once). */
+  readonly wakeFollowers?: () => void;
   readonly inbox: ActivityLog;
   readonly inboxFeed: ActivityFeed;
   readonly messages: ActivityLog;
@@ -48,7 +50,10 @@ export async function deliverLocally(logs: MailboxLogs, owner: string, activity:
     carriesMls(activity) &&
     validateMls(activity, { actorId, requireRecipients: false }).ok;
   const [inboxItem, item] = await logs.appendReceived(owner, id, activity, mls);
-  if (logs.followed) return;
+  if (logs.followed) {
+    logs.wakeFollowers?.();
+    return;
+  }
   if (inboxItem !== undefined) logs.inboxFeed.publish(owner, inboxItem);
   if (item !== undefined) logs.messagesFeed.publish(owner, item);
 }

@@ -134,8 +134,12 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   // Several web processes on one database: each publishes to its streams what any of them stored, read back
   // in order from the shared logs (a message stored through web A reaches a stream on web B).
   const followed = options.database !== undefined;
+  const followers: LogFollower[] = [];
   const logs: MailboxLogs = {
     followed,
+    wakeFollowers: () => {
+      for (const follower of followers) follower.wake();
+    },
     inbox: store.inbox,
     inboxFeed: new ActivityFeed(feedOptions),
     messages: store.messages,
@@ -157,10 +161,12 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   const queue = new AbortController();
   // Web processes only queue (Fedify's manuallyStartQueue); workers deliver.
   const queueDone = delivers ? federation.startQueue({}, { signal: queue.signal }) : Promise.resolve();
-  const followers =
-    serves && followed
-      ? [new LogFollower(store.inbox, logs.inboxFeed), new LogFollower(store.messages, logs.messagesFeed)]
-      : [];
+  if (serves && followed) {
+    followers.push(
+      new LogFollower(store.inbox, logs.inboxFeed),
+      new LogFollower(store.messages, logs.messagesFeed),
+    );
+  }
   for (const follower of followers) await follower.start();
   const context = federation.createContext(new URL(origin), {});
   const inboxDeps: InboxDeps = {

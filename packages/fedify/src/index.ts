@@ -16,6 +16,7 @@ export {
   type MlsDeliveryErrorCode,
 } from "./errors.js";
 export { ActivityFeed, type ActivityFeedOptions, type FeedSubscriber } from "./feed.js";
+export { GroupCommit } from "./groupCommit.js";
 export { applyKeyPackageActivity, type KeyPackageLifecycleOptions } from "./keyPackages.js";
 export { type MlsLoaderFactories, type MlsLoaderOptions, mlsLoaderFactories } from "./loaders.js";
 export {

@@ -5,7 +5,7 @@
 // of each process is read from /proc, since a loaded machine distorts wall time more than CPU time.
 // Cases: SQLite (synchronous full and normal) as one process; MariaDB as one process, and as a web process
 // with 1 and with 2 worker processes (4 senders there, since one sender's deliveries go one after another).
-//   npm run bench -- server [n=400] [concurrency=8]
+//   npm run bench -- server [n=400] [concurrency=8] [cases=all|sqlite|mariadb]
 // With SOTTO_BENCH_PROFILE=<dir>, every server process writes a V8 CPU profile there when it stops.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -308,6 +308,8 @@ async function scenario(n: number, concurrency: number, setup: Setup): Promise<F
 export async function main(args: string[]): Promise<void> {
   const n = Number(args[0] ?? 400);
   const concurrency = Number(args[1] ?? 8);
+  // Only one back end's cases, for short profiling runs; the headline figures are the whole run's.
+  const only = args[2] === "sqlite" || args[2] === "mariadb" ? args[2] : undefined;
   const load = () => round(loadavg()[0] as number, 1);
   const sample = JSON.stringify({ "@context": CONTEXT, type: "PrivateMessage", content: "x".repeat(600) });
   const base = await baseline(n, concurrency, sample);
@@ -323,18 +325,23 @@ export async function main(args: string[]): Promise<void> {
     load: load(),
   });
 
-  const setups: Setup[] = [
-    { backend: "sqlite", synchronous: "full", workers: 0, senders: 1 },
-    { backend: "sqlite", synchronous: "normal", workers: 0, senders: 1 },
-  ];
+  const setups: Setup[] =
+    only === "mariadb"
+      ? []
+      : [
+          { backend: "sqlite", synchronous: "full", workers: 0, senders: 1 },
+          { backend: "sqlite", synchronous: "normal", workers: 0, senders: 1 },
+        ];
   // MariaDB on 127.0.0.1:3306 (installed and started when missing and running as root).
-  const mariadb = await ensureMariadb().then(
-    () => true,
-    (error: unknown) => {
-      emit({ bench: "server", skipped: "mariadb", reason: (error as Error).message });
-      return false;
-    },
-  );
+  const mariadb =
+    only !== "sqlite" &&
+    (await ensureMariadb().then(
+      () => true,
+      (error: unknown) => {
+        emit({ bench: "server", skipped: "mariadb", reason: (error as Error).message });
+        return false;
+      },
+    ));
   if (mariadb) {
     setups.push(
       { backend: "mariadb", workers: 0, senders: 1 },
