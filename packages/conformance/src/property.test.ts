@@ -81,7 +81,6 @@ class Peer {
   }
 }
 
-const AS = "https://www.w3.org/ns/activitystreams";
 const PNG =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABAQMAAAAl21bKAAAAA1BMVEUAAACnej3aAAAAAXRSTlMAQObYZgAAAApJREFUCNdjYAAAAAIAAeIhvDMAAAAASUVORK5CYII=";
 
