@@ -28,7 +28,7 @@ describe("hasPlainFields", () => {
       activityId: `${ALICE}/c/1`,
       objectId: `${ALICE}/o/1`,
       published: "2026-12-02T12:00:00.000Z",
-      generator: { id: "https://sotto.example/devices/1", type: "Application", name: "sottod" },
+      generator: { id: "https://sotto.example/devices/1", name: "sottod" },
     });
     expect(hasPlainFields({ ...object, type: [object.type] })).toBe(true);
   });
