@@ -1,9 +1,12 @@
-import { createFederation, type Federation, type KvStore } from "@fedify/fedify";
+import { createFederation, type Federation, type KvKey, type KvStore } from "@fedify/fedify";
 import { Activity, Endpoints, Person, type Recipient } from "@fedify/vocab";
-import { deliveryPolicy, mlsLoaderFactories, QuietKvStore } from "@sotto/fedify";
+import { CachedKvStore, deliveryPolicy, mlsLoaderFactories, QuietKvStore } from "@sotto/fedify";
 import type { Paths } from "./paths.js";
 import type { DrainableQueue } from "./queue.js";
 import type { Users } from "./users.js";
+
+/** How long a circuit-breaker state or signature spec read from the KV store is used again. */
+const KV_READ_CACHE_MS = 1000;
 
 /** Remote recipients of a posted activity; blind ones (bto/bcc) get it at their personal inbox. */
 export interface Handoff {
@@ -33,8 +36,12 @@ export interface FederationOptions {
  */
 export function buildFederation(options: FederationOptions): Federation<ContextData> {
   const { users, paths, queue } = options;
-  // Fedify stores a peer's signature spec after every delivery; unchanged, it is not written again.
-  const kv = new QuietKvStore(options.kv, [["_fedify", "httpMessageSignaturesSpec"]]);
+  // Fedify reads a peer's circuit state (twice) and signature spec per delivery: answered from memory for up
+  // to a second (one read per key and second, not three per delivery). It also stores the spec after every
+  // delivery; unchanged, it is not written again.
+  const spec: KvKey = ["_fedify", "httpMessageSignaturesSpec"];
+  const cached = new CachedKvStore(options.kv, [["_fedify", "circuit"], spec], KV_READ_CACHE_MS);
+  const kv = new QuietKvStore(cached, [spec]);
   const federation = createFederation<ContextData>({
     kv,
     queue: { outbox: queue },

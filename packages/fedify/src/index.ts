@@ -1,4 +1,6 @@
 // @sotto/fedify: MLS key delivery for any Fedify server. See README.md.
+
+export { CachedKvStore } from "./cachedKv.js";
 export { EVENT_STREAM, type LogCollection, respondWithLog } from "./collections.js";
 export { mlsContextDocument, withMlsContext } from "./context.js";
 export {
