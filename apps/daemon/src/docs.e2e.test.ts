@@ -60,8 +60,8 @@ function script(blocks: readonly string[]): string {
   return blocks
     .map((block, i) =>
       SYSTEMD.test(block)
-        ? `echo "[block ${i + 1}: syntax only]"\nbash -n <<'SOTTO_BLOCK'\n${block}SOTTO_BLOCK\n`
-        : `echo "[block ${i + 1}]"\n${block}`,
+        ? `echo "[block ${i + 1}: syntax only] at \${SECONDS}s"\nbash -n <<'SOTTO_BLOCK'\n${block}SOTTO_BLOCK\n`
+        : `echo "[block ${i + 1}] at \${SECONDS}s"\n${block}`,
     )
     .join("\n");
 }
@@ -72,6 +72,13 @@ async function runPage(blocks: readonly string[], env: NodeJS.ProcessEnv): Promi
   const code = await session.exit;
   clearTimeout(timer);
   await stop(session);
+  // Where a slow page spends its time, in the test's output.
+  console.log(
+    session
+      .output()
+      .match(/^\[block \d+[^\]]*\] at \d+s$/gm)
+      ?.join(" "),
+  );
   const failed = session.output().match(/\[block (\d+)[^\]]*\](?![\s\S]*\[block \d)/)?.[1];
   if (code !== 0) {
     const block = blocks[Number(failed) - 1];
@@ -128,13 +135,15 @@ describe("the command blocks of the docs run as written", () => {
     const createdState = !existsSync(join(root, ".sotto"));
     const demo = bash(start as string, tooling);
     try {
-      const deadline = Date.now() + 300_000;
+      const started = Date.now();
+      const deadline = started + 300_000;
       while (!demo.output().includes("Sotto is running")) {
         if (demo.child.exitCode !== null || Date.now() > deadline) {
           throw new Error(`npm start -- --demo did not come up:\n${demo.output().slice(-4000)}`);
         }
         await new Promise((r) => setTimeout(r, 250));
       }
+      console.log(`npm start -- --demo came up in ${Math.round((Date.now() - started) / 1000)} s`);
       await runPage(rest, tooling);
     } finally {
       await stop(demo);
