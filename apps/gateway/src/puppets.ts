@@ -451,6 +451,9 @@ export class Puppets implements FediverseSide {
   }
 
   async #bridgeEvent(puppet: Puppet, type: string, data: Record<string, unknown>): Promise<Delivery> {
+    // Most events of a bridged message change nothing on XMPP (its outbox states before `sent`, the engine's
+    // own bookkeeping): they are passed without reading the conversation and message from the store.
+    if (!BRIDGED.has(type) || (type === "outbox.state" && data.state !== "sent")) return "done";
     const conversationId = typeof data.conversationId === "string" ? data.conversationId : undefined;
     const messageId = typeof data.messageId === "string" ? data.messageId : undefined;
     if (

@@ -84,6 +84,36 @@ describe.each(Object.keys(where))("GatewayState on %s", (name) => {
   });
 });
 
+describe("GatewayState's commits (SQLite)", () => {
+  it("writes the changes of one turn of the event loop in one commit, and nothing for an unchanged cursor", async () => {
+    const path = join(dir, "commits.sqlite");
+    const state = await GatewayState.open({ path });
+    const reader = new DatabaseSync(path);
+    // SQLite's data_version moves when another connection committed since it was last read.
+    const version = () =>
+      (reader.prepare("PRAGMA data_version").get() as { data_version: number }).data_version;
+    const changes = () =>
+      (reader.prepare("SELECT count(*) AS n FROM gateway_cursors").get() as { n: number }).n +
+      (reader.prepare("SELECT count(*) AS n FROM gateway_messages").get() as { n: number }).n;
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const before = version();
+    state.setCursor("alice", "1");
+    state.setCursor("alice", "2");
+    state.remember("c1", { xmppId: "x1", messageId: "urn:uuid:n1", author: "xmpp" });
+    expect(changes()).toBe(0); // not yet: at the end of this turn
+    await turn();
+    expect(changes()).toBe(2);
+    expect(reader.prepare("SELECT position FROM gateway_cursors").get()).toEqual({ position: "2" });
+    const afterOne = version();
+    expect(afterOne).not.toBe(before);
+    state.setCursor("alice", "2");
+    await turn();
+    expect(version()).toBe(afterOne); // unchanged: no commit
+    reader.close();
+    await state.close();
+  });
+});
+
 describe("GatewayState's schema", () => {
   it("adopts a file of an earlier version (tables without the gateway_ prefix), keeping its rows", async () => {
     const path = join(dir, "old.sqlite");
