@@ -2,6 +2,7 @@
 
 export { xml } from "../xmpp/xml.js";
 export { startTestGateway, type TestGatewayOptions } from "./gateway.js";
+export { type GatewayProcess, type GatewayProcessOptions, startGatewayProcess } from "./process.js";
 export {
   ensureProsody,
   freePort,
@@ -10,6 +11,6 @@ export {
   type ProsodyOptions,
   startProsody,
 } from "./prosody.js";
-export { type SottodUser, startSottod } from "./sottod.js";
+export { type Home, type SottodUser, startSottod } from "./sottod.js";
 export { waitFor } from "./wait.js";
 export { connectUser, loginUser, type XmppUser, type XmppUserOptions } from "./xmpp-user.js";

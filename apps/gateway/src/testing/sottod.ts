@@ -1,6 +1,5 @@
 // A Fediverse user for tests and benchmarks: an account on a loopback sotto-server and a running sottod.
 import { createLogger, Daemon } from "@sotto/daemon";
-import type { SottoServer } from "@sotto/server";
 
 export interface SottodUser {
   readonly daemon: Daemon;
@@ -8,9 +7,14 @@ export interface SottodUser {
   readonly token: string;
 }
 
+/** Where a user is created: a `SottoServer` in this process, or a server process through its CLI. */
+export interface Home {
+  createUser(name: string): Promise<{ readonly actorId: string; readonly token: string }>;
+}
+
 /** Creates `name` on `home` and starts its sottod in `dataDir` (cheap key stretching: tests, not secrets). */
 export async function startSottod(
-  home: SottoServer,
+  home: Home,
   name: string,
   dataDir: string,
   options: { readonly pollIntervalMs?: number } = {},
