@@ -287,10 +287,25 @@ describe("ts-mls patch", async () => {
     expect(enumerations).toBe(1);
   });
 
-  it("derives a leaf's ratchets as RFC 9420 §9 does and keeps no secrets for parent nodes", async () => {
+  it("derives a leaf's ratchets as RFC 9420 §9 does and keeps no secrets for parent nodes or blank leaves", async () => {
     const encryptionSecret = new Uint8Array(32).fill(3);
     const tree = await createSecretTree(8, encryptionSecret, cs.kdf);
     expect(tree).toHaveLength(15);
+    // with the epoch's ratchet tree: members at leaves 0, 1, 2 and 5; leaves 3, 4, 6, 7 blank
+    const members = (await group(2, cs))[0] as ClientState;
+    const leaf = members.ratchetTree[0];
+    const ratchetTree: RatchetTree = Array.from({ length: 15 }, (_, i) =>
+      [0, 2, 4, 10].includes(i) ? leaf : undefined,
+    );
+    const sparse = await createSecretTree(8, encryptionSecret, cs.kdf, ratchetTree);
+    expect(sparse).toHaveLength(15);
+    for (let nodeIndex = 0; nodeIndex < 15; nodeIndex++)
+      if ([0, 2, 4, 10].includes(nodeIndex)) expect(sparse[nodeIndex]).toEqual(tree[nodeIndex]);
+      else {
+        // blank leaves, and every parent, hold nothing
+        expect(sparse[nodeIndex]?.application.secret).toHaveLength(0);
+        expect(sparse[nodeIndex]?.handshake.secret).toHaveLength(0);
+      }
     // tree_node_[N]_secret from the root (node 7) down, by hand
     const nodeSecret = new Map<number, Uint8Array>([[7, encryptionSecret]]);
     for (const [parent, level] of [
