@@ -128,13 +128,8 @@ export class EmissaryPeer {
     const packages: KeyPackage[] = [];
     for await (const item of client.items(actor.keyPackages as string)) {
       const object = (typeof item === "string" ? await client.getObject(item) : item) as { content?: string };
-      const bytes = Buffer.from(object.content ?? "", "base64");
-      const framed = decode(mlsMessageDecoder, bytes);
-      if (framed?.wireformat === wireformats.mls_key_package) packages.push(framed.keyPackage);
-      else {
-        const raw = decode(keyPackageDecoder, bytes);
-        if (raw !== undefined) packages.push(raw);
-      }
+      const keyPackage = readKeyPackageContent(Buffer.from(object.content ?? "", "base64"));
+      if (keyPackage !== undefined) packages.push(keyPackage);
     }
     return packages;
   }
@@ -332,4 +327,23 @@ export function emissaryEnvelope(
 
 function identityOf(leaf: { credential: unknown }): string {
   return new TextDecoder().decode((leaf.credential as { identity: Uint8Array }).identity);
+}
+
+/**
+ * A KeyPackage object's content: an MLSMessage framing a KeyPackage, or raw KeyPackage bytes (what Emissary and
+ * Sotto publish). Read as an MLSMessage, a raw KeyPackage's first bytes say PublicMessage, and ts-mls 2.0 then
+ * throws (rather than answering undefined) on about one KeyPackage in 300: that is not framed either.
+ */
+export function readKeyPackageContent(bytes: Uint8Array): KeyPackage | undefined {
+  const framed = decodeOrUndefined(() => decode(mlsMessageDecoder, bytes));
+  if (framed?.wireformat === wireformats.mls_key_package) return framed.keyPackage;
+  return decodeOrUndefined(() => decode(keyPackageDecoder, bytes));
+}
+
+function decodeOrUndefined<T>(read: () => T | undefined): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }
