@@ -412,26 +412,60 @@ export class Daemon {
   // ---- sync -------------------------------------------------------------------------------------------
 
   async #syncLoop(signal: AbortSignal): Promise<void> {
+    // The reader runs ahead of what is applied: "in sync" is said once the items read before it reached the
+    // stream (or the poll) are applied, so a client counting a catch-up's messages sees them all first.
+    let ahead: ReadAhead<ReceivedItem> | undefined;
+    let inSyncAfter: number | undefined;
+    let applying = false;
+    const settle = () => {
+      if (inSyncAfter === undefined || applying || (ahead?.counts.taken ?? 0) < inSyncAfter) return;
+      inSyncAfter = undefined;
+      this.#setSync("idle", null);
+    };
     const items = this.#ctx.account.follow({
       after: this.store.cursor(CURSOR_RECEIVED),
       signal,
       pollIntervalMs: this.#options.pollIntervalMs,
-      onMode: (mode) => this.#setSync(mode === "catch_up" ? "syncing" : "idle", null),
+      onMode: (mode) => {
+        if (mode === "catch_up") {
+          inSyncAfter = undefined;
+          this.#setSync("syncing", null);
+          return;
+        }
+        inSyncAfter = ahead?.counts.read ?? 0;
+        settle();
+      },
       onError: (error) => {
         this.counters.add(`sync.error.${error.code}`);
         this.log.warn("sync_error", errorFields(error));
+        inSyncAfter = undefined;
         this.#setSync(error.code === "network" ? "offline" : "error", error.message);
       },
     });
-    await this.#receiveAll(items, signal);
+    ahead = new ReadAhead(items, READ_AHEAD);
+    await this.#receiveAll(ahead, signal, (running) => {
+      applying = running;
+      settle();
+    });
   }
 
-  /** Applies every item `items` yields, in batches, until it ends or the signal aborts. */
-  async #receiveAll(items: AsyncGenerator<ReceivedItem>, signal?: AbortSignal): Promise<void> {
-    const ahead = new ReadAhead(items, READ_AHEAD);
+  /**
+   * Applies every item `ahead` reads, in batches, until it ends or the signal aborts; `onBatch` is told when a
+   * batch starts (true) and when it is applied (false).
+   */
+  async #receiveAll(
+    ahead: ReadAhead<ReceivedItem>,
+    signal?: AbortSignal,
+    onBatch?: (running: boolean) => void,
+  ): Promise<void> {
     try {
       while ((await ahead.wait()) && !signal?.aborted) {
-        await this.#ctx.serial.run(() => this.#receiveBatch(ahead, signal));
+        onBatch?.(true);
+        try {
+          await this.#ctx.serial.run(() => this.#receiveBatch(ahead, signal));
+        } finally {
+          onBatch?.(false);
+        }
       }
     } finally {
       await ahead.close();
@@ -478,7 +512,9 @@ export class Daemon {
   /** Reads everything the server has after the cursor now, and applies it. */
   async syncNow(): Promise<SyncState> {
     try {
-      await this.#receiveAll(this.#ctx.account.catchUp({ after: this.store.cursor(CURSOR_RECEIVED) }));
+      await this.#receiveAll(
+        new ReadAhead(this.#ctx.account.catchUp({ after: this.store.cursor(CURSOR_RECEIVED) }), READ_AHEAD),
+      );
       this.#sync = { ...this.#sync, lastSyncAt: new Date(this.#ctx.now()).toISOString() };
       return this.#sync;
     } catch (error) {

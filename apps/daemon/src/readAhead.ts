@@ -9,6 +9,8 @@ export class ReadAhead<T> {
   readonly #limit: number;
   readonly #queue: T[] = [];
   #head = 0;
+  #readCount = 0;
+  #taken = 0;
   #ended = false;
   #failed: { readonly error: unknown } | undefined;
   /** Wakes `wait` (an item came, or the end) or the reader (room came). */
@@ -33,6 +35,7 @@ export class ReadAhead<T> {
         const next = await this.#items.next();
         if (next.done) break;
         this.#queue.push(next.value);
+        this.#readCount++;
         this.#notify();
       }
     } catch (error) {
@@ -48,6 +51,11 @@ export class ReadAhead<T> {
     wake?.();
   }
 
+  /** How many items were read so far, and how many of them were taken. */
+  get counts(): { readonly read: number; readonly taken: number } {
+    return { read: this.#readCount, taken: this.#taken };
+  }
+
   /** How many items are read and not taken yet. */
   get size(): number {
     return this.#queue.length - this.#head;
@@ -58,6 +66,7 @@ export class ReadAhead<T> {
     if (this.#head === this.#queue.length) return undefined;
     const item = this.#queue[this.#head] as T;
     this.#queue[this.#head++] = undefined as T;
+    this.#taken++;
     if (this.#head === this.#queue.length) {
       this.#queue.length = 0;
       this.#head = 0;
