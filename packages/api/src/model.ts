@@ -42,7 +42,11 @@ export const OutboxState = z.enum(["queued", "sent", "failed"]).meta({
 
 export const SyncState = z
   .object({
-    state: z.enum(["idle", "syncing", "offline", "error"]),
+    state: z
+      .enum(["idle", "syncing", "offline", "error"])
+      .describe(
+        "`syncing` while a backlog is read and applied; `idle` (in sync) once everything read is applied and new activities arrive live.",
+      ),
     lastSyncAt: Timestamp.nullable().describe("When the last sync with the home server completed."),
     error: z.string().nullable().describe("Why the last sync failed, when `state` is `error` or `offline`."),
   })
