@@ -8,7 +8,7 @@
 //   npm run bench -- server [n=400] [concurrency=8] [cases=all|sqlite|mariadb]
 // With SOTTO_BENCH_PROFILE=<dir>, every server process writes a V8 CPU profile there when it stops.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createConversation, encodeBase64, encryptMessage, generateDeviceIdentity } from "@sotto/core";
@@ -19,6 +19,7 @@ import {
   freePort,
   freshDatabase,
   type ProcessUser,
+  processCpuMs,
   type ServerProcess,
   startServerProcess,
 } from "@sotto/server/testing";
@@ -39,13 +40,6 @@ async function pool(n: number, concurrency: number, task: (i: number) => Promise
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return latencies;
-}
-
-/** CPU time (user + system) of a child process so far, in ms, from /proc (10 ms resolution). */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 const ECHO = `const http = require("node:http");

@@ -1,15 +1,15 @@
 // `sotto-xmpp` (the built dist/cli.js) as a child process on a test Prosody, for tests of the binary and for
 // benchmarks that measure the gateway's own CPU apart from its peers'.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { processCpuMs, stopChild } from "@sotto/server/testing";
 import type { Prosody } from "./prosody.js";
 import { waitFor } from "./wait.js";
 
 // From src/testing and dist/testing alike, two levels up is the package.
 const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
-const STOP_TIMEOUT_MS = 15_000;
 
 export interface GatewayProcessOptions {
   readonly prosody: Prosody;
@@ -64,24 +64,9 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   const handle: GatewayProcess = {
     pid,
     child,
-    cpuMs() {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ ticks
-      } catch {
-        return Number.NaN;
-      }
-    },
+    cpuMs: () => processCpuMs(pid),
     stderr: () => stderr,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
+    stop: () => stopChild(child, exited),
   };
   try {
     await waitFor("sotto-xmpp's component to be online", () => {

@@ -11,8 +11,10 @@ export {
   addUser,
   freePort,
   type ProcessUser,
+  processCpuMs,
   type ServerProcess,
   type ServerProcessOptions,
   serverCommand,
   startServerProcess,
+  stopChild,
 } from "./process.js";

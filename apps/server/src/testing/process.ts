@@ -8,6 +8,31 @@ const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
+/** CPU time (user + system) of a process so far, in ms, from /proc (10 ms resolution); NaN once it is gone. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ ticks on Linux
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Stops a child: SIGTERM, then SIGKILL if it has not exited within `timeoutMs`; answers its exit code. */
+export async function stopChild(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  timeoutMs = STOP_TIMEOUT_MS,
+): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
 /** A port the OS just handed out (and took back), for a server that must know its port before it starts. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -108,28 +133,12 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     });
   });
   const pid = child.pid as number;
-  const ticks = 100; // USER_HZ on Linux
   return {
     pid,
     child,
-    cpuMs() {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
-      } catch {
-        return Number.NaN;
-      }
-    },
+    cpuMs: () => processCpuMs(pid),
     stderr: () => err,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
+    stop: () => stopChild(child, exited),
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGKILL");
