@@ -6,19 +6,18 @@
 // - a `sottod run` child process: start-up time to ready and idle RSS, beside a bare Node process.
 // All of it under sottod's node flags (NODE_FLAGS), as sottod runs.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Conversation, decodeConversation, processMessage, readEnvelope } from "@sotto/core";
-import { createLogger, Daemon, type DaemonOptions } from "@sotto/daemon";
+import { Daemon } from "@sotto/daemon";
 import { NODE_FLAGS, programArgs, programEnv } from "@sotto/daemon/programs";
 import { emit, percentile, profiled, round } from "./report.js";
 import { appendBacklog } from "./support/backlog.js";
+import { benchDaemonOptions, quiet } from "./support/daemons.js";
 import { measureProcess, type ServerProcess, serverProcess, until } from "./support/processes.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
-const quiet = createLogger({ level: (process.env.SOTTO_BENCH_LOG as "warn" | undefined) ?? "error" });
 
 /** Which node flags a catch-up run uses: sottod's, none, or sottod's without one of them. */
 function flagVariants(compare: boolean): { name: string; flags: readonly string[] }[] {
@@ -53,18 +52,9 @@ export async function main(args: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "sotto-bench-daemon-"));
   const servers: ServerProcess[] = [];
   const daemons: Daemon[] = [];
-  const options = (name: string): DaemonOptions => {
-    writeFileSync(join(dir, `${name}.key`), randomBytes(32), { mode: 0o600 });
-    return {
-      dataDir: join(dir, name),
-      key: { keyFile: join(dir, `${name}.key`) },
-      logger: quiet,
-      keyPackages: { size: 2 },
-    };
-  };
   const user = async (server: ServerProcess, name: string) => {
     const { actorId, token } = server.users[name] as { actorId: string; token: string };
-    const daemon = await Daemon.init({ ...options(name), actor: actorId, token, network });
+    const daemon = await Daemon.init({ ...benchDaemonOptions(dir, name), actor: actorId, token, network });
     daemons.push(daemon);
     return { daemon, token };
   };

@@ -1,25 +1,14 @@
-// `npm run bench -- devices [N...]`: linking a second device into N conversations (default 1, 10, 100), on a
-// real sotto-server on loopback with real daemons in this process. For each N, a fresh account with N
-// conversations of HISTORY messages each links a new daemon:
-// - approve: `devices.approve` on the existing device (its KeyPackages published, N commits made and queued,
-//   the history queued);
-// - link: from approve until the new device has joined all N conversations;
-// - history: from approve until it also has every message of their history;
-// each as wall time and as this process's CPU time (all daemons and the server run in it: on a loaded machine
-// the CPU figure is the one to compare). Baseline in the same run: one commit (an empty commit of an account's
-// conversation, made and stored by @sotto/core alone), and the ratios (per conversation, link / one commit).
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeConversation, generateDeviceIdentity, updateConversation } from "@sotto/core";
-import { createLogger, Daemon, type DaemonOptions } from "@sotto/daemon";
+import { Daemon, type DaemonOptions } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { emit, percentile, round } from "./report.js";
+import { benchDaemonOptions } from "./support/daemons.js";
 import { until } from "./support/processes.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
-const quiet = createLogger({ level: (process.env.SOTTO_BENCH_LOG as "warn" | undefined) ?? "error" });
 const HISTORY = 5;
 
 /** Wall and CPU milliseconds of what `fn` waits for. */
@@ -36,18 +25,12 @@ export async function main(args: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "sotto-bench-devices-"));
   const daemons: Daemon[] = [];
   let server: SottoServer | undefined;
-  const options = (name: string): DaemonOptions => {
-    writeFileSync(join(dir, `${name}.key`), randomBytes(32), { mode: 0o600 });
-    return {
-      dataDir: join(dir, name),
-      key: { keyFile: join(dir, `${name}.key`) },
-      logger: quiet,
-      keyPackages: { size: 2 },
-      pollIntervalMs: 100,
-      outbox: { baseDelayMs: 50, maxDelayMs: 500 },
-      durability: "normal",
-    };
-  };
+  const options = (name: string): DaemonOptions => ({
+    ...benchDaemonOptions(dir, name),
+    pollIntervalMs: 100,
+    outbox: { baseDelayMs: 50, maxDelayMs: 500 },
+    durability: "normal",
+  });
   const init = async (name: string, actor: string, token: string) => {
     const daemon = await Daemon.init({ ...options(name), actor, token, network, deviceName: name });
     daemons.push(daemon);

@@ -3,21 +3,20 @@
 // sotto-server on loopback. Reports its RSS when ready, after the first tenth of the messages, at its peak and
 // after the last one, and the growth from the tenth to the end (issue 20: within 20 MB). Long; not in npm test.
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SottoClient } from "@sotto/api";
 import { decodeConversation } from "@sotto/core";
-import { createLogger, Daemon } from "@sotto/daemon";
+import { Daemon } from "@sotto/daemon";
 import { readEndpoint, readToken, tokenPath } from "@sotto/daemon/api";
 import { programArgs, programEnv } from "@sotto/daemon/programs";
 import { emit, round } from "./report.js";
 import { appendBacklog } from "./support/backlog.js";
+import { benchDaemonOptions } from "./support/daemons.js";
 import { rssKb, type ServerProcess, serverProcess, until } from "./support/processes.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
-const quiet = createLogger({ level: "error" });
 
 export async function main(args: string[]): Promise<void> {
   const total = Number(args[0] ?? 100_000);
@@ -29,18 +28,13 @@ export async function main(args: string[]): Promise<void> {
   try {
     server = await serverProcess(join(dir, "server"), ["alice", "bob"]);
     const users = server.users as Record<"alice" | "bob", { actorId: string; token: string }>;
-    const init = (name: "alice" | "bob") => {
-      writeFileSync(join(dir, `${name}.key`), randomBytes(32), { mode: 0o600 });
-      return Daemon.init({
-        dataDir: join(dir, name),
-        key: { keyFile: join(dir, `${name}.key`) },
-        logger: quiet,
-        keyPackages: { size: 2 },
+    const init = (name: "alice" | "bob") =>
+      Daemon.init({
+        ...benchDaemonOptions(dir, name),
         actor: users[name].actorId,
         token: users[name].token,
         network,
       });
-    };
     const alice = await init("alice");
     const bob = await init("bob");
     await alice.start();
