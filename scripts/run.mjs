@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createTestReport } from "./test-report.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { packageManager } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -29,8 +30,9 @@ const taskArgs = ["run", `task:${task}`, ...(args.length ? ["--", ...args] : [])
 process.exit(await pnpm(taskArgs, { countTests: task === "test" }));
 
 /**
- * Runs pnpm 12 through npx. With `countTests`, passes the output through and adds up Vitest's per-package
- * "Tests" lines (replayed ones too, when Turborepo serves a package from its cache) into one closing line.
+ * Runs pnpm 12 through npx. With `countTests`, passes the output through, then ends it with the test totals (Vitest's
+ * per-package "Tests" lines added up, replayed ones too when Turborepo serves a package from its cache) and what
+ * each failed task said (scripts/test-report.mjs).
  */
 async function pnpm(pnpmArgs, { countTests = false } = {}) {
   const child = spawn("npx", ["--yes", packageManager, ...pnpmArgs], {
@@ -38,31 +40,21 @@ async function pnpm(pnpmArgs, { countTests = false } = {}) {
     stdio: ["inherit", countTests ? "pipe" : "inherit", "inherit"],
     env: { ...process.env, COREPACK_ENABLE_STRICT: "0" },
   });
-  const totals = { passed: 0, failed: 0, skipped: 0 };
+  const report = createTestReport();
   if (countTests) {
     let pending = "";
-    const count = (line) => {
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
-      const plain = line.replace(/\u001b\[[0-9;]*m/g, "");
-      if (!/^\S+:test:\s+Tests\s/.test(plain)) return;
-      for (const kind of Object.keys(totals)) {
-        const m = plain.match(new RegExp(`(\\d+) ${kind}`));
-        if (m) totals[kind] += Number(m[1]);
-      }
-    };
     child.stdout.on("data", (chunk) => {
       process.stdout.write(chunk);
       const lines = (pending + chunk.toString("utf8")).split("\n");
       pending = lines.pop() ?? "";
-      lines.forEach(count);
+      lines.forEach(report.line);
     });
-    child.stdout.on("end", () => count(pending));
+    child.stdout.on("end", () => report.line(pending));
   }
   const code = await new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (c, signal) => resolve(c ?? (signal ? 130 : 1)));
   });
-  if (countTests)
-    console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  if (countTests) console.log(report.summary());
   return code;
 }
