@@ -62,7 +62,7 @@ export async function startAll(
       : `new demo state in ${shown(paths.root, cwd)}/`,
   );
   say("starting the embedded sotto-server ...");
-  const server = await startEmbeddedServer(paths.serverDir, options.port ?? previous?.port ?? 0);
+  const server = await startEmbeddedServer(paths.serverDir, options.port ?? previous?.port);
   teardown.defer("sotto-server", () => server.close());
   say(`sotto-server listens at ${server.origin}`);
 

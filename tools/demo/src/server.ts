@@ -4,8 +4,28 @@ import { DemoError } from "./errors.js";
 import type { AccountPaths } from "./layout.js";
 import { writeSecretFile } from "./secrets.js";
 
-/** Starts the embedded sotto-server on loopback; `port` 0 = any free port (first run). */
-export async function startEmbeddedServer(dataDir: string, port: number): Promise<SottoServer> {
+/**
+ * First runs pick their port below every common ephemeral range (Linux from 32768, BSD/macOS/Windows from
+ * 49152): the accounts live at this port for good, and a port from the ephemeral range can be held by any
+ * outgoing connection on the machine when the next start wants it back.
+ */
+const FIRST_PORTS = { from: 20_000, to: 32_767, tries: 16 } as const;
+
+/** Starts the embedded sotto-server on loopback at `port`, or (first run: undefined) at a free one it picks. */
+export async function startEmbeddedServer(dataDir: string, port: number | undefined): Promise<SottoServer> {
+  if (port !== undefined) return await startAt(dataDir, port);
+  for (let i = 0; i < FIRST_PORTS.tries; i++) {
+    const candidate = FIRST_PORTS.from + Math.floor(Math.random() * (FIRST_PORTS.to - FIRST_PORTS.from + 1));
+    try {
+      return await startAt(dataDir, candidate);
+    } catch (error) {
+      if (!(error instanceof DemoError && error.code === "port_in_use")) throw error;
+    }
+  }
+  return await startAt(dataDir, 0);
+}
+
+async function startAt(dataDir: string, port: number): Promise<SottoServer> {
   try {
     return await startServer({ dataDir, port, host: "127.0.0.1" });
   } catch (error) {

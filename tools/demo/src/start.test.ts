@@ -158,6 +158,10 @@ describe("npm start (tools/demo/dist/start.js)", () => {
       .map((l) => l.match(/sotto-server listens at (http:\/\/\S+)/)?.[1])
       .find(Boolean);
     expect(origin).toBeDefined();
+    // Picked below the ephemeral ranges, where no outgoing connection holds it when this start wants it back.
+    const port = Number(new URL(origin as string).port);
+    expect(port).toBeGreaterThanOrEqual(20_000);
+    expect(port).toBeLessThanOrEqual(32_767);
     const run = runOrchestrator(["--data-dir", dataDir]);
     runs.push(run);
     await run.waitFor(/^More: docs\/quickstart\.md$/);
