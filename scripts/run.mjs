@@ -35,21 +35,28 @@ process.exit(await pnpm(taskArgs, { countTests: task === "test" }));
  * each failed task said (scripts/test-report.mjs).
  */
 async function pnpm(pnpmArgs, { countTests = false } = {}) {
+  const piped = countTests ? "pipe" : "inherit";
   const child = spawn("npx", ["--yes", packageManager, ...pnpmArgs], {
     cwd: root,
-    stdio: ["inherit", countTests ? "pipe" : "inherit", "inherit"],
+    stdio: ["inherit", piped, piped],
     env: { ...process.env, COREPACK_ENABLE_STRICT: "0" },
   });
   const report = createTestReport();
-  if (countTests) {
+  // Turborepo writes a task's output to stdout and its "ERROR ... exited (1)" to stderr: read both.
+  for (const [stream, out] of countTests
+    ? [
+        [child.stdout, process.stdout],
+        [child.stderr, process.stderr],
+      ]
+    : []) {
     let pending = "";
-    child.stdout.on("data", (chunk) => {
-      process.stdout.write(chunk);
+    stream.on("data", (chunk) => {
+      out.write(chunk);
       const lines = (pending + chunk.toString("utf8")).split("\n");
       pending = lines.pop() ?? "";
       lines.forEach(report.line);
     });
-    child.stdout.on("end", () => report.line(pending));
+    stream.on("end", () => report.line(pending));
   }
   const code = await new Promise((resolve, reject) => {
     child.on("error", reject);

@@ -3,7 +3,7 @@
 // early had its errors scrolled out of sight under the later packages' passing lines.
 
 const KEPT_LINES = 60; // of a failed task that printed no Vitest "Failed Tests" section (typecheck, lint)
-const FAILED_SECTION_LINES = 200; // per task: Vitest's failed tests with their errors and stacks
+const FAILED_SECTION_LINES = 200; // per task: Vitest's failed suites and tests with their errors and stacks
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
 const ansi = /\u001b\[[0-9;]*m/g;
@@ -11,6 +11,7 @@ const ansi = /\u001b\[[0-9;]*m/g;
 /** Reads the lines Turborepo prints (`<package>:<task>: ...`) and tells what `npm test` ends with. */
 export function createTestReport() {
   const totals = { passed: 0, failed: 0, skipped: 0 };
+  let failedFiles = 0; // a suite whose set-up failed counts its tests as skipped, not failed
   /** @type {Map<string, { tail: string[], failures: string[], inFailures: boolean }>} */
   const tasks = new Map();
   const failedTasks = new Set();
@@ -27,9 +28,11 @@ export function createTestReport() {
     tasks.set(task, state);
     state.tail.push(text);
     if (state.tail.length > KEPT_LINES) state.tail.shift();
-    if (/⎯ Failed Tests \d+ ⎯/.test(text)) state.inFailures = true;
+    if (/⎯ Failed (Suites|Tests) \d+ ⎯/.test(text)) state.inFailures = true;
     else if (/^\s*Test Files\s/.test(text)) state.inFailures = false;
     if (state.inFailures && state.failures.length < FAILED_SECTION_LINES) state.failures.push(text);
+    const files = text.match(/^\s*Test Files\s+(\d+) failed/);
+    if (files && /:test$/.test(task)) failedFiles += Number(files[1]);
     if (/^\s*Tests\s/.test(text) && /:test$/.test(task)) {
       for (const kind of Object.keys(totals)) {
         const m = text.match(new RegExp(`(\\d+) ${kind}`));
@@ -45,7 +48,10 @@ export function createTestReport() {
       out.push(`\n=== ${task} failed; what it said:`);
       out.push(...(state?.failures.length ? state.failures : (state?.tail ?? ["(no output)"])));
     }
-    out.push(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+    out.push(
+      `\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped` +
+        (failedFiles ? ` (${failedFiles} test file${failedFiles === 1 ? "" : "s"} failed)` : ""),
+    );
     return out.join("\n");
   }
 

@@ -18,11 +18,12 @@ class SlowestFirst extends BaseSequencer {
 }
 
 // Every file makes its own servers, daemons and directories on free ports, so two run at once: the package's
-// e2e files one after another took over 20 minutes.
+// e2e files one after another took over 20 minutes. Set-up hooks start servers and run `sottod init` (Argon2id)
+// several times: the CLI file's took over 60 s in a full run at load 15, so hooks get four minutes.
 export default defineConfig({
   test: {
     testTimeout: 120_000,
-    hookTimeout: 60_000,
+    hookTimeout: 240_000,
     maxWorkers: 2,
     sequence: { sequencer: SlowestFirst },
   },

@@ -1,11 +1,12 @@
 import { configDefaults, defineConfig } from "vitest/config";
 
 // The whole suite runs twice: on SQLite files (the default back end) and on MariaDB (127.0.0.1:3306, a fresh
-// database per server). What only one back end has is tested in that project only.
+// database per server). What only one back end has is tested in that project only. Tests start servers and
+// worker processes and wait (bounded) for retried deliveries: wide timeouts for a loaded two-core machine.
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     projects: [
       {
         extends: true,
