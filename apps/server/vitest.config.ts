@@ -13,7 +13,12 @@ export default defineConfig({
         // Tests of MariaDB-only parts need not run twice.
         test: {
           name: "sqlite",
-          exclude: [...configDefaults.exclude, "src/migrate.test.ts", "src/mysqlDeliveryQueue.test.ts"],
+          exclude: [
+            ...configDefaults.exclude,
+            "src/migrate.test.ts",
+            "src/migrationLock.test.ts",
+            "src/mysqlDeliveryQueue.test.ts",
+          ],
         },
       },
       {

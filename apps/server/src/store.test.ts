@@ -7,8 +7,7 @@ import { schemaVersion } from "@sotto/fedify";
 import { afterAll, describe, expect, it } from "vitest";
 import { type DatabaseOptions, openBackend } from "./backend.js";
 import { SERVER_MIGRATIONS } from "./schema.js";
-import { TEST_BACKEND, testDatabase } from "./testing/mariadb.js";
-import { holdMigrationLock } from "./testkit/migrationLock.js";
+import { testDatabase } from "./testing/mariadb.js";
 
 const LATEST = SERVER_MIGRATIONS.at(-1)?.version ?? 0;
 
@@ -32,23 +31,6 @@ describe("the server's storage", () => {
     expect(await schemaVersion(again.sql, "server")).toBe(LATEST);
     await again.close();
   });
-
-  // MariaDB's named locks are global to the server: the migration lock was, so every server starting anywhere
-  // on it (each test file has its own databases) waited for the others' migrations (issue 19).
-  it.runIf(TEST_BACKEND === "mariadb")(
-    "opens a database while another database's migration lock is held",
-    async () => {
-      const other = (await fresh()).database as string;
-      const release = await holdMigrationLock(other);
-      try {
-        const backend = await openBackend(await fresh());
-        expect(await schemaVersion(backend.sql, "server")).toBe(LATEST);
-        await backend.close();
-      } finally {
-        await release();
-      }
-    },
-  );
 
   it("adopts tables made before versions were counted, keeping their rows", async () => {
     const options = await fresh();
