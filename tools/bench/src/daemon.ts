@@ -4,14 +4,16 @@
 // - latency: send on daemon A -> stored on daemon B via two federated servers with SSE, p50/p99, beside the
 //   loopback HTTP round trip to the server;
 // - a `sottod run` child process: start-up time to ready and idle RSS, beside a bare Node process.
-// All of it under sottod's node flags (NODE_FLAGS), as sottod runs.
+// All of it under sottod's node flags (NODE_FLAGS), as sottod runs. `daemon flags [backlog] [samples] [rounds]
+// [flags...]` runs the catch-up and the idle `sottod run` under each variant of the flags instead (sottod's, and
+// each further argument, a space-separated list; without any: none, and sottod's without each one).
 import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Conversation, decodeConversation, processMessage, readEnvelope } from "@sotto/core";
 import { Daemon } from "@sotto/daemon";
-import { NODE_FLAGS, programArgs, programEnv } from "@sotto/daemon/programs";
+import { NODE_FLAGS, programEnv, programPath } from "@sotto/daemon/programs";
 import { emit, percentile, profiled, round } from "./report.js";
 import { appendBacklog } from "./support/backlog.js";
 import { benchDaemonOptions, quiet } from "./support/daemons.js";
@@ -19,10 +21,21 @@ import { measureProcess, type ServerProcess, serverProcess, until } from "./supp
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
 
-/** Which node flags a catch-up run uses: sottod's, none, or sottod's without one of them. */
-function flagVariants(compare: boolean): { name: string; flags: readonly string[] }[] {
+/**
+ * Which node flags a catch-up run uses: sottod's, none, or sottod's without one of them, or (`extra`, each a
+ * space-separated list of flags) the variants to compare with sottod's.
+ */
+function flagVariants(
+  compare: boolean,
+  extra: readonly string[] = [],
+): { name: string; flags: readonly string[] }[] {
   const variants = [{ name: "NODE_FLAGS", flags: NODE_FLAGS }];
   if (!compare) return variants;
+  if (extra.length > 0)
+    return [
+      ...variants,
+      ...extra.map((list) => ({ name: list.trim() || "none", flags: list.split(" ").filter(Boolean) })),
+    ];
   return [
     ...variants,
     { name: "none", flags: [] },
@@ -49,6 +62,7 @@ export async function main(args: string[]): Promise<void> {
   const backlog = Number(args[0] ?? 10_000);
   const samples = Number(args[1] ?? 200);
   const rounds = compareFlags ? Number(args[2] ?? 2) : 1;
+  const extraVariants = compareFlags ? args.slice(3) : [];
   const dir = mkdtempSync(join(tmpdir(), "sotto-bench-daemon-"));
   const servers: ServerProcess[] = [];
   const daemons: Daemon[] = [];
@@ -97,9 +111,10 @@ export async function main(args: string[]): Promise<void> {
     });
 
     // Each catch-up starts from a copy of bob's store as it was before the backlog, in a process of its own.
+    const variants = flagVariants(compareFlags, extraVariants);
     const runs: CatchUpResult[] = [];
     for (let r = 0; r < rounds; r++) {
-      for (const variant of flagVariants(compareFlags)) {
+      for (const variant of variants) {
         const run = join(dir, `bob-run-${runs.length}`);
         cpSync(join(dir, "bob"), run, { recursive: true });
         const result = await catchUpProcess(variant, {
@@ -118,35 +133,6 @@ export async function main(args: string[]): Promise<void> {
         });
       }
     }
-    if (compareFlags) {
-      const base = runs.filter((r) => r.flags === "NODE_FLAGS");
-      for (const variant of flagVariants(true)) {
-        const mine = runs.filter((r) => r.flags === variant.name);
-        emit({
-          bench: "daemon.flags",
-          flags: variant.name,
-          rounds,
-          sync_over_bare: mine.map((r) => r.sync_over_bare),
-          sync_cpu_over_bare_cpu: mine.map((r) => r.sync_cpu_over_bare_cpu),
-          sync_msgs_per_s: mine.map((r) => r.sync_msgs_per_s),
-          sync_cpu_ms_per_msg: mine.map((r) => r.sync_cpu_ms_per_msg),
-          sync_cpu_vs_node_flags: round(
-            percentile(
-              mine.map((r) => r.sync_cpu_ms_per_msg),
-              50,
-            ) /
-              percentile(
-                base.map((r) => r.sync_cpu_ms_per_msg),
-                50,
-              ),
-          ),
-        });
-      }
-      return;
-    }
-    const first = runs[0] as CatchUpResult;
-    const syncRate = first.sync_msgs_per_s;
-    const bareRate = first.bare_decrypt_msgs_per_s;
 
     // ---- latency A -> B across two federated servers, SSE -------------------------------------------
     const ann = (await user(a, "ann")).daemon;
@@ -188,22 +174,68 @@ export async function main(args: string[]): Promise<void> {
     await carl.stop();
 
     // ---- a sottod child process as users run it (the bundle, with its node flags): start-up, idle RSS ---
-    const daemonRun = await measureProcess(
-      process.execPath,
-      programArgs("sottod", ["run", "--data", join(dir, "carl"), "--key-file", join(dir, "carl.key")]),
-      '"event":"sottod_ready"',
-      programEnv(),
-    );
+    const idles: (Awaited<ReturnType<typeof measureProcess>> & { flags: string })[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const { name, flags } of variants) {
+        const measured = await measureProcess(
+          process.execPath,
+          [
+            ...flags,
+            programPath("sottod"),
+            "run",
+            "--data",
+            join(dir, "carl"),
+            "--key-file",
+            join(dir, "carl.key"),
+          ],
+          '"event":"sottod_ready"',
+          programEnv(),
+        );
+        idles.push({ flags: name, ...measured });
+      }
+    }
     const bare = await measureProcess(
       process.execPath,
       ["-e", "process.stderr.write('ready\\n'); setInterval(() => {}, 1000)"],
       "ready",
     );
+    if (compareFlags) {
+      const base = runs.filter((r) => r.flags === "NODE_FLAGS");
+      for (const variant of variants) {
+        const mine = runs.filter((r) => r.flags === variant.name);
+        const idle = idles.filter((r) => r.flags === variant.name);
+        emit({
+          bench: "daemon.flags",
+          flags: variant.name,
+          rounds,
+          sync_over_bare: mine.map((r) => r.sync_over_bare),
+          sync_cpu_over_bare_cpu: mine.map((r) => r.sync_cpu_over_bare_cpu),
+          sync_msgs_per_s: mine.map((r) => r.sync_msgs_per_s),
+          sync_cpu_ms_per_msg: mine.map((r) => r.sync_cpu_ms_per_msg),
+          sync_cpu_vs_node_flags: round(
+            percentile(
+              mine.map((r) => r.sync_cpu_ms_per_msg),
+              50,
+            ) /
+              percentile(
+                base.map((r) => r.sync_cpu_ms_per_msg),
+                50,
+              ),
+          ),
+          idle_rss_mb: idle.map((r) => round(r.rssKb / 1024, 1)),
+          ready_ms: idle.map((r) => round(r.readyMs, 1)),
+          baseline_node_rss_mb: round(bare.rssKb / 1024, 1),
+        });
+      }
+      return;
+    }
+    const first = runs[0] as CatchUpResult;
+    const daemonRun = idles[0] as (typeof idles)[number];
     const idle = {
       bench: "daemon",
-      backlog_msgs_per_s: round(syncRate, 1),
-      bare_decrypt_msgs_per_s: round(bareRate, 1),
-      backlog_over_bare: round(syncRate / bareRate),
+      backlog_msgs_per_s: round(first.sync_msgs_per_s, 1),
+      bare_decrypt_msgs_per_s: round(first.bare_decrypt_msgs_per_s, 1),
+      backlog_over_bare: round(first.sync_msgs_per_s / first.bare_decrypt_msgs_per_s),
       backlog_cpu_over_bare_cpu: first.sync_cpu_over_bare_cpu,
       latency_p50_ms: round(percentile(latencies, 50)),
       latency_p99_ms: round(percentile(latencies, 99)),
