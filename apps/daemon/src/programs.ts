@@ -6,14 +6,19 @@ import { fileURLToPath } from "node:url";
 /**
  * V8 flags that keep an idle sottod small (measured in README.md, "Footprint"). They only act on the node
  * command line: `v8.setFlagsFromString` at run time is too late.
- * - `--no-maglev`: Maglev's code pages in the node binary are never touched (-7 MB RSS);
- * - `--optimize-for-size`: V8 trades some speed for a smaller heap (-6 MB);
- * - `--max-semi-space-size=1`: a 1 MB young generation, enough for a daemon that idles (-2 MB);
+ * - `--max-opt=2`: JS tiers up to Maglev, never to TurboFan. Start-up ran one or two functions hot enough for
+ *   TurboFan (zod's schema constructor, the HTML entity table's decoder), and that compile touched ~4 MB more of
+ *   the node binary's code pages, which then stayed resident (-4 to -5 MB). Maglev is also what a catch-up
+ *   needs: the receive path's many small functions get optimized code after 400 calls instead of 3,000 (the
+ *   earlier `--no-maglev` cost the catch-up ~1.4x its CPU), and the MLS engine ran no slower without TurboFan;
+ * - `--optimize-for-size`: V8 trades some speed for a smaller heap (-2 MB);
+ * - `--max-semi-space-size=1`: a 1 MB young generation, enough for a daemon that idles (-2 MB before the
+ *   others; with them now within the noise);
  * - `--liftoff-only`: fetch's HTTP parser (llhttp, WebAssembly) is not recompiled by TurboFan, whose compiler
  *   memory (~10 MB in a worker thread's malloc arena) would otherwise stay resident (-10 MB).
  */
 export const NODE_FLAGS: readonly string[] = [
-  "--no-maglev",
+  "--max-opt=2",
   "--optimize-for-size",
   "--max-semi-space-size=1",
   "--liftoff-only",
