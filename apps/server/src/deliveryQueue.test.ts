@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { GroupCommit } from "@sotto/fedify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseSequence, SEQUENCE_HEADER } from "./deliveryOrder.js";
 import { SqliteDeliveryQueue } from "./deliveryQueue.js";
 import { handlerThrowsOnce } from "./testkit/queues.js";
 
@@ -63,6 +64,73 @@ describe("SqliteDeliveryQueue", () => {
       expect(order).toEqual([...order].sort((x, y) => x - y));
     }
     expect((db.prepare("SELECT count(*) AS n FROM delivery_queue").get() as { n: number }).n).toBe(0);
+    db.close();
+  });
+
+  it("pipelines a sequenced key's messages, numbered in enqueue order, and keeps other keys one at a time", async () => {
+    const db = open();
+    const queue = new SqliteDeliveryQueue(db, new GroupCommit(db));
+    interface Message {
+      readonly key: string;
+      readonly n: number;
+      readonly sequenced: boolean;
+      readonly headers: Record<string, string>;
+    }
+    const keys = [
+      { key: "bob\nhttp://sotto", sequenced: true },
+      { key: "bob\nhttp://other", sequenced: false },
+    ];
+    const messages: Message[] = Array.from({ length: 40 }, (_, n) => ({
+      ...(keys[n % 2] as { key: string; sequenced: boolean }),
+      n,
+      headers: {},
+    }));
+    const started: Message[] = [];
+    const running = new Map<string, number>();
+    const most = new Map<string, number>();
+    const abort = new AbortController();
+    let finished: () => void = () => undefined;
+    const all = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    let handled = 0;
+    const listening = queue.listen(
+      async (message) => {
+        const m = message as Message;
+        started.push(m);
+        running.set(m.key, (running.get(m.key) ?? 0) + 1);
+        most.set(m.key, Math.max(most.get(m.key) ?? 0, running.get(m.key) ?? 0));
+        await new Promise((resolve) => setTimeout(resolve, 10 + (m.n % 3) * 5));
+        running.set(m.key, (running.get(m.key) ?? 0) - 1);
+        if (++handled === messages.length) finished();
+      },
+      { signal: abort.signal },
+    );
+    await Promise.all(messages.map((m) => queue.enqueue(m, { orderingKey: m.key })));
+    await all;
+    abort.abort();
+    await listening;
+    const [sotto, other] = keys.map(({ key }) => started.filter((m) => m.key === key));
+    // Several in flight at once for the receiver that keeps the order, never more than the pipeline's depth.
+    expect(most.get(keys[0]?.key as string)).toBeGreaterThan(1);
+    expect(most.get(keys[0]?.key as string)).toBeLessThanOrEqual(4);
+    expect(most.get(keys[1]?.key as string)).toBe(1);
+    for (const list of [sotto, other]) {
+      expect(list?.map((m) => m.n)).toEqual(list?.map((m) => m.n).sort((x, y) => x - y));
+    }
+    // Numbered 1, 2, 3 ... in start order within a stream; what settled before (`done`) never goes back.
+    const sequences = (sotto ?? []).map((m) => parseSequence(m.headers[SEQUENCE_HEADER] ?? null));
+    expect(sequences.every((s) => s !== undefined)).toBe(true);
+    let previous: { stream: string; n: number; done: number } | undefined;
+    for (const s of sequences) {
+      if (s === undefined) continue;
+      const same = previous?.stream === s.stream;
+      expect(s.n).toBe(same ? (previous?.n ?? 0) + 1 : 1);
+      expect(s.done).toBeGreaterThanOrEqual(same ? (previous?.done ?? 0) : 0);
+      expect(s.done).toBeLessThan(s.n);
+      previous = s;
+    }
+    expect((other ?? []).every((m) => m.headers[SEQUENCE_HEADER] === undefined)).toBe(true);
     db.close();
   });
 

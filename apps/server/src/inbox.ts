@@ -2,12 +2,15 @@ import { type KeyCache, verifyRequest } from "@fedify/fedify";
 import type { DocumentLoader } from "@fedify/vocab-runtime";
 import { firstLinkId, isJsonObject, type JsonObject } from "@sotto/core";
 
+import { type DeliveryOrder, parseSequence, SEQUENCE_HEADER } from "./deliveryOrder.js";
 import { ServerError } from "./errors.js";
 
 export interface InboxDeps {
   readonly documentLoader: DocumentLoader;
   readonly contextLoader: DocumentLoader;
   readonly keyCache: KeyCache;
+  /** Keeps the order of pipelined deliveries (those with a `Sotto-Sequence` header). */
+  readonly order: DeliveryOrder;
   /** Puts the verified activity into the addressed local users' mailboxes. */
   readonly deliver: (activity: JsonObject, recipient: string | undefined) => Promise<void>;
 }
@@ -16,7 +19,8 @@ export interface InboxDeps {
  * The S2S inbox (personal, or shared when `recipient` is undefined). Fedify's `verifyRequest` checks the HTTP
  * Signature (draft-cavage or RFC 9421, with the body digest); the signing key must belong to the activity's
  * actor. The JSON itself is read as received, because Fedify's vocabulary would refuse the MLS object types.
- * Ordinary Fediverse traffic is accepted into the inbox and otherwise ignored.
+ * Ordinary Fediverse traffic is accepted into the inbox and otherwise ignored. A sotto-server's pipelined
+ * deliveries are stored in their sender's order (deliveryOrder.ts); 202 means stored.
  */
 export async function receive(
   request: Request,
@@ -38,6 +42,8 @@ export async function receive(
   if (key.ownerId?.href !== actorId) {
     throw new ServerError("unauthorized", "the signing key does not belong to the activity's actor", 401);
   }
-  await deps.deliver(received, recipient);
+  const store = () => deps.deliver(received, recipient);
+  const sequence = parseSequence(request.headers.get(SEQUENCE_HEADER));
+  await (sequence === undefined ? store() : deps.order.inOrder(actorId, sequence, store));
   return new Response(null, { status: 202 });
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { Recipient } from "@fedify/vocab";
 import {
   ACTIVITYSTREAMS_CONTEXT,
   asList,
@@ -17,7 +16,7 @@ import {
 } from "@sotto/core";
 import { applyKeyPackageActivity, carriesMls, MlsDeliveryError, validateMls } from "@sotto/fedify";
 import { ServerError } from "./errors.js";
-import type { Handoff } from "./federation.js";
+import type { Handoff, RemoteActor } from "./federation.js";
 import { addressees, deliverLocally, type MailboxLogs } from "./mailboxes.js";
 import type { Paths } from "./paths.js";
 import type { ServerStore } from "./store.js";
@@ -60,7 +59,7 @@ const ADDRESSING = ["to", "cc", "bto", "bcc", "audience"] as const;
 
 /** What a remote addressee turned out to be. */
 export type Resolved =
-  | { readonly kind: "actor"; readonly recipient: Recipient }
+  | ({ readonly kind: "actor" } & RemoteActor)
   | { readonly kind: "collection" }
   | undefined;
 
@@ -103,8 +102,8 @@ export async function postToOutbox(
 
   // Recipients: local users directly, remote actors through the queue; MLS may go to actors only.
   const local: string[] = [];
-  const remote: Recipient[] = [];
-  const blind: Recipient[] = [];
+  const remote: RemoteActor[] = [];
+  const blind: RemoteActor[] = [];
   const visible = new Set(addressees(withoutBlindCopies(activity)));
   for (const iri of addressees(activity)) {
     if (isPublicCollection(iri)) continue;
@@ -115,7 +114,7 @@ export async function postToOutbox(
     }
     if (iri.startsWith(`${paths.origin}/`)) continue;
     const resolved = await deps.resolve(iri);
-    if (resolved?.kind === "actor") (visible.has(iri) ? remote : blind).push(resolved.recipient);
+    if (resolved?.kind === "actor") (visible.has(iri) ? remote : blind).push(resolved);
     else if (resolved?.kind === "collection" && isMls) {
       return err(
         new MlsDeliveryError("addressed_to_collection", `${iri} is a collection; MLS goes to actors only`),

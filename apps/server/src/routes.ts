@@ -9,6 +9,7 @@ import {
   respondWithLog,
   withMlsActor,
 } from "@sotto/fedify";
+import { SEQUENCED_DELIVERY } from "./deliveryOrder.js";
 import { ServerError } from "./errors.js";
 import type { buildFederation } from "./federation.js";
 import { readBody, toRequest } from "./http.js";
@@ -159,10 +160,11 @@ export async function route(req: IncomingMessage, d: RouteDeps): Promise<Respons
       }
       case "actor": {
         const response = await d.federation.fetch(toRequest(req, paths.origin), { contextData: {} });
-        return withMlsActor(response, {
-          keyPackages: paths.keyPackages(name),
-          messages: paths.messages(name),
-        });
+        return withMlsActor(
+          response,
+          { keyPackages: paths.keyPackages(name), messages: paths.messages(name) },
+          { [SEQUENCED_DELIVERY]: 1 },
+        );
       }
     }
   }

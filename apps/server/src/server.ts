@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Collection, isActor } from "@fedify/vocab";
+import { isJsonObject } from "@sotto/core";
 import { ActivityFeed, errorResponse, MlsDeliveryError } from "@sotto/fedify";
 import { openBackend } from "./backend.js";
+import { DeliveryOrder, SEQUENCED_DELIVERY } from "./deliveryOrder.js";
 import { ServerError } from "./errors.js";
-import { buildFederation } from "./federation.js";
+import { buildFederation, deliveryHandoff } from "./federation.js";
 import { LogFollower } from "./follower.js";
 import { writeResponse } from "./http.js";
 import type { InboxDeps } from "./inbox.js";
@@ -173,6 +175,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     documentLoader: context.documentLoader,
     contextLoader: context.contextLoader,
     keyCache: new MemoryKeyCache(),
+    order: new DeliveryOrder(),
     deliver: async (activity, recipient) => {
       const named =
         recipient !== undefined
@@ -196,12 +199,26 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     resolve: async (iri) => {
       const cached = resolved.get(iri);
       if (cached !== undefined && cached.until > Date.now()) return cached.value;
-      const found = await context.lookupObject(iri).catch(() => null);
+      // The actor document as fetched, for what Fedify's vocabulary drops: whether its server keeps the order
+      // of pipelined deliveries.
+      const fetched: unknown[] = [];
+      const found = await context
+        .lookupObject(iri, {
+          documentLoader: async (url, options) => {
+            const remote = await context.documentLoader(url, options);
+            fetched.push(remote.document);
+            return remote;
+          },
+        })
+        .catch(() => null);
+      const sequenced = fetched.some(
+        (d) => isJsonObject(d) && d.id === found?.id?.href && d[SEQUENCED_DELIVERY] === 1,
+      );
       const value: Resolved =
         found === null
           ? undefined
           : isActor(found)
-            ? { kind: "actor", recipient: found }
+            ? { kind: "actor", recipient: found, sequenced }
             : found instanceof Collection
               ? { kind: "collection" }
               : undefined;
@@ -209,21 +226,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
       if (value !== undefined) resolved.set(iri, { value, until: Date.now() + RESOLVE_TTL_MS });
       return value;
     },
-    handoff: async (name, activity, handoff) => {
-      const request = new Request(paths.outbox(name), {
-        method: "POST",
-        headers: { "content-type": "application/activity+json" },
-        body: JSON.stringify(activity),
-      });
-      const response = await federation.fetch(request, { contextData: { handoff } });
-      // Fedify answers 400 when it cannot read the activity as JSON-LD (an unknown remote context, say).
-      if (response.status === 400) {
-        throw new ServerError("invalid_activity", "the activity cannot be read as JSON-LD for delivery");
-      }
-      if (response.status !== 202) {
-        throw new Error(`Fedify refused the outbox hand-off (${response.status} ${await response.text()})`);
-      }
-    },
+    handoff: deliveryHandoff(federation, origin, users, deliveries),
   };
 
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, type webcrypto } from "node:crypto";
+import { createHash, randomBytes, webcrypto } from "node:crypto";
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
 import { ServerError } from "./errors.js";
 import type { AccountStore } from "./store.js";
@@ -9,6 +9,25 @@ const USERNAME = /^(?=.*[a-z0-9_])[a-z0-9_.-]{1,255}$/;
 interface StoredKeyPair {
   readonly privateKey: webcrypto.JsonWebKey;
   readonly publicKey: webcrypto.JsonWebKey;
+}
+
+/**
+ * RSA-2048, as Mastodon's and most Fediverse servers' actor keys: every delivery is signed with it, and
+ * Fedify's default (4,096 bits) costs about 3 ms of CPU per signature against 0.45 ms.
+ */
+export const RSA_MODULUS_BITS = 2048;
+
+function generateRsaKeyPair(): Promise<webcrypto.CryptoKeyPair> {
+  return webcrypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: RSA_MODULUS_BITS,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  );
 }
 
 function tokenHash(token: string): string {
@@ -44,7 +63,7 @@ export class Users {
     }
     const taken = () => new ServerError("user_exists", `the name ${name} is taken (or was used before)`, 409);
     if (await this.#accounts.taken(name)) throw taken();
-    const pairs = [await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"), await generateCryptoKeyPair("Ed25519")];
+    const pairs = [await generateRsaKeyPair(), await generateCryptoKeyPair("Ed25519")];
     const stored: StoredKeyPair[] = [];
     for (const pair of pairs) {
       stored.push({

@@ -47,15 +47,17 @@ function withoutContext(object: JsonObject): JsonObject {
 
 /**
  * Adds the MLS properties to an actor document Fedify rendered (its vocabulary has no `keyPackages` or
- * `messages`), with the MLS context.
+ * `messages`), with the MLS context, and the host's own `extra` properties.
  */
 export function addMlsToActor(
   actor: JsonObject,
   links: { readonly keyPackages: string; readonly messages: string },
+  extra: JsonObject = {},
 ): JsonObject {
   const context = asList(actor["@context"]);
   return {
     ...actor,
+    ...extra,
     "@context": context.includes(MLS_CONTEXT) ? context : [...context, MLS_CONTEXT],
     keyPackages: links.keyPackages,
     messages: links.messages,
@@ -66,11 +68,15 @@ export function addMlsToActor(
 export async function withMlsActor(
   response: Response,
   links: { readonly keyPackages: string; readonly messages: string },
+  extra: JsonObject = {},
 ): Promise<Response> {
   const type = response.headers.get("content-type") ?? "";
   if (!response.ok || !type.includes("json")) return response;
   const actor = (await response.json()) as JsonObject;
   const headers = new Headers(response.headers);
   headers.delete("content-length");
-  return new Response(JSON.stringify(addMlsToActor(actor, links)), { status: response.status, headers });
+  return new Response(JSON.stringify(addMlsToActor(actor, links, extra)), {
+    status: response.status,
+    headers,
+  });
 }
