@@ -44,8 +44,8 @@ interface Stream {
   next: number;
   /** Whether a delivery in turn is being stored (the next one waits for its commit). */
   busy: boolean;
-  /** Deliveries waiting for their turn, by number: since when, and how to let them go. */
-  readonly held: Map<number, { readonly since: number; readonly go: () => void }>;
+  /** Deliveries waiting for their turn, by number: whether they waited {@link HOLD_MS}, how to let them go. */
+  readonly held: Map<number, { overdue: boolean; readonly go: () => void }>;
 }
 
 /**
@@ -68,14 +68,19 @@ export class DeliveryOrder {
     if (n > stream.next) {
       if (stream.held.has(n) || stream.held.size >= MAX_HELD) return store();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => this.#advance(stream), HOLD_MS);
-        stream.held.set(n, {
-          since: Date.now(),
+        const waiting = {
+          overdue: false,
           go: () => {
             clearTimeout(timer);
             resolve();
           },
-        });
+        };
+        // Marked rather than compared with a clock: a timer may fire a millisecond before Date.now() says.
+        const timer = setTimeout(() => {
+          waiting.overdue = true;
+          this.#advance(stream);
+        }, HOLD_MS);
+        stream.held.set(n, waiting);
       });
     } else stream.busy = true;
     try {
@@ -96,7 +101,7 @@ export class DeliveryOrder {
     let n = stream.next;
     if (!stream.held.has(n)) {
       n = Math.min(...stream.held.keys());
-      const overdue = [...stream.held.values()].some((h) => Date.now() - h.since >= HOLD_MS);
+      const overdue = [...stream.held.values()].some((h) => h.overdue);
       if (n > stream.next && !overdue) return;
       stream.next = Math.max(stream.next, n);
     }

@@ -80,6 +80,15 @@ export class SqliteDeliveryQueue implements MessageQueue {
   readonly #retry: StatementSync;
   readonly #nextOfKey: StatementSync;
   #wake: (() => void) | undefined;
+  /** Messages being handled (Fedify's message id), with their ordering key. */
+  readonly #handling = new Map<string, string>();
+  /** Ids of those that Fedify queued again while handling them (the delivery failed, or the circuit held it). */
+  readonly #cameBack = new Set<string>();
+  /**
+   * Keys whose last delivery came back: one at a time until one goes through. Pipelined past a failure or an
+   * open circuit, the deliveries behind it would be sent (or held) while it waits for its retry or probe.
+   */
+  readonly #faltering = new Set<string>();
 
   /** `group`: the database's group commit, shared with the server's other writes (posts). */
   constructor(db: DatabaseSync, group: GroupCommit) {
@@ -116,7 +125,13 @@ export class SqliteDeliveryQueue implements MessageQueue {
   async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
     const delay = options?.delay?.total("millisecond") ?? 0;
     const json = JSON.stringify(message);
-    const sequenced = (message as { sequenced?: unknown }).sequenced === true ? 1 : 0;
+    const { id, sequenced: isSequenced } = message as { id?: unknown; sequenced?: unknown };
+    const sequenced = isSequenced === true ? 1 : 0;
+    const comingBack = typeof id === "string" ? this.#handling.get(id) : undefined;
+    if (comingBack !== undefined) {
+      this.#cameBack.add(id as string);
+      this.#faltering.add(comingBack);
+    }
     await this.#group.write(() =>
       this.#insert.run(json, Date.now() + Math.max(0, delay), options?.orderingKey ?? null, sequenced),
     );
@@ -135,7 +150,8 @@ export class SqliteDeliveryQueue implements MessageQueue {
     const canStart = (row: Row): boolean => {
       if (row.ordering_key === null) return true;
       const flight = inFlight.get(row.ordering_key);
-      return flight === undefined || (row.sequenced === 1 && flight.sequenced && flight.count < PIPELINE);
+      const depth = this.#faltering.has(row.ordering_key) ? 1 : PIPELINE;
+      return flight === undefined || (row.sequenced === 1 && flight.sequenced && flight.count < depth);
     };
     // Handled messages, deleted in batches off the path from one delivery to the next (FORGET_MS).
     const settled = new Set<number>();
@@ -200,7 +216,9 @@ export class SqliteDeliveryQueue implements MessageQueue {
         });
       }
       const { message: json } = this.#message.get(seq) as { message: string };
-      const message = JSON.parse(json) as { headers?: Record<string, string> };
+      const message = JSON.parse(json) as { id?: unknown; headers?: Record<string, string> };
+      const id = typeof message.id === "string" && key !== null ? message.id : undefined;
+      if (id !== undefined) this.#handling.set(id, key as string);
       // A retry is numbered anew: its earlier number settled when it failed.
       const n = sequenced ? number(key, message) : 0;
       const done = Promise.resolve()
@@ -216,6 +234,12 @@ export class SqliteDeliveryQueue implements MessageQueue {
             } catch {} // the row stays due and is redone at the next pass
           } else settled.add(seq);
           running.delete(seq);
+          if (id !== undefined) {
+            this.#handling.delete(id);
+            // Went through (or was given up): the key may pipeline again.
+            if (this.#cameBack.delete(id) || failed) this.#faltering.add(key as string);
+            else this.#faltering.delete(key as string);
+          }
           if (key !== null) {
             if (sequenced) numberSettled(key, n);
             const flight = inFlight.get(key) as { count: number; sequenced: boolean };

@@ -43,17 +43,25 @@ export function toRequest(req: IncomingMessage, origin: string, body?: Uint8Arra
   });
 }
 
-/** Writes a Fetch API response, streaming its body (Server-Sent Events stay open until either side ends). */
+/**
+ * Writes a Fetch API response: Server-Sent Events streamed (they stay open until either side ends), any other
+ * body whole (a stream bridge per response cost more than the write).
+ */
 export async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  res.writeHead(response.status, headers);
   if (response.body === null) {
-    res.end();
+    res.writeHead(response.status, headers).end();
     return;
   }
+  if (!(headers["content-type"] ?? "").startsWith("text/event-stream")) {
+    const whole = Buffer.from(await response.arrayBuffer());
+    res.writeHead(response.status, { ...headers, "content-length": String(whole.length) }).end(whole);
+    return;
+  }
+  res.writeHead(response.status, headers);
   const body = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
   res.on("close", () => body.destroy());
   body.on("error", () => res.destroy());
