@@ -134,6 +134,61 @@ describe("SqliteDeliveryQueue", () => {
     db.close();
   });
 
+  it("runs a sequenced key one at a time after a delivery came back, until one goes through", async () => {
+    const db = open();
+    const queue = new SqliteDeliveryQueue(db, new GroupCommit(db));
+    const key = "bob\nhttp://sotto";
+    interface Message {
+      readonly id: string;
+      readonly attempt: number;
+      readonly sequenced: true;
+      readonly headers: Record<string, string>;
+    }
+    const messages: Message[] = Array.from({ length: 12 }, (_, n) => ({
+      id: `m${n}`,
+      attempt: 0,
+      sequenced: true,
+      headers: {},
+    }));
+    let running = 0;
+    let cameBack = false;
+    let wentThrough = false;
+    // How many ran at once whenever one started after a delivery came back and before one went through.
+    const whileFaltering: number[] = [];
+    let handled = 0;
+    const abort = new AbortController();
+    let finished: () => void = () => undefined;
+    const all = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    const listening = queue.listen(
+      async (message) => {
+        const m = message as Message;
+        running++;
+        if (cameBack && !wentThrough) whileFaltering.push(running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        // As Fedify does with a failed or circuit-held delivery: the same message queued again.
+        if (m.attempt === 0) {
+          cameBack = true;
+          await queue.enqueue({ ...m, attempt: 1 }, { orderingKey: key });
+        } else {
+          wentThrough = true;
+          handled++;
+        }
+        running--;
+        if (handled === messages.length) finished();
+      },
+      { signal: abort.signal },
+    );
+    await Promise.all(messages.map((m) => queue.enqueue(m, { orderingKey: key })));
+    await all;
+    abort.abort();
+    await listening;
+    expect(whileFaltering.length).toBeGreaterThan(0);
+    expect(Math.max(...whileFaltering)).toBe(1);
+    db.close();
+  });
+
   it("keeps a message whose handler had not settled when the process stopped, and runs it at the next start", async () => {
     const first = open();
     const stopped = new SqliteDeliveryQueue(first, new GroupCommit(first));
