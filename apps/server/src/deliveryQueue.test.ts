@@ -34,10 +34,7 @@ describe("SqliteDeliveryQueue", () => {
     const runningPerKey = new Map<string, number>();
     let overlapSameKey = 0;
     const abort = new AbortController();
-    let finished: () => void = () => undefined;
-    const all = new Promise<void>((resolve) => {
-      finished = resolve;
-    });
+    const { promise: all, resolve: finished } = Promise.withResolvers<void>();
     const listening = queue.listen(
       async (message) => {
         const item = message as Item;
@@ -89,10 +86,7 @@ describe("SqliteDeliveryQueue", () => {
     const running = new Map<string, number>();
     const most = new Map<string, number>();
     const abort = new AbortController();
-    let finished: () => void = () => undefined;
-    const all = new Promise<void>((resolve) => {
-      finished = resolve;
-    });
+    const { promise: all, resolve: finished } = Promise.withResolvers<void>();
     let handled = 0;
     const listening = queue.listen(
       async (message) => {
@@ -157,10 +151,7 @@ describe("SqliteDeliveryQueue", () => {
     const whileFaltering: number[] = [];
     let handled = 0;
     const abort = new AbortController();
-    let finished: () => void = () => undefined;
-    const all = new Promise<void>((resolve) => {
-      finished = resolve;
-    });
+    const { promise: all, resolve: finished } = Promise.withResolvers<void>();
     const listening = queue.listen(
       async (message) => {
         const m = message as Message;
