@@ -1,8 +1,11 @@
 // Sotto Web in a real browser (Debian's Chromium through playwright-core) against a real sotto-server, alice's
-// real sottod serving the page, and bob's daemon on the other side through the API. One shared setup; each test
-// goes on from where the last one left the conversation, and waits by condition with generous bounds.
+// real sottod serving the page, and bob on the other side on the CLI (`sotto`; the test reads his daemon's view
+// through the API). One shared setup; each test goes on from where the last one left the conversation, and waits
+// by condition with generous bounds.
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Message, SottoClient } from "@sotto/api";
 import { addMembers, createConversation, encryptMessage } from "@sotto/core";
 import { readToken, tokenPath } from "@sotto/daemon/api";
@@ -32,7 +35,8 @@ async function until<T>(
 /** A received message's text: the daemon gives Note HTML (a plain-text message is escaped, with <br> per line). */
 const plain = (m: Message) => m.content.replace(/<br\s*\/?>/g, "\n").replace(/<[^>]+>/g, "");
 
-const PNG = readFileSync(new URL("testing/pixel.png", import.meta.url)).toString("base64");
+const PNG_FILE = fileURLToPath(new URL("testing/pixel.png", import.meta.url));
+const PNG = readFileSync(PNG_FILE).toString("base64");
 
 describe("Sotto Web", () => {
   let world: WebWorld;
@@ -65,6 +69,8 @@ describe("Sotto Web", () => {
     JSON.parse(
       (await world.cli(dataDir, ["--json", ...args])).split("\n").find((l) => l.startsWith("{")) as string,
     ) as T;
+  /** Bob chats on the CLI: `sotto <args>` against his daemon. */
+  const bobCli = (args: readonly string[]) => world.cli(bob.dataDir, args);
   const noViolations = async (screen: string) => {
     expect(await axeViolations(page), `axe on ${screen}`).toEqual([]);
   };
@@ -115,10 +121,10 @@ describe("Sotto Web", () => {
 
   it("shows a conversation bob starts, with its unread count, live; opening it shows the message", async () => {
     const conversation = await until("alice's KeyPackages", () =>
-      bobApi.call("conversations.create", { members: [alice.actorId] }),
+      cliJson<{ id: string }>(bob.dataDir, ["open", alice.actorId]),
     );
     conversationId = conversation.id;
-    await bobApi.call("messages.send", { conversationId, text: "Hello Alice, from Bob" });
+    await bobCli(["send", conversationId, "Hello Alice, from Bob"]);
     const entry = page.locator(`[data-conversation="${conversationId}"]`);
     await entry.and(page.getByRole("button", { name: /1 unread/ })).waitFor();
     await entry.click();
@@ -173,21 +179,17 @@ describe("Sotto Web", () => {
     );
 
     const mine = (await bobMessages()).find((m) => plain(m) === "A quoted reply, edited") as Message;
-    await bobApi.call("messages.react", { conversationId, messageId: mine.id, emoji: "❤️" });
+    await bobCli(["react", conversationId, mine.id, "❤️"]);
     await row("A quoted reply, edited").getByRole("button", { name: "❤️ 1" }).waitFor();
-    await bobApi.call("conversations.markRead", { conversationId, messageId: mine.id });
+    await bobCli(["read", conversationId, mine.id]);
     await row("A quoted reply, edited").getByText("Read by bob").waitFor();
     await bobSees("alice's read receipt", (ms) =>
       ms.some((m) => m.id === bobsHello?.id && m.readBy.includes(alice.actorId)),
     );
 
-    await bobApi.call("messages.edit", {
-      conversationId,
-      messageId: bobsHello?.id as string,
-      text: "Hello Alice (edited by Bob)",
-    });
+    await bobCli(["edit", conversationId, bobsHello?.id as string, "Hello Alice (edited by Bob)"]);
     await row("Hello Alice (edited by Bob)").getByText("(edited)").waitFor();
-    await bobApi.call("messages.delete", { conversationId, messageId: bobsHello?.id as string });
+    await bobCli(["delete", conversationId, bobsHello?.id as string]);
     await page.getByText("This message was deleted.").waitFor();
 
     await row("Line one").getByRole("button", { name: "Delete" }).click();
@@ -226,18 +228,9 @@ describe("Sotto Web", () => {
   });
 
   it("shows images inline and other files as downloads of opaque bytes; sends picked and dropped files", async () => {
-    await bobApi.call("messages.send", {
-      conversationId,
-      text: "two files",
-      attachments: [
-        { mediaType: "image/png", name: "pixel.png", data: PNG },
-        {
-          mediaType: "text/html",
-          name: "evil.html",
-          data: Buffer.from("<script>alert(1)</script>").toString("base64"),
-        },
-      ],
-    });
+    const evil = join(world.dir, "evil.html");
+    writeFileSync(evil, "<script>alert(1)</script>");
+    await bobCli(["send", conversationId, "two files", "--file", PNG_FILE, "--file", evil]);
     await see("two files");
     const files = row("two files");
     await files.getByRole("img", { name: "pixel.png" }).waitFor();
@@ -304,15 +297,14 @@ describe("Sotto Web", () => {
     await alice.stop("SIGKILL");
     await page.locator('footer[data-connection="reconnecting"]').waitFor();
     await page.getByText("Offline: sottod is not reachable").waitFor();
-    for (let i = 1; i <= 3; i++)
-      await bobApi.call("messages.send", { conversationId, text: `while you were away ${i}` });
+    for (let i = 1; i <= 3; i++) await bobCli(["send", conversationId, `while you were away ${i}`]);
     const origin = alice.port;
     alice = await alice.restart();
     // No --api-port: sottod came back on its previous port, so this page's origin still reaches it.
     expect(alice.port).toBe(origin);
     for (let i = 1; i <= 3; i++) await see(`while you were away ${i}`);
     await page.locator('footer[data-connection="open"]').waitFor();
-    await bobApi.call("messages.send", { conversationId, text: "after the restart" });
+    await bobCli(["send", conversationId, "after the restart"]);
     await see("after the restart");
     const counts = await page.evaluate(() => {
       const seen = new Map<string, number>();
@@ -329,7 +321,7 @@ describe("Sotto Web", () => {
   it("starts a group by handle with resolution feedback; carol, in a second browser context, is the other side", async () => {
     const carol = await world.sottod("carol");
     await until("carol's KeyPackages", () =>
-      bobApi.call("conversations.create", { members: [carol.actorId], title: "Warm-up" }),
+      cliJson(bob.dataDir, ["open", carol.actorId, "--title", "Warm-up"]),
     );
     const carolContext = await chromium.browser.newContext({ viewport: { width: 1000, height: 700 } });
     const carolPage = await carolContext.newPage();

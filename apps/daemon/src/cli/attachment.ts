@@ -19,6 +19,8 @@ const MEDIA_TYPES: Readonly<Record<string, string>> = {
   ".webm": "video/webm",
   ".pdf": "application/pdf",
   ".txt": "text/plain",
+  ".html": "text/html",
+  ".htm": "text/html",
   ".md": "text/markdown",
   ".json": "application/json",
 };
