@@ -33,24 +33,39 @@ export function round(x: number, digits = 3): number {
 
 /**
  * Runs `fn`; with SOTTO_BENCH_PROFILE=<dir> set, under the V8 CPU profiler, writing `<dir>/<name>.cpuprofile`
- * (open it in Chrome DevTools or speedscope). Only the measured phase is profiled, not its setup.
+ * (open it in Chrome DevTools or speedscope). Only the measured phase is profiled, not its setup. With
+ * SOTTO_BENCH_HEAP_PROFILE=1 as well, V8's sampling heap profiler records every allocation of the phase, the
+ * ones collected since included, in `<dir>/<name>.heapprofile`: where the garbage collector's work comes from.
  */
 export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const dir = process.env.SOTTO_BENCH_PROFILE;
   if (dir === undefined || dir === "") return fn();
+  const heap = process.env.SOTTO_BENCH_HEAP_PROFILE === "1";
   const { Session } = await import("node:inspector/promises");
   const { mkdirSync, writeFileSync } = await import("node:fs");
+  mkdirSync(dir, { recursive: true });
   const session = new Session();
   session.connect();
   await session.post("Profiler.enable");
   await session.post("Profiler.setSamplingInterval", { interval: 200 });
+  if (heap) {
+    await session.post("HeapProfiler.enable");
+    await session.post("HeapProfiler.startSampling", {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   await session.post("Profiler.start");
   try {
     return await fn();
   } finally {
     const { profile } = await session.post("Profiler.stop");
-    mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
+    if (heap) {
+      const sampled = await session.post("HeapProfiler.stopSampling");
+      writeFileSync(`${dir}/${name}.heapprofile`, JSON.stringify(sampled.profile));
+    }
     session.disconnect();
   }
 }
