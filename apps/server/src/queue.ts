@@ -41,6 +41,9 @@ export class DrainableQueue implements MessageQueue {
     options?: MessageQueueListenOptions,
   ): Promise<void> {
     return this.#inner.listen((message) => {
+      // Handed over after `close` (the queue's loop claimed it while it was being stopped): not delivered. It
+      // stays queued and is redone at the next start; like an abandoned delivery, it never settles.
+      if (this.#closed) return new Promise<void>(() => undefined);
       // A delivery abandoned by `close` never settles for the queue's loop, so that loop never touches the
       // closed database again; its own outcome (a retry enqueue refused, say) is dropped.
       return this.#track(() => handler(message)).then(

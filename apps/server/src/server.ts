@@ -278,7 +278,10 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
       // 3. Stop polling, then let running deliveries finish or go back to the queue.
       queue.abort();
       await new Promise((resolve) => setImmediate(resolve));
-      if ((await deliveries.close(CLOSE_GRACE_MS)) === "drained") await queueDone.catch(() => undefined);
+      // The loop ends once its deliveries have; one it claimed while stopping never settles, so the wait is
+      // bounded too (that claim goes back to the queue when the database closes).
+      if ((await deliveries.close(CLOSE_GRACE_MS)) === "drained")
+        await settledWithin([queueDone], CLOSE_GRACE_MS);
       // 4. Only now the database.
       await backend.close();
       // One turn of the event loop, so that clients in this process see their sockets closed before reuse.
