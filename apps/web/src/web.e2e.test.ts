@@ -17,6 +17,8 @@ import { axeViolations, loginUrl, screenshot, WAIT_MS } from "./testing/page.js"
 import { hostileTraces, NO_TRACES } from "./testing/probes.js";
 import { createWebWorld, type InProcess, type Sottod, type WebWorld } from "./testing/world.js";
 
+const LINK_WAIT_MS = 3 * WAIT_MS;
+
 /** Polls `check` until it returns something other than undefined/false. */
 async function until<T>(
   what: string,
@@ -419,15 +421,24 @@ describe("Sotto Web", () => {
       // Its KeyPackages may still be on their way: the page says so, and approving again works. The button
       // is disabled while an approval is under way, so this never approves twice.
       const approve = card.getByRole("button", { name: "Approve laptop" });
-      await until("the laptop is linked", async () => {
-        if ((await card.getByText("linked", { exact: true }).count()) > 0) return true;
-        if (await approve.isEnabled()) await approve.click();
-        return false;
-      });
-      await until("the laptop is in alice's conversation", async () =>
-        (await cliJson<{ conversations: { id: string }[] }>(laptop.dataDir, ["chats"])).conversations.some(
-          (c) => c.id === conversationId,
-        ),
+      // Linking crosses three processes and the server several times (KeyPackages, endorsements, a commit and a
+      // Welcome per conversation): under a loaded CI run it once took longer than one WAIT_MS.
+      await until(
+        "the laptop is linked",
+        async () => {
+          if ((await card.getByText("linked", { exact: true }).count()) > 0) return true;
+          if (await approve.isEnabled()) await approve.click();
+          return false;
+        },
+        LINK_WAIT_MS,
+      );
+      await until(
+        "the laptop is in alice's conversation",
+        async () =>
+          (await cliJson<{ conversations: { id: string }[] }>(laptop.dataDir, ["chats"])).conversations.some(
+            (c) => c.id === conversationId,
+          ),
+        LINK_WAIT_MS,
       );
 
       await card.getByRole("button", { name: "Remove laptop" }).click();
@@ -441,7 +452,7 @@ describe("Sotto Web", () => {
     } finally {
       await laptop.stop();
     }
-  });
+  }, 600_000);
 
   it("a stranger's conversation: sending asks first while a member is unchecked; a 2 MB hostile message is kept cut, runs nothing and keeps the layout; a forged device of a verified contact raises the banner and an alert", async () => {
     const aliceApi = await SottoClient.connect({
