@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { getEventListeners } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -90,6 +91,22 @@ describe("OutboxWorker", () => {
         },
       ],
     });
+
+  it("leaves no abort listener behind on the daemon's signal, however often it is woken", async () => {
+    const controller = new AbortController();
+    const w = worker(Date.now);
+    const running = w.run(controller.signal);
+    for (let i = 0; i < 50; i++) {
+      enqueue(`m-${i}`, "A");
+      w.wake();
+      for (let t = 0; t < 200 && posted.length <= i; t++) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(posted).toHaveLength(50);
+    // The worker's own pause holds one listener at most (each request's are removed when it ends).
+    expect(getEventListeners(controller.signal, "abort").length).toBeLessThanOrEqual(1);
+    controller.abort();
+    await running;
+  });
 
   it("keeps a conversation in order behind a retry, without holding up the others", async () => {
     enqueue("1-a", "A");

@@ -1,4 +1,5 @@
 import { type Account, ActivityPubError, backoffDelay } from "@sotto/activitypub";
+import { pause } from "@sotto/shared/pause";
 import type { OutboxItem, Store, Unit } from "@sotto/storage";
 import type { Counters } from "./counters.js";
 import { event } from "./events.js";
@@ -62,20 +63,8 @@ export class OutboxWorker {
       this.#pending = false;
       const waitMs = await this.flush(signal);
       if (signal.aborted || this.#pending) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(waitMs, 60_000));
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
+      await pause(Math.min(waitMs, 60_000), signal, (wake) => {
+        this.#wake = wake;
       });
       this.#wake = undefined;
     }

@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
 import type { GroupCommit } from "@sotto/fedify";
+import { pause } from "@sotto/shared/pause";
 import { formatSequence, SEQUENCE_HEADER } from "./deliveryOrder.js";
-import { pause, RETRY_AFTER_THROW_MS } from "./queueLoop.js";
+import { RETRY_AFTER_THROW_MS } from "./queueLoop.js";
 
 /** How many deliveries run at once. */
 const CONCURRENCY = 8;

@@ -1,4 +1,5 @@
 import type { ActivityFeed, LoggedActivity } from "@sotto/fedify";
+import { pause } from "@sotto/shared/pause";
 
 /** An item of a log with the local user it belongs to. */
 export interface OwnedItem extends LoggedActivity {
@@ -85,19 +86,11 @@ export class LogFollower {
         this.#woken = false;
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.#intervalMs);
-        const wakeUp = () => {
+      await pause(this.#intervalMs, signal, (wake) => {
+        this.#wakeUp = () => {
           this.#wakeUp = undefined;
-          done();
+          wake();
         };
-        this.#wakeUp = wakeUp;
-        function done() {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", done);
-          resolve();
-        }
-        signal.addEventListener("abort", done);
       });
       this.#wakeUp = undefined;
     }

@@ -1,6 +1,7 @@
 import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
+import { pause } from "@sotto/shared/pause";
 import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
-import { pause, RETRY_AFTER_THROW_MS } from "./queueLoop.js";
+import { RETRY_AFTER_THROW_MS } from "./queueLoop.js";
 
 /** How many deliveries one process runs at once (for different ordering keys). */
 const CONCURRENCY = 8;

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -190,6 +191,27 @@ describe("Account", () => {
     fixture.push(1);
     expect((await items.next()).value?.id).toBe(fixture.received[6]?.id);
     expect(fixture.lastEventIds.at(-1)).toBe(fixture.received[5]?.id);
+    controller.abort();
+    await items.return(undefined);
+  });
+
+  it("leaves no listener on its signal from the streams it dropped", async () => {
+    const fixture = await startFixture({ sse: true });
+    fixture.push(1);
+    const account = new Account(client, fixture.actorId, "tok");
+    const controller = new AbortController();
+    const items = account.follow({ signal: controller.signal });
+    await take(items, 1);
+    for (let i = 0; i < 5; i++) {
+      const next = items.next();
+      for (let t = 0; t < 200 && fixture.lastEventIds.length <= i; t++)
+        await new Promise((r) => setTimeout(r, 5));
+      fixture.drop();
+      fixture.push(1);
+      expect((await next).value?.id).toBe(fixture.received[i + 1]?.id);
+    }
+    // The stream open now holds one; the five dropped ones hold none.
+    expect(getEventListeners(controller.signal, "abort").length).toBeLessThanOrEqual(1);
     controller.abort();
     await items.return(undefined);
   });

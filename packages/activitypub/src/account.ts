@@ -215,8 +215,13 @@ export class Account {
       opened.close();
       throw signal.reason;
     }
-    signal?.addEventListener("abort", opened.close, { once: true });
-    return opened;
+    // Closing removes the listener: a follow() that reconnects for days must not pile them up on its signal.
+    const close = () => {
+      signal?.removeEventListener("abort", close);
+      opened.close();
+    };
+    signal?.addEventListener("abort", close, { once: true });
+    return { response: opened.response, close };
   }
 
   async *#readStream(
