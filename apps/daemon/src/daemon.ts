@@ -166,6 +166,12 @@ export interface DaemonOptions {
   /** How long a link code stays valid (default 10 minutes). */
   readonly linkCodeTtlMs?: number;
   readonly now?: () => number;
+  /**
+   * How this device's HTTP requests are made (default: the global `fetch`). sotto-xmpp hands its puppets one
+   * that answers requests for its embedded server in-process (`SottoServer.fetch`). Not stored: give it at
+   * every `open`.
+   */
+  readonly fetch?: typeof globalThis.fetch;
 }
 
 export interface InitOptions extends DaemonOptions {
@@ -225,6 +231,7 @@ export class Daemon {
       allowPrivateAddress: settings.network.allowPrivateAddress,
       plainHttpWebFinger: settings.network.plainHttpWebFinger,
       timeoutMs: settings.network.timeoutMs,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const account = new C2SAccount(client, settings.actorId, settings.token);
     const conversations = new Map<string, LoadedConversation>();
@@ -282,7 +289,7 @@ export class Daemon {
     const path = join(options.dataDir, STORE_FILE);
     if (existsSync(path)) throw new DaemonError("exists", `a store already exists at ${path}`);
     const network = options.network ?? {};
-    const client = new ActivityPubClient({ ...network });
+    const client = new ActivityPubClient({ ...network, ...(options.fetch ? { fetch: options.fetch } : {}) });
     const actor = await client.getActor(options.actor).catch((error: unknown) => {
       throw actorError(error, options.actor);
     });

@@ -173,8 +173,17 @@ export class Puppets implements FediverseSide {
       key: { keyFile: this.#keyFile },
       logger: engineLogger(this.#o.log, { puppet: username }),
       pollIntervalMs: this.#o.pollIntervalMs,
+      fetch: this.#fetch,
     };
   }
+
+  /** The puppets' HTTP: their own home server in-process (no loopback socket), anything else over the network. */
+  readonly #fetch: typeof globalThis.fetch = (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    return url.startsWith(`${this.server.origin}/`)
+      ? this.server.fetch(input, init)
+      : globalThis.fetch(input, init);
+  };
 
   #puppet(user: BareJid, username: string, daemon: Daemon): Puppet {
     return {

@@ -1,14 +1,38 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { ServerError } from "./errors.js";
 
+/** What the routes read of a request: one from node:http (`fromIncoming`), or one made in-process (inProcess.ts). */
+export interface RouteRequest {
+  readonly method: string;
+  /** The path and query. */
+  readonly url: string;
+  /** Lower-case names. */
+  readonly headers: IncomingHttpHeaders;
+  /** The body; more than `limit` bytes are refused (413). */
+  body(limit: number): Promise<Uint8Array>;
+}
+
+export function fromIncoming(req: IncomingMessage): RouteRequest {
+  return {
+    method: req.method ?? "GET",
+    url: req.url ?? "/",
+    headers: req.headers,
+    body: (limit) => readBody(req, limit),
+  };
+}
+
+export function bodyTooLarge(limit: number): ServerError {
+  return new ServerError("body_too_large", `the body exceeds ${limit} bytes`, 413);
+}
+
 /** Reads a request body, refusing more than `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > limit) {
-      reject(new ServerError("body_too_large", `the body exceeds ${limit} bytes`, 413));
+      reject(bodyTooLarge(limit));
       return;
     }
     const chunks: Buffer[] = [];
@@ -18,7 +42,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
       if (size > limit) {
         req.removeAllListeners("data");
         req.resume();
-        reject(new ServerError("body_too_large", `the body exceeds ${limit} bytes`, 413));
+        reject(bodyTooLarge(limit));
         return;
       }
       chunks.push(chunk);
@@ -29,14 +53,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
 }
 
 /** A Fetch API request for a node:http request, resolved against the server's canonical origin. */
-export function toRequest(req: IncomingMessage, origin: string, body?: Uint8Array): Request {
+export function toRequest(req: Omit<RouteRequest, "body">, origin: string, body?: Uint8Array): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
   }
-  const method = req.method ?? "GET";
-  return new Request(new URL(req.url ?? "/", origin), {
+  const method = req.method;
+  return new Request(new URL(req.url, origin), {
     method,
     headers,
     ...(body !== undefined && method !== "GET" && method !== "HEAD" ? { body } : {}),

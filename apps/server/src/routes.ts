@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import { isPublicCollection } from "@sotto/core";
 import {
   type ActivityLog,
@@ -12,7 +11,7 @@ import {
 import { SEQUENCED_DELIVERY } from "./deliveryOrder.js";
 import { ServerError } from "./errors.js";
 import type { buildFederation } from "./federation.js";
-import { readBody, toRequest } from "./http.js";
+import { type RouteRequest, toRequest } from "./http.js";
 import { type InboxDeps, receive } from "./inbox.js";
 import { addressees, type MailboxLogs } from "./mailboxes.js";
 import { type OutboxDeps, postToOutbox } from "./outbox.js";
@@ -32,13 +31,13 @@ export interface RouteDeps {
 }
 
 /** The bearer token's user, or a 401/403 error when it is missing, unknown, or not `owner`'s. */
-async function requireOwner(req: IncomingMessage, users: Users, owner: string): Promise<void> {
+async function requireOwner(req: RouteRequest, users: Users, owner: string): Promise<void> {
   const user = await tokenOwner(req, users);
   if (user === undefined) throw new ServerError("unauthorized", "a valid bearer token is required", 401);
   if (user !== owner) throw new ServerError("forbidden", "only the owner may do this", 403);
 }
 
-async function tokenOwner(req: IncomingMessage, users: Users): Promise<string | undefined> {
+async function tokenOwner(req: RouteRequest, users: Users): Promise<string | undefined> {
   const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
   return match?.[1] === undefined ? undefined : await users.authenticate(match[1]);
 }
@@ -91,15 +90,15 @@ function ownPostCursor(
 }
 
 /** Answers one HTTP request: C2S and MLS routes here, everything else (WebFinger, actors) through Fedify. */
-export async function route(req: IncomingMessage, d: RouteDeps): Promise<Response> {
+export async function route(req: RouteRequest, d: RouteDeps): Promise<Response> {
   const { paths, users } = d;
-  const method = req.method ?? "GET";
-  const url = new URL(req.url ?? "/", paths.origin);
+  const method = req.method;
+  const url = new URL(req.url, paths.origin);
   const target = paths.route(url.pathname);
   const known = target !== undefined && (target.kind === "sharedInbox" || (await users.exists(target.name)));
 
   if (method === "POST") {
-    const body = await readBody(req, d.bodyLimit);
+    const body = await req.body(d.bodyLimit);
     if (known && target.kind === "outbox") {
       await requireOwner(req, users, target.name);
       const posted = await postToOutbox(d.deps, target.name, parseJson(body));

@@ -8,8 +8,9 @@ import { DeliveryOrder, SEQUENCED_DELIVERY } from "./deliveryOrder.js";
 import { ServerError } from "./errors.js";
 import { buildFederation, deliveryHandoff } from "./federation.js";
 import { LogFollower } from "./follower.js";
-import { writeResponse } from "./http.js";
+import { fromIncoming, type RouteRequest, writeResponse } from "./http.js";
 import type { InboxDeps } from "./inbox.js";
+import { inProcessFetch } from "./inProcess.js";
 import { MemoryKeyCache } from "./keyCache.js";
 import { addressees, deliverLocally, type MailboxLogs } from "./mailboxes.js";
 import type { OutboxDeps, Resolved } from "./outbox.js";
@@ -56,6 +57,11 @@ export interface SottoServer {
   readonly domain: string;
   /** Creates a local user and issues a first bearer token. */
   createUser(name: string): Promise<{ actorId: string; token: string }>;
+  /**
+   * Answers requests for this server's origin in-process, through the same routes as HTTP (inProcess.ts): for
+   * clients in the same process. Other origins are refused (TypeError), as is everything once closed.
+   */
+  readonly fetch: typeof globalThis.fetch;
   close(): Promise<void>;
 }
 
@@ -230,31 +236,40 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   };
 
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const handle = (req: IncomingMessage): Promise<Response> =>
-    route(req, { paths, users, store, logs, deps, inboxDeps, bodyLimit, federation });
-
   // Requests being handled, so that close() lets them finish (bounded) before the database closes.
   const requests = new Set<Promise<unknown>>();
-  serve = (req, res) => {
-    const handling = handle(req)
-      .catch((error: unknown) => {
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    requests.add(work);
+    const done = () => requests.delete(work);
+    work.then(done, done);
+    return work;
+  };
+  const respond = (req: RouteRequest): Promise<Response> =>
+    route(req, { paths, users, store, logs, deps, inboxDeps, bodyLimit, federation }).catch(
+      (error: unknown) => {
         if (error instanceof ServerError || error instanceof MlsDeliveryError) {
           return errorResponse(error.status, error.code, error.message);
         }
         // Unexpected: answer 500 without echoing anything the client sent.
         process.stderr.write(`sotto-server: ${error instanceof Error ? error.stack : String(error)}\n`);
         return errorResponse(500, "internal_error", "the server failed to handle the request");
-      })
-      .then((response) => writeResponse(res, response))
-      .catch(() => res.destroy())
-      .finally(() => requests.delete(handling));
-    requests.add(handling);
+      },
+    );
+  serve = (req, res) => {
+    void track(
+      respond(fromIncoming(req))
+        .then((response) => writeResponse(res, response))
+        .catch(() => res.destroy()),
+    );
   };
 
   let closed = false;
   return {
     origin,
     domain,
+    fetch: inProcessFetch(origin, (req) =>
+      closed ? Promise.reject(new TypeError("sotto-server is closed")) : track(respond(req)),
+    ),
     async createUser(name) {
       await users.add(name);
       return { actorId: paths.actor(name), token: await users.issueToken(name) };
