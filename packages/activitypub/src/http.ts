@@ -1,11 +1,13 @@
 import { getUserAgent, UrlError, validatePublicUrl } from "@fedify/vocab-runtime";
 import { ActivityPubError, codeForStatus } from "./errors.js";
 import { backoffDelay, defaultRetryPolicy, parseRetryAfter, type RetryPolicy, sleep } from "./retry.js";
+import { nodeFetch } from "./transport.js";
 
 export const activityJson = "application/activity+json";
 const acceptActivity = `${activityJson}, application/ld+json; profile="https://www.w3.org/ns/activitystreams", application/json;q=0.5`;
 
 export interface HttpOptions {
+  /** How requests are made (default: `nodeFetch`, node:http(s) with keep-alive; transport.ts). */
   readonly fetch?: typeof globalThis.fetch;
   /** Per attempt: until the whole body is read, or until the headers for a stream. */
   readonly timeoutMs?: number;
@@ -53,13 +55,14 @@ export class Http {
   readonly #random: () => number;
 
   constructor(options: HttpOptions = {}) {
-    this.#fetch = options.fetch ?? globalThis.fetch;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#retry = { ...defaultRetryPolicy, ...options.retry };
     this.#allowPrivateAddress = options.allowPrivateAddress ?? false;
     this.#userAgent = options.userAgent ?? getUserAgent({ software: "Sotto/0.1" });
     this.#maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
     this.#random = options.random ?? Math.random;
+    this.#fetch =
+      options.fetch ?? nodeFetch({ maxBodyBytes: this.#maxBodyBytes, guard: (url) => this.#guard(url) });
   }
 
   get allowPrivateAddress(): boolean {
@@ -156,6 +159,8 @@ export class Http {
         redirect: "follow",
       });
     } catch (cause) {
+      // A redirect the guard refused, a body over the limit: already what the caller should see.
+      if (cause instanceof ActivityPubError) throw cause;
       const timedOut = signal.aborted && !request.signal?.aborted;
       throw new ActivityPubError(
         "network",
