@@ -38,7 +38,7 @@ export class Applier {
   ): ApplyResult {
     const store = this.#store;
     // What will be posted must not be undone by a power loss after it left: such a unit waits for the disk.
-    const durable = options.durable !== false || (unit.outbox?.length ?? 0) > 0;
+    const durable = options.durable !== false || (unit.outbox ?? []).some((o) => o.op === "enqueue");
     const defer = store.batching && !durable;
     const { cursor, ...rest } = unit;
     const written: Unit = defer

@@ -277,6 +277,7 @@ export class Daemon {
     this.#outbox = new OutboxWorker(store, account, this.log, this.counters, {
       policy: options.outbox,
       now: this.#ctx.now,
+      apply: (unit, o) => this.#applier.apply(unit, [], o),
     });
     this.#pool = new KeyPackagePool(this.#ctx, options.keyPackages);
   }

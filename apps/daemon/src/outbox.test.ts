@@ -108,6 +108,17 @@ describe("OutboxWorker", () => {
     await running;
   });
 
+  it("marks an item sent without waiting for the disk (a power loss may only make it post again)", async () => {
+    store.close();
+    store = await openStore({ path: join(dir, "full.db"), key: { keyFile: join(dir, "key") } });
+    enqueue("1-a", "A");
+    expect(store.unflushed).toBe(false);
+    await worker(Date.now).flush();
+    expect(posted).toEqual(["1-a"]);
+    expect(store.outbox("sent").map((i) => i.id)).toEqual(["1-a"]);
+    expect(store.unflushed).toBe(true);
+  });
+
   it("keeps a conversation in order behind a retry, without holding up the others", async () => {
     enqueue("1-a", "A");
     enqueue("2-a", "A");

@@ -33,6 +33,7 @@ export class OutboxWorker {
   readonly #counters: Counters;
   readonly #policy: OutboxPolicy;
   readonly #now: () => number;
+  readonly #apply: (unit: Unit, options: { durable?: boolean }) => unknown;
   #wake: (() => void) | undefined;
   #pending = false;
 
@@ -41,7 +42,12 @@ export class OutboxWorker {
     account: Account,
     log: Logger,
     counters: Counters,
-    options: { policy?: Partial<OutboxPolicy>; now?: () => number } = {},
+    options: {
+      policy?: Partial<OutboxPolicy>;
+      now?: () => number;
+      /** How a unit is written (the daemon's: relaxed units are flushed within a second); default `store.apply`. */
+      apply?: (unit: Unit, options: { durable?: boolean }) => unknown;
+    } = {},
   ) {
     this.#store = store;
     this.#account = account;
@@ -49,6 +55,7 @@ export class OutboxWorker {
     this.#counters = counters;
     this.#policy = { ...defaultOutboxPolicy, ...options.policy };
     this.#now = options.now ?? Date.now;
+    this.#apply = options.apply ?? ((unit, o) => store.apply(unit, o));
   }
 
   /** Something was queued: post it without waiting for the next round. */
@@ -123,10 +130,13 @@ export class OutboxWorker {
     const payload = item.payload as unknown as OutboxPayload;
     try {
       await this.#account.post(payload.activity, signal);
-      this.#store.apply({
-        outbox: [{ op: "sent", id: item.id }],
-        ...this.#messageState(item, payload, "sent", null),
-      });
+      // Relaxed: a power loss may undo the mark (the daemon syncs within a second), and the item is posted again,
+      // which a POST that timed out may need anyway (posting is at least once). A disk sync here held up every
+      // next post of the conversation, which go one after another.
+      this.#apply(
+        { outbox: [{ op: "sent", id: item.id }], ...this.#messageState(item, payload, "sent", null) },
+        { durable: false },
+      );
       if (blocked.get(conversation) === item.id) blocked.delete(conversation);
       this.#counters.add("outbox.sent");
       this.#log.debug("sent", { item: item.id, purpose: payload.purpose });
