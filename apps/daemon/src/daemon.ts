@@ -1059,8 +1059,8 @@ export class Daemon {
   }
 
   getConversation(conversationId: string): Conversation {
-    const summary = this.store.groups().find((g) => g.id === conversationId && !isLinkGroup(g.info));
-    if (summary === undefined)
+    const summary = this.store.groupSummary(conversationId);
+    if (summary === undefined || isLinkGroup(summary.info))
       throw new ApiError("conversation_not_found", `no conversation ${conversationId.slice(0, 200)}`);
     return conversationView(summary, this.#handles);
   }

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ActivityPubClient } from "@sotto/activitypub";
-import { err, ok, type Result } from "@sotto/core";
+import { canonicalApplicationId, err, ok, type Result } from "@sotto/core";
 import { Daemon } from "@sotto/daemon";
 import { type SottoServer, startServer } from "@sotto/server";
 import { type BareJid, formatBareJid, jidForUsername, usernameForJid } from "./addressing.js";
@@ -448,15 +448,12 @@ export class Puppets implements FediverseSide {
     const neutral = !BRIDGED.has(e.type);
     const data = e.data as Record<string, unknown>;
     if (e.type !== "message.created" || typeof data.conversationId !== "string") return { neutral };
-    try {
-      const m = puppet.daemon.getMessage(data.conversationId, String(data.messageId));
-      const published = Date.parse(m.published);
-      return m.author !== puppet.daemon.actorId && published < this.#startedAt
-        ? { neutral, backlog: published }
-        : { neutral };
-    } catch {
-      return { neutral };
-    }
+    // The stored row is enough (author and time): not the API's view, which reads history and receipts too.
+    const m = puppet.daemon.store.message(canonicalApplicationId(String(data.messageId)));
+    if (m === undefined || m.conversation !== data.conversationId) return { neutral };
+    return m.author !== puppet.daemon.actorId && m.at < this.#startedAt
+      ? { neutral, backlog: m.at }
+      : { neutral };
   }
 
   async #bridgeEvent(puppet: Puppet, type: string, data: Record<string, unknown>): Promise<Delivery> {

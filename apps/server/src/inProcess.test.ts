@@ -1,8 +1,7 @@
 // The in-process entry (`SottoServer.fetch`, inProcess.ts) against real servers: the same routes, answers and
 // errors as over HTTP, event streams that end when the client aborts, and nothing once the server is closed.
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MLS_CONTEXT } from "./testkit/activities.js";
+import { clientCreate } from "./testkit/activities.js";
 import { AP, collectionIds, eventually, getJson } from "./testkit/client.js";
 import { device, welcomeAndMessage } from "./testkit/mls.js";
 import { startTwoServers, type TwoServers } from "./testkit/servers.js";
@@ -23,20 +22,7 @@ describe("SottoServer.fetch", () => {
     await servers?.close();
   });
 
-  const create = (from: string, to: string) => ({
-    "@context": MLS_CONTEXT,
-    id: `uri:uuid:${randomUUID()}`,
-    type: "Create",
-    actor: from,
-    to: [to],
-    object: {
-      type: "PrivateMessage",
-      to: [to],
-      mediaType: "message/mls",
-      encoding: "base64",
-      content: message,
-    },
-  });
+  const create = (from: string, to: string) => clientCreate(from, to, message);
   const headers = (token?: string) => ({
     "content-type": AP,
     accept: AP,

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { EVENT_STREAM } from "@sotto/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MLS_CONTEXT } from "./testkit/activities.js";
+import { clientCreate, MLS_CONTEXT } from "./testkit/activities.js";
 import { collectionIds, eventually, get, getJson, openEvents, post } from "./testkit/client.js";
 import { device, welcomeAndMessage } from "./testkit/mls.js";
 import { startTwoServers, type TwoServers } from "./testkit/servers.js";
@@ -25,21 +25,7 @@ describe("a third-party client on sotto-server", () => {
     await servers?.close();
   });
 
-  /** An MLS message as Emissary's client posts it: a Create with the client's own `uri:uuid:` id. */
-  const create = (from: string, to: string, id = `uri:uuid:${randomUUID()}`) => ({
-    "@context": MLS_CONTEXT,
-    id,
-    type: "Create",
-    actor: from,
-    to: [to],
-    object: {
-      type: "PrivateMessage",
-      to: [to],
-      mediaType: "message/mls",
-      encoding: "base64",
-      content: message,
-    },
-  });
+  const create = (from: string, to: string, id?: string) => clientCreate(from, to, message, id);
 
   it("finds the event stream of messages and inbox in the collection itself", async () => {
     const { alice } = servers;

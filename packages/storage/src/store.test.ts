@@ -40,6 +40,8 @@ describe("Store", () => {
     expect(store.groups()).toEqual([
       expect.objectContaining({ id: "group-1", epoch: 1, members: ["a", "b"] }),
     ]);
+    expect(store.groupSummary("group-1")).toEqual(store.groups()[0]);
+    expect(store.groupSummary("group-2")).toBeUndefined();
     expect(store.cursor("messages")).toBe("https://example.test/activities/1");
     expect(store.isProcessed("https://example.test/activities/1")).toBe(true);
     expect(store.isProcessed("https://example.test/activities/2")).toBe(false);

@@ -189,6 +189,7 @@ export class Store {
       keyPackages: "SELECT * FROM key_packages ORDER BY created_at, ref",
       group: "SELECT * FROM groups WHERE id = ?",
       groups: "SELECT id, epoch, meta, updated_at FROM groups ORDER BY id",
+      groupSummary: "SELECT id, epoch, meta, updated_at FROM groups WHERE id = ?",
       message: "SELECT * FROM messages WHERE id = ?",
       hasMessage: "SELECT 1 AS hit FROM messages WHERE id = ?",
       messages: `SELECT * FROM (SELECT * FROM messages WHERE conversation = ? AND (at, id) < (?, ?)
@@ -455,6 +456,14 @@ export class Store {
         ...this.#groupSummary(row),
         state: this.#cipher.open("groups", "state", row, row.state as Uint8Array),
       };
+    });
+  }
+
+  /** One group without its state. */
+  groupSummary(id: string): GroupSummary | undefined {
+    return this.#read(() => {
+      const row = this.#stmt("groupSummary").get(id) as Row | undefined;
+      return row === undefined ? undefined : this.#groupSummary(row);
     });
   }
 

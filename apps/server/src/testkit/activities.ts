@@ -1,4 +1,6 @@
 // The MLS activities tests post, in the spec's plain terms.
+import { randomUUID } from "node:crypto";
+
 export const MLS_CONTEXT = [
   "https://www.w3.org/ns/activitystreams",
   "https://purl.archive.org/socialweb/mls",
@@ -18,5 +20,17 @@ export function barePrivateMessage(
     encoding: "base64",
     content,
     ...extra,
+  };
+}
+
+/** An MLS message as Emissary's client posts it: a Create with the client's own `uri:uuid:` id. */
+export function clientCreate(from: string, to: string, content: string, id = `uri:uuid:${randomUUID()}`) {
+  return {
+    "@context": MLS_CONTEXT,
+    id,
+    type: "Create",
+    actor: from,
+    to: [to],
+    object: { type: "PrivateMessage", to: [to], mediaType: "message/mls", encoding: "base64", content },
   };
 }
