@@ -27,6 +27,8 @@ export interface Backend {
   readonly sql: Sql;
   readonly kv: KvStore;
   readonly queue: MessageQueue;
+  /** Writes started in one event-loop turn (the store's, the queue's) commit together, in that order. */
+  readonly sharedCommits: boolean;
   close(): Promise<void>;
 }
 
@@ -59,7 +61,14 @@ export async function openBackend(options: DatabaseOptions): Promise<Backend> {
       const queue = new MysqlDeliveryQueue(pool);
       await kv.initialize();
       await queue.initialize();
-      return { store: new SqlServerStore(sql), sql, kv, queue, close: () => pool.end() };
+      return {
+        store: new SqlServerStore(sql),
+        sql,
+        kv,
+        queue,
+        sharedCommits: false,
+        close: () => pool.end(),
+      };
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
@@ -82,6 +91,7 @@ export async function openBackend(options: DatabaseOptions): Promise<Backend> {
       sql,
       kv: new SqliteKvStore(db),
       queue: new SqliteDeliveryQueue(db, group),
+      sharedCommits: true,
       close: async () => db.close(),
     };
   } catch (error) {

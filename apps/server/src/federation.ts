@@ -22,6 +22,15 @@ export interface Handoff {
   readonly blind: readonly RemoteActor[];
 }
 
+/**
+ * Queues a local user's activity for delivery: resolves, once the user's signing key is loaded, to the function
+ * that queues. That one reaches the queue's write in the turn it is called in (nothing awaited before), so that
+ * with SQLite's group commit a post and its deliveries share one transaction (outbox.ts).
+ */
+export type DeliveryHandoff = (
+  name: string,
+) => Promise<(activity: JsonObject, recipients: Handoff) => Promise<void>>;
+
 /** Fedify's per-request data: none. */
 export type ContextData = Record<string, never>;
 
@@ -116,7 +125,7 @@ export function deliveryHandoff(
   origin: string,
   users: Users,
   queue: DrainableQueue,
-): (name: string, activity: JsonObject, handoff: Handoff) => Promise<void> {
+): DeliveryHandoff {
   const context = federation.createContext(new URL(origin), {});
   // Only the RSA key signs requests (Fedify's draft-cavage and RFC 9421 alike; forwarding adds no proof).
   const signers = new Map<string, Promise<OutboxMessage["keys"]>>();
@@ -139,43 +148,47 @@ export function deliveryHandoff(
     }
     return keys;
   };
-  return async (name, activity, handoff) => {
+  return async (name) => {
     const keys = await signer(name);
-    const [type] = typesOf(activity);
-    const started = new Date().toISOString();
-    // One message per inbox, as Fedify's extractInboxes groups them. A shared inbox could not tell whom a
-    // blind copy is for: blind recipients get theirs at their personal inbox.
-    const messages = new Map<string, OutboxMessage>();
-    const add = (actors: readonly RemoteActor[], preferShared: boolean): void => {
-      for (const { recipient, sequenced } of actors) {
-        const shared = preferShared ? recipient.endpoints?.sharedInbox : null;
-        const inbox = shared ?? recipient.inboxId;
-        if (inbox === null || recipient.id === null) continue;
-        const earlier = messages.get(inbox.href);
-        messages.set(inbox.href, {
-          type: "outbox",
-          id: crypto.randomUUID(),
-          baseUrl: origin,
-          keys,
-          activity,
-          ...(linkId(activity) === undefined ? {} : { activityId: linkId(activity) as string }),
-          activityType: `https://www.w3.org/ns/activitystreams#${type}`,
-          inbox: inbox.href,
-          sharedInbox: shared != null,
-          actorIds: [...(earlier?.actorIds ?? []), recipient.id.href],
-          started,
-          attempt: 0,
-          headers: {},
-          // One sender's activities stay in order per receiving server: MLS applies them in order, and
-          // epochs must not arrive reversed.
-          orderingKey: `${name}\n${inbox.origin}`,
-          traceContext: {},
-          sequenced: sequenced && (earlier?.sequenced ?? true),
-        });
-      }
+    return (activity, handoff) => {
+      const [type] = typesOf(activity);
+      const started = new Date().toISOString();
+      // One message per inbox, as Fedify's extractInboxes groups them. A shared inbox could not tell whom a
+      // blind copy is for: blind recipients get theirs at their personal inbox.
+      const messages = new Map<string, OutboxMessage>();
+      const add = (actors: readonly RemoteActor[], preferShared: boolean): void => {
+        for (const { recipient, sequenced } of actors) {
+          const shared = preferShared ? recipient.endpoints?.sharedInbox : null;
+          const inbox = shared ?? recipient.inboxId;
+          if (inbox === null || recipient.id === null) continue;
+          const earlier = messages.get(inbox.href);
+          messages.set(inbox.href, {
+            type: "outbox",
+            id: crypto.randomUUID(),
+            baseUrl: origin,
+            keys,
+            activity,
+            ...(linkId(activity) === undefined ? {} : { activityId: linkId(activity) as string }),
+            activityType: `https://www.w3.org/ns/activitystreams#${type}`,
+            inbox: inbox.href,
+            sharedInbox: shared != null,
+            actorIds: [...(earlier?.actorIds ?? []), recipient.id.href],
+            started,
+            attempt: 0,
+            headers: {},
+            // One sender's activities stay in order per receiving server: MLS applies them in order, and
+            // epochs must not arrive reversed.
+            orderingKey: `${name}\n${inbox.origin}`,
+            traceContext: {},
+            sequenced: sequenced && (earlier?.sequenced ?? true),
+          });
+        }
+      };
+      add(handoff.recipients, true);
+      add(handoff.blind, false);
+      return Promise.all(
+        [...messages.values()].map((m) => queue.enqueue(m, { orderingKey: m.orderingKey })),
+      ).then(() => undefined);
     };
-    add(handoff.recipients, true);
-    add(handoff.blind, false);
-    await Promise.all([...messages.values()].map((m) => queue.enqueue(m, { orderingKey: m.orderingKey })));
   };
 }

@@ -233,6 +233,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
       return value;
     },
     handoff: deliveryHandoff(federation, origin, users, deliveries),
+    sharedCommits: backend.sharedCommits,
   };
 
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
