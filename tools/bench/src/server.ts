@@ -2,7 +2,8 @@
 // bob's outbox on B, and the rate and latency at which those MLS messages arrive in alice's `messages` on A
 // (through B's delivery queue and a signed S2S POST), read live over Server-Sent Events. Baseline: a bare
 // node:http JSON echo in a child process, same body size and concurrency, measured in the same run. CPU time
-// of each process is read from /proc, since a loaded machine distorts wall time more than CPU time.
+// of each process is read from /proc, since a loaded machine distorts wall time more than CPU time. The client
+// (posts and the echo's requests alike) is sottod's own, @sotto/activitypub's `Http`.
 // Cases: SQLite (synchronous full and normal) as one process; MariaDB as one process, and as a web process
 // with 1 and with 2 worker processes (4 senders there, since one sender's deliveries go one after another).
 //   npm run bench -- server [n=400] [concurrency=8] [cases=all|sqlite|mariadb]
@@ -11,6 +12,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { Http } from "@sotto/activitypub";
 import { createConversation, encodeBase64, encryptMessage, generateDeviceIdentity } from "@sotto/core";
 import {
   addUser,
@@ -24,6 +26,9 @@ import {
   startServerProcess,
 } from "@sotto/server/testing";
 import { emit, percentile, round } from "./report.js";
+
+/** sottod's HTTP client, for the posts and the echo alike. */
+const client = new Http({ allowPrivateAddress: true });
 
 const CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://purl.archive.org/socialweb/mls"];
 
@@ -65,7 +70,7 @@ function rate(n: number, ms: number, latencies: readonly number[]): Rate {
 }
 
 /** A bare node:http echo in its own process: the floor for one HTTP round trip with this body. */
-async function baseline(n: number, concurrency: number, body: string): Promise<Rate & { cpuMs: number }> {
+async function baseline(n: number, concurrency: number, json: object): Promise<Rate & { cpuMs: number }> {
   const child = spawn(process.execPath, ["-e", ECHO], { stdio: ["ignore", "pipe", "inherit"] });
   try {
     const port = await new Promise<number>((resolve) =>
@@ -73,12 +78,7 @@ async function baseline(n: number, concurrency: number, body: string): Promise<R
     );
     const url = `http://127.0.0.1:${port}/`;
     const send = async () => {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-      });
-      await response.arrayBuffer();
+      await client.json(url, { method: "POST", json });
     };
     await pool(50, concurrency, send); // warm-up
     const cpu = processCpuMs(child.pid as number);
@@ -146,25 +146,23 @@ interface Figures {
 const SINGLE = 50;
 
 /** Real MLS PrivateMessages from `senderId` to `aliceId` (a one-member group: nothing is fetched), made untimed. */
-async function mlsBodies(senderId: string, aliceId: string, count: number): Promise<string[]> {
+async function mlsBodies(senderId: string, aliceId: string, count: number): Promise<object[]> {
   const device = await generateDeviceIdentity(senderId);
   const fetcher = { keyPackagesOf: async () => [] };
   let { conversation } = await createConversation({ device, time: new Date(), fetcher }, { members: [] });
-  const bodies: string[] = [];
+  const bodies: object[] = [];
   for (let i = 0; i < count; i++) {
     const sealed = await encryptMessage(conversation, new TextEncoder().encode(`message ${i}`));
     conversation = sealed.conversation;
-    bodies.push(
-      JSON.stringify({
-        "@context": CONTEXT,
-        type: "PrivateMessage",
-        to: [aliceId],
-        mediaType: "message/mls",
-        encoding: "base64",
-        content: encodeBase64(sealed.message),
-        context: conversation.groupId,
-      }),
-    );
+    bodies.push({
+      "@context": CONTEXT,
+      type: "PrivateMessage",
+      to: [aliceId],
+      mediaType: "message/mls",
+      encoding: "base64",
+      content: encodeBase64(sealed.message),
+      context: conversation.groupId,
+    });
   }
   return bodies;
 }
@@ -248,13 +246,8 @@ async function scenario(n: number, concurrency: number, setup: Setup): Promise<F
       const bob = bobs[s] as ProcessUser;
       const k = used[s] ?? 0;
       used[s] = k + 1;
-      const body = (bodies[s] as string[])[k] as string;
-      const response = await fetch(`${bob.actorId}/outbox`, {
-        method: "POST",
-        headers: { "content-type": "application/activity+json", authorization: `Bearer ${bob.token}` },
-        body,
-      });
-      await response.arrayBuffer();
+      const json = (bodies[s] as object[])[k];
+      const response = await client.json(`${bob.actorId}/outbox`, { method: "POST", token: bob.token, json });
       if (response.status !== 201) throw new Error(`outbox answered ${response.status}`);
       return response.headers.get("location") as string;
     };
@@ -305,7 +298,7 @@ export async function main(args: string[]): Promise<void> {
   // Only one back end's cases, for short profiling runs; the headline figures are the whole run's.
   const only = args[2] === "sqlite" || args[2] === "mariadb" ? args[2] : undefined;
   const load = () => round(loadavg()[0] as number, 1);
-  const sample = JSON.stringify({ "@context": CONTEXT, type: "PrivateMessage", content: "x".repeat(600) });
+  const sample = { "@context": CONTEXT, type: "PrivateMessage", content: "x".repeat(600) };
   const base = await baseline(n, concurrency, sample);
   emit({
     bench: "server",
