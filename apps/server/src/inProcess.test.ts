@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientCreate } from "./testkit/activities.js";
 import { AP, collectionIds, eventually, getJson } from "./testkit/client.js";
-import { device, welcomeAndMessage } from "./testkit/mls.js";
+import { messageFor } from "./testkit/mls.js";
 import { startTwoServers, type TwoServers } from "./testkit/servers.js";
 
 describe("SottoServer.fetch", () => {
@@ -12,10 +12,7 @@ describe("SottoServer.fetch", () => {
 
   beforeAll(async () => {
     servers = await startTwoServers({ bodyLimit: 16 * 1024 });
-    const { alice, bob } = servers;
-    message = (
-      await welcomeAndMessage(await device(bob.actorId), (await device(alice.actorId)).publicPackage)
-    ).message;
+    message = await messageFor(servers.bob.actorId, servers.alice.actorId);
   });
 
   afterAll(async () => {

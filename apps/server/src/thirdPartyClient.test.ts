@@ -6,7 +6,7 @@ import { EVENT_STREAM } from "@sotto/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientCreate, MLS_CONTEXT } from "./testkit/activities.js";
 import { collectionIds, eventually, get, getJson, openEvents, post } from "./testkit/client.js";
-import { device, welcomeAndMessage } from "./testkit/mls.js";
+import { device, messageFor } from "./testkit/mls.js";
 import { startTwoServers, type TwoServers } from "./testkit/servers.js";
 
 describe("a third-party client on sotto-server", () => {
@@ -15,10 +15,7 @@ describe("a third-party client on sotto-server", () => {
 
   beforeAll(async () => {
     servers = await startTwoServers();
-    const { alice, bob } = servers;
-    message = (
-      await welcomeAndMessage(await device(bob.actorId), (await device(alice.actorId)).publicPackage)
-    ).message;
+    message = await messageFor(servers.bob.actorId, servers.alice.actorId);
   });
 
   afterAll(async () => {

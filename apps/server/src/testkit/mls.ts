@@ -58,3 +58,8 @@ export async function welcomeAndMessage(
   });
   return { welcome: b64(welcome), message: b64(message) };
 }
+
+/** One MLS application message from `from` to `to` (base64), of a group `from` just made with `to`. */
+export async function messageFor(from: string, to: string): Promise<string> {
+  return (await welcomeAndMessage(await device(from), (await device(to)).publicPackage)).message;
+}
