@@ -167,9 +167,9 @@ export interface DaemonOptions {
   readonly linkCodeTtlMs?: number;
   readonly now?: () => number;
   /**
-   * How this device's HTTP requests are made (default: the global `fetch`). sotto-xmpp hands its puppets one
-   * that answers requests for its embedded server in-process (`SottoServer.fetch`). Not stored: give it at
-   * every `open`.
+   * How this device's HTTP requests are made (default: @sotto/activitypub's, node:http with keep-alive).
+   * sotto-xmpp hands its puppets one that answers requests for its embedded server in-process
+   * (`SottoServer.fetch`). Not stored: give it at every `open`.
    */
   readonly fetch?: typeof globalThis.fetch;
 }
