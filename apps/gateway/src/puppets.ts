@@ -474,21 +474,23 @@ export class Puppets implements FediverseSide {
     const { daemon } = puppet;
     const me = daemon.actorId;
     const conversation = daemon.getConversation(conversationId);
-    const message = daemon.getMessage(conversationId, messageId);
+    // The API's view of the message (history, reactions), read only for the changes that show it.
+    const message = () => daemon.getMessage(conversationId, messageId);
     const others = conversation.members.filter((m) => m.actorId !== me);
     let peerId: string | undefined = others.length === 1 ? others[0]?.actorId : undefined;
     let change: FediverseChange | Stored | undefined;
     const changeId = `urn:uuid:${randomUUID()}`;
     switch (type) {
-      case "message.created":
-        if (message.author !== me) {
-          peerId = message.author;
+      case "message.created": {
+        const m = message();
+        if (m.author !== me) {
+          peerId = m.author;
           change = {
             kind: "message",
             messageId,
-            content: message.content,
-            mediaType: message.mediaType,
-            attachments: (message.attachments ?? []).map((a) => ({
+            content: m.content,
+            mediaType: m.mediaType,
+            attachments: (m.attachments ?? []).map((a) => ({
               mediaType: a.mediaType,
               ...(a.name ? { name: a.name } : {}),
               size: Buffer.byteLength(a.data, "base64"),
@@ -496,36 +498,37 @@ export class Puppets implements FediverseSide {
           };
         }
         break;
+      }
       case "message.updated": {
         const seenKey = `edited ${puppet.username} ${messageId}`;
-        if (
-          message.author !== me &&
-          message.editedAt &&
-          !message.deleted &&
-          this.#o.state.cursor(seenKey) !== message.editedAt
-        ) {
-          this.#o.state.setCursor(seenKey, message.editedAt);
-          peerId = message.author;
+        const m = message();
+        if (m.author !== me && m.editedAt && !m.deleted && this.#o.state.cursor(seenKey) !== m.editedAt) {
+          this.#o.state.setCursor(seenKey, m.editedAt);
+          peerId = m.author;
           change = {
             kind: "edit",
             changeId,
             messageId,
-            content: message.content,
-            mediaType: message.mediaType,
+            content: m.content,
+            mediaType: m.mediaType,
           };
         }
         break;
       }
-      case "message.deleted":
-        if (message.author !== me) {
-          peerId = message.author;
+      case "message.deleted": {
+        const { author } = message();
+        if (author !== me) {
+          peerId = author;
           change = { kind: "delete", changeId, messageId };
         }
         break;
+      }
       case "reactions.changed": {
         if (!peerId) break;
         const peer = peerId;
-        const emojis = message.reactions.filter((r) => r.actors.includes(peer)).map((r) => r.emoji);
+        const emojis = message()
+          .reactions.filter((r) => r.actors.includes(peer))
+          .map((r) => r.emoji);
         const seenKey = `reactions ${puppet.username} ${messageId}`;
         const seen = JSON.stringify(emojis);
         if ((this.#o.state.cursor(seenKey) ?? "[]") !== seen) {
@@ -535,7 +538,8 @@ export class Puppets implements FediverseSide {
         break;
       }
       case "outbox.state":
-        if (data.state === "sent" && message.author === me) change = { kind: "stored", messageId };
+        if (data.state === "sent" && daemon.store.message(canonicalApplicationId(messageId))?.author === me)
+          change = { kind: "stored", messageId };
         break;
       case "receipt":
         if (typeof data.actor === "string" && data.actor !== me) {
