@@ -66,6 +66,35 @@ describe("Applier", () => {
     expect(store.unflushed).toBe(false);
   });
 
+  it("commits what queues a post relaxed, and syncs it before the post, after an open batch commits", async () => {
+    const queue = (id: string) =>
+      applier.apply({ outbox: [{ op: "enqueue", id, payload: { type: "Note" } }] }, [], { durable: true });
+    queue("a");
+    queue("b");
+    expect(store.unflushed).toBe(true);
+    await applier.beforePost();
+    expect(store.unflushed).toBe(false);
+    // A relaxed unit that queues nothing (a received message, a sent mark) need not reach the disk first.
+    relaxed(1);
+    await applier.beforePost();
+    expect(store.unflushed).toBe(true);
+    // Inside a receive batch the store cannot sync: the post waits for the batch to commit.
+    let synced = false;
+    let posting: Promise<void> | undefined;
+    await applier.batch(async () => {
+      queue("c");
+      posting = applier.beforePost().then(() => {
+        synced = true;
+      });
+      await sleep(50);
+      expect(synced).toBe(false);
+    });
+    await posting;
+    expect(synced).toBe(true);
+    expect(store.unflushed).toBe(false);
+    expect(store.outbox("queued").map((i) => i.id)).toEqual(["a", "b", "c"]);
+  });
+
   it("writes a batch's reading position once, at its end, and never behind a unit written at once", async () => {
     await applier.batch(async () => {
       relaxed(1);

@@ -7,7 +7,7 @@ const FLUSH_DELAY_MS = 1000;
 
 /**
  * How the daemon writes a unit: with the durability it needs (relaxed units are flushed within
- * `FLUSH_DELAY_MS`, and before anything they queued is posted), keeping the cache of decoded conversations in
+ * `FLUSH_DELAY_MS`, and synced before anything they queued is posted: `beforePost`), keeping the cache of decoded conversations in
  * step, and, inside a receive batch, writing each conversation's MLS state and the reading position once at
  * the end of the batch instead of once per message (the batch is one transaction: they commit with the
  * messages or not at all).
@@ -23,6 +23,10 @@ export class Applier {
   /** The open batch must be flushed when it commits: a unit of it must be durable, or a flush came due. */
   #flushOnCommit = false;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Settles when the open batch ends. */
+  #batchDone: Promise<void> | undefined;
+  /** A unit that queued something to post was committed relaxed and not synced since. */
+  #queuedUnsynced = false;
 
   constructor(store: Store, conversations: Map<string, LoadedConversation>, log: Logger) {
     this.#store = store;
@@ -37,9 +41,12 @@ export class Applier {
     options: { durable?: boolean } = {},
   ): ApplyResult {
     const store = this.#store;
-    // What will be posted must not be undone by a power loss after it left: such a unit waits for the disk.
-    const durable = options.durable !== false || (unit.outbox ?? []).some((o) => o.op === "enqueue");
-    const defer = store.batching && !durable;
+    // What will be posted must not be undone by a power loss after it left, so it is on disk before it leaves:
+    // a unit that queues something commits relaxed, and the outbox syncs the store before each post
+    // (`beforePost`), once for every unit queued meanwhile (a burst of sends: one sync, not one each).
+    const queues = (unit.outbox ?? []).some((o) => o.op === "enqueue");
+    const durable = options.durable !== false && !queues;
+    const defer = store.batching && options.durable === false && !queues;
     const { cursor, ...rest } = unit;
     const written: Unit = defer
       ? rest
@@ -68,18 +75,45 @@ export class Applier {
         if (defer) this.#deferred.set(l.conversation.groupId, l);
       }
     }
+    if (queues && result.applied) this.#queuedUnsynced = true;
     if (store.batching) this.#flushOnCommit ||= durable && result.applied;
     else if (store.unflushed) this.#flushSoon();
     return result;
   }
 
   /**
+   * Makes what was queued durable before the outbox posts it: one disk sync for every unit that queued
+   * something since the last (and whatever was committed before them). Other relaxed units (received
+   * activities, sent marks) need not reach the disk before a post. An open receive batch (its turns let the
+   * outbox run) is waited for first: the store syncs only after it commits.
+   */
+  async beforePost(): Promise<void> {
+    while (this.#store.batching && this.#batchDone !== undefined) await this.#batchDone;
+    if (!this.#queuedUnsynced) return;
+    this.#store.sync();
+    this.#queuedUnsynced = false;
+  }
+
+  /**
    * Runs `fn` in one relaxed store batch (see `Store.batch`), writing the states it deferred before the
-   * commit. Then syncs the disk at once if a unit of it asked to be durable (it queued something to post) or
-   * a flush came due while it was open, else within `FLUSH_DELAY_MS`. A batch that fails leaves nothing in the store, and the cache is cleared:
-   * it may hold states the store never got.
+   * commit. Then syncs the disk at once if a unit of it asked to be durable or a flush came due while it was
+   * open, else within `FLUSH_DELAY_MS`. A batch that fails leaves nothing in the store, and the cache is
+   * cleared: it may hold states the store never got.
    */
   async batch(fn: () => Promise<void>): Promise<void> {
+    let done = () => {};
+    this.#batchDone = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    try {
+      await this.#batch(fn);
+    } finally {
+      this.#batchDone = undefined;
+      done();
+    }
+  }
+
+  async #batch(fn: () => Promise<void>): Promise<void> {
     try {
       await this.#store.batch(
         async () => {

@@ -49,8 +49,9 @@ export interface DaemonContext {
    * `store.apply`, keeping the cache of decoded conversations in step (see `Applier`): every group the unit
    * writes is forgotten; `states` are the conversations' new states that the unit brings (written with it as
    * `groups`, or once at the end of a receive batch) and they are kept. `durable: false` is for the effects of
-   * received activities, which can be read again from the server: such a unit need not wait for the disk,
-   * unless it queues something to post (see `Store.apply`); the daemon flushes within a second.
+   * received activities, which can be read again from the server: such a unit need not wait for the disk (see
+   * `Store.apply`); the daemon flushes within a second. A unit that queues something to post commits relaxed
+   * too, whatever `durable` says: the outbox syncs the store before it posts (`Applier.beforePost`).
    */
   apply(unit: Unit, states?: readonly LoadedConversation[], options?: { durable?: boolean }): ApplyResult;
   /** Decoded conversations by group id (decoding a state costs more than decrypting a message). */

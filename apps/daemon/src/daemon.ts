@@ -278,6 +278,7 @@ export class Daemon {
       policy: options.outbox,
       now: this.#ctx.now,
       apply: (unit, o) => this.#applier.apply(unit, [], o),
+      beforePost: () => this.#applier.beforePost(),
     });
     this.#pool = new KeyPackagePool(this.#ctx, options.keyPackages);
   }

@@ -19,6 +19,8 @@ describe("OutboxWorker", () => {
   let server: Server;
   let origin: string;
   const posted: string[] = [];
+  /** Whether a relaxed unit was still waiting for the disk when each post arrived. */
+  const unflushedAtPost: boolean[] = [];
   let failures: Map<string, number>;
 
   beforeEach(async () => {
@@ -30,6 +32,7 @@ describe("OutboxWorker", () => {
       durability: "normal",
     });
     posted.length = 0;
+    unflushedAtPost.length = 0;
     failures = new Map();
     server = createServer((req, res) => {
       if (req.method === "GET") {
@@ -55,6 +58,7 @@ describe("OutboxWorker", () => {
           return;
         }
         posted.push(name);
+        unflushedAtPost.push(store.unflushed);
         res.writeHead(201).end("{}");
       });
     });
@@ -117,6 +121,22 @@ describe("OutboxWorker", () => {
     expect(posted).toEqual(["1-a"]);
     expect(store.outbox("sent").map((i) => i.id)).toEqual(["1-a"]);
     expect(store.unflushed).toBe(true);
+  });
+
+  it("posts an item only once the unit that queued it is on disk, one sync for all queued meanwhile", async () => {
+    store.close();
+    store = await openStore({ path: join(dir, "full.db"), key: { keyFile: join(dir, "key") } });
+    for (const id of ["1-a", "1-b"]) {
+      store.apply(
+        { outbox: [{ op: "enqueue", id, conversation: "A", payload: { activity: { name: id } } }] },
+        { durable: false },
+      );
+    }
+    expect(store.unflushed).toBe(true);
+    await worker(Date.now).flush();
+    expect(posted).toEqual(["1-a", "1-b"]);
+    // The first post synced both units; its own sent mark (relaxed) waited for the second post's sync.
+    expect(unflushedAtPost).toEqual([false, false]);
   });
 
   it("keeps a conversation in order behind a retry, without holding up the others", async () => {

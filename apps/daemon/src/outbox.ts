@@ -34,6 +34,7 @@ export class OutboxWorker {
   readonly #policy: OutboxPolicy;
   readonly #now: () => number;
   readonly #apply: (unit: Unit, options: { durable?: boolean }) => unknown;
+  readonly #beforePost: () => void | Promise<void>;
   #wake: (() => void) | undefined;
   #pending = false;
 
@@ -47,6 +48,11 @@ export class OutboxWorker {
       now?: () => number;
       /** How a unit is written (the daemon's: relaxed units are flushed within a second); default `store.apply`. */
       apply?: (unit: Unit, options: { durable?: boolean }) => unknown;
+      /**
+       * Makes the units before a post durable (what queued it may have committed relaxed); default
+       * `store.sync()`.
+       */
+      beforePost?: () => void | Promise<void>;
     } = {},
   ) {
     this.#store = store;
@@ -56,6 +62,7 @@ export class OutboxWorker {
     this.#policy = { ...defaultOutboxPolicy, ...options.policy };
     this.#now = options.now ?? Date.now;
     this.#apply = options.apply ?? ((unit, o) => store.apply(unit, o));
+    this.#beforePost = options.beforePost ?? (() => store.sync());
   }
 
   /** Something was queued: post it without waiting for the next round. */
@@ -129,6 +136,8 @@ export class OutboxWorker {
     const conversation = item.conversation ?? "";
     const payload = item.payload as unknown as OutboxPayload;
     try {
+      // Nothing leaves before the unit that queued it (and the MLS state it advanced) is on disk.
+      await this.#beforePost();
       await this.#account.post(payload.activity, signal);
       // Relaxed: a power loss may undo the mark (the daemon syncs within a second), and the item is posted again,
       // which a POST that timed out may need anyway (posting is at least once). A disk sync here held up every

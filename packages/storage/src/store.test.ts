@@ -210,6 +210,33 @@ describe("Store", () => {
     expect(store.message("https://example.test/messages/2")).toBeDefined();
   });
 
+  it("syncs relaxed units with one durable commit of its own, only when one waits, and not inside a batch", async () => {
+    store.apply(messageUnit(1), { durable: false });
+    expect(store.unflushed).toBe(true);
+    store.sync();
+    expect(store.unflushed).toBe(false);
+    store.sync();
+    store.apply(messageUnit(2));
+    store.sync();
+    store.apply(messageUnit(3), { durable: false });
+    await store.batch(
+      async () => {
+        expect(() => store.sync()).toThrow(expect.objectContaining({ code: "invalid_unit" }));
+      },
+      { durable: false },
+    );
+    expect(store.unflushed).toBe(true);
+    store.sync();
+    expect(store.unflushed).toBe(false);
+    store.close();
+    // Two syncs had something to make durable, each one commit; the others wrote nothing.
+    const db = new DatabaseSync(path, { readOnly: true });
+    expect(db.prepare("SELECT value FROM meta WHERE name = 'synced'").get()).toEqual({ value: 2 });
+    db.close();
+    store = await openStore({ path, key: { passphrase: "correct horse" }, argon2id: FAST_ARGON2ID });
+    expect(store.messages("group-1", { limit: 10 })).toHaveLength(3);
+  });
+
   it("has nothing to flush when the store was opened with durability normal", async () => {
     store.close();
     store = await openStore({ path, key: { passphrase: "correct horse" }, durability: "normal" });
