@@ -474,7 +474,9 @@ export class Puppets implements FediverseSide {
     const { daemon } = puppet;
     const me = daemon.actorId;
     const conversation = daemon.getConversation(conversationId);
-    // The API's view of the message (history, reactions), read only for the changes that show it.
+    // The stored row says who wrote it; the API's view (history, reactions, each decrypted) is read only for
+    // the changes that show it: most events here are of the puppet's own messages, which XMPP already has.
+    const author = daemon.store.message(canonicalApplicationId(messageId))?.author;
     const message = () => daemon.getMessage(conversationId, messageId);
     const others = conversation.members.filter((m) => m.actorId !== me);
     let peerId: string | undefined = others.length === 1 ? others[0]?.actorId : undefined;
@@ -482,27 +484,27 @@ export class Puppets implements FediverseSide {
     const changeId = `urn:uuid:${randomUUID()}`;
     switch (type) {
       case "message.created": {
+        if (author === me) break;
         const m = message();
-        if (m.author !== me) {
-          peerId = m.author;
-          change = {
-            kind: "message",
-            messageId,
-            content: m.content,
-            mediaType: m.mediaType,
-            attachments: (m.attachments ?? []).map((a) => ({
-              mediaType: a.mediaType,
-              ...(a.name ? { name: a.name } : {}),
-              size: Buffer.byteLength(a.data, "base64"),
-            })),
-          };
-        }
+        peerId = m.author;
+        change = {
+          kind: "message",
+          messageId,
+          content: m.content,
+          mediaType: m.mediaType,
+          attachments: (m.attachments ?? []).map((a) => ({
+            mediaType: a.mediaType,
+            ...(a.name ? { name: a.name } : {}),
+            size: Buffer.byteLength(a.data, "base64"),
+          })),
+        };
         break;
       }
       case "message.updated": {
+        if (author === me) break;
         const seenKey = `edited ${puppet.username} ${messageId}`;
         const m = message();
-        if (m.author !== me && m.editedAt && !m.deleted && this.#o.state.cursor(seenKey) !== m.editedAt) {
+        if (m.editedAt && !m.deleted && this.#o.state.cursor(seenKey) !== m.editedAt) {
           this.#o.state.setCursor(seenKey, m.editedAt);
           peerId = m.author;
           change = {
@@ -515,14 +517,11 @@ export class Puppets implements FediverseSide {
         }
         break;
       }
-      case "message.deleted": {
-        const { author } = message();
-        if (author !== me) {
-          peerId = author;
-          change = { kind: "delete", changeId, messageId };
-        }
+      case "message.deleted":
+        if (author === me) break;
+        peerId = message().author;
+        change = { kind: "delete", changeId, messageId };
         break;
-      }
       case "reactions.changed": {
         if (!peerId) break;
         const peer = peerId;
@@ -538,8 +537,7 @@ export class Puppets implements FediverseSide {
         break;
       }
       case "outbox.state":
-        if (data.state === "sent" && daemon.store.message(canonicalApplicationId(messageId))?.author === me)
-          change = { kind: "stored", messageId };
+        if (data.state === "sent" && author === me) change = { kind: "stored", messageId };
         break;
       case "receipt":
         if (typeof data.actor === "string" && data.actor !== me) {
