@@ -331,16 +331,7 @@ export class Store {
    * (SQLite cannot checkpoint in an open transaction): flush after it commits.
    */
   flush(): void {
-    this.#open();
-    if (this.#batch !== undefined)
-      throw new StorageError("invalid_unit", "a store cannot be flushed inside a batch: flush after it");
-    if (!this.#unflushed) return;
-    try {
-      this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
-    } catch (error) {
-      throw fromSqlite(error, this.path);
-    }
-    this.#unflushed = false;
+    this.#makeDurable("flush", () => this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)"));
   }
 
   /**
@@ -351,11 +342,7 @@ export class Store {
    * is waiting; not inside a batch.
    */
   sync(): void {
-    this.#open();
-    if (this.#batch !== undefined)
-      throw new StorageError("invalid_unit", "a store cannot be synced inside a batch: sync after it");
-    if (!this.#unflushed) return;
-    try {
+    this.#makeDurable("sync", () => {
       this.#synchronous(false);
       this.#stmt("begin").run();
       try {
@@ -365,6 +352,17 @@ export class Store {
         if (this.#db.isTransaction) this.#stmt("rollback").run();
         throw error;
       }
+    });
+  }
+
+  /** Runs `write` when a relaxed unit waits for the disk (never inside a batch); then none does. */
+  #makeDurable(name: "flush" | "sync", write: () => void): void {
+    this.#open();
+    if (this.#batch !== undefined)
+      throw new StorageError("invalid_unit", `a store cannot ${name} inside a batch: ${name} after it`);
+    if (!this.#unflushed) return;
+    try {
+      write();
     } catch (error) {
       throw fromSqlite(error, this.path);
     }
