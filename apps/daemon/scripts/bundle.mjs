@@ -42,7 +42,10 @@ const unused = {
 rmSync(outdir, { recursive: true, force: true });
 await build({
   plugins: [unused],
-  entryPoints: Object.fromEntries(programs.map((p) => [p, join(dist, `${p}.js`)])),
+  // sottod's decrypt-ahead worker thread runs from a file beside it (decryptAhead.ts finds it there).
+  entryPoints: Object.fromEntries(
+    [...programs, "decryptAhead.worker"].map((p) => [p, join(dist, `${p}.js`)]),
+  ),
   outdir,
   bundle: true,
   platform: "node",

@@ -1,3 +1,4 @@
+import type { Conversation } from "@sotto/core";
 import type { ApplyResult, Cursor, Store, Unit } from "@sotto/storage";
 import { groupRecord, type LoadedConversation } from "./groups.js";
 import { errorFields, type Logger } from "./log.js";
@@ -131,6 +132,17 @@ export class Applier {
     }
     if (this.#endBatch()) this.#store.flush();
     else if (this.#store.unflushed) this.#flushSoon();
+  }
+
+  /**
+   * Puts a conversation's newer state in place of the cached one, in the open batch's deferred write too, for
+   * a state computed apart from `apply` (decryptAhead.ts): its info and members stay as they were.
+   */
+  replaceState(groupId: string, conversation: Conversation): void {
+    const cached = this.#conversations.get(groupId);
+    if (cached !== undefined) this.#conversations.set(groupId, { ...cached, conversation });
+    const deferred = this.#deferred.get(groupId);
+    if (deferred !== undefined) this.#deferred.set(groupId, { ...deferred, conversation });
   }
 
   /** Stops the pending flush (the daemon is stopping: closing the store syncs it). */

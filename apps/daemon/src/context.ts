@@ -3,6 +3,7 @@ import type { DeviceIdentity, Generator } from "@sotto/core";
 import type { ApplyResult, Store, Unit } from "@sotto/storage";
 import type { ActorDirectory } from "./actors.js";
 import type { Counters } from "./counters.js";
+import type { DecryptAhead } from "./decryptAhead.js";
 import type { LoadedConversation } from "./groups.js";
 import type { Logger } from "./log.js";
 import type { Serial } from "./serial.js";
@@ -56,6 +57,8 @@ export interface DaemonContext {
   apply(unit: Unit, states?: readonly LoadedConversation[], options?: { durable?: boolean }): ApplyResult;
   /** Decoded conversations by group id (decoding a state costs more than decrypting a message). */
   readonly conversations: Map<string, LoadedConversation>;
+  /** Decrypts application messages ahead on a worker thread during receive batches; off: undefined. */
+  readonly decryptAhead: DecryptAhead | undefined;
   /** Asks the outbox worker to post what was just queued. */
   wakeOutbox(): void;
   /** Asks the KeyPackage pool to top itself up (after a Welcome consumed one). */

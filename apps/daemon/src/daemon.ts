@@ -83,6 +83,7 @@ import {
 } from "./context.js";
 import { type ConversationInfo, type DeviceLink, newConversationInfo } from "./conversationInfo.js";
 import { Counters } from "./counters.js";
+import { DecryptAhead } from "./decryptAhead.js";
 import {
   comparisonString,
   type DeviceSync,
@@ -172,6 +173,11 @@ export interface DaemonOptions {
    * (`SottoServer.fetch`). Not stored: give it at every `open`.
    */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * Decrypt application messages of a catch-up ahead on a worker thread (default true; see decryptAhead.ts).
+   * Off, everything runs on the main thread as before (paired benches, tests comparing the two).
+   */
+  readonly decryptAhead?: boolean;
 }
 
 export interface InitOptions extends DaemonOptions {
@@ -236,6 +242,15 @@ export class Daemon {
     const account = new C2SAccount(client, settings.actorId, settings.token);
     const conversations = new Map<string, LoadedConversation>();
     this.#applier = new Applier(store, conversations, this.log);
+    const decryptAhead =
+      options.decryptAhead === false
+        ? undefined
+        : new DecryptAhead({
+            cached: (groupId) => conversations.get(groupId)?.conversation,
+            replace: (groupId, conversation) => this.#applier.replaceState(groupId, conversation),
+            counters: this.counters,
+            log: this.log,
+          });
     this.#ctx = {
       store,
       settings,
@@ -253,6 +268,7 @@ export class Daemon {
       ),
       leaveCommitDelayMs: options.leaveCommitDelayMs ?? 30_000,
       conversations,
+      decryptAhead,
       apply: (unit, states, options) => this.#applier.apply(unit, states, options),
       wakeOutbox: () => this.#outbox.wake(),
       wakeKeyPackages: () => {
@@ -411,6 +427,7 @@ export class Daemon {
     this.#inbound.close();
     await Promise.allSettled(this.#loops);
     await this.#ctx.serial.idle();
+    this.#ctx.decryptAhead?.close();
     await this.#handleBook.close();
     this.#applier.close();
     // Closing checkpoints the write-ahead log, which syncs it: relaxed units are durable once stopped.
@@ -451,11 +468,17 @@ export class Daemon {
         this.#setSync(error.code === "network" ? "offline" : "error", error.message);
       },
     });
-    ahead = new ReadAhead(items, READ_AHEAD);
+    ahead = this.#readAhead(items);
     await this.#receiveAll(ahead, signal, (running) => {
       applying = running;
       settle();
     });
+  }
+
+  /** Reads `items` ahead of the batches applying them; each read item is handed to decrypt ahead. */
+  #readAhead(items: AsyncIterator<ReceivedItem>): ReadAhead<ReceivedItem> {
+    const decryptAhead = this.#ctx.decryptAhead;
+    return new ReadAhead(items, READ_AHEAD, decryptAhead && ((item) => decryptAhead.feed(item)));
   }
 
   /**
@@ -494,12 +517,20 @@ export class Daemon {
           turned = performance.now();
         }
         const item = ahead.take();
-        if (item === undefined) return;
+        if (item === undefined) break;
         await this.#inbound.receive(item);
       }
+      // The states decrypted ahead come back before the batch writes its states (none stays in the worker).
+      await this.#ctx.decryptAhead?.settleAll();
     };
     this.counters.add("received.batch");
-    await this.#applier.batch(receiveReady);
+    try {
+      await this.#applier.batch(receiveReady);
+    } catch (error) {
+      // The batch left nothing in the store and the cache is cleared: what the worker went on from is gone.
+      this.#ctx.decryptAhead?.reset();
+      throw error;
+    }
     // Live (in sync), each batch received is a sync: the last sync time moves while messages arrive.
     if (this.#sync.state === "idle") {
       this.#sync = { ...this.#sync, lastSyncAt: new Date(this.#ctx.now()).toISOString() };
@@ -522,7 +553,7 @@ export class Daemon {
   async syncNow(): Promise<SyncState> {
     try {
       await this.#receiveAll(
-        new ReadAhead(this.#ctx.account.catchUp({ after: this.store.cursor(CURSOR_RECEIVED) }), READ_AHEAD),
+        this.#readAhead(this.#ctx.account.catchUp({ after: this.store.cursor(CURSOR_RECEIVED) })),
       );
       this.#sync = { ...this.#sync, lastSyncAt: new Date(this.#ctx.now()).toISOString() };
       return this.#sync;
@@ -538,6 +569,14 @@ export class Daemon {
    */
   async receive(item: ReceivedItem): Promise<void> {
     await this.#ctx.serial.run(() => this.#inbound.receive(item, { moveCursor: false }));
+  }
+
+  /**
+   * Test hook: ends the decrypt-ahead worker as a crash would (false when none runs). Nothing is lost: what
+   * it held is computed again on the main thread.
+   */
+  terminateDecryptAheadWorker(): boolean {
+    return this.#ctx.decryptAhead?.terminateWorker() ?? false;
   }
 
   /** Flushes the outbox now (posting every due item); for tests and `sync.now`. */

@@ -2,6 +2,7 @@ import {
   type AuthenticatedLeaf,
   type Conversation,
   decodeConversation,
+  type Envelope,
   encodeConversation,
   epochOf,
   members,
@@ -20,6 +21,25 @@ export interface LoadedConversation {
   readonly info: ConversationInfo;
   readonly members: readonly string[];
 }
+
+/** The group a group message is for, from its clear header; undefined when that is not UTF-8. */
+export function groupIdOf(envelope: Envelope): string | undefined {
+  const message = envelope.message;
+  const bytes =
+    message.wireformat === "mls_private_message"
+      ? message.privateMessage.groupId
+      : message.wireformat === "mls_public_message"
+        ? message.publicMessage.content.groupId
+        : undefined;
+  if (bytes === undefined) return undefined;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A conversation's MLS state and info from the store; undefined when unknown (or undecodable, logged). */
 export function loadConversation(ctx: DaemonContext, groupId: string): LoadedConversation | undefined {

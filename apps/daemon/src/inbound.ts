@@ -9,6 +9,7 @@ import {
   joinConversation,
   type Member,
   members,
+  ok,
   ownLeafIndex,
   processMessage,
   readEnvelope,
@@ -37,6 +38,7 @@ import { endorsedDevices } from "./endorsement.js";
 import { event } from "./events.js";
 import {
   contactUpdates,
+  groupIdOf,
   groupRecord,
   type LoadedConversation,
   loadConversation,
@@ -82,6 +84,8 @@ export class Inbound {
       item.id === undefined || options.moveCursor === false
         ? undefined
         : { name: CURSOR_RECEIVED, position: item.id };
+    // Read when the item was (decryptAhead.ts); the item is passed now, whether it is applied or not.
+    const reached = ctx.decryptAhead?.reach(item);
     if (ctx.store.isProcessed(activityId)) {
       ctx.counters.add("received.duplicate");
       // Read past it, so it is not read again after a restart (processing it again would change nothing).
@@ -89,7 +93,7 @@ export class Inbound {
       return;
     }
     ctx.counters.add("received");
-    const read = readEnvelope(item.activity);
+    const read = reached ?? readEnvelope(item.activity);
     if (!read.ok) return this.#skip(activityId, cursor, `envelope.${read.error.code}`);
     const envelope = read.value;
     try {
@@ -127,6 +131,7 @@ export class Inbound {
     if (envelope.actor === undefined || envelope.actor !== committer.actorId) {
       return this.#skip(activityId, cursor, "welcome.sender_not_committer");
     }
+    await ctx.decryptAhead?.settle(conversation.groupId);
     const previous = loadConversation(ctx, conversation.groupId);
     if (
       previous === undefined &&
@@ -273,25 +278,32 @@ export class Inbound {
     held: Held | undefined,
   ): Promise<void> {
     const ctx = this.#ctx;
-    const message = envelope.message;
-    const groupBytes =
-      message.wireformat === "mls_private_message"
-        ? message.privateMessage.groupId
-        : message.wireformat === "mls_public_message"
-          ? message.publicMessage.content.groupId
-          : undefined;
-    const groupId = groupBytes === undefined ? undefined : utf8(groupBytes);
+    const groupId = groupIdOf(envelope);
     if (groupId === undefined) return this.#skip(activityId, cursor, "message.bad_group_id");
-    const loaded = loadConversation(ctx, groupId);
+    let loaded = loadConversation(ctx, groupId);
     if (loaded === undefined) {
       // Possibly ahead of its Welcome (deliveries from two servers race): hold it.
       return this.#hold(activityId, cursor, { activity, groupId, epoch: -1 }, held, envelope, undefined);
     }
-    const result = await processMessage(loaded.conversation, {
-      bytes: envelope.bytes,
-      message: envelope.message,
-      published: envelope.published,
-    });
+    // The worker's result if it is what processMessage would give here; else the group's state is reclaimed
+    // from the worker first (see decryptAhead.ts). A link group's messages change more than the state.
+    const early = await ctx.decryptAhead?.take(
+      groupId,
+      envelope,
+      loaded.conversation,
+      held === undefined && loaded.info.link === undefined,
+    );
+    if (early === undefined) loaded = loadConversation(ctx, groupId) as LoadedConversation;
+    const result =
+      early === undefined
+        ? await processMessage(loaded.conversation, {
+            bytes: envelope.bytes,
+            message: envelope.message,
+            published: envelope.published,
+          })
+        : // Application data leaves the tree as it was: the state before serves where the tree is read, and
+          // stands for the new one (in the worker) until the group is settled.
+          ok({ kind: "application" as const, conversation: loaded.conversation, ...early });
     if (!result.ok) {
       const error = result.error;
       if (error instanceof FutureEpochError) {
@@ -557,6 +569,7 @@ export class Inbound {
   /** Commits the proposals the conversation holds now, if it still holds any. */
   async #commitPending(groupId: string): Promise<void> {
     const ctx = this.#ctx;
+    await ctx.decryptAhead?.settle(groupId);
     const loaded = loadConversation(ctx, groupId);
     if (loaded === undefined || Object.keys(loaded.conversation.state.unappliedProposals).length === 0)
       return;
@@ -731,12 +744,4 @@ function isCommit(envelope: Envelope): boolean {
   if (message.wireformat === "mls_public_message")
     return message.publicMessage.content.contentType === "commit";
   return false;
-}
-
-function utf8(bytes: Uint8Array): string | undefined {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
 }

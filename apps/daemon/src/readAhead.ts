@@ -7,6 +7,7 @@
 export class ReadAhead<T> {
   readonly #items: AsyncIterator<T>;
   readonly #limit: number;
+  readonly #onRead: ((item: T) => void) | undefined;
   readonly #queue: T[] = [];
   #head = 0;
   #readCount = 0;
@@ -17,9 +18,11 @@ export class ReadAhead<T> {
   #wake: (() => void) | undefined;
   readonly #reading: Promise<void>;
 
-  constructor(items: AsyncIterator<T>, limit: number) {
+  /** `onRead` sees each item as it is read, before it can be taken. */
+  constructor(items: AsyncIterator<T>, limit: number, onRead?: (item: T) => void) {
     this.#items = items;
     this.#limit = limit;
+    this.#onRead = onRead;
     this.#reading = this.#read();
   }
 
@@ -34,6 +37,7 @@ export class ReadAhead<T> {
         }
         const next = await this.#items.next();
         if (next.done) break;
+        this.#onRead?.(next.value);
         this.#queue.push(next.value);
         this.#readCount++;
         this.#notify();

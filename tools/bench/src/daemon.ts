@@ -7,6 +7,8 @@
 // All of it under sottod's node flags (NODE_FLAGS), as sottod runs. `daemon flags [backlog] [samples] [rounds]
 // [flags...]` runs the catch-up and the idle `sottod run` under each variant of the flags instead (sottod's, and
 // each further argument, a space-separated list; without any: none, and sottod's without each one).
+// `daemon ahead [backlog] [rounds]` runs the catch-up with decrypt ahead on and off, interleaved (default 3
+// rounds); `SOTTO_BENCH_DECRYPT_AHEAD=0` turns it off for the other modes.
 import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,27 +23,46 @@ import { measureProcess, type ServerProcess, serverProcess, until } from "./supp
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
 
+interface Variant {
+  readonly name: string;
+  readonly flags: readonly string[];
+  /** Whether the daemon decrypts ahead on a worker thread (DaemonOptions.decryptAhead). */
+  readonly decryptAhead: boolean;
+}
+
 /**
  * Which node flags a catch-up run uses: sottod's, none, or sottod's without one of them, or (`extra`, each a
  * space-separated list of flags) the variants to compare with sottod's.
  */
-function flagVariants(
-  compare: boolean,
-  extra: readonly string[] = [],
-): { name: string; flags: readonly string[] }[] {
-  const variants = [{ name: "NODE_FLAGS", flags: NODE_FLAGS }];
+function flagVariants(compare: boolean, extra: readonly string[] = []): Variant[] {
+  const decryptAhead = process.env.SOTTO_BENCH_DECRYPT_AHEAD !== "0";
+  const variants: Variant[] = [{ name: "NODE_FLAGS", flags: NODE_FLAGS, decryptAhead }];
   if (!compare) return variants;
   if (extra.length > 0)
     return [
       ...variants,
-      ...extra.map((list) => ({ name: list.trim() || "none", flags: list.split(" ").filter(Boolean) })),
+      ...extra.map((list) => ({
+        name: list.trim() || "none",
+        flags: list.split(" ").filter(Boolean),
+        decryptAhead,
+      })),
     ];
   return [
     ...variants,
-    { name: "none", flags: [] },
-    ...NODE_FLAGS.map((flag) => ({ name: `without ${flag}`, flags: NODE_FLAGS.filter((f) => f !== flag) })),
+    { name: "none", flags: [], decryptAhead },
+    ...NODE_FLAGS.map((flag) => ({
+      name: `without ${flag}`,
+      flags: NODE_FLAGS.filter((f) => f !== flag),
+      decryptAhead,
+    })),
   ];
 }
+
+/** The catch-up with decrypt ahead on and off, under sottod's flags. */
+const aheadVariants: Variant[] = [
+  { name: "decrypt ahead", flags: NODE_FLAGS, decryptAhead: true },
+  { name: "main thread only", flags: NODE_FLAGS, decryptAhead: false },
+];
 
 export async function main(args: string[]): Promise<void> {
   if (args[0] === "catch-up") return catchUp(JSON.parse(process.env.SOTTO_BENCH_CATCH_UP as string));
@@ -58,10 +79,12 @@ export async function main(args: string[]): Promise<void> {
   }
   // `flags` (instead of a backlog size) compares the catch-up under each variant of the node flags.
   const compareFlags = args[0] === "flags";
-  if (compareFlags) args.shift();
+  // `ahead` (instead of a backlog size) compares the catch-up with decrypt ahead on and off.
+  const compareAhead = args[0] === "ahead";
+  if (compareFlags || compareAhead) args.shift();
   const backlog = Number(args[0] ?? 10_000);
-  const samples = Number(args[1] ?? 200);
-  const rounds = compareFlags ? Number(args[2] ?? 2) : 1;
+  const samples = compareAhead ? 20 : Number(args[1] ?? 200);
+  const rounds = compareFlags ? Number(args[2] ?? 2) : compareAhead ? Number(args[1] ?? 3) : 1;
   const extraVariants = compareFlags ? args.slice(3) : [];
   const dir = mkdtempSync(join(tmpdir(), "sotto-bench-daemon-"));
   const servers: ServerProcess[] = [];
@@ -111,7 +134,7 @@ export async function main(args: string[]): Promise<void> {
     });
 
     // Each catch-up starts from a copy of bob's store as it was before the backlog, in a process of its own.
-    const variants = flagVariants(compareFlags, extraVariants);
+    const variants = compareAhead ? aheadVariants : flagVariants(compareFlags, extraVariants);
     const runs: CatchUpResult[] = [];
     for (let r = 0; r < rounds; r++) {
       for (const variant of variants) {
@@ -122,6 +145,7 @@ export async function main(args: string[]): Promise<void> {
           keyFile: join(dir, "bob.key"),
           token: bobToken,
           backlog,
+          decryptAhead: variant.decryptAhead,
           profile: runs.length === 0 ? "daemon-backlog" : undefined,
         });
         rmSync(run, { recursive: true, force: true });
@@ -199,6 +223,22 @@ export async function main(args: string[]): Promise<void> {
       ["-e", "process.stderr.write('ready\\n'); setInterval(() => {}, 1000)"],
       "ready",
     );
+    if (compareAhead) {
+      for (const variant of variants) {
+        const mine = runs.filter((r) => r.flags === variant.name);
+        emit({
+          bench: "daemon.ahead",
+          variant: variant.name,
+          rounds,
+          sync_over_bare: mine.map((r) => r.sync_over_bare),
+          sync_msgs_per_s: mine.map((r) => r.sync_msgs_per_s),
+          sync_cpu_ms_per_msg: mine.map((r) => r.sync_cpu_ms_per_msg),
+          sync_elu: mine.map((r) => r.sync_elu),
+          idle_rss_mb: idles.filter((r) => r.flags === variant.name).map((r) => round(r.rssKb / 1024, 1)),
+        });
+      }
+      return;
+    }
     if (compareFlags) {
       const base = runs.filter((r) => r.flags === "NODE_FLAGS");
       for (const variant of variants) {
@@ -260,6 +300,7 @@ interface CatchUpInput {
   readonly keyFile: string;
   readonly token: string;
   readonly backlog: number;
+  readonly decryptAhead: boolean;
   /** Name of the CPU profile of the sync (with SOTTO_BENCH_PROFILE). */
   readonly profile?: string | undefined;
 }
@@ -279,13 +320,12 @@ interface CatchUpResult {
   readonly sync_cpu_over_bare_cpu: number;
   /** Event-loop utilisation during the sync: below 1 means the daemon waited (for the server, the disk). */
   readonly sync_elu: number;
+  /** Messages whose decryption the daemon took from its decrypt-ahead worker. */
+  readonly decrypt_ahead_taken: number;
 }
 
 /** Runs `catchUp` in a node process of its own under `flags` (and sottod's environment). */
-async function catchUpProcess(
-  { name, flags }: { name: string; flags: readonly string[] },
-  input: CatchUpInput,
-): Promise<CatchUpResult> {
+async function catchUpProcess({ name, flags }: Variant, input: CatchUpInput): Promise<CatchUpResult> {
   const child = spawn(process.execPath, [...flags, process.argv[1] as string, "daemon", "catch-up"], {
     stdio: ["ignore", "pipe", "inherit"],
     env: programEnv({ ...process.env, SOTTO_BENCH_CATCH_UP: JSON.stringify(input) }),
@@ -305,7 +345,12 @@ async function catchUpProcess(
  * network or store), then opens bob's daemon on his store as it was before the backlog and times its sync.
  */
 async function catchUp(input: CatchUpInput): Promise<void> {
-  const bob = await Daemon.open({ dataDir: input.dataDir, key: { keyFile: input.keyFile }, logger: quiet });
+  const bob = await Daemon.open({
+    dataDir: input.dataDir,
+    key: { keyFile: input.keyFile },
+    logger: quiet,
+    decryptAhead: input.decryptAhead,
+  });
   try {
     const conversationId = bob.listConversations().conversations[0]?.id as string;
     const before = bob.store.group(conversationId)?.state as Uint8Array;
@@ -375,6 +420,7 @@ async function catchUp(input: CatchUpInput): Promise<void> {
       sync_over_bare: round(syncRate / bareRate),
       sync_cpu_over_bare_cpu: round(bareCpuPerMsg / syncCpuPerMsg),
       sync_elu: round(syncElu),
+      decrypt_ahead_taken: bob.counters.get("decrypt_ahead.taken"),
     });
   } finally {
     await bob.stop();

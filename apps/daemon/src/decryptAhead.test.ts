@@ -1,0 +1,158 @@
+import type { ReceivedItem } from "@sotto/activitypub";
+import {
+  type ActorFetcher,
+  type Conversation,
+  createConversation,
+  type Envelope,
+  encodeConversation,
+  encryptMessage,
+  generateDeviceIdentity,
+  generateKeyPackages,
+  joinConversation,
+  processMessage,
+  writeMessageCreate,
+} from "@sotto/core";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Counters } from "./counters.js";
+import { DecryptAhead } from "./decryptAhead.js";
+import { createLogger } from "./log.js";
+
+// The decrypt-ahead accelerator against a real worker thread and real MLS: the main thread's side is played
+// here as Inbound plays it (reach each item, take, or process it itself), with a plain cache.
+
+const actor = (name: string) => `https://example.test/users/${name}`;
+const text = (i: number) => new TextEncoder().encode(`message ${i}`);
+
+let start: Conversation;
+let groupId: string;
+const items: ReceivedItem[] = [];
+
+beforeAll(async () => {
+  const alice = await generateDeviceIdentity(actor("alice"));
+  const bob = await generateDeviceIdentity(actor("bob"));
+  const pool = await generateKeyPackages(bob, { count: 1, time: new Date() });
+  const fetcher: ActorFetcher = { keyPackagesOf: async () => pool.map((p) => p.keyPackage) };
+  const created = await createConversation(
+    { device: alice, fetcher, time: new Date() },
+    { members: [actor("bob")] },
+  );
+  const joined = await joinConversation(bob, created.welcome as Uint8Array, pool);
+  if (!joined.ok) throw joined.error;
+  start = joined.value.conversation;
+  groupId = start.groupId;
+  let sender = created.conversation;
+  for (let i = 0; i < 12; i++) {
+    const sent = await encryptMessage(sender, text(i));
+    sender = sent.conversation;
+    const activity = writeMessageCreate({
+      actor: actor("alice"),
+      recipients: [actor("bob")],
+      bytes: sent.message,
+      context: groupId,
+      published: new Date().toISOString(),
+    });
+    items.push({ id: `https://example.test/activities/${i}`, activity });
+  }
+});
+
+/** The state after these messages, processed one by one on this thread. */
+async function bare(indexes: readonly number[]): Promise<string> {
+  let conversation = start;
+  for (const i of indexes) {
+    const result = await processMessage(conversation, { bytes: bytesOf(i) });
+    if (!result.ok) throw result.error;
+    conversation = result.value.conversation;
+  }
+  return hex(conversation);
+}
+
+function bytesOf(i: number): Uint8Array {
+  const { activity } = items[i] as ReceivedItem;
+  const content = (activity as { object: { content: string } }).object.content;
+  return new Uint8Array(Buffer.from(content, "base64"));
+}
+
+const hex = (conversation: Conversation) => Buffer.from(encodeConversation(conversation)).toString("hex");
+
+describe("decrypt ahead", () => {
+  let cache: Conversation;
+  let counters: Counters;
+  let ahead: DecryptAhead;
+  const logger = createLogger({ level: "error", write: () => {} });
+
+  function open(): DecryptAhead {
+    cache = start;
+    counters = new Counters();
+    ahead = new DecryptAhead({
+      cached: (id) => (id === groupId ? cache : undefined),
+      replace: (id, conversation) => {
+        if (id === groupId) cache = conversation;
+      },
+      counters,
+      log: logger,
+    });
+    for (const item of items) ahead.feed(item);
+    return ahead;
+  }
+
+  afterEach(() => ahead.close());
+
+  /** Reaches item `i` and applies it as Inbound does: the worker's result, or processMessage here. */
+  async function apply(i: number): Promise<"worker" | "main"> {
+    const read = ahead.reach(items[i] as ReceivedItem);
+    if (!read?.ok) throw new Error("not fed");
+    const envelope: Envelope = read.value;
+    const early = await ahead.take(groupId, envelope, cache, true);
+    if (early !== undefined) {
+      expect(early.data).toEqual(text(i));
+      return "worker";
+    }
+    const result = await processMessage(cache, { bytes: envelope.bytes, message: envelope.message });
+    if (!result.ok) throw result.error;
+    cache = result.value.conversation;
+    return "main";
+  }
+
+  it("takes the worker's results in order and reclaims the state the main thread would have had", async () => {
+    open();
+    const by: string[] = [];
+    for (let i = 0; i < 12; i++) by.push(await apply(i));
+    expect(by.every((b) => b === "worker")).toBe(true);
+    // Stale until the group is settled, as at the end of a batch.
+    expect(hex(cache)).toBe(hex(start));
+    await ahead.settleAll();
+    expect(hex(cache)).toBe(await bare([...Array(12).keys()]));
+  });
+
+  it("ends the chain when the main thread passes over a message the worker applied", async () => {
+    open();
+    for (let i = 0; i < 5; i++) expect(await apply(i)).toBe("worker");
+    // Item 5 is reached and not applied (as a duplicate activity would be): the worker's state after 6
+    // includes 5, the main thread's does not.
+    ahead.reach(items[5] as ReceivedItem);
+    expect(await apply(6)).toBe("main");
+    await ahead.settleAll();
+    expect(hex(cache)).toBe(await bare([0, 1, 2, 3, 4, 6]));
+  });
+
+  it("takes nothing for a state that is not the one the chain started from", async () => {
+    open();
+    expect(await apply(0)).toBe("worker");
+    await ahead.settleAll();
+    // The main thread's state was replaced by something else meanwhile (e.g. a failed batch reloaded it).
+    const read = ahead.reach(items[1] as ReceivedItem);
+    if (!read?.ok) throw new Error("not fed");
+    const other = { ...cache };
+    expect(await ahead.take(groupId, read.value, other, true)).toBeUndefined();
+  });
+
+  it("replays on the main thread what a lost worker held, and goes on without it", async () => {
+    open();
+    for (let i = 0; i < 4; i++) expect(await apply(i)).toBe("worker");
+    expect(ahead.terminateWorker()).toBe(true);
+    for (let i = 4; i < 12; i++) await apply(i);
+    await ahead.settleAll();
+    expect(counters.get("decrypt_ahead.replayed")).toBeGreaterThan(0);
+    expect(hex(cache)).toBe(await bare([...Array(12).keys()]));
+  });
+});

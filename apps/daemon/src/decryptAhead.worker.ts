@@ -1,0 +1,102 @@
+// The decrypt-ahead worker thread (see decryptAhead.ts): runs `processMessage` for the application messages of
+// a receive batch ahead of the daemon's main thread, per chain of one group, and keeps the state after each
+// message until the main thread asks for it. It imports @sotto/core only: no store, no network, no clock.
+import { parentPort } from "node:worker_threads";
+import { type Conversation, decodeConversation, encodeConversation, processMessage } from "@sotto/core";
+import type { AheadReply, AheadRequest } from "./decryptAheadProtocol.js";
+
+interface Chain {
+  /** The state after each message processed and not yet reclaimed, by its seq (-1: the start). */
+  readonly states: Map<number, Conversation>;
+  last: Conversation;
+}
+
+if (parentPort === null) throw new Error("decryptAhead.worker runs as a worker thread");
+const port = parentPort;
+
+const chains = new Map<number, Chain>();
+/** Starts and messages, in order; state requests and stops do not wait behind them. */
+const queue: AheadRequest[] = [];
+/** State requests for messages not processed yet. */
+let waitingStates: Extract<AheadRequest, { op: "state" }>[] = [];
+let results: AheadReply[] = [];
+let running = false;
+
+const flush = () => {
+  if (results.length === 0) return;
+  port.postMessage(results);
+  results = [];
+};
+
+/** Answers a state request now if the chain got that far (or is gone); false: later. */
+function answer(request: Extract<AheadRequest, { op: "state" }>): boolean {
+  const chain = chains.get(request.token);
+  const state = chain?.states.get(request.seq);
+  if (chain !== undefined && state === undefined) return false;
+  if (chain !== undefined)
+    for (const seq of chain.states.keys()) if (seq < request.seq) chain.states.delete(seq);
+  // Results before it first: the main thread reads them in order.
+  flush();
+  port.postMessage([
+    {
+      op: "state",
+      token: request.token,
+      seq: request.seq,
+      state: state === undefined ? undefined : encodeConversation(state),
+    } satisfies AheadReply,
+  ]);
+  return true;
+}
+
+async function handle(request: AheadRequest): Promise<void> {
+  if (request.op === "start") {
+    const decoded = decodeConversation(request.state);
+    // Undecodable: every message of the chain comes back as an error and the main thread does it itself.
+    if (decoded.ok)
+      chains.set(request.token, { states: new Map([[-1, decoded.value]]), last: decoded.value });
+    return;
+  }
+  if (request.op !== "message") return;
+  const chain = chains.get(request.token);
+  if (chain === undefined) return; // Stopped: nobody waits for it.
+  const result = await processMessage(chain.last, {
+    bytes: request.bytes,
+    ...(request.published === undefined ? {} : { published: request.published }),
+  }).catch(() => undefined);
+  if (result?.ok && result.value.kind === "application") {
+    const { conversation, sender, data, epoch } = result.value;
+    chain.last = conversation;
+    results.push({ op: "result", token: request.token, seq: request.seq, ok: true, sender, data, epoch });
+  } else {
+    // An error leaves the state as it was (processMessage's contract); the chain goes on.
+    results.push({ op: "result", token: request.token, seq: request.seq, ok: false });
+  }
+  chain.states.set(request.seq, chain.last);
+  if (results.length >= 8) flush();
+  waitingStates = waitingStates.filter((waiting) => !answer(waiting));
+}
+
+async function run(): Promise<void> {
+  running = true;
+  for (let request = queue.shift(); request !== undefined; request = queue.shift()) {
+    await handle(request);
+    // A turn of the event loop: a state request or a stop that came meanwhile is read now, not after the queue.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  flush();
+  running = false;
+}
+
+port.on("message", (requests: AheadRequest[]) => {
+  for (const request of requests) {
+    if (request.op === "state") {
+      if (!answer(request)) waitingStates.push(request);
+    } else if (request.op === "stop") {
+      chains.delete(request.token);
+      waitingStates = waitingStates.filter((waiting) => !answer(waiting));
+    } else {
+      queue.push(request);
+    }
+  }
+  if (!running) void run();
+});

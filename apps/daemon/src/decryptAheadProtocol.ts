@@ -1,0 +1,38 @@
+import type { Member } from "@sotto/core";
+
+/**
+ * What the main thread asks the decrypt-ahead worker, in order, batched in arrays. A chain (`token`) is one
+ * group's run of application messages from a state the main thread had; `seq` numbers its messages from 0.
+ */
+export type AheadRequest =
+  | { readonly op: "start"; readonly token: number; readonly state: Uint8Array }
+  | {
+      readonly op: "message";
+      readonly token: number;
+      readonly seq: number;
+      readonly bytes: Uint8Array;
+      readonly published: Date | string | undefined;
+    }
+  /** The encoded state after message `seq`; older states are dropped. */
+  | { readonly op: "state"; readonly token: number; readonly seq: number }
+  | { readonly op: "stop"; readonly token: number };
+
+/** What the worker answers, batched in arrays. */
+export type AheadReply =
+  | {
+      readonly op: "result";
+      readonly token: number;
+      readonly seq: number;
+      readonly ok: true;
+      readonly sender: Member;
+      readonly data: Uint8Array;
+      readonly epoch: bigint;
+    }
+  /** Not an application message of this state (an error, or the chain is unknown): the state did not move. */
+  | { readonly op: "result"; readonly token: number; readonly seq: number; readonly ok: false }
+  | {
+      readonly op: "state";
+      readonly token: number;
+      readonly seq: number;
+      readonly state: Uint8Array | undefined;
+    };
