@@ -52,19 +52,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   });
 }
 
-/** A Fetch API request for a node:http request, resolved against the server's canonical origin. */
-export function toRequest(req: Omit<RouteRequest, "body">, origin: string, body?: Uint8Array): Request {
+/**
+ * A Fetch API request for a node:http request, resolved against the server's canonical origin: its head only
+ * (the routes read bodies themselves and hand them over where one is needed, as to signature verification).
+ */
+export function toRequest(req: Omit<RouteRequest, "body">, origin: string): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
   }
-  const method = req.method;
-  return new Request(new URL(req.url, origin), {
-    method,
-    headers,
-    ...(body !== undefined && method !== "GET" && method !== "HEAD" ? { body } : {}),
-  });
+  return new Request(new URL(req.url, origin), { method: req.method, headers });
 }
 
 /**

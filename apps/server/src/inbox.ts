@@ -24,6 +24,7 @@ export interface InboxDeps {
  */
 export async function receive(
   request: Request,
+  body: Uint8Array,
   received: unknown,
   recipient: string | undefined,
   deps: InboxDeps,
@@ -31,11 +32,13 @@ export async function receive(
   if (!isJsonObject(received)) throw new ServerError("invalid_activity", "the body must be a JSON object");
   const actorId = firstLinkId(received.actor);
   if (actorId === undefined) throw new ServerError("invalid_activity", "the activity has no actor");
-  // The key cache spares a fetch and a JSON-LD parse of the sender's key document per delivery.
+  // The key cache spares a fetch and a JSON-LD parse of the sender's key document per delivery; the body, read
+  // already, is what the digest is checked against (no clone of the request, patches/README.md).
   const key = await verifyRequest(request, {
     documentLoader: deps.documentLoader,
     contextLoader: deps.contextLoader,
     keyCache: deps.keyCache,
+    body,
   }).catch(() => null);
   if (key === null)
     throw new ServerError("unauthorized", "the request's HTTP Signature does not verify", 401);

@@ -110,7 +110,7 @@ export async function route(req: RouteRequest, d: RouteDeps): Promise<Response> 
     }
     if (known && (target.kind === "inbox" || target.kind === "sharedInbox")) {
       const recipient = target.kind === "inbox" ? target.name : undefined;
-      return receive(toRequest(req, paths.origin, body), parseJson(body), recipient, d.inboxDeps);
+      return receive(toRequest(req, paths.origin), body, parseJson(body), recipient, d.inboxDeps);
     }
     return errorResponse(404, "not_found", "nothing to post to here");
   }

@@ -65,6 +65,20 @@ describe("HTTP signatures verified by the patched Fedify", () => {
     });
   }
 
+  for (const spec of ["rfc9421", "draft-cavage-http-signatures-12"] as const) {
+    it(`checks the digest (${spec}) against a body the caller read already, not the request's`, async () => {
+      const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+      const documentLoader = await loaderFor(keys.publicKey);
+      const signed = await signRequest(post(), keys.privateKey, keyId, { spec });
+      const body = new Uint8Array(await signed.clone().arrayBuffer());
+      // The head alone, as sotto-server's inbox builds it: the body travels beside it.
+      const head = () => new Request(signed.url, { method: "POST", headers: signed.headers });
+      expect((await verifyRequest(head(), { documentLoader, body }))?.id?.href).toBe(keyId.href);
+      const other = new TextEncoder().encode(JSON.stringify({ type: "Delete", actor: owner.href }));
+      expect(await verifyRequest(head(), { documentLoader, body: other })).toBeNull();
+    });
+  }
+
   it("accepts an RFC 9421 Ed25519 signature from its key only", async () => {
     const ed = generateKeyPairSync("ed25519");
     const other = generateKeyPairSync("ed25519");
