@@ -105,6 +105,7 @@ describe("decrypt ahead", () => {
     const early = await ahead.take(groupId, envelope, cache, true);
     if (early !== undefined) {
       expect(early.data).toEqual(text(i));
+      ahead.applied(groupId);
       return "worker";
     }
     const result = await processMessage(cache, { bytes: envelope.bytes, message: envelope.message });
@@ -133,6 +134,18 @@ describe("decrypt ahead", () => {
     expect(await apply(6)).toBe("main");
     await ahead.settleAll();
     expect(hex(cache)).toBe(await bare([0, 1, 2, 3, 4, 6]));
+  });
+
+  it("keeps out of the state a message taken from the worker that the main thread did not apply", async () => {
+    open();
+    for (let i = 0; i < 3; i++) expect(await apply(i)).toBe("worker");
+    // Item 3's result is taken, and its unit fails (nothing says `applied`).
+    const read = ahead.reach(items[3] as ReceivedItem);
+    if (!read?.ok) throw new Error("not fed");
+    expect(await ahead.take(groupId, read.value, cache, true)).toBeDefined();
+    expect(await apply(4)).toBe("main");
+    await ahead.settleAll();
+    expect(hex(cache)).toBe(await bare([0, 1, 2, 4]));
   });
 
   it("takes nothing for a state that is not the one the chain started from", async () => {

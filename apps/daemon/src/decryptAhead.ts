@@ -53,8 +53,10 @@ interface Chain {
   next: number;
   /** The last seq the main thread accounted for (-1: none). */
   at: number;
-  /** The messages taken since `base`: the state after them lives in the worker only (or is replayed). */
+  /** The messages taken and applied since `base`: the state after them lives in the worker only. */
   consumed: Envelope[];
+  /** The message last taken, until the main thread says it applied it (`applied`). */
+  taken?: { readonly envelope: Envelope; readonly seq: number };
   /** Takes further messages (until one that is not application data: only the main thread handles those). */
   open: boolean;
   readonly outcomes: Map<number, Outcome>;
@@ -151,6 +153,10 @@ export class DecryptAhead {
       await this.#end(group);
       return undefined;
     }
+    if (group.chain?.taken !== undefined) {
+      await this.#end(group);
+      return undefined;
+    }
     let chain = group.chain;
     if (chain === undefined) {
       if (group.queue.length + 1 < MIN_CHAIN || this.#failures >= MAX_FAILURES) return undefined;
@@ -183,9 +189,20 @@ export class DecryptAhead {
       await this.#settle(group);
       return undefined;
     }
-    chain.consumed.push(envelope);
+    chain.taken = { envelope, seq };
     this.#host.counters.add("decrypt_ahead.taken");
     return { sender: outcome.sender, data: outcome.data, epoch: outcome.epoch };
+  }
+
+  /**
+   * The main thread applied the message `take` gave last for this group. One it did not apply (its unit failed
+   * or threw) is not part of the group's state: the chain is reclaimed from the state before it, and ends.
+   */
+  applied(groupId: string): void {
+    const chain = this.#groups.get(groupId)?.chain;
+    if (chain?.taken === undefined) return;
+    chain.consumed.push(chain.taken.envelope);
+    chain.taken = undefined;
   }
 
   /** Reclaims the group's state from the worker (see `take`) and ends its chain. */
@@ -282,7 +299,20 @@ export class DecryptAhead {
   /** Brings the cache up to the state after the messages taken from the chain; the chain goes on. */
   async #settle(group: Group): Promise<void> {
     const chain = group.chain;
-    if (chain === undefined || chain.consumed.length === 0) return;
+    if (chain === undefined) return;
+    const unapplied = chain.taken;
+    if (unapplied !== undefined) {
+      // The worker's states from this message on include it: only the one before it is still good.
+      chain.taken = undefined;
+      chain.at = unapplied.seq - 1;
+      this.#host.counters.add("decrypt_ahead.unapplied");
+    }
+    await this.#reclaimTaken(chain);
+    if (unapplied !== undefined) this.#drop(group);
+  }
+
+  async #reclaimTaken(chain: Chain): Promise<void> {
+    if (chain.consumed.length === 0) return;
     const conversation = (await this.#reclaim(chain)) ?? (await this.#replay(chain));
     // After a failed batch the cache no longer holds the chain's base: it is not to be brought forward.
     if (this.#host.cached(chain.groupId) === chain.base) this.#host.replace(chain.groupId, conversation);

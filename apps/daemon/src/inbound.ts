@@ -15,7 +15,7 @@ import {
   readEnvelope,
   reapplyIntent,
 } from "@sotto/core";
-import type { Cursor, EventInput, KeyPackageSecret, OutboxChange, Unit } from "@sotto/storage";
+import type { ApplyResult, Cursor, EventInput, KeyPackageSecret, OutboxChange, Unit } from "@sotto/storage";
 import { readIntent } from "./appdata.js";
 import { fingerprintText } from "./contacts.js";
 import { CURSOR_RECEIVED, type DaemonContext } from "./context.js";
@@ -70,8 +70,8 @@ export class Inbound {
   }
 
   /** Writes what a received activity changes: it can be read again, so it need not wait for the disk. */
-  #apply(unit: Unit, states?: readonly LoadedConversation[]): void {
-    this.#ctx.apply(unit, states, { durable: false });
+  #apply(unit: Unit, states?: readonly LoadedConversation[]): ApplyResult {
+    return this.#ctx.apply(unit, states, { durable: false });
   }
 
   /** Handles one received item. Call through the daemon's Serial. */
@@ -339,7 +339,7 @@ export class Inbound {
       const rechecked = await recheckSender(ctx, loaded, received.conversation, received.sender, at);
       const intent = readIntent(received.data, received.sender.actorId);
       const applied = effectOf(ctx, groupId, rechecked.info, received.sender.actorId, intent, at);
-      this.#apply(
+      const written = this.#apply(
         {
           ...base,
           messages: applied.messages,
@@ -350,6 +350,8 @@ export class Inbound {
         // Application data never changes the membership.
         [{ conversation: received.conversation, info: applied.info, members: loaded.members }],
       );
+      // The worker's state after this message is the group's now (a unit not applied leaves it as it was).
+      if (early !== undefined && written.applied) ctx.decryptAhead?.applied(groupId);
       ctx.counters.add(
         intent.kind === "ignored" ? `appdata.ignored.${intent.reason}` : `appdata.${intent.kind}`,
       );
