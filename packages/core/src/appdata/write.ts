@@ -6,8 +6,11 @@ import type { ActivityObject, ApplicationActivity, ContentObject } from "./model
 
 type Json = Record<string, unknown>;
 
+/** The fields that have a value (one copy, no intermediate arrays: every stored message goes through it). */
 function defined(entries: Record<string, unknown>): Json {
-  return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
+  const out: Json = {};
+  for (const key in entries) if (entries[key] !== undefined) out[key] = entries[key];
+  return out;
 }
 
 export function contentObjectToJson(object: ContentObject): Json {

@@ -21,7 +21,10 @@ export function isPublicCollection(id: string): boolean {
 
 /** `mls:KeyPackage`, `https://purl.archive.org/socialweb/mls#KeyPackage` and `KeyPackage` all name one term. */
 export function stripTermPrefix(name: string): string {
-  for (const prefix of TERM_PREFIXES) {
+  // Every prefix holds a colon: a bare term (most names) is answered without a loop.
+  if (!name.includes(":")) return name;
+  for (let i = 0; i < TERM_PREFIXES.length; i++) {
+    const prefix = TERM_PREFIXES[i] as string;
     if (name.startsWith(prefix)) return name.slice(prefix.length);
   }
   return name;

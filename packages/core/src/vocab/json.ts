@@ -10,9 +10,19 @@ export function isJsonObject(value: unknown): value is JsonObject {
 
 /**
  * Returns the object with every prefixed property name (`mls:content`, `as:to`, full IRIs) renamed to its bare
- * term. A bare name already present wins over its prefixed spelling.
+ * term. A bare name already present wins over its prefixed spelling. An object with no prefixed name (what
+ * peers send) is returned as it is: no copy, nothing allocated (a caught-up message spent a third of its
+ * allocations here).
  */
 export function normalizeTerms(object: JsonObject): JsonObject {
+  let prefixed = false;
+  for (const key in object) {
+    if (stripTermPrefix(key) !== key) {
+      prefixed = true;
+      break;
+    }
+  }
+  if (!prefixed) return object;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(object)) {
     const bare = stripTermPrefix(key);
@@ -48,7 +58,9 @@ export function firstLinkId(value: unknown): string | undefined {
 
 /** Every `type` of a node, prefixes stripped. */
 export function typesOf(object: JsonObject): readonly string[] {
-  return asList(object.type)
+  const type = object.type;
+  if (typeof type === "string") return [stripTermPrefix(type)];
+  return asList(type)
     .filter((t): t is string => typeof t === "string")
     .map(stripTermPrefix);
 }
