@@ -10,7 +10,10 @@ import { openStore, type Store } from "@sotto/storage";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Counters } from "./counters.js";
 import { createLogger } from "./log.js";
-import { OutboxWorker } from "./outbox.js";
+import { OutboxWorker, PIPELINE } from "./outbox.js";
+
+/** The `n` of a `Sotto-Sequence` value. */
+const seq = (value: string | undefined): number => Number(value?.split(" ")[1]);
 
 // The outbox against a real store and a real HTTP server that fails on demand.
 describe("OutboxWorker", () => {
@@ -22,6 +25,13 @@ describe("OutboxWorker", () => {
   /** Whether a relaxed unit was still waiting for the disk when each post arrived. */
   const unflushedAtPost: boolean[] = [];
   let failures: Map<string, number>;
+  /** Whether the server's actor says it keeps the order of pipelined posts. */
+  let sequenced: boolean;
+  /** Each post as it arrived: its `Sotto-Sequence` and how many posts were open then (itself included). */
+  const arrivals: { name: string; sequence: string | undefined; open: number }[] = [];
+  /** Posts held until this many are open (or `holdMs` passed), to see how many the worker has in flight. */
+  let holdUntilOpen: number;
+  let holdMs: number;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "sottod-outbox-"));
@@ -34,6 +44,12 @@ describe("OutboxWorker", () => {
     posted.length = 0;
     unflushedAtPost.length = 0;
     failures = new Map();
+    sequenced = false;
+    arrivals.length = 0;
+    holdUntilOpen = 0;
+    holdMs = 1000;
+    const held: (() => void)[] = [];
+    let open = 0;
     server = createServer((req, res) => {
       if (req.method === "GET") {
         res.writeHead(200, { "content-type": "application/activity+json" }).end(
@@ -41,16 +57,28 @@ describe("OutboxWorker", () => {
             id: `${origin}/users/a`,
             inbox: `${origin}/users/a/inbox`,
             outbox: `${origin}/users/a/outbox`,
+            ...(sequenced ? { sottoSequencedOutbox: 1 } : {}),
           }),
         );
         return;
       }
+      open++;
+      res.on("finish", () => open--);
       let body = "";
       req.on("data", (c) => {
         body += c;
       });
-      req.on("end", () => {
+      req.on("end", async () => {
         const name = (JSON.parse(body) as { name: string }).name;
+        const sequence = req.headers["sotto-sequence"];
+        arrivals.push({ name, sequence: typeof sequence === "string" ? sequence : undefined, open });
+        if (open >= holdUntilOpen) for (const go of held.splice(0)) go();
+        else {
+          await new Promise<void>((go) => {
+            held.push(go);
+            setTimeout(go, holdMs);
+          });
+        }
         const left = failures.get(name) ?? 0;
         if (left > 0) {
           failures.set(name, left - 1);
@@ -84,17 +112,52 @@ describe("OutboxWorker", () => {
     });
   }
 
-  const enqueue = (id: string, conversation: string, messageId?: string) =>
+  const enqueue = (id: string, conversation: string, messageId?: string, purpose = "message") =>
     store.apply({
       outbox: [
         {
           op: "enqueue",
           id,
           conversation,
-          payload: { activity: { name: id }, purpose: "message", ...(messageId ? { messageId } : {}) },
+          payload: { activity: { name: id }, purpose, ...(messageId ? { messageId } : {}) },
         },
       ],
     });
+
+  it("posts one at a time, unnumbered, to a server that does not say it keeps the order", async () => {
+    for (const id of ["1-a", "2-a", "3-b"]) enqueue(id, id.slice(2));
+    holdUntilOpen = 2;
+    holdMs = 300;
+    await worker(Date.now).flush();
+    expect(arrivals.map((a) => [a.name, a.sequence, a.open])).toEqual([
+      ["1-a", undefined, 1],
+      ["2-a", undefined, 1],
+      ["3-b", undefined, 1],
+    ]);
+  });
+
+  it("pipelines application messages to a server that keeps their order; anything else goes alone", async () => {
+    sequenced = true;
+    holdUntilOpen = PIPELINE;
+    // Windows of four messages each, so that only the handshake waits out its hold.
+    const messages = (from: number) => Array.from({ length: 4 }, (_, i) => `m${from + i}`);
+    const queued = [...messages(1), ...messages(5), "h1", ...messages(9)];
+    for (const id of queued) enqueue(id, "A", undefined, id.startsWith("h") ? "handshake" : "message");
+    await worker(Date.now).flush();
+    expect(store.outbox("sent")).toHaveLength(queued.length);
+    // Numbered in queue order, one stream.
+    const numbers = arrivals.map((a) => a.sequence?.split(" ") ?? []);
+    const byNumber = [...arrivals].sort((x, y) => seq(x.sequence) - seq(y.sequence)).map((a) => a.name);
+    expect(byNumber).toEqual(queued);
+    expect(new Set(numbers.map(([stream]) => stream)).size).toBe(1);
+    const open = Object.fromEntries(arrivals.map((a) => [a.name, a.open]));
+    // Four messages in flight at once, not more; the handshake after all before it settled, and alone.
+    expect(Math.max(...arrivals.map((a) => a.open))).toBe(PIPELINE);
+    expect(open.h1).toBe(1);
+    const at = (name: string) => arrivals.findIndex((a) => a.name === name);
+    expect(Math.max(...[...messages(1), ...messages(5)].map(at))).toBeLessThan(at("h1"));
+    expect(at("h1")).toBeLessThan(Math.min(...messages(9).map(at)));
+  });
 
   it("leaves no abort listener behind on the daemon's signal, however often it is woken", async () => {
     const controller = new AbortController();

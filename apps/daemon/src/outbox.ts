@@ -1,5 +1,6 @@
 import { type Account, ActivityPubError, backoffDelay } from "@sotto/activitypub";
 import { pause } from "@sotto/shared/pause";
+import { SEQUENCE_HEADER, SEQUENCED_OUTBOX, SequenceStream } from "@sotto/shared/sequence";
 import type { OutboxItem, Store, Unit } from "@sotto/storage";
 import type { Counters } from "./counters.js";
 import { event } from "./events.js";
@@ -19,12 +20,18 @@ export const defaultOutboxPolicy: OutboxPolicy = {
   maxDelayMs: 5 * 60_000,
 };
 
+/** Application messages posted at once to a server that keeps their order (`sottoSequencedOutbox`). */
+export const PIPELINE = 4;
+
 /**
  * The persistent outbox: items are written in the same transaction as the state change that produced them
  * (`queued`), posted here in order, and marked `sent`, retried with backoff, or `failed` after the last
  * attempt or on an error that retrying cannot fix. A message's own state and its `outbox.state` event move
  * with it. Items of one conversation are posted strictly in queue order (a commit always reaches the server
  * before the messages of the epoch it starts); a conversation waiting on a retry does not hold up the others.
+ * Where the server keeps the order of pipelined posts (its actor says `sottoSequencedOutbox`), up to
+ * {@link PIPELINE} application messages are in flight at once, numbered (`Sotto-Sequence`) in queue order;
+ * anything else (a commit, a Welcome, a KeyPackage) is posted alone, after those before it have settled.
  */
 export class OutboxWorker {
   readonly #store: Store;
@@ -37,6 +44,8 @@ export class OutboxWorker {
   readonly #beforePost: () => void | Promise<void>;
   #wake: (() => void) | undefined;
   #pending = false;
+  /** Numbers pipelined posts; undefined until the server is known to keep their order. */
+  #sequence: SequenceStream | undefined;
 
   constructor(
     store: Store,
@@ -122,23 +131,55 @@ export class OutboxWorker {
         if (ready.length > 0 || due.length < limit || limit >= 100_000) break;
       }
       if (ready.length === 0) return blocked.size > 0 ? Math.max(1, waitMs) : 60_000;
+      const pipeline = (await this.#pipelined(signal)) ? PIPELINE : 1;
+      const inFlight = new Set<Promise<void>>();
       for (const item of ready) {
-        if (signal?.aborted) return 0;
+        if (signal?.aborted) break;
+        const alone = (item.payload as unknown as OutboxPayload).purpose !== "message";
+        while (inFlight.size >= (alone ? 1 : pipeline)) await Promise.race(inFlight);
         // A retry earlier in this batch holds back the rest of its conversation.
         if (blocked.has(item.conversation ?? "")) continue;
-        await this.#post(item, signal);
+        const posting: Promise<void> = this.#post(item, signal).finally(() => inFlight.delete(posting));
+        inFlight.add(posting);
+        if (alone) await posting;
       }
+      // All settled before the next round reads what is due (it would see those in flight as still queued).
+      await Promise.all(inFlight);
+      if (signal?.aborted) return 0;
     }
   }
 
+  /** Whether the server keeps the order of pipelined posts (read from the account's actor, kept by it). */
+  async #pipelined(signal?: AbortSignal): Promise<boolean> {
+    if (this.#sequence !== undefined) return true;
+    const actor = await this.#account.actor({ signal }).catch(() => undefined);
+    if (actor?.raw[SEQUENCED_OUTBOX] !== 1) return false;
+    this.#sequence = new SequenceStream();
+    return true;
+  }
+
   async #post(item: OutboxItem, signal?: AbortSignal): Promise<void> {
+    // Numbered before the first await: in the order the posts start, which is queue order.
+    const sequence = this.#sequence?.next();
+    try {
+      await this.#postNumbered(item, sequence?.header, signal);
+    } finally {
+      if (sequence !== undefined) this.#sequence?.settle(sequence.n);
+    }
+  }
+
+  async #postNumbered(item: OutboxItem, sequence: string | undefined, signal?: AbortSignal): Promise<void> {
     const blocked = this.#blocked as Map<string, string>;
     const conversation = item.conversation ?? "";
     const payload = item.payload as unknown as OutboxPayload;
     try {
       // Nothing leaves before the unit that queued it (and the MLS state it advanced) is on disk.
       await this.#beforePost();
-      await this.#account.post(payload.activity, signal);
+      await this.#account.post(
+        payload.activity,
+        signal,
+        sequence === undefined ? undefined : { [SEQUENCE_HEADER]: sequence },
+      );
       // Relaxed: a power loss may undo the mark (the daemon syncs within a second), and the item is posted again,
       // which a POST that timed out may need anyway (posting is at least once). A disk sync here held up every
       // next post of the conversation, which go one after another.

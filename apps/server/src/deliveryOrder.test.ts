@@ -2,9 +2,10 @@
 // sent by the test in an order of its choosing, with `Sotto-Sequence` numbers.
 import type { webcrypto } from "node:crypto";
 import { signRequest } from "@fedify/fedify";
+import { SEQUENCE_HEADER, SEQUENCED_DELIVERY, SEQUENCED_OUTBOX } from "@sotto/shared/sequence";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBackend } from "./backend.js";
-import { HOLD_MS, SEQUENCE_HEADER, SEQUENCED_DELIVERY } from "./deliveryOrder.js";
+import { HOLD_MS } from "./deliveryOrder.js";
 import { MLS_CONTEXT } from "./testkit/activities.js";
 import { AP, collectionIds, getJson } from "./testkit/client.js";
 import { startTwoServers, type TwoServers, type User } from "./testkit/servers.js";
@@ -54,7 +55,7 @@ describe("pipelined deliveries at the receiving server", () => {
     return { id, answer: fetch(request).then((r) => r.status) };
   };
   const inbox = () => collectionIds(`${alice.actorId}/inbox`, alice.token);
-  const settledWithin = (answer: Promise<number>, ms: number): Promise<boolean> =>
+  const settledWithin = (answer: Promise<unknown>, ms: number): Promise<boolean> =>
     Promise.race([answer.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
   it("announces in its actors that it keeps the order of pipelined deliveries", async () => {
@@ -92,6 +93,35 @@ describe("pipelined deliveries at the receiving server", () => {
     const plain = await deliver(undefined);
     expect(await plain.answer).toBe(202);
     expect((await inbox()).slice(before.length)).toEqual([plain.id]);
+  });
+
+  /** A Note posted by alice to her outbox (C2S), with `sequence` as its `Sotto-Sequence`. */
+  const postNote = (sequence: string): { answer: Promise<Response> } => ({
+    answer: fetch(`${alice.actorId}/outbox`, {
+      method: "POST",
+      headers: { "content-type": AP, authorization: `Bearer ${alice.token}`, [SEQUENCE_HEADER]: sequence },
+      body: JSON.stringify({ type: "Note", to: [bob.actorId], content: `post ${sequence}` }),
+    }),
+  });
+  const outbox = () => collectionIds(`${alice.actorId}/outbox`, alice.token);
+  // The order of an owner's posts is kept in one process's memory: on SQLite (one process) only.
+  const keepsPostOrder = () => servers.storage[0].database === undefined;
+
+  it("announces that it keeps the order of an owner's pipelined posts where it can (SQLite)", async () => {
+    expect((await getJson(alice.actorId))[SEQUENCED_OUTBOX]).toBe(keepsPostOrder() ? 1 : undefined);
+  });
+
+  it("stores an owner's pipelined posts in their numbers' order", async () => {
+    const before = await outbox();
+    const second = postNote("poststream1 2 0");
+    // On SQLite it waits for its predecessor; elsewhere the header is ignored and it is stored as it comes.
+    if (keepsPostOrder()) expect(await settledWithin(second.answer, 300)).toBe(false);
+    else await second.answer;
+    const first = postNote("poststream1 1 0");
+    const [one, two] = await Promise.all([first.answer, second.answer]);
+    expect([one.status, two.status]).toEqual([201, 201]);
+    const ids = [one.headers.get("location"), two.headers.get("location")];
+    expect((await outbox()).slice(before.length)).toEqual(keepsPostOrder() ? ids : ids.reverse());
   });
 
   it("gives new users RSA keys of the size most Fediverse servers use", async () => {

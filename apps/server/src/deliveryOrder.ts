@@ -1,17 +1,9 @@
-// Pipelined delivery (issue 19): a sender may have several of one sender's deliveries to one server in flight
-// at once, and the receiving server stores them in the sender's order.
-//
-// Each such delivery carries `Sotto-Sequence: <stream> <n> <done>`: it is the n-th delivery of the sender's
-// stream `stream` to this server, and every delivery of that stream numbered up to `done` has settled at the
-// sender (answered, or failed and queued again). A sotto-server announces that it keeps this order with
-// `SEQUENCED_DELIVERY` in its actor documents; a sender pipelines only to servers that do, and sends one
-// delivery at a time (no header) to every other server.
+// The receiving side of pipelined requests (issue 19; the header and the sending side are in
+// @sotto/shared/sequence): several of one sender's requests in flight at once, handled in the sender's order.
+// The S2S inbox keeps the order of another sotto-server's deliveries (`sottoSequencedDelivery`); the C2S outbox
+// that of its owner's posts (`sottoSequencedOutbox`, one process on SQLite only: the order is kept in memory).
 
-/** The request header; lowercase, as Fedify and node:http hand headers over. */
-export const SEQUENCE_HEADER = "sotto-sequence";
-
-/** The actor property (and its value) by which a server announces that it honours {@link SEQUENCE_HEADER}. */
-export const SEQUENCED_DELIVERY = "sottoSequencedDelivery";
+import type { Sequence } from "@sotto/shared/sequence";
 
 /** A delivery that waits for predecessors is stored anyway after this long (they may have failed). */
 export const HOLD_MS = 2000;
@@ -19,25 +11,6 @@ export const HOLD_MS = 2000;
 const MAX_HELD = 64;
 /** Streams remembered; beyond, idle ones are forgotten (a forgotten stream's next delivery may wait HOLD_MS). */
 const MAX_STREAMS = 10_000;
-
-export interface Sequence {
-  readonly stream: string;
-  readonly n: number;
-  readonly done: number;
-}
-
-export function formatSequence(sequence: Sequence): string {
-  return `${sequence.stream} ${sequence.n} ${sequence.done}`;
-}
-
-/** A well-formed header value (`done` < `n`), else undefined: the delivery is then stored as it comes. */
-export function parseSequence(value: string | null): Sequence | undefined {
-  const match = /^([A-Za-z0-9_-]{8,64}) ([1-9][0-9]{0,14}) (0|[1-9][0-9]{0,14})$/.exec(value?.trim() ?? "");
-  if (match === null) return undefined;
-  const n = Number(match[2]);
-  const done = Number(match[3]);
-  return done < n ? { stream: match[1] as string, n, done } : undefined;
-}
 
 interface Stream {
   /** The number stored next. */
@@ -58,15 +31,24 @@ interface Stream {
 export class DeliveryOrder {
   readonly #streams = new Map<string, Stream>();
 
-  async inOrder<T>(signer: string, sequence: Sequence, store: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `store` in `sequence`'s turn of `signer`'s stream. The next in turn starts once `store` settles, or
+   * once it calls `release`: when its writes are issued, in order, to a commit that the next one may share.
+   */
+  async inOrder<T>(
+    signer: string,
+    sequence: Sequence,
+    store: (release: () => void) => Promise<T>,
+  ): Promise<T> {
     const stream = this.#stream(`${signer} ${sequence.stream}`);
-    if (stream === undefined) return store();
+    const none = (): void => {};
+    if (stream === undefined) return store(none);
     const { n } = sequence;
     stream.next = Math.max(stream.next, sequence.done + 1);
     this.#advance(stream);
-    if (n < stream.next || (n === stream.next && stream.busy)) return store();
+    if (n < stream.next || (n === stream.next && stream.busy)) return store(none);
     if (n > stream.next) {
-      if (stream.held.has(n) || stream.held.size >= MAX_HELD) return store();
+      if (stream.held.has(n) || stream.held.size >= MAX_HELD) return store(none);
       await new Promise<void>((resolve) => {
         const waiting = {
           overdue: false,
@@ -83,12 +65,18 @@ export class DeliveryOrder {
         stream.held.set(n, waiting);
       });
     } else stream.busy = true;
-    try {
-      return await store();
-    } finally {
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
       stream.busy = false;
       stream.next = Math.max(stream.next, n + 1);
       this.#advance(stream);
+    };
+    try {
+      return await store(release);
+    } finally {
+      release();
     }
   }
 

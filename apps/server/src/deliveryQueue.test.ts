@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { GroupCommit } from "@sotto/fedify";
+import { parseSequence, SEQUENCE_HEADER } from "@sotto/shared/sequence";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseSequence, SEQUENCE_HEADER } from "./deliveryOrder.js";
 import { SqliteDeliveryQueue } from "./deliveryQueue.js";
 import { handlerThrowsOnce } from "./testkit/queues.js";
 

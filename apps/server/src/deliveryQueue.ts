@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
 import type { GroupCommit } from "@sotto/fedify";
 import { pause } from "@sotto/shared/pause";
-import { formatSequence, SEQUENCE_HEADER } from "./deliveryOrder.js";
+import { SEQUENCE_HEADER, SequenceStream } from "@sotto/shared/sequence";
 import { RETRY_AFTER_THROW_MS } from "./queueLoop.js";
 
 /** How many deliveries run at once. */
@@ -33,17 +32,6 @@ interface Row {
   readonly seq: number;
   readonly ordering_key: string | null;
   readonly sequenced: number;
-}
-
-/** A key's numbering of its pipelined deliveries (deliveryOrder.ts), while it has any in flight. */
-interface Stream {
-  readonly id: string;
-  /** The last number given. */
-  last: number;
-  /** Every number up to this one has settled. */
-  done: number;
-  /** Numbers above `done` that settled. */
-  readonly settled: Set<number>;
 }
 
 /** Moves what an earlier version left in `@fedify/sqlite`'s queue tables into ours, in their order. */
@@ -147,7 +135,8 @@ export class SqliteDeliveryQueue implements MessageQueue {
     const running = new Map<number, Promise<void>>();
     // Per ordering key: deliveries in flight, and whether all of them are sequenced (others may join them).
     const inFlight = new Map<string, { count: number; sequenced: boolean }>();
-    const streams = new Map<string, Stream>();
+    // A key's numbering of its pipelined deliveries (deliveryOrder.ts), while it has any in flight.
+    const streams = new Map<string, SequenceStream>();
     const canStart = (row: Row): boolean => {
       if (row.ordering_key === null) return true;
       const flight = inFlight.get(row.ordering_key);
@@ -192,19 +181,12 @@ export class SqliteDeliveryQueue implements MessageQueue {
     const number = (key: string, message: { headers?: Record<string, string> }): number => {
       let stream = streams.get(key);
       if (stream === undefined) {
-        stream = { id: randomBytes(12).toString("base64url"), last: 0, done: 0, settled: new Set() };
+        stream = new SequenceStream();
         streams.set(key, stream);
       }
-      const n = ++stream.last;
-      const sequence = formatSequence({ stream: stream.id, n, done: stream.done });
-      message.headers = { ...message.headers, [SEQUENCE_HEADER]: sequence };
+      const { n, header } = stream.next();
+      message.headers = { ...message.headers, [SEQUENCE_HEADER]: header };
       return n;
-    };
-    const numberSettled = (key: string, n: number): void => {
-      const stream = streams.get(key);
-      if (stream === undefined) return;
-      stream.settled.add(n);
-      while (stream.settled.delete(stream.done + 1)) stream.done++;
     };
     const start = (row: Row): void => {
       const { seq, ordering_key: key } = row;
@@ -242,7 +224,7 @@ export class SqliteDeliveryQueue implements MessageQueue {
             else this.#faltering.delete(key as string);
           }
           if (key !== null) {
-            if (sequenced) numberSettled(key, n);
+            if (sequenced) streams.get(key)?.settle(n);
             const flight = inFlight.get(key) as { count: number; sequenced: boolean };
             if (flight.count > 1) inFlight.set(key, { ...flight, count: flight.count - 1 });
             else {

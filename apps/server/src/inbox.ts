@@ -2,7 +2,8 @@ import { type KeyCache, verifyRequest } from "@fedify/fedify";
 import type { DocumentLoader } from "@fedify/vocab-runtime";
 import { firstLinkId, isJsonObject, type JsonObject } from "@sotto/core";
 
-import { type DeliveryOrder, parseSequence, SEQUENCE_HEADER } from "./deliveryOrder.js";
+import { parseSequence, SEQUENCE_HEADER } from "@sotto/shared/sequence";
+import type { DeliveryOrder } from "./deliveryOrder.js";
 import { ServerError } from "./errors.js";
 
 export interface InboxDeps {

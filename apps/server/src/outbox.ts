@@ -89,6 +89,8 @@ export async function postToOutbox(
   deps: OutboxDeps,
   name: string,
   posted: unknown,
+  /** Called once the post's writes are issued, with shared commits (the next post may then start its own). */
+  written?: () => void,
 ): Promise<Result<JsonObject, PostError>> {
   const { paths } = deps;
   const actorId = paths.actor(name);
@@ -165,6 +167,7 @@ export async function postToOutbox(
   // before it commits. The post alone fails there only on a duplicate id posted concurrently: the outbox then
   // lists that id, and receivers store an activity once.
   const queuing = deps.sharedCommits ? queue?.() : posting.then(() => queue?.());
+  if (deps.sharedCommits) written?.();
   const [stored, queued] = await Promise.allSettled([posting, queuing]);
   if (stored.status === "rejected") throw stored.reason;
   if (queued.status === "rejected") {

@@ -8,7 +8,8 @@ import {
   respondWithLog,
   withMlsActor,
 } from "@sotto/fedify";
-import { SEQUENCED_DELIVERY } from "./deliveryOrder.js";
+import { parseSequence, SEQUENCE_HEADER, SEQUENCED_DELIVERY, SEQUENCED_OUTBOX } from "@sotto/shared/sequence";
+import type { DeliveryOrder } from "./deliveryOrder.js";
 import { ServerError } from "./errors.js";
 import type { buildFederation } from "./federation.js";
 import { type RouteRequest, toRequest } from "./http.js";
@@ -28,6 +29,11 @@ export interface RouteDeps {
   readonly inboxDeps: InboxDeps;
   readonly bodyLimit: number;
   readonly federation: ReturnType<typeof buildFederation>;
+  /**
+   * Keeps the order of each user's pipelined outbox posts (`Sotto-Sequence`), where the server can: with shared
+   * commits (SQLite, one process), where posts are written in the order they are issued.
+   */
+  readonly outboxOrder: DeliveryOrder | undefined;
 }
 
 /** The bearer token's user, or a 401/403 error when it is missing, unknown, or not `owner`'s. */
@@ -101,7 +107,13 @@ export async function route(req: RouteRequest, d: RouteDeps): Promise<Response> 
     const body = await req.body(d.bodyLimit);
     if (known && target.kind === "outbox") {
       await requireOwner(req, users, target.name);
-      const posted = await postToOutbox(d.deps, target.name, parseJson(body));
+      const activity = parseJson(body);
+      const post = (written?: () => void) => postToOutbox(d.deps, target.name, activity, written);
+      const header = req.headers[SEQUENCE_HEADER];
+      const sequence = typeof header === "string" ? parseSequence(header) : undefined;
+      const posted = await (d.outboxOrder !== undefined && sequence !== undefined
+        ? d.outboxOrder.inOrder(target.name, sequence, post)
+        : post());
       if (!posted.ok) throw posted.error;
       return new Response(JSON.stringify(posted.value), {
         status: 201,
@@ -162,7 +174,7 @@ export async function route(req: RouteRequest, d: RouteDeps): Promise<Response> 
         return withMlsActor(
           response,
           { keyPackages: paths.keyPackages(name), messages: paths.messages(name) },
-          { [SEQUENCED_DELIVERY]: 1 },
+          { [SEQUENCED_DELIVERY]: 1, ...(d.outboxOrder ? { [SEQUENCED_OUTBOX]: 1 } : {}) },
         );
       }
     }

@@ -3,8 +3,9 @@ import type { AddressInfo } from "node:net";
 import { Collection, isActor } from "@fedify/vocab";
 import { isJsonObject } from "@sotto/core";
 import { ActivityFeed, errorResponse, MlsDeliveryError } from "@sotto/fedify";
+import { SEQUENCED_DELIVERY } from "@sotto/shared/sequence";
 import { openBackend } from "./backend.js";
-import { DeliveryOrder, SEQUENCED_DELIVERY } from "./deliveryOrder.js";
+import { DeliveryOrder } from "./deliveryOrder.js";
 import { ServerError } from "./errors.js";
 import { buildFederation, deliveryHandoff } from "./federation.js";
 import { LogFollower } from "./follower.js";
@@ -237,6 +238,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
   };
 
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const outboxOrder = backend.sharedCommits ? new DeliveryOrder() : undefined;
   // Requests being handled, so that close() lets them finish (bounded) before the database closes.
   const requests = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
@@ -246,7 +248,7 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     return work;
   };
   const respond = (req: RouteRequest): Promise<Response> =>
-    route(req, { paths, users, store, logs, deps, inboxDeps, bodyLimit, federation }).catch(
+    route(req, { paths, users, store, logs, deps, inboxDeps, bodyLimit, federation, outboxOrder }).catch(
       (error: unknown) => {
         if (error instanceof ServerError || error instanceof MlsDeliveryError) {
           return errorResponse(error.status, error.code, error.message);

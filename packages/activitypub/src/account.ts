@@ -58,8 +58,15 @@ export class Account {
     return this.#actor;
   }
 
-  /** Posts an activity (or a bare object, which the server wraps in a Create) to the outbox. */
-  async post(activity: object, signal?: AbortSignal): Promise<PostResult> {
+  /**
+   * Posts an activity (or a bare object, which the server wraps in a Create) to the outbox. `headers` go with
+   * the request (`Sotto-Sequence`, say).
+   */
+  async post(
+    activity: object,
+    signal?: AbortSignal,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<PostResult> {
     const actor = await this.actor({ signal });
     if (actor.outbox === undefined) {
       throw new ActivityPubError("invalid_response", `actor ${actor.id} has no outbox`, { url: actor.id });
@@ -69,6 +76,7 @@ export class Account {
       token: this.#token,
       json: activity,
       signal,
+      ...(headers === undefined ? {} : { headers }),
     });
     const location = response.headers.get("location");
     const bodyId = (response.body as { id?: unknown } | null)?.id;
