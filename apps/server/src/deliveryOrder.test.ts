@@ -5,7 +5,7 @@ import { signRequest } from "@fedify/fedify";
 import { SEQUENCE_HEADER, SEQUENCED_DELIVERY, SEQUENCED_OUTBOX } from "@sotto/shared/sequence";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBackend } from "./backend.js";
-import { HOLD_MS } from "./deliveryOrder.js";
+import { DeliveryOrder, HOLD_MS } from "./deliveryOrder.js";
 import { MLS_CONTEXT } from "./testkit/activities.js";
 import { AP, collectionIds, getJson } from "./testkit/client.js";
 import { startTwoServers, type TwoServers, type User } from "./testkit/servers.js";
@@ -127,5 +127,47 @@ describe("pipelined deliveries at the receiving server", () => {
   it("gives new users RSA keys of the size most Fediverse servers use", async () => {
     expect(bobKey.algorithm).toMatchObject({ name: "RSASSA-PKCS1-v1_5", modulusLength: RSA_MODULUS_BITS });
     expect(RSA_MODULUS_BITS).toBe(2048);
+  });
+});
+
+describe("DeliveryOrder", () => {
+  it("starts the next in turn once the one before releases its turn, before that one settles", async () => {
+    const order = new DeliveryOrder();
+    const started: number[] = [];
+    let finishFirst: () => void = () => {};
+    const first = order.inOrder("signer", { stream: "releasing", n: 1, done: 0 }, (release) => {
+      started.push(1);
+      release(); // its writes are issued: the next may issue its own into the same commit
+      return new Promise<void>((resolve) => {
+        finishFirst = resolve;
+      });
+    });
+    const second = order.inOrder("signer", { stream: "releasing", n: 2, done: 0 }, async () => {
+      started.push(2);
+    });
+    await second;
+    expect(started).toEqual([1, 2]);
+    finishFirst();
+    await first;
+  });
+
+  it("keeps the next in turn waiting while the one before neither released nor settled", async () => {
+    const order = new DeliveryOrder();
+    const started: number[] = [];
+    let finishFirst: () => void = () => {};
+    const first = order.inOrder("signer", { stream: "holding1", n: 1, done: 0 }, () => {
+      started.push(1);
+      return new Promise<void>((resolve) => {
+        finishFirst = resolve;
+      });
+    });
+    const second = order.inOrder("signer", { stream: "holding1", n: 2, done: 0 }, async () => {
+      started.push(2);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(started).toEqual([1]);
+    finishFirst();
+    await Promise.all([first, second]);
+    expect(started).toEqual([1, 2]);
   });
 });

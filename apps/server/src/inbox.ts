@@ -12,8 +12,15 @@ export interface InboxDeps {
   readonly keyCache: KeyCache;
   /** Keeps the order of pipelined deliveries (those with a `Sotto-Sequence` header). */
   readonly order: DeliveryOrder;
-  /** Puts the verified activity into the addressed local users' mailboxes. */
-  readonly deliver: (activity: JsonObject, recipient: string | undefined) => Promise<void>;
+  /**
+   * Puts the verified activity into the addressed local users' mailboxes; calls `written` once its writes are
+   * issued to a commit the next delivery may share (SQLite's group commit), if it can tell.
+   */
+  readonly deliver: (
+    activity: JsonObject,
+    recipient: string | undefined,
+    written?: () => void,
+  ) => Promise<void>;
 }
 
 /**
@@ -46,7 +53,7 @@ export async function receive(
   if (key.ownerId?.href !== actorId) {
     throw new ServerError("unauthorized", "the signing key does not belong to the activity's actor", 401);
   }
-  const store = () => deps.deliver(received, recipient);
+  const store = (written?: () => void) => deps.deliver(received, recipient, written);
   const sequence = parseSequence(request.headers.get(SEQUENCE_HEADER));
   await (sequence === undefined ? store() : deps.order.inOrder(actorId, sequence, store));
   return new Response(null, { status: 202 });

@@ -183,17 +183,22 @@ export async function startServer(options: ServerOptions): Promise<SottoServer> 
     contextLoader: context.contextLoader,
     keyCache: new MemoryKeyCache(),
     order: new DeliveryOrder(),
-    deliver: async (activity, recipient) => {
+    deliver: async (activity, recipient, written) => {
       const named =
         recipient !== undefined
           ? [recipient]
           : addressees(activity)
               .map((iri) => paths.localActor(iri))
               .filter((u): u is string => u !== undefined);
+      const owners: string[] = [];
       for (const owner of new Set(named)) {
-        if (recipient !== undefined || (await users.exists(owner)))
-          await deliverLocally(logs, owner, activity);
+        if (recipient !== undefined || (await users.exists(owner))) owners.push(owner);
       }
+      // Each owner's append is issued at once (a write of its own in the group commit); then the next delivery
+      // of a pipelined stream may issue its own into the same commit, after these.
+      const stored = Promise.all(owners.map((owner) => deliverLocally(logs, owner, activity)));
+      if (backend.sharedCommits) written?.();
+      await stored;
     },
   };
 
