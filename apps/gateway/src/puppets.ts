@@ -473,13 +473,21 @@ export class Puppets implements FediverseSide {
     if (!conversationId || !messageId || !this.#receive) return "done";
     const { daemon } = puppet;
     const me = daemon.actorId;
-    const conversation = daemon.getConversation(conversationId);
     // The stored row says who wrote it; the API's view (history, reactions, each decrypted) is read only for
-    // the changes that show it: most events here are of the puppet's own messages, which XMPP already has.
+    // the changes that show it: most events here are of the puppet's own messages, which XMPP already has. The
+    // members too are read only when a change goes out (or names no peer of its own).
     const author = daemon.store.message(canonicalApplicationId(messageId))?.author;
     const message = () => daemon.getMessage(conversationId, messageId);
-    const others = conversation.members.filter((m) => m.actorId !== me);
-    let peerId: string | undefined = others.length === 1 ? others[0]?.actorId : undefined;
+    let members: readonly { readonly actorId: string }[] | undefined;
+    const membersOf = () => {
+      members ??= daemon.getConversation(conversationId).members;
+      return members;
+    };
+    const onlyPeer = (): string | undefined => {
+      const others = membersOf().filter((m) => m.actorId !== me);
+      return others.length === 1 ? others[0]?.actorId : undefined;
+    };
+    let peerId: string | undefined;
     let change: FediverseChange | Stored | undefined;
     const changeId = `urn:uuid:${randomUUID()}`;
     switch (type) {
@@ -523,6 +531,7 @@ export class Puppets implements FediverseSide {
         change = { kind: "delete", changeId, messageId };
         break;
       case "reactions.changed": {
+        peerId = onlyPeer();
         if (!peerId) break;
         const peer = peerId;
         const emojis = message()
@@ -537,7 +546,10 @@ export class Puppets implements FediverseSide {
         break;
       }
       case "outbox.state":
-        if (data.state === "sent" && author === me) change = { kind: "stored", messageId };
+        if (data.state === "sent" && author === me) {
+          peerId = onlyPeer();
+          change = { kind: "stored", messageId };
+        }
         break;
       case "receipt":
         if (typeof data.actor === "string" && data.actor !== me) {
@@ -561,7 +573,7 @@ export class Puppets implements FediverseSide {
       user: puppet.user,
       peer,
       conversationId,
-      memberCount: conversation.members.length,
+      memberCount: membersOf().length,
       change,
     });
   }
