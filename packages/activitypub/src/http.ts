@@ -219,7 +219,10 @@ export class Http {
       }
       chunks.push(chunk);
     }
-    return Buffer.concat(chunks).toString("utf8");
+    // One chunk (a whole body from nodeFetch) is decoded where it is, not copied first.
+    const [only] = chunks;
+    const whole = chunks.length === 1 && only !== undefined ? only : Buffer.concat(chunks);
+    return Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength).toString("utf8");
   }
 }
 

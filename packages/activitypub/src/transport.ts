@@ -109,11 +109,21 @@ async function respond(
   } else if ((headers.get("content-type") ?? "").startsWith("text/event-stream")) {
     response = new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, init);
   } else {
-    response = new Response(await readWhole(res, url, status, maxBodyBytes), init);
+    response = new Response(oneChunk(await readWhole(res, url, status, maxBodyBytes)), init);
   }
   // fetch's `url` is where the answer came from, after redirects; a constructed Response has none.
   Object.defineProperty(response, "url", { value: url.href });
   return response;
+}
+
+/** The bytes as a stream of one chunk: a Response built on the bytes themselves copies them (a page, each read). */
+function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      if (bytes.byteLength > 0) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
 }
 
 function readWhole(res: IncomingMessage, url: URL, status: number, limit: number): Promise<Buffer> {
