@@ -128,6 +128,9 @@ function readTags(value: unknown, path: string): Result<readonly Tag[], AppDataE
   return ok(tags);
 }
 
+/** The plain string properties of a content object (one array, not one per message). */
+const STRING_KEYS = ["published", "updated", "blurhash"] as const;
+
 export function readContentObject(
   raw: JsonObject,
   path: string,
@@ -150,7 +153,8 @@ export function readContentObject(
   const mediaType = readText(node, "mediaType", path, undefined, MAX_MEDIA_TYPE_LENGTH);
   if (!mediaType.ok) return mediaType;
   const strings: Record<string, string | undefined> = {};
-  for (const key of ["published", "updated", "blurhash"]) {
+  for (let k = 0; k < STRING_KEYS.length; k++) {
+    const key = STRING_KEYS[k] as string;
     const value = readText(node, key, path, undefined);
     if (!value.ok) return value;
     strings[key] = value.value;
@@ -180,7 +184,9 @@ export function readContentObject(
 
   const attachment: ContentObject[] = [];
   let unsupportedAttachments = 0;
-  for (const [index, item] of asList(node.attachment).entries()) {
+  const items = asList(node.attachment);
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index];
     if (
       rules.isAttachment ||
       !isJsonObject(item) ||

@@ -20,10 +20,15 @@ export function readAddressing(
 ): Result<Addressing, EnvelopeError> {
   const recipients: string[] = [];
   let isPublic = false;
-  for (const node of nodes) {
+  // Index loops: this runs for every message, and array iterators allocate where V8 does not remove them.
+  for (let n = 0; n < nodes.length; n++) {
+    const node = nodes[n];
     if (node === undefined) continue;
-    for (const property of ADDRESSING_PROPERTIES) {
-      for (const value of asList(node[property])) {
+    for (let p = 0; p < ADDRESSING_PROPERTIES.length; p++) {
+      const property = ADDRESSING_PROPERTIES[p] as (typeof ADDRESSING_PROPERTIES)[number];
+      const values = asList(node[property]);
+      for (let v = 0; v < values.length; v++) {
+        const value = values[v];
         const id = linkId(value);
         if (id === undefined) {
           return err(new EnvelopeError("invalid_recipients", "holds a value that is not a link", property));

@@ -31,9 +31,12 @@ export function normalizeTerms(object: JsonObject): JsonObject {
   return out;
 }
 
-/** A JSON-LD value as a list: absent -> [], single -> [value], array -> itself. */
+/** The one empty list `asList` answers for an absent value (an allocation per absent property otherwise). */
+const NONE: readonly unknown[] = Object.freeze([]);
+
+/** A JSON-LD value as a list: absent -> [] (one frozen list), single -> [value], array -> itself. */
 export function asList(value: unknown): readonly unknown[] {
-  if (value === undefined || value === null) return [];
+  if (value === undefined || value === null) return NONE;
   return Array.isArray(value) ? value : [value];
 }
 
@@ -49,8 +52,9 @@ export function linkId(value: unknown): string | undefined {
 
 /** The first link of a possibly multi-valued property. */
 export function firstLinkId(value: unknown): string | undefined {
-  for (const item of asList(value)) {
-    const id = linkId(item);
+  const items = asList(value);
+  for (let i = 0; i < items.length; i++) {
+    const id = linkId(items[i]);
     if (id !== undefined) return id;
   }
   return undefined;
