@@ -161,14 +161,6 @@ export class OutboxWorker {
   async #post(item: OutboxItem, signal?: AbortSignal): Promise<void> {
     // Numbered before the first await: in the order the posts start, which is queue order.
     const sequence = this.#sequence?.next();
-    try {
-      await this.#postNumbered(item, sequence?.header, signal);
-    } finally {
-      if (sequence !== undefined) this.#sequence?.settle(sequence.n);
-    }
-  }
-
-  async #postNumbered(item: OutboxItem, sequence: string | undefined, signal?: AbortSignal): Promise<void> {
     const blocked = this.#blocked as Map<string, string>;
     const conversation = item.conversation ?? "";
     const payload = item.payload as unknown as OutboxPayload;
@@ -178,7 +170,7 @@ export class OutboxWorker {
       await this.#account.post(
         payload.activity,
         signal,
-        sequence === undefined ? undefined : { [SEQUENCE_HEADER]: sequence },
+        sequence === undefined ? undefined : { [SEQUENCE_HEADER]: sequence.header },
       );
       // Relaxed: a power loss may undo the mark (the daemon syncs within a second), and the item is posted again,
       // which a POST that timed out may need anyway (posting is at least once). A disk sync here held up every
@@ -232,6 +224,8 @@ export class OutboxWorker {
       if (blocked.get(conversation) === item.id) blocked.delete(conversation);
       this.#counters.add("outbox.failed");
       this.#log.error("failed", { item: item.id, attempts, ...errorFields(error) });
+    } finally {
+      if (sequence !== undefined) this.#sequence?.settle(sequence.n);
     }
   }
 

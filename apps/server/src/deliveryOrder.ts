@@ -11,6 +11,8 @@ export const HOLD_MS = 2000;
 const MAX_HELD = 64;
 /** Streams remembered; beyond, idle ones are forgotten (a forgotten stream's next delivery may wait HOLD_MS). */
 const MAX_STREAMS = 10_000;
+/** The `release` of a request that holds no turn (stored as it comes). */
+const NO_TURN = (): void => {};
 
 interface Stream {
   /** The number stored next. */
@@ -41,14 +43,13 @@ export class DeliveryOrder {
     store: (release: () => void) => Promise<T>,
   ): Promise<T> {
     const stream = this.#stream(`${signer} ${sequence.stream}`);
-    const none = (): void => {};
-    if (stream === undefined) return store(none);
+    if (stream === undefined) return store(NO_TURN);
     const { n } = sequence;
     stream.next = Math.max(stream.next, sequence.done + 1);
     this.#advance(stream);
-    if (n < stream.next || (n === stream.next && stream.busy)) return store(none);
+    if (n < stream.next || (n === stream.next && stream.busy)) return store(NO_TURN);
     if (n > stream.next) {
-      if (stream.held.has(n) || stream.held.size >= MAX_HELD) return store(none);
+      if (stream.held.has(n) || stream.held.size >= MAX_HELD) return store(NO_TURN);
       await new Promise<void>((resolve) => {
         const waiting = {
           overdue: false,
