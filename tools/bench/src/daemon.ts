@@ -20,6 +20,7 @@ import { emit, percentile, profiled, round } from "./report.js";
 import { appendBacklog } from "./support/backlog.js";
 import { benchDaemonOptions, quiet } from "./support/daemons.js";
 import { measureProcess, type ServerProcess, serverProcess, until } from "./support/processes.js";
+import { type ThreadTimes, threadTimes } from "./support/threads.js";
 
 const network = { allowPrivateAddress: true, plainHttpWebFinger: true } as const;
 
@@ -322,6 +323,11 @@ interface CatchUpResult {
   readonly sync_elu: number;
   /** Messages whose decryption the daemon took from its decrypt-ahead worker. */
   readonly decrypt_ahead_taken: number;
+  /**
+   * CPU and run-queue time of this process's threads during the sync, by thread name (Linux): `MainThread`,
+   * `WorkerThread` (decrypt ahead), `V8Worker` (V8's GC and compiler helpers), `libuv-worker`.
+   */
+  readonly sync_threads: ThreadTimes;
 }
 
 /** Runs `catchUp` in a node process of its own under `flags` (and sottod's environment). */
@@ -392,6 +398,7 @@ async function catchUp(input: CatchUpInput): Promise<void> {
 
     const syncCpu = process.cpuUsage();
     const elu = performance.eventLoopUtilization();
+    const threads = threadTimes();
     const sync = async () => {
       const start = performance.now();
       await bob.start();
@@ -405,6 +412,7 @@ async function catchUp(input: CatchUpInput): Promise<void> {
     const syncMs = input.profile === undefined ? await sync() : await profiled(input.profile, sync);
     const syncCpuMs = cpuMs(process.cpuUsage(syncCpu));
     const syncElu = performance.eventLoopUtilization(elu).utilization;
+    const syncThreads = threads();
     const syncRate = (input.backlog / syncMs) * 1000;
     const bareRate = (decrypted / bareMs) * 1000;
     const syncCpuPerMsg = syncCpuMs / input.backlog;
@@ -421,6 +429,7 @@ async function catchUp(input: CatchUpInput): Promise<void> {
       sync_cpu_over_bare_cpu: round(bareCpuPerMsg / syncCpuPerMsg),
       sync_elu: round(syncElu),
       decrypt_ahead_taken: bob.counters.get("decrypt_ahead.taken"),
+      sync_threads: syncThreads,
     });
   } finally {
     await bob.stop();
