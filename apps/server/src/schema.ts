@@ -1,4 +1,10 @@
-import { activityLogTable, columnTypes, keyPackageTable, type Migration } from "@sotto/fedify";
+import {
+  activityLogIndex,
+  activityLogTable,
+  columnTypes,
+  keyPackageTable,
+  type Migration,
+} from "@sotto/fedify";
 
 /** The logs of sotto-server, each an `SqlActivityLog` table. */
 export const LOG_TABLES = ["inbox", "mls_messages", "outbox", "objects"] as const;
@@ -30,5 +36,10 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
           PRIMARY KEY (owner, alias))${t.table}`,
       ];
     },
+  },
+  {
+    // Each owner's page of a log is read by (owner, seq), not by sorting the owner's whole log (issue 20).
+    version: 2,
+    statements: () => LOG_TABLES.flatMap((table) => activityLogIndex(table)),
   },
 ];

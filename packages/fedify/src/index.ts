@@ -22,6 +22,7 @@ export { GroupCommit } from "./groupCommit.js";
 export { applyKeyPackageActivity, type KeyPackageLifecycleOptions } from "./keyPackages.js";
 export { type MlsLoaderFactories, type MlsLoaderOptions, mlsLoaderFactories } from "./loaders.js";
 export {
+  activityLogIndex,
   activityLogTable,
   appendTogether,
   keyPackageTable,

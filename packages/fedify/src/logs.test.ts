@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { activityLogTable, appendTogether, SqlActivityLog } from "./logs.js";
+import { activityLogIndex, activityLogTable, appendTogether, SqlActivityLog } from "./logs.js";
 import { type Migration, migrate, schemaVersion } from "./migrate.js";
 import type { Sql } from "./sql.js";
 import { sqliteSql } from "./sqlite-sql.js";
@@ -39,6 +39,34 @@ describe("logs and migrations on a SQLite file", () => {
     expect([await inbox.count("alice"), await messages.count("alice")]).toEqual([1, 1]);
     expect((await inbox.since(0, 10)).map((i) => [i.owner, i.id])).toEqual([["alice", activity.id]]);
     expect(await inbox.lastSeq()).toBe(1);
+  });
+
+  it("reads an owner's pages through the (owner, seq) index, without sorting the owner's log", async () => {
+    await migrate(sql, "test", [
+      ...logs,
+      { version: 3, statements: () => [...activityLogIndex("inbox"), ...activityLogIndex("inbox")] },
+    ]);
+    const inbox = new SqlActivityLog(sql, "inbox");
+    for (let i = 0; i < 30; i++)
+      await inbox.append(i % 3 === 0 ? "bob" : "alice", `https://b.example/${i}`, {
+        id: `https://b.example/${i}`,
+      });
+    const plan = (query: string) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${query}`)
+        .all("alice", 5, 10)
+        .map((row) => String(row.detail))
+        .join("; ");
+    for (const query of [
+      "SELECT seq, id, json, received FROM inbox WHERE owner = ? AND seq > ? ORDER BY seq ASC LIMIT ?",
+      "SELECT seq, id, json, received FROM inbox WHERE owner = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+    ]) {
+      expect(plan(query)).toContain("USING INDEX inbox_owner_seq");
+      expect(plan(query)).not.toContain("TEMP B-TREE");
+    }
+    const page = await inbox.after("alice", 5, 4);
+    expect(page.map((item) => item.id)).toEqual([5, 7, 8, 10].map((i) => `https://b.example/${i}`));
+    expect((await inbox.newest("alice", { before: 5, limit: 2 })).map((item) => item.seq)).toEqual([3, 2]);
   });
 
   it("writes none of them when one fails", async () => {
