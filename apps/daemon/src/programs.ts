@@ -11,17 +11,19 @@ import { fileURLToPath } from "node:url";
  *   the node binary's code pages, which then stayed resident (-4 to -5 MB). Maglev is also what a catch-up
  *   needs: the receive path's many small functions get optimized code after 400 calls instead of 3,000 (the
  *   earlier `--no-maglev` cost the catch-up ~1.4x its CPU), and the MLS engine ran no slower without TurboFan;
- * - `--max-semi-space-size=1`: a 1 MB young generation. Without it the young generation grows to 4 MB at
- *   start-up and stays there (idle RSS +3 to +6.5 MB, over the 80 MB budget), though a catch-up would cost 17-25%
- *   less CPU: its pipeline keeps ~300 items of ~5 KB alive, which outlive a 1 MB young generation, so each is
- *   copied twice and promoted (README.md, "The young generation");
+ * - `--optimize-for-size`: V8 trades some speed for a smaller heap (-1 to -2 MB idle; and a long catch-up's RSS
+ *   stays flat: 100,000 messages end at 111-113 MB, against 174-184 MB without it);
+ * - `--max-semi-space-size=1`: a 1 MB young generation, enough for a daemon that idles (`--optimize-for-size`
+ *   imposes it anyway; without both, idle RSS is 3 to 6.5 MB higher: README.md, "The young generation");
  * - `--liftoff-only`: fetch's HTTP parser (llhttp, WebAssembly) is not recompiled by TurboFan, whose compiler
  *   memory (~10 MB in a worker thread's malloc arena) would otherwise stay resident (-10 MB).
- * Dropped on 2026-12-04: `--optimize-for-size`. It saved about 1 MB of idle RSS, and it made V8 collect the old
- * generation again and again during a catch-up (13 incremental marks per 10,000 messages, none without it):
- * 5-9% of a catch-up's CPU and a third of V8's helper threads' CPU.
  */
-export const NODE_FLAGS: readonly string[] = ["--max-opt=2", "--max-semi-space-size=1", "--liftoff-only"];
+export const NODE_FLAGS: readonly string[] = [
+  "--max-opt=2",
+  "--optimize-for-size",
+  "--max-semi-space-size=1",
+  "--liftoff-only",
+];
 
 /**
  * Environment for the programs' processes (measured in README.md, "Footprint"): glibc's malloc serves blocks
