@@ -44,6 +44,7 @@ describe("logs and migrations on a SQLite file", () => {
   it("reads an owner's pages through the (owner, seq) index, without sorting the owner's log", async () => {
     await migrate(sql, "test", [
       ...logs,
+      // Twice: a host whose table already has the index may run it again.
       { version: 3, statements: () => [...activityLogIndex("inbox"), ...activityLogIndex("inbox")] },
     ]);
     const inbox = new SqlActivityLog(sql, "inbox");
