@@ -4,24 +4,27 @@
 import { fileURLToPath } from "node:url";
 
 /**
- * V8 flags that keep an idle sottod small (measured in README.md, "Footprint"). They only act on the node
- * command line: `v8.setFlagsFromString` at run time is too late.
+ * V8 flags for sottod (measured in README.md, "Footprint" and "The young generation"). They only act on the
+ * node command line: `v8.setFlagsFromString` at run time is too late for the main thread's heap.
  * - `--max-opt=2`: JS tiers up to Maglev, never to TurboFan. Start-up ran one or two functions hot enough for
  *   TurboFan (zod's schema constructor, the HTML entity table's decoder), and that compile touched ~4 MB more of
  *   the node binary's code pages, which then stayed resident (-4 to -5 MB). Maglev is also what a catch-up
  *   needs: the receive path's many small functions get optimized code after 400 calls instead of 3,000 (the
  *   earlier `--no-maglev` cost the catch-up ~1.4x its CPU), and the MLS engine ran no slower without TurboFan;
- * - `--optimize-for-size`: V8 trades some speed for a smaller heap (-1 to -2 MB idle; and a long catch-up's RSS
- *   stays flat: 100,000 messages end at 111-113 MB, against 174-184 MB without it);
- * - `--max-semi-space-size=1`: a 1 MB young generation, enough for a daemon that idles (`--optimize-for-size`
- *   imposes it anyway; without both, idle RSS is 3 to 6.5 MB higher: README.md, "The young generation");
+ * - `--max-semi-space-size=16`: a young generation of up to 16 MB, so that the items a catch-up holds in
+ *   flight die young; under the 1 MB one before, they were promoted and the old generation marked again and
+ *   again (a third of the catch-up's CPU). An idle sottod gives it back (`--expose-gc`, memoryReducer.ts);
+ * - `--heap-growing-percent=20`: the old generation grows by a fifth at a time, so a catch-up's memory stays
+ *   near what it holds (`npm run bench -- soak`: peak 184 MB against 239 without it, the same speed);
+ * - `--expose-gc`: lets the memory reducer run the collection that shrinks the young generation once idle;
  * - `--liftoff-only`: fetch's HTTP parser (llhttp, WebAssembly) is not recompiled by TurboFan, whose compiler
  *   memory (~10 MB in a worker thread's malloc arena) would otherwise stay resident (-10 MB).
  */
 export const NODE_FLAGS: readonly string[] = [
   "--max-opt=2",
-  "--optimize-for-size",
-  "--max-semi-space-size=1",
+  "--max-semi-space-size=16",
+  "--heap-growing-percent=20",
+  "--expose-gc",
   "--liftoff-only",
 ];
 

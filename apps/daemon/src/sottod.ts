@@ -10,6 +10,7 @@ import { Daemon, STORE_FILE, VERSION } from "./daemon.js";
 import { explainFailure, type FailureContext } from "./explain.js";
 import { keySourceFromArgs } from "./keySource.js";
 import { createLogger, type LogLevel } from "./log.js";
+import { startMemoryReducer } from "./memoryReducer.js";
 import { defaultWebDir } from "./web.js";
 
 const usage = `usage:
@@ -191,12 +192,16 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
+  // Start-up grew the young generation; an idle daemon gives it back (memoryReducer.ts).
+  const reducer = startMemoryReducer();
+  reducer.reduce();
   logger.info("sottod_ready", {
     startupMs: Math.round(performance.now() - started),
     api: api?.url,
     web: api?.webUrl,
   });
   await stopped;
+  reducer.stop();
   await api?.close();
   await daemon.stop();
   return 0;

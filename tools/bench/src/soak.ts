@@ -1,7 +1,8 @@
 // `npm run bench -- soak [messages=100000]`: memory of a `sottod run` process (the bundle, NODE_FLAGS,
 // PROGRAM_ENV, as users run it) that catches up on a backlog of `messages` application messages from a real
 // sotto-server on loopback. Reports its RSS when ready, after the first tenth of the messages, at its peak and
-// after the last one, and the growth from the tenth to the end (issue 20: within 20 MB). Long; not in npm test.
+// after the last one, and the growth from the tenth to the end (issue 20: within 20 MB); then once idle again
+// (8 s after the last message), and the growth from ready to idle. Long; not in npm test.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -117,6 +118,10 @@ export async function main(args: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 2_000));
     const endRss = rssKb(pid);
     peak = Math.max(peak, endRss);
+    // Idle: the decrypt-ahead worker has ended (3 s without work) and the memory reducer has given the young
+    // generation back (apps/daemon README, "The young generation").
+    await new Promise((r) => setTimeout(r, 6_000));
+    const idleRss = rssKb(pid);
     emit({
       bench: "soak",
       messages: total,
@@ -126,6 +131,8 @@ export async function main(args: string[]): Promise<void> {
       rss_peak_mb: round(peak / 1024, 1),
       rss_end_mb: round(endRss / 1024, 1),
       growth_tenth_to_end_mb: round((endRss - (atTenth as number)) / 1024, 1),
+      rss_idle_after_mb: round(idleRss / 1024, 1),
+      growth_ready_to_idle_mb: round((idleRss - readyRss) / 1024, 1),
     });
   } finally {
     client?.close();
