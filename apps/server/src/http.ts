@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { jsonBodyOf } from "@sotto/fedify";
 import { ServerError } from "./errors.js";
 
 /** What the routes read of a request: one from node:http (`fromIncoming`), or one made in-process (inProcess.ts). */
@@ -79,7 +80,7 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
     return;
   }
   if (!(headers["content-type"] ?? "").startsWith("text/event-stream")) {
-    const whole = Buffer.from(await response.arrayBuffer());
+    const whole = jsonBodyOf(response) ?? Buffer.from(await response.arrayBuffer());
     res.writeHead(response.status, { ...headers, "content-length": String(whole.length) }).end(whole);
     return;
   }

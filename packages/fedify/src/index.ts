@@ -35,7 +35,7 @@ export {
 export { type Migration, migrate, schemaVersion } from "./migrate.js";
 export { mysqlSql, openMysqlPool, redactUrl } from "./mysql-sql.js";
 export { QuietKvStore } from "./quietKv.js";
-export { ACTIVITY_JSON, errorResponse, jsonResponse } from "./responses.js";
+export { ACTIVITY_JSON, errorResponse, jsonBodyOf, jsonResponse } from "./responses.js";
 export {
   checkTableName,
   columnTypes,
