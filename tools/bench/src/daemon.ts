@@ -1,6 +1,6 @@
 // `npm run bench -- daemon [backlog]`: sottod end to end, on two real sotto-servers on loopback.
 // - backlog: a 10,000-message backlog synced by a daemon that was stopped (msgs/s), beside the bare MLS decrypt
-//   rate of the same messages (processMessage alone, no network or store) and their ratio;
+//   rate of the same messages (processMessage alone, no network or store; the faster of two passes) and their ratio;
 // - latency: send on daemon A -> stored on daemon B via two federated servers with SSE, p50/p99, beside the
 //   loopback HTTP round trip to the server;
 // - a `sottod run` child process: start-up time to ready and idle RSS, beside a bare Node process.
@@ -380,19 +380,24 @@ async function catchUp(input: CatchUpInput): Promise<void> {
     });
     const decoded = decodeConversation(before);
     if (!decoded.ok) throw decoded.error;
-    let state: Conversation = decoded.value;
-    const bareCpu = process.cpuUsage();
-    const bareStart = performance.now();
-    let decrypted = 0;
-    for (const envelope of envelopes) {
-      const result = await processMessage(state, { bytes: envelope.bytes, published: envelope.published });
-      if (result.ok) {
-        state = result.value.conversation;
-        decrypted++;
+    // Twice from the same state, and the faster pass is the baseline: one pass varied by a quarter between
+    // runs on this machine, and a slow one flattered the ratio.
+    const bareDecrypt = async () => {
+      let state: Conversation = decoded.value;
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      let decrypted = 0;
+      for (const envelope of envelopes) {
+        const result = await processMessage(state, { bytes: envelope.bytes, published: envelope.published });
+        if (result.ok) {
+          state = result.value.conversation;
+          decrypted++;
+        }
       }
-    }
-    const bareMs = performance.now() - bareStart;
-    const bareCpuMs = cpuMs(process.cpuUsage(bareCpu));
+      return { decrypted, ms: performance.now() - start, cpuMs: cpuMs(process.cpuUsage(cpu)) };
+    };
+    const passes = [await bareDecrypt(), await bareDecrypt()];
+    const { decrypted, ms: bareMs, cpuMs: bareCpuMs } = passes.reduce((a, b) => (b.ms < a.ms ? b : a));
     activities.length = 0;
     envelopes.length = 0;
 
