@@ -159,6 +159,22 @@ describe("decrypt ahead", () => {
     expect(await ahead.take(groupId, read.value, other, true)).toBeUndefined();
   });
 
+  it("ends an idle worker, which exits on its own, and loses nothing it was fed", async () => {
+    open();
+    for (let i = 0; i < 6; i++) expect(await apply(i)).toBe("worker");
+    await ahead.settleAll();
+    // Nothing fed or taken for 3 s: told to end, the worker gives its heap back and exits (code 0).
+    const until = Date.now() + 20_000;
+    while (counters.get("decrypt_ahead.ended") === 0 && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(counters.get("decrypt_ahead.ended")).toBe(1);
+    expect(counters.get("decrypt_ahead.worker_lost")).toBe(0);
+    expect(ahead.terminateWorker()).toBe(false);
+    for (let i = 6; i < 12; i++) await apply(i);
+    await ahead.settleAll();
+    expect(hex(cache)).toBe(await bare([...Array(12).keys()]));
+  }, 60_000);
+
   it("replays on the main thread what a lost worker held, and goes on without it", async () => {
     open();
     for (let i = 0; i < 4; i++) expect(await apply(i)).toBe("worker");

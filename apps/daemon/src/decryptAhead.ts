@@ -21,6 +21,9 @@ const MIN_CHAIN = 8;
 /** The worker ends after this long without a message fed or taken (it costs memory while it lives). */
 const IDLE_MS = 3_000;
 
+/** A worker told to end (idle) that has not exited after this long is terminated. */
+const END_MS = 5_000;
+
 /** After this many worker failures the daemon goes on without it (each costs a restart and a replay). */
 const MAX_FAILURES = 3;
 
@@ -373,8 +376,11 @@ export class DecryptAhead {
       for (const reply of replies) this.#receive(reply);
     });
     worker.on("error", (error) => this.#host.log.warn("decrypt_ahead_failed", errorFields(error)));
-    worker.on("exit", () => {
-      if (this.#worker !== worker) return;
+    worker.on("exit", (code) => {
+      if (this.#worker !== worker) {
+        if (code === 0) this.#host.counters.add("decrypt_ahead.ended");
+        return;
+      }
       this.#worker = undefined;
       this.#outgoing = [];
       this.#failures++;
@@ -438,8 +444,12 @@ export class DecryptAhead {
       return;
     }
     for (const group of this.#groups.values()) this.#drop(group);
-    void this.#worker?.terminate();
+    const worker = this.#worker;
     this.#worker = undefined;
+    if (worker === undefined) return;
+    // It exits on its own once it gave its heap back; one that does not is ended.
+    worker.postMessage([{ op: "end" } satisfies AheadRequest]);
+    setTimeout(() => void worker.terminate(), END_MS).unref();
   }
 }
 

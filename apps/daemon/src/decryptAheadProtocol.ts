@@ -15,7 +15,9 @@ export type AheadRequest =
     }
   /** The encoded state after message `seq`; older states are dropped. */
   | { readonly op: "state"; readonly token: number; readonly seq: number }
-  | { readonly op: "stop"; readonly token: number };
+  | { readonly op: "stop"; readonly token: number }
+  /** Idle: the worker drops everything, gives its heap back (a last-resort collection) and exits. */
+  | { readonly op: "end" };
 
 /** What the worker answers, batched in arrays. */
 export type AheadReply =
