@@ -95,6 +95,8 @@ function end(): void {
   chains.clear();
   queue.length = 0;
   waitingStates = [];
+  // memoryReducer.ts runs the same collection; the worker imports no sibling module (under Vitest it runs
+  // from its .ts source, whose `./x.js` imports Node cannot resolve).
   (globalThis as { gc?: (options: object) => void }).gc?.({
     type: "major",
     execution: "sync",

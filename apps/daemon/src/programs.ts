@@ -4,8 +4,9 @@
 import { fileURLToPath } from "node:url";
 
 /**
- * V8 flags for sottod (measured in README.md, "Footprint" and "The young generation"). They only act on the
- * node command line: `v8.setFlagsFromString` at run time is too late for the main thread's heap.
+ * V8 flags for sottod (measured in README.md, "Footprint" and "A young generation that grows for a catch-up").
+ * They only act on the node command line: `v8.setFlagsFromString` at run time is too late for the main
+ * thread's heap.
  * - `--max-opt=2`: JS tiers up to Maglev, never to TurboFan. Start-up ran one or two functions hot enough for
  *   TurboFan (zod's schema constructor, the HTML entity table's decoder), and that compile touched ~4 MB more of
  *   the node binary's code pages, which then stayed resident (-4 to -5 MB). Maglev is also what a catch-up

@@ -119,7 +119,7 @@ export async function main(args: string[]): Promise<void> {
     const endRss = rssKb(pid);
     peak = Math.max(peak, endRss);
     // Idle: the decrypt-ahead worker has ended (3 s without work) and the memory reducer has given the young
-    // generation back (apps/daemon README, "The young generation").
+    // generation back (apps/daemon README, "A young generation that grows for a catch-up").
     await new Promise((r) => setTimeout(r, 6_000));
     const idleRss = rssKb(pid);
     emit({
