@@ -175,9 +175,11 @@ export interface DaemonOptions {
   readonly fetch?: typeof globalThis.fetch;
   /**
    * Decrypt application messages of a catch-up ahead on a worker thread (default true; see decryptAhead.ts).
-   * Off, everything runs on the main thread as before (paired benches, tests comparing the two).
+   * Off, everything runs on the main thread as before (paired benches, tests comparing the two). `"wait"`: a
+   * catch-up waits for the worker to load rather than doing its first messages on the main thread meanwhile
+   * (tests that need the worker to take a known share of a small backlog).
    */
-  readonly decryptAhead?: boolean;
+  readonly decryptAhead?: boolean | "wait";
 }
 
 export interface InitOptions extends DaemonOptions {
@@ -250,6 +252,7 @@ export class Daemon {
             replace: (groupId, conversation) => this.#applier.replaceState(groupId, conversation),
             counters: this.counters,
             log: this.log,
+            waitForWorker: options.decryptAhead === "wait",
           });
     this.#ctx = {
       store,

@@ -111,7 +111,7 @@ describe("decrypting a backlog ahead on a worker thread", () => {
     await send(12, "third");
     const copy = copyOfBob("bob-alone-1");
 
-    bob = await world().reopen("bob");
+    bob = await world().reopen("bob", { decryptAhead: "wait" });
     await catchUp(bob);
     const ahead = snapshot(bob, conversationId);
     // The worker did the work, and the main thread did the rest (the commit, the held and the bad ones).
@@ -127,7 +127,7 @@ describe("decrypting a backlog ahead on a worker thread", () => {
   it("loses nothing when the worker dies in the middle of a catch-up", async () => {
     await send(60, "fourth");
     const copy = copyOfBob("bob-alone-2");
-    bob = await world().reopen("bob");
+    bob = await world().reopen("bob", { decryptAhead: "wait" });
     // Kill the worker inside a batch once it has given results: their states live in the worker only then.
     let polling = true;
     const poll = () => {

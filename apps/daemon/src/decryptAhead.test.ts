@@ -80,7 +80,7 @@ describe("decrypt ahead", () => {
   let ahead: DecryptAhead;
   const logger = createLogger({ level: "error", write: () => {} });
 
-  function open(): DecryptAhead {
+  async function open(): Promise<DecryptAhead> {
     cache = start;
     counters = new Counters();
     ahead = new DecryptAhead({
@@ -92,6 +92,7 @@ describe("decrypt ahead", () => {
       log: logger,
     });
     for (const item of items) ahead.feed(item);
+    expect(await ahead.ready()).toBe(true);
     return ahead;
   }
 
@@ -115,7 +116,7 @@ describe("decrypt ahead", () => {
   }
 
   it("takes the worker's results in order and reclaims the state the main thread would have had", async () => {
-    open();
+    await open();
     const by: string[] = [];
     for (let i = 0; i < 12; i++) by.push(await apply(i));
     expect(by.every((b) => b === "worker")).toBe(true);
@@ -125,8 +126,31 @@ describe("decrypt ahead", () => {
     expect(hex(cache)).toBe(await bare([...Array(12).keys()]));
   });
 
+  it("does the first messages itself while the worker loads, then takes its results", async () => {
+    cache = start;
+    counters = new Counters();
+    ahead = new DecryptAhead({
+      cached: (id) => (id === groupId ? cache : undefined),
+      replace: (id, conversation) => {
+        if (id === groupId) cache = conversation;
+      },
+      counters,
+      log: logger,
+    });
+    for (const item of items) ahead.feed(item);
+    // Fed a backlog, the worker is loading: nothing waits for it.
+    expect(counters.get("decrypt_ahead.workers")).toBe(1);
+    expect(await apply(0)).toBe("main");
+    expect(await ahead.ready()).toBe(true);
+    const by: string[] = [];
+    for (let i = 1; i < 12; i++) by.push(await apply(i));
+    expect(by.every((b) => b === "worker")).toBe(true);
+    await ahead.settleAll();
+    expect(hex(cache)).toBe(await bare([...Array(12).keys()]));
+  });
+
   it("ends the chain when the main thread passes over a message the worker applied", async () => {
-    open();
+    await open();
     for (let i = 0; i < 5; i++) expect(await apply(i)).toBe("worker");
     // Item 5 is reached and not applied (as a duplicate activity would be): the worker's state after 6
     // includes 5, the main thread's does not.
@@ -137,7 +161,7 @@ describe("decrypt ahead", () => {
   });
 
   it("keeps out of the state a message taken from the worker that the main thread did not apply", async () => {
-    open();
+    await open();
     for (let i = 0; i < 3; i++) expect(await apply(i)).toBe("worker");
     // Item 3's result is taken, and its unit fails (nothing says `applied`).
     const read = ahead.reach(items[3] as ReceivedItem);
@@ -149,7 +173,7 @@ describe("decrypt ahead", () => {
   });
 
   it("takes nothing for a state that is not the one the chain started from", async () => {
-    open();
+    await open();
     expect(await apply(0)).toBe("worker");
     await ahead.settleAll();
     // The main thread's state was replaced by something else meanwhile (e.g. a failed batch reloaded it).
@@ -160,7 +184,7 @@ describe("decrypt ahead", () => {
   });
 
   it("ends an idle worker, which exits on its own, and loses nothing it was fed", async () => {
-    open();
+    await open();
     for (let i = 0; i < 6; i++) expect(await apply(i)).toBe("worker");
     await ahead.settleAll();
     // Nothing fed or taken for 3 s: told to end, the worker gives its heap back and exits (code 0).
@@ -176,7 +200,7 @@ describe("decrypt ahead", () => {
   }, 60_000);
 
   it("replays on the main thread what a lost worker held, and goes on without it", async () => {
-    open();
+    await open();
     for (let i = 0; i < 4; i++) expect(await apply(i)).toBe("worker");
     expect(ahead.terminateWorker()).toBe(true);
     for (let i = 4; i < 12; i++) await apply(i);

@@ -42,6 +42,11 @@ export interface AheadHost {
   replace(groupId: string, conversation: Conversation): void;
   readonly counters: Counters;
   readonly log: Logger;
+  /**
+   * A chain starts at once and waits for a worker still loading, instead of the main thread doing the
+   * messages itself until it is loaded: for tests that need the worker to take a known share of a small backlog.
+   */
+  readonly waitForWorker?: boolean;
 }
 
 type Outcome = Extract<AheadReply, { op: "result" }> | "lost";
@@ -93,6 +98,10 @@ export class DecryptAhead {
   readonly #groups = new Map<string, Group>();
   readonly #chains = new Map<number, Chain>();
   #worker: Worker | undefined;
+  /** The worker said it is loaded; until then the main thread does every message itself. */
+  #workerReady = false;
+  /** Told when the worker is loaded (or lost before). */
+  #onReady: ((ready: boolean) => void)[] = [];
   #outgoing: AheadRequest[] = [];
   #flushing = false;
   #idle: ReturnType<typeof setTimeout> | undefined;
@@ -119,6 +128,9 @@ export class DecryptAhead {
     }
     group.queue.push(envelope);
     if (group.chain?.open) this.#send(group.chain, envelope);
+    // A backlog worth a chain is coming: the worker loads (~100-200 ms) while the main thread does the first
+    // messages itself, rather than waiting for its first result.
+    else if (group.queue.length >= MIN_CHAIN && this.#failures < MAX_FAILURES) this.#ensureWorker();
     this.#touch();
   }
 
@@ -163,6 +175,10 @@ export class DecryptAhead {
     let chain = group.chain;
     if (chain === undefined) {
       if (group.queue.length + 1 < MIN_CHAIN || this.#failures >= MAX_FAILURES) return undefined;
+      if (!this.#workerReady && this.#host.waitForWorker !== true) {
+        this.#ensureWorker();
+        return undefined;
+      }
       chain = this.#start(group, current, [envelope, ...group.queue]);
     }
     const seq = chain.seqs.get(envelope);
@@ -232,6 +248,17 @@ export class DecryptAhead {
     this.#idle = undefined;
     void this.#worker?.terminate();
     this.#worker = undefined;
+    this.#setReady(false);
+  }
+
+  /**
+   * Starts the worker if it is not running and resolves once it is loaded (true) or lost (false). The daemon
+   * does not wait for it (see `feed`); a test does, to know which messages the worker will take.
+   */
+  ready(): Promise<boolean> {
+    if (this.#workerReady) return Promise.resolve(true);
+    this.#ensureWorker();
+    return new Promise((resolve) => this.#onReady.push(resolve));
   }
 
   /** Test hook: ends the worker as a crash would; whatever it held is replayed on the main thread. */
@@ -371,9 +398,14 @@ export class DecryptAhead {
   #ensureWorker(): Worker {
     if (this.#worker !== undefined) return this.#worker;
     const worker = new Worker(workerFile());
+    this.#workerReady = false;
     worker.unref();
     worker.on("message", (replies: AheadReply[]) => {
-      for (const reply of replies) this.#receive(reply);
+      for (const reply of replies) {
+        if (reply.op === "ready") {
+          if (this.#worker === worker) this.#setReady(true);
+        } else this.#receive(reply);
+      }
     });
     worker.on("error", (error) => this.#host.log.warn("decrypt_ahead_failed", errorFields(error)));
     worker.on("exit", (code) => {
@@ -384,6 +416,7 @@ export class DecryptAhead {
       this.#worker = undefined;
       this.#outgoing = [];
       this.#failures++;
+      this.#setReady(false);
       this.#host.counters.add("decrypt_ahead.worker_lost");
       // Whatever it held is replayed (see `take`); the chains are gone.
       for (const chain of this.#chains.values()) {
@@ -398,7 +431,14 @@ export class DecryptAhead {
     return worker;
   }
 
-  #receive(reply: AheadReply): void {
+  #setReady(ready: boolean): void {
+    this.#workerReady = ready;
+    const waiting = this.#onReady;
+    this.#onReady = [];
+    for (const resolve of waiting) resolve(ready);
+  }
+
+  #receive(reply: Exclude<AheadReply, { op: "ready" }>): void {
     const chain = this.#chains.get(reply.token);
     if (chain === undefined) return;
     if (reply.op === "state") {
@@ -446,6 +486,7 @@ export class DecryptAhead {
     for (const group of this.#groups.values()) this.#drop(group);
     const worker = this.#worker;
     this.#worker = undefined;
+    this.#setReady(false);
     if (worker === undefined) return;
     // It exits on its own once it gave its heap back; one that does not is ended.
     worker.postMessage([{ op: "end" } satisfies AheadRequest]);

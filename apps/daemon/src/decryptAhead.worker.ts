@@ -121,3 +121,5 @@ port.on("message", (requests: AheadRequest[]) => {
   }
   if (!running) void run();
 });
+
+port.postMessage([{ op: "ready" } satisfies AheadReply]);

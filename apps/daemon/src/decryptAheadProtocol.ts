@@ -21,6 +21,8 @@ export type AheadRequest =
 
 /** What the worker answers, batched in arrays. */
 export type AheadReply =
+  /** Loaded: chains started from now on get results without waiting for the worker to start. */
+  | { readonly op: "ready" }
   | {
       readonly op: "result";
       readonly token: number;
