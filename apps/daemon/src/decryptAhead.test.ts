@@ -106,6 +106,9 @@ describe("decrypt ahead", () => {
     const early = await ahead.take(groupId, envelope, cache, true);
     if (early !== undefined) {
       expect(early.data).toEqual(text(i));
+      // Posted in a buffer of its own, not as a view into the worker's decoded state (copied whole).
+      const key = early.sender.signaturePublicKey;
+      expect(key.buffer.byteLength).toBe(key.byteLength);
       ahead.applied(groupId);
       return "worker";
     }
