@@ -3,11 +3,15 @@
 // the URL-safe alphabet is accepted too.
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
-/** Padded standard base64 with no whitespace, what peers send: one scan, none of the rewriting below. */
-const PLAIN_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 export function decodeBase64(text: string): Uint8Array | undefined {
-  if (text.length % 4 === 0 && PLAIN_BASE64.test(text)) return new Uint8Array(Buffer.from(text, "base64"));
+  // Padded base64 with no whitespace, what peers send, without a scan of its own: Buffer's decoder skips or
+  // stops at anything outside the alphabet, so the length it gives says whether there was any (a regular
+  // expression first cost three times the decoding).
+  if (text.length % 4 === 0) {
+    const decoded = Buffer.from(text, "base64");
+    const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+    if (decoded.length === (text.length / 4) * 3 - padding) return new Uint8Array(decoded);
+  }
   const compact = text.replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/");
   if (!BASE64.test(compact)) return undefined;
   return new Uint8Array(Buffer.from(compact, "base64"));
