@@ -38,7 +38,7 @@ export class UnitWriter {
         WHERE excluded.epoch >= groups.epoch`,
       groupRemove: "DELETE FROM groups WHERE id = ?",
       message: `INSERT INTO messages (id, conversation, at, direction, state, content, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
       messageRow: "SELECT * FROM messages WHERE id = ?",
       messageUpdate: `UPDATE messages SET conversation = ?, at = ?, direction = ?, state = ?, content = ?,
         edited_at = ?, deleted_at = ?, updated_at = ? WHERE id = ?`,
@@ -140,21 +140,20 @@ export class UnitWriter {
     }
     for (const id of unit.groupsRemoved ?? []) this.#run("groupRemove", id);
     for (const m of unit.messages ?? []) {
-      const old = this.#row("messageRow", m.id);
-      const row = {
+      const fresh = {
         id: m.id,
         conversation: m.conversation,
         at: m.at,
         direction: m.direction,
         state: m.state,
-        edited_at: old?.edited_at ?? null,
-        deleted_at: old?.deleted_at ?? null,
+        edited_at: null,
+        deleted_at: null,
       };
-      if (old === undefined) {
-        const content = c.sealJson("messages", "content", row, { author: m.author, body: m.body });
-        this.#run("message", m.id, m.conversation, m.at, m.direction, m.state, content, at);
-        continue;
-      }
+      // A new message (nearly every one) is one statement; only one already stored is read back.
+      const sealed = c.sealJson("messages", "content", fresh, { author: m.author, body: m.body });
+      if (this.#run("message", m.id, m.conversation, m.at, m.direction, m.state, sealed, at) > 0) continue;
+      const old = this.#row("messageRow", m.id) as Row;
+      const row = { ...fresh, edited_at: old.edited_at ?? null, deleted_at: old.deleted_at ?? null };
       // A replayed upsert does not bring back a deleted body.
       const content: MessageContent =
         old.deleted_at === null
