@@ -124,8 +124,12 @@ export { VERSION };
 /** The store file inside the data directory. */
 export const STORE_FILE = "sotto.db";
 
-/** At most this many received activities share one store transaction. */
-const RECEIVE_BATCH = 100;
+/**
+ * At most this many received activities share one store transaction. Each commit writes every page the batch
+ * touched to the write-ahead log, and the ids' indexes (random keys) are touched all over: at 100 a
+ * catch-up's commits took a fifth of the store's CPU; at 400 the main thread spent ~9% less per message.
+ */
+const RECEIVE_BATCH = 400;
 
 /**
  * A receive batch lets the event loop turn at least this often: the read of the next page (and everything
@@ -133,8 +137,11 @@ const RECEIVE_BATCH = 100;
  */
 const RECEIVE_TURN_MS = 5;
 
-/** How many received items are read ahead of the batch applying them (a page and more). */
-const READ_AHEAD = 2 * RECEIVE_BATCH;
+/**
+ * How many received items are read ahead of the batch applying them (pages and more): the decrypt-ahead
+ * worker's lead. More is not faster, and each item in flight outlives the young generation sooner.
+ */
+const READ_AHEAD = RECEIVE_BATCH;
 
 export interface DaemonOptions {
   /** Directory of the encrypted store (created 0700 by `init`). */
