@@ -80,7 +80,8 @@ describe("decrypt ahead", () => {
   let ahead: DecryptAhead;
   const logger = createLogger({ level: "error", write: () => {} });
 
-  async function open(): Promise<DecryptAhead> {
+  /** A DecryptAhead fed every item; `loaded`: once its worker is loaded (else it may still be loading). */
+  async function open(loaded = true): Promise<DecryptAhead> {
     cache = start;
     counters = new Counters();
     ahead = new DecryptAhead({
@@ -92,7 +93,7 @@ describe("decrypt ahead", () => {
       log: logger,
     });
     for (const item of items) ahead.feed(item);
-    expect(await ahead.ready()).toBe(true);
+    if (loaded) expect(await ahead.ready()).toBe(true);
     return ahead;
   }
 
@@ -130,17 +131,7 @@ describe("decrypt ahead", () => {
   });
 
   it("does the first messages itself while the worker loads, then takes its results", async () => {
-    cache = start;
-    counters = new Counters();
-    ahead = new DecryptAhead({
-      cached: (id) => (id === groupId ? cache : undefined),
-      replace: (id, conversation) => {
-        if (id === groupId) cache = conversation;
-      },
-      counters,
-      log: logger,
-    });
-    for (const item of items) ahead.feed(item);
+    await open(false);
     // Fed a backlog, the worker is loading: nothing waits for it.
     expect(counters.get("decrypt_ahead.workers")).toBe(1);
     expect(await apply(0)).toBe("main");
