@@ -147,6 +147,7 @@ export async function main(args: string[]): Promise<void> {
           token: bobToken,
           backlog,
           decryptAhead: variant.decryptAhead,
+          serverPid: a.pid,
           profile: runs.length === 0 ? "daemon-backlog" : undefined,
         });
         rmSync(run, { recursive: true, force: true });
@@ -302,6 +303,8 @@ interface CatchUpInput {
   readonly token: string;
   readonly backlog: number;
   readonly decryptAhead: boolean;
+  /** Bob's server's process: its CPU during the sync is reported beside the daemon's. */
+  readonly serverPid: number;
   /** Name of the CPU profile of the sync (with SOTTO_BENCH_PROFILE). */
   readonly profile?: string | undefined;
 }
@@ -328,6 +331,8 @@ interface CatchUpResult {
    * `WorkerThread` (decrypt ahead), `V8Worker` (V8's GC and compiler helpers), `libuv-worker`.
    */
   readonly sync_threads: ThreadTimes;
+  /** CPU of bob's server's process during the sync (all threads): it shares the machine's cores. */
+  readonly server_cpu_ms: number;
 }
 
 /** Runs `catchUp` in a node process of its own under `flags` (and sottod's environment). */
@@ -404,6 +409,7 @@ async function catchUp(input: CatchUpInput): Promise<void> {
     const syncCpu = process.cpuUsage();
     const elu = performance.eventLoopUtilization();
     const threads = threadTimes();
+    const serverThreads = threadTimes(input.serverPid);
     const sync = async () => {
       const start = performance.now();
       await bob.start();
@@ -418,6 +424,7 @@ async function catchUp(input: CatchUpInput): Promise<void> {
     const syncCpuMs = cpuMs(process.cpuUsage(syncCpu));
     const syncElu = performance.eventLoopUtilization(elu).utilization;
     const syncThreads = threads();
+    const serverCpuMs = Object.values(serverThreads()).reduce((sum, t) => sum + t.cpu_ms, 0);
     const syncRate = (input.backlog / syncMs) * 1000;
     const bareRate = (decrypted / bareMs) * 1000;
     const syncCpuPerMsg = syncCpuMs / input.backlog;
@@ -435,6 +442,7 @@ async function catchUp(input: CatchUpInput): Promise<void> {
       sync_elu: round(syncElu),
       decrypt_ahead_taken: bob.counters.get("decrypt_ahead.taken"),
       sync_threads: syncThreads,
+      server_cpu_ms: serverCpuMs,
     });
   } finally {
     await bob.stop();

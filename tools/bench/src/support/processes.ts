@@ -18,6 +18,8 @@ export async function until(
 
 /** A sotto-server in its own process (as deployed), with its users created up front. */
 export interface ServerProcess {
+  /** Its process id: its CPU counts on a 2-core machine (`threadTimes(pid)`). */
+  readonly pid: number;
   readonly origin: string;
   readonly users: Record<string, { actorId: string; token: string }>;
   close(): Promise<void>;
@@ -50,6 +52,7 @@ export async function serverProcess(dataDir: string, users: string[]): Promise<S
   const started = JSON.parse(line) as { origin: string; users: ServerProcess["users"] };
   return {
     ...started,
+    pid: child.pid as number,
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
