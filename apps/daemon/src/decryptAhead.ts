@@ -398,7 +398,6 @@ export class DecryptAhead {
   #ensureWorker(): Worker {
     if (this.#worker !== undefined) return this.#worker;
     const worker = new Worker(workerFile());
-    this.#workerReady = false;
     worker.unref();
     worker.on("message", (replies: AheadReply[]) => {
       for (const reply of replies) {
