@@ -76,6 +76,27 @@ describe("an owner's ordered log served as a collection", () => {
     expect((await respondWithLog(new Request(`${id}?after=&limit=0`), collection)).status).toBe(400);
   });
 
+  it("serves each item as the log stores it, spliced into the page", async () => {
+    const odd = {
+      id: "https://b.example/activities/odd",
+      type: "Create",
+      object: { content: 'quotes " and \\ , line\u2028separator, 🦊 and é', n: 6 },
+    };
+    await log.append("alice", odd.id, odd);
+    const response = await respondWithLog(
+      new Request(`${id}?after=${encodeURIComponent(activity(4).id)}&limit=10`),
+      collection,
+    );
+    const text = await response.text();
+    expect(text).toContain(JSON.stringify(odd));
+    const page = JSON.parse(text) as Record<string, unknown>;
+    expect(page.orderedItems).toEqual([activity(5), odd]);
+    expect(page).toMatchObject({ type: "OrderedCollectionPage", partOf: id });
+    const empty = await json(`${id}?after=${encodeURIComponent(odd.id)}`);
+    expect(empty.orderedItems).toEqual([]);
+    expect(empty.next).toBeUndefined();
+  });
+
   it("streams new items as Server-Sent Events, replaying after Last-Event-ID first", async () => {
     const response = await respondWithLog(
       new Request(id, { headers: { accept: "text/event-stream", "last-event-id": activity(3).id } }),

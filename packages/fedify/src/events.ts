@@ -9,8 +9,8 @@ const KEEPALIVE_MS = 15_000;
 const REPLAY_BATCH = 200;
 
 function sseEvent(item: LoggedActivity): Uint8Array {
-  // JSON.stringify never emits raw newlines, so one `data:` line carries the whole activity.
-  return encoder.encode(`id: ${item.id}\ndata: ${JSON.stringify(item.activity)}\n\n`);
+  // JSON.stringify (which wrote `json`) never emits raw newlines, so one `data:` line carries the whole activity.
+  return encoder.encode(`id: ${item.id}\ndata: ${item.json}\n\n`);
 }
 
 /**

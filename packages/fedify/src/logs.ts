@@ -57,14 +57,28 @@ interface LogRow {
   received: string;
 }
 
-function toLogged(row: LogRow): LoggedActivity {
-  return {
-    seq: Number(row.seq),
-    id: row.id,
-    activity: JSON.parse(row.json) as JsonObject,
-    received: row.received,
-  };
+/** An item read from the table: `activity` is parsed from `json` only when asked for (a page splices `json`). */
+class StoredActivity implements LoggedActivity {
+  readonly seq: number;
+  readonly id: string;
+  readonly json: string;
+  readonly received: string;
+  #activity: JsonObject | undefined;
+
+  constructor(row: LogRow) {
+    this.seq = Number(row.seq);
+    this.id = row.id;
+    this.json = row.json;
+    this.received = row.received;
+  }
+
+  get activity(): JsonObject {
+    this.#activity ??= JSON.parse(this.json) as JsonObject;
+    return this.#activity;
+  }
 }
+
+const toLogged = (row: LogRow): LoggedActivity => new StoredActivity(row);
 
 /** One owner's item, as a tail of the whole log reads it. */
 export interface OwnedActivity extends LoggedActivity {
@@ -91,12 +105,14 @@ export class SqlActivityLog implements ActivityLog {
   /** An append to run in a {@link Sql.batch} with other writes (one commit for all). */
   prepareAppend(owner: string, id: string, activity: JsonObject): PendingAppend {
     const received = new Date().toISOString();
+    const json = JSON.stringify(activity);
     return {
       statement: {
         sql: `INSERT INTO ${this.#table} (owner, id, json, received) VALUES (?, ?, ?, ?)${ignoreDuplicate(this.#sql.dialect, "id")}`,
-        params: [owner, id, JSON.stringify(activity), received],
+        params: [owner, id, json, received],
       },
-      item: (result) => (result.changes > 0 ? { seq: result.lastId, id, activity, received } : undefined),
+      item: (result) =>
+        result.changes > 0 ? { seq: result.lastId, id, activity, json, received } : undefined,
     };
   }
 
@@ -164,7 +180,8 @@ export class SqlActivityLog implements ActivityLog {
       `SELECT seq, owner, id, json, received FROM ${this.#table} WHERE seq > ? ORDER BY seq ASC LIMIT ?`,
       [after, limit],
     );
-    return rows.map((row) => ({ ...toLogged(row), owner: row.owner }));
+    // Not a spread: `activity` is a getter of the item's class.
+    return rows.map((row) => Object.assign(toLogged(row), { owner: row.owner }));
   }
 
   /** The newest position in the whole log (0 when empty): where a tail starts following. */

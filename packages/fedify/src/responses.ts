@@ -1,10 +1,14 @@
 export const ACTIVITY_JSON = "application/activity+json";
 
-/** The bytes of each response `jsonResponse` made, for `jsonBodyOf`. */
+/** The bytes of each response `jsonBytesResponse` made, for `jsonBodyOf`. */
 const bodies = new WeakMap<Response, Uint8Array>();
 
 export function jsonResponse(body: unknown, status = 200, type = ACTIVITY_JSON): Response {
-  const bytes = Buffer.from(JSON.stringify(body));
+  return jsonBytesResponse(Buffer.from(JSON.stringify(body)), status, type);
+}
+
+/** A response of JSON serialised already (a page spliced from stored items); `jsonBodyOf` reads it too. */
+export function jsonBytesResponse(bytes: Uint8Array, status = 200, type = ACTIVITY_JSON): Response {
   // A stream that hands over the bytes only when read: a body given as bytes or a string is copied or
   // encoded at once, which `jsonBodyOf`'s readers never need.
   const stream = new ReadableStream<Uint8Array>({
@@ -19,7 +23,7 @@ export function jsonResponse(body: unknown, status = 200, type = ACTIVITY_JSON):
 }
 
 /**
- * The body of a response `jsonResponse` made, without reading its stream (undefined for any other response):
+ * The body of a response `jsonResponse` or `jsonBytesResponse` made, without reading its stream (undefined for any other response):
  * a server writing it to node:http skips the Fetch API's body machinery, which cost sotto-server more than
  * serialising a page of a collection (issue 20).
  */

@@ -6,6 +6,11 @@ export interface LoggedActivity {
   readonly seq: number;
   readonly id: string;
   readonly activity: JsonObject;
+  /**
+   * The activity as the log stores it, JSON text: what a page or an event carries, without parsing and
+   * serialising it again (a log read from storage parses `activity` only when it is asked for).
+   */
+  readonly json: string;
   readonly received: string;
 }
 
