@@ -13,6 +13,7 @@ import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { constants, type PerformanceEntry, PerformanceObserver } from "node:perf_hooks";
 import { type Conversation, decodeConversation, processMessage, readEnvelope } from "@sotto/core";
 import { Daemon } from "@sotto/daemon";
 import { NODE_FLAGS, programEnv, programPath } from "@sotto/daemon/programs";
@@ -333,6 +334,8 @@ interface CatchUpResult {
   readonly sync_threads: ThreadTimes;
   /** CPU of bob's server's process during the sync (all threads): it shares the machine's cores. */
   readonly server_cpu_ms: number;
+  /** The main thread's pauses for garbage collection over the sync, by kind (the worker's are not seen here). */
+  readonly main_gc: Record<string, { count: number; ms: number }>;
 }
 
 /** Runs `catchUp` in a node process of its own under `flags` (and sottod's environment). */
@@ -410,6 +413,7 @@ async function catchUp(input: CatchUpInput): Promise<void> {
     const elu = performance.eventLoopUtilization();
     const threads = threadTimes();
     const serverThreads = threadTimes(input.serverPid);
+    const gc = mainThreadGc();
     const sync = async () => {
       const start = performance.now();
       await bob.start();
@@ -425,6 +429,7 @@ async function catchUp(input: CatchUpInput): Promise<void> {
     const syncElu = performance.eventLoopUtilization(elu).utilization;
     const syncThreads = threads();
     const serverCpuMs = Object.values(serverThreads()).reduce((sum, t) => sum + t.cpu_ms, 0);
+    const mainGc = gc();
     const syncRate = (input.backlog / syncMs) * 1000;
     const bareRate = (decrypted / bareMs) * 1000;
     const syncCpuPerMsg = syncCpuMs / input.backlog;
@@ -443,10 +448,36 @@ async function catchUp(input: CatchUpInput): Promise<void> {
       decrypt_ahead_taken: bob.counters.get("decrypt_ahead.taken"),
       sync_threads: syncThreads,
       server_cpu_ms: serverCpuMs,
+      main_gc: mainGc,
     });
   } finally {
     await bob.stop();
   }
+}
+
+/** Pauses of the main thread for garbage collection from now until the returned function is called. */
+function mainThreadGc(): () => Record<string, { count: number; ms: number }> {
+  const byKind: Record<string, { count: number; ms: number }> = {};
+  const kinds: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: "minor",
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: "major",
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb",
+  };
+  const count = (entries: readonly PerformanceEntry[]) => {
+    for (const entry of entries) {
+      const kind = kinds[(entry as unknown as { detail: { kind: number } }).detail.kind] ?? "other";
+      const seen = byKind[kind] ?? { count: 0, ms: 0 };
+      byKind[kind] = { count: seen.count + 1, ms: round(seen.ms + entry.duration, 1) };
+    }
+  };
+  const observer = new PerformanceObserver((list) => count(list.getEntries()));
+  observer.observe({ entryTypes: ["gc"] });
+  return () => {
+    count(observer.takeRecords());
+    observer.disconnect();
+    return byKind;
+  };
 }
 
 function cpuMs(usage: NodeJS.CpuUsage): number {
