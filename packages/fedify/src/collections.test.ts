@@ -7,6 +7,7 @@ import { type LogCollection, respondWithLog } from "./collections.js";
 import { ActivityFeed } from "./feed.js";
 import { activityLogTable, SqlActivityLog } from "./logs.js";
 import { sqliteSql } from "./sqlite-sql.js";
+import type { ActivityLog } from "./storage.js";
 
 const id = "https://a.example/users/alice/messages";
 const activity = (n: number) => ({ id: `https://b.example/activities/${n}`, type: "Create", object: { n } });
@@ -95,6 +96,27 @@ describe("an owner's ordered log served as a collection", () => {
     const empty = await json(`${id}?after=${encodeURIComponent(odd.id)}`);
     expect(empty.orderedItems).toEqual([]);
     expect(empty.next).toBeUndefined();
+    // A host's own log may hand out items without their stored JSON: the same page, serialised.
+    const withoutJson: ActivityLog = {
+      append: (owner, itemId, item) => log.append(owner, itemId, item),
+      find: (owner, itemId) => log.find(owner, itemId),
+      remove: (owner, itemId) => log.remove(owner, itemId),
+      count: (owner) => log.count(owner),
+      newest: (owner, options) => log.newest(owner, options),
+      positionAt: (owner, received) => log.positionAt(owner, received),
+      after: async (owner, after, limit) =>
+        (await log.after(owner, after, limit)).map(({ seq, id, activity, received }) => ({
+          seq,
+          id,
+          activity,
+          received,
+        })),
+    };
+    const serialised = await respondWithLog(
+      new Request(`${id}?after=${encodeURIComponent(activity(4).id)}&limit=10`),
+      { ...collection, log: withoutJson },
+    );
+    expect(await serialised.text()).toBe(text);
   });
 
   it("streams new items as Server-Sent Events, replaying after Last-Event-ID first", async () => {

@@ -3,7 +3,7 @@ import { eventStream } from "./events.js";
 import type { ActivityFeed } from "./feed.js";
 import { positionOf } from "./position.js";
 import { errorResponse, jsonBytesResponse, jsonResponse } from "./responses.js";
-import type { ActivityLog, LoggedActivity } from "./storage.js";
+import { type ActivityLog, jsonOf, type LoggedActivity } from "./storage.js";
 
 const CONTEXT = [ACTIVITYSTREAMS_CONTEXT, MLS_CONTEXT];
 /** The property of the SSE-for-the-ActivityPub-API draft naming a collection's push stream. */
@@ -97,7 +97,7 @@ function page(collection: LogCollection, id: string, items: LoggedActivity[], li
   const parts = [Buffer.from(`${empty.slice(0, -"[]}".length)}[`)];
   for (const [index, item] of items.entries()) {
     if (index > 0) parts.push(COMMA);
-    parts.push(Buffer.from(item.json));
+    parts.push(Buffer.from(jsonOf(item)));
   }
   parts.push(END);
   return jsonBytesResponse(Buffer.concat(parts));

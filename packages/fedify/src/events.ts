@@ -2,15 +2,15 @@ import type { LogCollection } from "./collections.js";
 import type { ActivityFeed } from "./feed.js";
 import { positionOf } from "./position.js";
 import { errorResponse } from "./responses.js";
-import type { LoggedActivity } from "./storage.js";
+import { jsonOf, type LoggedActivity } from "./storage.js";
 
 const encoder = new TextEncoder();
 const KEEPALIVE_MS = 15_000;
 const REPLAY_BATCH = 200;
 
 function sseEvent(item: LoggedActivity): Uint8Array {
-  // JSON.stringify (which wrote `json`) never emits raw newlines, so one `data:` line carries the whole activity.
-  return encoder.encode(`id: ${item.id}\ndata: ${item.json}\n\n`);
+  // JSON.stringify (which wrote the stored JSON) never emits raw newlines: one `data:` line carries the activity.
+  return encoder.encode(`id: ${item.id}\ndata: ${jsonOf(item)}\n\n`);
 }
 
 /**

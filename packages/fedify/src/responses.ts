@@ -23,9 +23,9 @@ export function jsonBytesResponse(bytes: Uint8Array, status = 200, type = ACTIVI
 }
 
 /**
- * The body of a response `jsonResponse` or `jsonBytesResponse` made, without reading its stream (undefined for any other response):
- * a server writing it to node:http skips the Fetch API's body machinery, which cost sotto-server more than
- * serialising a page of a collection (issue 20).
+ * The body of a response `jsonResponse` or `jsonBytesResponse` made, without reading its stream (undefined for
+ * any other response): a server writing it to node:http skips the Fetch API's body machinery, which cost
+ * sotto-server more than serialising a page of a collection (issue 20).
  */
 export function jsonBodyOf(response: Response): Uint8Array | undefined {
   return response.bodyUsed ? undefined : bodies.get(response);

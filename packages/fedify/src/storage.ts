@@ -8,10 +8,16 @@ export interface LoggedActivity {
   readonly activity: JsonObject;
   /**
    * The activity as the log stores it, JSON text: what a page or an event carries, without parsing and
-   * serialising it again (a log read from storage parses `activity` only when it is asked for).
+   * serialising it again (`SqlActivityLog`'s items parse `activity` only when it is asked for). A log of the
+   * host's own may leave it out: `activity` is serialised then.
    */
-  readonly json: string;
+  readonly json?: string;
   readonly received: string;
+}
+
+/** The JSON text a page or an event carries for an item. */
+export function jsonOf(item: LoggedActivity): string {
+  return item.json ?? JSON.stringify(item.activity);
 }
 
 /**
