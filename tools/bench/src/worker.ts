@@ -7,18 +7,10 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
-import {
-  type Conversation,
-  createConversation,
-  encodeConversation,
-  encryptMessage,
-  generateDeviceIdentity,
-  generateKeyPackages,
-  joinConversation,
-  processMessage,
-} from "@sotto/core";
+import { type Conversation, encodeConversation, encryptMessage, processMessage } from "@sotto/core";
 import { NODE_FLAGS, programEnv, programPath } from "@sotto/daemon/programs";
 import { emit, percentile, round } from "./report.js";
+import { buildGroup } from "./support/groups.js";
 
 const workerFile = join(dirname(programPath("sottod")), "decryptAhead.worker.js");
 
@@ -38,32 +30,18 @@ async function timed(fn: () => Promise<void>): Promise<Pass> {
 
 /** A two-member group and `count` application messages from one member to the other. */
 async function backlog(count: number): Promise<{ receiver: Conversation; messages: Uint8Array[] }> {
-  const a = "https://bench.example/users/a";
-  const b = "https://bench.example/users/b";
-  const joiner = await generateDeviceIdentity(b);
-  const pool = await generateKeyPackages(joiner, { count: 1, lastResort: false, time: new Date() });
-  const created = await createConversation(
-    {
-      device: await generateDeviceIdentity(a),
-      fetcher: { keyPackagesOf: async () => pool.map((p) => p.keyPackage) },
-      time: new Date(),
-    },
-    { members: [b] },
-  );
-  if (created.welcome === undefined) throw new Error("no Welcome");
-  const joined = await joinConversation(joiner, created.welcome, pool);
-  if (!joined.ok) throw joined.error;
+  const { creator, member } = await buildGroup(2);
   const data = new TextEncoder().encode(
     JSON.stringify({ type: "Create", object: { type: "Note", content: "<p>a backlog message</p>" } }),
   );
-  let sender = created.conversation;
+  let sender = creator;
   const messages: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const sent = await encryptMessage(sender, data);
     sender = sent.conversation;
     messages.push(sent.message);
   }
-  return { receiver: joined.value.conversation, messages };
+  return { receiver: member, messages };
 }
 
 async function child(count: number, rounds: number): Promise<void> {
