@@ -24,18 +24,13 @@ import {
   xml,
 } from "@sotto/gateway/testing";
 import { addUser, freePort, startServerProcess } from "@sotto/server/testing";
-import { emit, percentile, round } from "./report.js";
+import { emit, percentile, profileArgs, round } from "./report.js";
 
 function arg(args: readonly string[], name: string, fallback: number): number {
   const at = args.indexOf(`--${name}`);
   const value = at >= 0 ? Number(args[at + 1]) : Number.NaN;
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
-
-const profileArgs = (): string[] => {
-  const profile = process.env.SOTTO_BENCH_PROFILE;
-  return profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`, "--cpu-prof-interval=250"] : [];
-};
 
 /** A `sotto-server run` process on a fresh SQLite directory, with `user` added (by its CLI) before it starts. */
 async function startHome(

@@ -31,6 +31,12 @@ export function round(x: number, digits = 3): number {
   return Math.round(x * f) / f;
 }
 
+/** Node arguments that make a child process write a V8 CPU profile into SOTTO_BENCH_PROFILE when it exits. */
+export function profileArgs(): string[] {
+  const profile = process.env.SOTTO_BENCH_PROFILE;
+  return profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`, "--cpu-prof-interval=250"] : [];
+}
+
 /**
  * Runs `fn`; with SOTTO_BENCH_PROFILE=<dir> set, under the V8 CPU profiler, writing `<dir>/<name>.cpuprofile`
  * (open it in Chrome DevTools or speedscope). Only the measured phase is profiled, not its setup. With

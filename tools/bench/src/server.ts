@@ -25,7 +25,7 @@ import {
   type ServerProcess,
   startServerProcess,
 } from "@sotto/server/testing";
-import { emit, percentile, round } from "./report.js";
+import { emit, percentile, profileArgs, round } from "./report.js";
 
 /** sottod's HTTP client, for the posts and the echo alike. */
 const client = new Http({ allowPrivateAddress: true });
@@ -183,11 +183,6 @@ function label(setup: Setup): string {
     setup.workers === 0 ? "one process" : `web + ${setup.workers} worker${setup.workers > 1 ? "s" : ""}`;
   return `${where}, ${how}, ${setup.senders} sender${setup.senders > 1 ? "s" : ""}`;
 }
-
-const profileArgs = (): string[] => {
-  const profile = process.env.SOTTO_BENCH_PROFILE;
-  return profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`, "--cpu-prof-interval=250"] : [];
-};
 
 /** A server (one or several `sotto-server run` processes) on fresh storage, with `users`. */
 async function startServerOf(setup: Setup, users: readonly string[]) {

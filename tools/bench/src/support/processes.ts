@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { profileArgs } from "../report.js";
 
 /** Polls `check` every 20 ms until it holds; throws after `timeoutMs`. */
 export async function until(
@@ -36,9 +37,7 @@ process.once("SIGTERM", () => server.close().then(() => process.exit(0)));
 
 export async function serverProcess(dataDir: string, users: string[]): Promise<ServerProcess> {
   // With SOTTO_BENCH_PROFILE=<dir>, the server writes a V8 CPU profile there when it stops.
-  const profile = process.env.SOTTO_BENCH_PROFILE;
-  const nodeArgs = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`, "--cpu-prof-interval=250"] : [];
-  const child = spawn(process.execPath, [...nodeArgs, "--input-type=module", "-e", serverScript], {
+  const child = spawn(process.execPath, [...profileArgs(), "--input-type=module", "-e", serverScript], {
     // Where `@sotto/server` resolves: this package's directory.
     cwd: fileURLToPath(new URL("../..", import.meta.url)),
     env: { ...process.env, SOTTO_BENCH_DIR: dataDir, SOTTO_BENCH_USERS: users.join(",") },
