@@ -11,7 +11,7 @@ describe("the bundled programs", () => {
     for (const program of ["sottod", "sotto"] as const) {
       const [shebang] = readFileSync(programPath(program), "utf8").split("\n", 1);
       expect(shebang).toBe(SHEBANG);
-      expect(shebang).toBe(`#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=32768 node ${NODE_FLAGS.join(" ")}`);
+      expect(shebang).toBe(`#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node ${NODE_FLAGS.join(" ")}`);
       // Executed directly: the kernel reads the shebang (node on PATH is Node 24 inside pnpm scripts).
       const { stdout, stderr } = await run(programPath(program), ["--help"]).catch(
         (e: { stdout: string; stderr: string }) => e,

@@ -31,12 +31,14 @@ export const NODE_FLAGS: readonly string[] = [
 ];
 
 /**
- * Environment for the programs' processes (measured in README.md, "Footprint"): glibc's malloc serves blocks
- * from 32 KiB up with their own mappings, which go back to the system when freed. Start-up work (parsing the
- * bundle, compiling, SQLite, TLS) frees such blocks, and with the default (dynamic) threshold the main arena
- * kept 6 to 12 MB of them resident; with this it keeps about 3 MB, every run.
+ * Environment for the programs' processes (measured in README.md, "Footprint" and "The malloc threshold"):
+ * glibc's malloc serves blocks from 128 KiB up with their own mappings, which go back to the system when
+ * freed. Fixed, the threshold no longer grows after start-up frees larger blocks (the default, dynamic one let
+ * the main arena keep 6 to 12 MB resident). 32 KiB, the value before, kept idle RSS ~0.5 MB lower but gave
+ * every 32-128 KiB block of a catch-up (socket reads, compiler zones) a mapping of its own, faulted in page by
+ * page again each time: a fifth of a catch-up's CPU on the test machine.
  */
-export const PROGRAM_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "32768" };
+export const PROGRAM_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "131072" };
 
 /** `env` (default: this process's) with PROGRAM_ENV, for `spawn(..., { env: programEnv() })`. */
 export function programEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

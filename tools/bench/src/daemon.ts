@@ -325,6 +325,15 @@ interface CatchUpResult {
   readonly sync_cpu_over_bare_cpu: number;
   /** Event-loop utilisation during the sync: below 1 means the daemon waited (for the server, the disk). */
   readonly sync_elu: number;
+  /**
+   * Minor page faults of this process over the sync: memory the heaps touched for the first time. Each costs
+   * ~10 us of CPU on this VM (tools/bench README), so a heap that grows is slow here.
+   */
+  readonly sync_minor_faults: number;
+  /** From the sync's start: `Daemon.start` returned, the first message applied, a tenth of them applied. */
+  readonly sync_started_ms: number;
+  readonly sync_first_ms: number;
+  readonly sync_tenth_ms: number;
   /** Messages whose decryption the daemon took from its decrypt-ahead worker. */
   readonly decrypt_ahead_taken: number;
   /**
@@ -410,22 +419,32 @@ async function catchUp(input: CatchUpInput): Promise<void> {
     envelopes.length = 0;
 
     const syncCpu = process.cpuUsage();
+    const faults = process.resourceUsage().minorPageFault;
     const elu = performance.eventLoopUtilization();
     const threads = threadTimes();
     const serverThreads = threadTimes(input.serverPid);
     const gc = mainThreadGc();
+    const phases = { started: 0, first: 0, tenth: 0 };
     const sync = async () => {
       const start = performance.now();
       await bob.start();
+      phases.started = performance.now() - start;
+      // Sampled every 2 ms: where the start ends and the steady pace begins.
+      const sampler = setInterval(() => {
+        const applied = bob.counters.get("appdata.message");
+        if (phases.first === 0 && applied > 0) phases.first = performance.now() - start;
+        if (phases.tenth === 0 && applied >= input.backlog / 10) phases.tenth = performance.now() - start;
+      }, 2);
       await until(
         () => bob.counters.get("appdata.message") >= input.backlog,
         1_200_000,
         "bob syncs the backlog",
-      );
+      ).finally(() => clearInterval(sampler));
       return performance.now() - start;
     };
     const syncMs = input.profile === undefined ? await sync() : await profiled(input.profile, sync);
     const syncCpuMs = cpuMs(process.cpuUsage(syncCpu));
+    const syncFaults = process.resourceUsage().minorPageFault - faults;
     const syncElu = performance.eventLoopUtilization(elu).utilization;
     const syncThreads = threads();
     const serverCpuMs = Object.values(serverThreads()).reduce((sum, t) => sum + t.cpu_ms, 0);
@@ -445,6 +464,10 @@ async function catchUp(input: CatchUpInput): Promise<void> {
       sync_over_bare: round(syncRate / bareRate),
       sync_cpu_over_bare_cpu: round(bareCpuPerMsg / syncCpuPerMsg),
       sync_elu: round(syncElu),
+      sync_minor_faults: syncFaults,
+      sync_started_ms: round(phases.started, 1),
+      sync_first_ms: round(phases.first, 1),
+      sync_tenth_ms: round(phases.tenth, 1),
       decrypt_ahead_taken: bob.counters.get("decrypt_ahead.taken"),
       sync_threads: syncThreads,
       server_cpu_ms: serverCpuMs,
