@@ -12,6 +12,8 @@ interface Fixture {
   readonly actorId: string;
   readonly received: { id: string; type: string }[];
   readonly lastEventIds: (string | undefined)[];
+  /** GETs of the actor document so far. */
+  actorGets(): number;
   push(n: number): void;
   /** Cuts every open event stream, as a restarting server or a lost connection would. */
   drop(): void;
@@ -28,6 +30,7 @@ async function startFixture(options: { sse: boolean | "refuse"; pageSize?: numbe
   const lastEventIds: (string | undefined)[] = [];
   const streams = new Set<ServerResponse>();
   let origin = "";
+  let actorGets = 0;
   const json = (res: ServerResponse, status: number, body: unknown) =>
     res.writeHead(status, { "content-type": "application/activity+json" }).end(JSON.stringify(body));
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -40,6 +43,7 @@ async function startFixture(options: { sse: boolean | "refuse"; pageSize?: numbe
       });
     }
     if (url.pathname === "/users/alice") {
+      actorGets++;
       return json(res, 200, {
         id: `${origin}/users/alice`,
         type: "Person",
@@ -95,6 +99,7 @@ async function startFixture(options: { sse: boolean | "refuse"; pageSize?: numbe
     actorId: `${origin}/users/alice`,
     received,
     lastEventIds,
+    actorGets: () => actorGets,
     push(n) {
       for (let i = 0; i < n; i++) {
         const a = { id: `${origin}/activities/${received.length + 1}`, type: "Create" };
@@ -140,6 +145,27 @@ describe("Account", () => {
     const actor = await client.getActor(`alice@${host}`);
     expect(actor.messages).toBe(`${fixture.origin}/users/alice/messages`);
     await expect(client.resolve(`@bob@${host}`)).rejects.toMatchObject({ code: "not_found" });
+  });
+
+  it("fetches its actor once for callers that ask together, and again when told to refresh", async () => {
+    const fixture = await startFixture({ sse: true });
+    const account = new Account(client, fixture.actorId, "tok");
+    const actors = await Promise.all([account.actor(), account.actor(), account.actor()]);
+    expect(actors.map((a) => a.id)).toEqual(Array(3).fill(fixture.actorId));
+    expect(fixture.actorGets()).toBe(1);
+    await account.actor();
+    expect(fixture.actorGets()).toBe(1);
+    await account.actor({ refresh: true });
+    expect(fixture.actorGets()).toBe(2);
+  });
+
+  it("fetches its actor again after a first fetch that failed", async () => {
+    const fixture = await startFixture({ sse: true });
+    const account = new Account(client, fixture.actorId, "tok");
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(account.actor({ signal: aborted.signal })).rejects.toThrow();
+    expect((await account.actor()).id).toBe(fixture.actorId);
   });
 
   it("posts to the outbox and returns the Location as the id", async () => {

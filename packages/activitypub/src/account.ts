@@ -43,6 +43,8 @@ export class Account {
   readonly actorId: string;
   readonly #token: string;
   #actor: Actor | undefined;
+  /** The first fetch of the actor while it runs: callers that start together share it. */
+  #fetching: Promise<Actor> | undefined;
 
   constructor(client: ActivityPubClient, actorId: string, token: string) {
     this.client = client;
@@ -50,12 +52,21 @@ export class Account {
     this.#token = token;
   }
 
-  /** The account's own actor document (fetched once, then kept; `refresh` fetches it again). */
+  /**
+   * The account's own actor document (fetched once, then kept; `refresh` fetches it again). Callers that ask
+   * before the first fetch ended share it (a daemon's sync, outbox and KeyPackage upkeep start together).
+   */
   async actor(options: { signal?: AbortSignal; refresh?: boolean } = {}): Promise<Actor> {
-    if (this.#actor === undefined || options.refresh) {
-      this.#actor = await this.client.getActor(this.actorId, { signal: options.signal });
+    if (this.#actor !== undefined && !options.refresh) return this.#actor;
+    if (this.#fetching !== undefined && !options.refresh) return this.#fetching;
+    const fetching = this.client.getActor(this.actorId, { signal: options.signal });
+    this.#fetching = fetching;
+    try {
+      this.#actor = await fetching;
+      return this.#actor;
+    } finally {
+      if (this.#fetching === fetching) this.#fetching = undefined;
     }
-    return this.#actor;
   }
 
   /**
