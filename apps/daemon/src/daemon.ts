@@ -231,6 +231,8 @@ export class Daemon {
   #sync: SyncState = { state: "offline", lastSyncAt: null, error: null };
   #wakePool: (() => void) | undefined;
   #pendingPool = false;
+  /** Settles when the first sync after `start` is in sync, offline or failed: KeyPackage upkeep waits for it. */
+  #firstSync = Promise.withResolvers<void>();
 
   private constructor(
     store: Store,
@@ -406,6 +408,7 @@ export class Daemon {
     if (this.running) return;
     const abort = new AbortController();
     this.#abort = abort;
+    this.#firstSync = Promise.withResolvers<void>();
     this.#loops = [
       this.#supervise("sync", () => this.#syncLoop(abort.signal), abort.signal),
       this.#supervise("outbox", () => this.#outbox.run(abort.signal), abort.signal),
@@ -550,6 +553,7 @@ export class Daemon {
   }
 
   #setSync(state: SyncState["state"], error: string | null): void {
+    if (state !== "syncing") this.#firstSync.resolve();
     const lastSyncAt = state === "idle" ? new Date(this.#ctx.now()).toISOString() : this.#sync.lastSyncAt;
     if (state === this.#sync.state && error === this.#sync.error) {
       this.#sync = { ...this.#sync, lastSyncAt };
@@ -595,6 +599,16 @@ export class Daemon {
   }
 
   async #poolLoop(signal: AbortSignal): Promise<void> {
+    // Upkeep starts once the first sync is done: Welcomes in a backlog may consume more of the pool, and
+    // publishing beside a catch-up's first pages slowed them (apps/daemon README, "The start of a catch-up").
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      signal.addEventListener("abort", done, { once: true });
+      this.#firstSync.promise.then(done);
+    });
     let failures = 0;
     while (!signal.aborted) {
       this.#pendingPool = false;
