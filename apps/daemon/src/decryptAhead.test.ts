@@ -26,6 +26,9 @@ const text = (i: number) => new TextEncoder().encode(`message ${i}`);
 let start: Conversation;
 let groupId: string;
 const items: ReceivedItem[] = [];
+/** Another run of 12 from the same start, the 6th (index 5) signed with a key that is not the sender's. */
+const withForgery: ReceivedItem[] = [];
+const FORGED = 5;
 
 beforeAll(async () => {
   const alice = await generateDeviceIdentity(actor("alice"));
@@ -40,34 +43,47 @@ beforeAll(async () => {
   if (!joined.ok) throw joined.error;
   start = joined.value.conversation;
   groupId = start.groupId;
-  let sender = created.conversation;
-  for (let i = 0; i < 12; i++) {
-    const sent = await encryptMessage(sender, text(i));
-    sender = sent.conversation;
-    const activity = writeMessageCreate({
-      actor: actor("alice"),
-      recipients: [actor("bob")],
-      bytes: sent.message,
-      context: groupId,
-      published: new Date().toISOString(),
-    });
-    items.push({ id: `https://example.test/activities/${i}`, activity });
+  const mallory = await generateDeviceIdentity(actor("mallory"));
+  for (const [list, forged] of [
+    [items, -1],
+    [withForgery, FORGED],
+  ] as const) {
+    let sender = created.conversation;
+    for (let i = 0; i < 12; i++) {
+      const signer =
+        i === forged
+          ? { ...sender, state: { ...sender.state, signaturePrivateKey: mallory.signaturePrivateKey } }
+          : sender;
+      const sent = await encryptMessage(signer, text(i));
+      sender = {
+        ...sent.conversation,
+        state: { ...sent.conversation.state, signaturePrivateKey: sender.state.signaturePrivateKey },
+      };
+      const activity = writeMessageCreate({
+        actor: actor("alice"),
+        recipients: [actor("bob")],
+        bytes: sent.message,
+        context: groupId,
+        published: new Date().toISOString(),
+      });
+      list.push({ id: `https://example.test/activities/${forged}/${i}`, activity });
+    }
   }
 });
 
 /** The state after these messages, processed one by one on this thread. */
-async function bare(indexes: readonly number[]): Promise<string> {
+async function bare(indexes: readonly number[], list = items): Promise<string> {
   let conversation = start;
   for (const i of indexes) {
-    const result = await processMessage(conversation, { bytes: bytesOf(i) });
+    const result = await processMessage(conversation, { bytes: bytesOf(i, list) });
     if (!result.ok) throw result.error;
     conversation = result.value.conversation;
   }
   return hex(conversation);
 }
 
-function bytesOf(i: number): Uint8Array {
-  const { activity } = items[i] as ReceivedItem;
+function bytesOf(i: number, list: readonly ReceivedItem[]): Uint8Array {
+  const { activity } = list[i] as ReceivedItem;
   const content = (activity as { object: { content: string } }).object.content;
   return new Uint8Array(Buffer.from(content, "base64"));
 }
@@ -81,7 +97,7 @@ describe("decrypt ahead", () => {
   const logger = createLogger({ level: "error", write: () => {} });
 
   /** A DecryptAhead fed every item; `loaded`: once its worker is loaded (else it may still be loading). */
-  async function open(loaded = true): Promise<DecryptAhead> {
+  async function open(loaded = true, list = items): Promise<DecryptAhead> {
     cache = start;
     counters = new Counters();
     ahead = new DecryptAhead({
@@ -92,16 +108,19 @@ describe("decrypt ahead", () => {
       counters,
       log: logger,
     });
-    for (const item of items) ahead.feed(item);
+    for (const item of list) ahead.feed(item);
     if (loaded) expect(await ahead.ready()).toBe(true);
     return ahead;
   }
 
   afterEach(() => ahead.close());
 
-  /** Reaches item `i` and applies it as Inbound does: the worker's result, or processMessage here. */
-  async function apply(i: number): Promise<"worker" | "main"> {
-    const read = ahead.reach(items[i] as ReceivedItem);
+  /**
+   * Reaches item `i` and applies it as Inbound does: the worker's result, or processMessage here (which may
+   * refuse it: the state stays).
+   */
+  async function apply(i: number, list = items): Promise<"worker" | "main" | "refused"> {
+    const read = ahead.reach(list[i] as ReceivedItem);
     if (!read?.ok) throw new Error("not fed");
     const envelope: Envelope = read.value;
     const early = await ahead.take(groupId, envelope, cache, true);
@@ -114,16 +133,31 @@ describe("decrypt ahead", () => {
       return "worker";
     }
     const result = await processMessage(cache, { bytes: envelope.bytes, message: envelope.message });
-    if (!result.ok) throw result.error;
+    if (!result.ok) return "refused";
     cache = result.value.conversation;
     return "main";
   }
+
+  it("keeps out of the state a forged signature the worker left to the main thread to verify", async () => {
+    await open(true, withForgery);
+    const by: string[] = [];
+    for (let i = 0; i < 12; i++) by.push(await apply(i, withForgery));
+    // The worker is never further ahead than LEAD here: it leaves every signature to the main thread.
+    expect(by.slice(0, FORGED)).toEqual(Array(FORGED).fill("worker"));
+    expect(by[FORGED]).toBe("refused");
+    expect(counters.get("decrypt_ahead.signature_refused")).toBe(1);
+    expect(counters.get("decrypt_ahead.verified_here")).toBe(FORGED + 1);
+    await ahead.settleAll();
+    const genuine = [...Array(12).keys()].filter((i) => i !== FORGED);
+    expect(hex(cache)).toBe(await bare(genuine, withForgery));
+  });
 
   it("takes the worker's results in order and reclaims the state the main thread would have had", async () => {
     await open();
     const by: string[] = [];
     for (let i = 0; i < 12; i++) by.push(await apply(i));
     expect(by.every((b) => b === "worker")).toBe(true);
+    expect(counters.get("decrypt_ahead.signature_refused")).toBe(0);
     // Stale until the group is settled, as at the end of a batch.
     expect(hex(cache)).toBe(hex(start));
     await ahead.settleAll();

@@ -9,9 +9,10 @@ import {
   type Member,
   processMessage,
   readEnvelope,
+  verifyDeferredSignature,
 } from "@sotto/core";
 import type { Counters } from "./counters.js";
-import type { AheadReply, AheadRequest } from "./decryptAheadProtocol.js";
+import type { AheadReply, AheadRequest, AheadWorkerData } from "./decryptAheadProtocol.js";
 import { groupIdOf } from "./groups.js";
 import { errorFields, type Logger } from "./log.js";
 
@@ -108,6 +109,8 @@ export class DecryptAhead {
   #tokens = 0;
   /** Worker exits this daemon did not ask for. */
   #failures = 0;
+  /** [token, seq] of the message the main thread takes now, shared with the worker (AheadWorkerData). */
+  readonly #reached = new Int32Array(new SharedArrayBuffer(8));
 
   constructor(host: AheadHost) {
     this.#host = host;
@@ -186,6 +189,8 @@ export class DecryptAhead {
       await this.#end(group);
       return undefined;
     }
+    Atomics.store(this.#reached, 0, chain.token);
+    Atomics.store(this.#reached, 1, seq);
     // Messages of the chain the main thread passed over (e.g. duplicates) must have left the state as it was.
     for (let skipped = chain.at + 1; skipped < seq; skipped++) {
       const outcome = await this.#outcome(chain, skipped);
@@ -209,6 +214,16 @@ export class DecryptAhead {
       return undefined;
     }
     chain.taken = { envelope, seq };
+    if (outcome.unverified !== undefined) {
+      this.#host.counters.add("decrypt_ahead.verified_here");
+      if (!(await verifyDeferredSignature(current, outcome.unverified))) {
+        this.#host.counters.add("decrypt_ahead.signature_refused");
+        // The worker's states from here on count a message processMessage refuses: the chain is reclaimed
+        // from the state before it and ends, as for a message not applied; the main thread meets the refusal.
+        await this.#settle(group);
+        return undefined;
+      }
+    }
     this.#host.counters.add("decrypt_ahead.taken");
     return { sender: outcome.sender, data: outcome.data, epoch: outcome.epoch };
   }
@@ -397,7 +412,9 @@ export class DecryptAhead {
 
   #ensureWorker(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(workerFile());
+    const worker = new Worker(workerFile(), {
+      workerData: { reached: this.#reached } satisfies AheadWorkerData,
+    });
     worker.unref();
     worker.on("message", (replies: AheadReply[]) => {
       for (const reply of replies) {

@@ -1,9 +1,9 @@
 // The decrypt-ahead worker thread (see decryptAhead.ts): runs `processMessage` for the application messages of
 // a receive batch ahead of the daemon's main thread, per chain of one group, and keeps the state after each
 // message until the main thread asks for it. It imports @sotto/core only: no store, no network, no clock.
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { type Conversation, decodeConversation, encodeConversation, processMessage } from "@sotto/core";
-import type { AheadReply, AheadRequest } from "./decryptAheadProtocol.js";
+import type { AheadReply, AheadRequest, AheadWorkerData } from "./decryptAheadProtocol.js";
 
 interface Chain {
   /** The state after each message processed and not yet reclaimed, by its seq (-1: the start). */
@@ -13,6 +13,14 @@ interface Chain {
 
 if (parentPort === null) throw new Error("decryptAhead.worker runs as a worker thread");
 const port = parentPort;
+const { reached } = workerData as AheadWorkerData;
+
+/**
+ * A message this close ahead of the one the main thread takes has its signature (about half of a message's
+ * cost) left to the main thread, which would otherwise soon wait for it; further ahead the worker verifies it.
+ * The two threads settle at about the same pace, each with a core (apps/daemon README).
+ */
+const LEAD = 48;
 
 const chains = new Map<number, Chain>();
 /** Starts and messages, in order; state requests and stops do not wait behind them. */
@@ -66,12 +74,18 @@ async function handle(request: AheadRequest): Promise<void> {
   if (request.op !== "message") return;
   const chain = chains.get(request.token);
   if (chain === undefined) return; // Stopped: nobody waits for it.
-  const result = await processMessage(chain.last, {
-    bytes: request.bytes,
-    ...(request.published === undefined ? {} : { published: request.published }),
-  }).catch(() => undefined);
+  const deferSignature =
+    Atomics.load(reached, 0) === request.token && request.seq - Atomics.load(reached, 1) < LEAD;
+  const result = await processMessage(
+    chain.last,
+    {
+      bytes: request.bytes,
+      ...(request.published === undefined ? {} : { published: request.published }),
+    },
+    { deferSignature },
+  ).catch(() => undefined);
   if (result?.ok && result.value.kind === "application") {
-    const { conversation, sender, data, epoch } = result.value;
+    const { conversation, sender, data, epoch, unverified } = result.value;
     chain.last = conversation;
     results.push({
       op: "result",
@@ -81,6 +95,15 @@ async function handle(request: AheadRequest): Promise<void> {
       sender: { ...sender, signaturePublicKey: own(sender.signaturePublicKey) },
       data: own(data),
       epoch,
+      ...(unverified === undefined
+        ? {}
+        : {
+            unverified: {
+              publicKey: own(unverified.publicKey),
+              content: own(unverified.content),
+              signature: own(unverified.signature),
+            },
+          }),
     });
   } else {
     // An error leaves the state as it was (processMessage's contract); the chain goes on.

@@ -61,12 +61,15 @@ export {
 export { nodeCryptoProvider } from "./provider.js";
 export {
   commitPrecedes,
+  type DeferredSignature,
   type IncomingMessage,
   type MessageHeader,
+  type ProcessOptions,
   type ProposalSummary,
   processMessage,
   type Received,
   readMessageHeader,
+  verifyDeferredSignature,
 } from "./receive.js";
 export { DEFAULT_SUITE, negotiateSuite, SUPPORTED_SUITES } from "./suite.js";
 export { type Joined, joinConversation } from "./welcome.js";

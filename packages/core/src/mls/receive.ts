@@ -1,6 +1,7 @@
 // Incoming group messages: application data, proposals and commits, with the epoch rules of DESIGN.md §3
 // (hold the future, refuse the replayed, settle concurrent commits on one winner).
 import {
+  type CiphersuiteImpl,
   type ClientState,
   emptyPskIndex,
   type MLSMessage,
@@ -36,6 +37,24 @@ export interface IncomingMessage {
   readonly published?: Date | string;
 }
 
+export interface ProcessOptions {
+  /**
+   * Leave an application message's signature to the caller: the result carries it as `unverified`, and
+   * nothing of the result may be used, nor its state kept, before `verifyDeferredSignature` accepts it. For a
+   * thread that decrypts ahead of another with time to spare (apps/daemon's decrypt-ahead worker).
+   */
+  readonly deferSignature?: boolean;
+}
+
+/** The FramedContent signature of an application message (RFC 9420 §6.1), not verified yet. */
+export interface DeferredSignature {
+  /** The sender's leaf signature key. */
+  readonly publicKey: Uint8Array;
+  /** The SignContent: label "MLS 1.0 FramedContentTBS" and the FramedContentTBS (§5.1.2). */
+  readonly content: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
 export type Received =
   | {
       readonly kind: "application";
@@ -43,6 +62,8 @@ export type Received =
       readonly data: Uint8Array;
       readonly sender: Member;
       readonly epoch: bigint;
+      /** Only with `deferSignature`: the signature to verify before anything of this result is used. */
+      readonly unverified?: DeferredSignature;
     }
   | {
       readonly kind: "proposal";
@@ -145,12 +166,39 @@ export function readMessageHeader(bytes: Uint8Array): Result<MessageHeader, MlsE
   return ok({ wireformat: message.wireformat, groupId: groupIdString(groupId), epoch, contentType });
 }
 
+/**
+ * The suite with its signature check recorded instead of made: the first `verify` call (an application
+ * message makes exactly one, of its FramedContentTBS) is answered true and kept; any other is made for real.
+ */
+function deferringSuite(cs: CiphersuiteImpl): {
+  readonly suite: CiphersuiteImpl;
+  readonly deferred: () => DeferredSignature | undefined;
+} {
+  let deferred: DeferredSignature | undefined;
+  const verify: CiphersuiteImpl["signature"]["verify"] = async (publicKey, content, signature) => {
+    if (deferred !== undefined) return cs.signature.verify(publicKey, content, signature);
+    deferred = { publicKey, content, signature };
+    return true;
+  };
+  return { suite: { ...cs, signature: { ...cs.signature, verify } }, deferred: () => deferred };
+}
+
+/** Verifies a signature `processMessage` left to the caller (`deferSignature`). */
+export async function verifyDeferredSignature(
+  conversation: Conversation,
+  deferred: DeferredSignature,
+): Promise<boolean> {
+  const cs = await suiteImpl(conversation.state.groupContext.cipherSuite);
+  return cs.signature.verify(deferred.publicKey, deferred.content, deferred.signature).catch(() => false);
+}
+
 /** Runs one message through ts-mls against `conversation` as it is (same epoch, or a past one for data). */
 async function apply(
   conversation: Conversation,
   message: GroupMessage,
   ref: string,
   published: number,
+  options: ProcessOptions,
 ): Promise<Result<Received, MlsEngineError>> {
   const { state } = conversation;
   const cs = await suiteImpl(state.groupContext.cipherSuite);
@@ -175,7 +223,10 @@ async function apply(
     if (sender === undefined) return err(mlsError("not_member", "the sender is not a member of the group"));
     if (sender.leafIndex === ownLeafIndex(conversation) && pm.contentType !== "commit")
       return err(mlsError("duplicate", "this device's own message, delivered back"));
-    const result = await processPrivateMessage(state, pm, emptyPskIndex, cs);
+    const deferring =
+      options.deferSignature === true && pm.contentType === "application" ? deferringSuite(cs) : undefined;
+    const result = await processPrivateMessage(state, pm, emptyPskIndex, deferring?.suite ?? cs);
+    const unverified = deferring?.deferred();
     if (result.kind === "applicationMessage")
       return ok({
         kind: "application",
@@ -183,6 +234,7 @@ async function apply(
         data: result.message,
         sender,
         epoch: pm.epoch,
+        ...(unverified === undefined ? {} : { unverified }),
       });
     return toReceived(conversation, result.newState, sender, pm.contentType, ref, published);
   } catch (cause) {
@@ -252,6 +304,7 @@ function renamedLeaf(before: ClientState, after: ClientState): number | undefine
 export async function processMessage(
   conversation: Conversation,
   incoming: IncomingMessage,
+  options: ProcessOptions = {},
 ): Promise<Result<Received, MlsEngineError>> {
   const decoded = incoming.message === undefined ? readMlsMessage(incoming.bytes) : ok(incoming.message);
   if (!decoded.ok) return decoded;
@@ -273,7 +326,7 @@ export async function processMessage(
     const current = conversation.state.groupContext.epoch;
     if (epoch > current) return err(new FutureEpochError(epoch, current));
     if (epoch === current || contentType === "application")
-      return apply(conversation, message, ref, published);
+      return apply(conversation, message, ref, published, options);
     return err(mlsError("stale", `handshake message for past epoch ${epoch}`));
   }
   if (ref === last.ref)
@@ -290,7 +343,7 @@ export async function processMessage(
     handshake: conversation.handshake,
     state: last.before,
   };
-  const result = await apply(rewound, message, ref, published);
+  const result = await apply(rewound, message, ref, published, options);
   if (!result.ok || result.value.kind !== "commit") return result;
   return ok(last.byThisDevice && last.intent ? { ...result.value, superseded: last.intent } : result.value);
 }
