@@ -2,7 +2,7 @@
 // a receive batch ahead of the daemon's main thread, per chain of one group, and keeps the state after each
 // message until the main thread asks for it. It imports @sotto/core only: no store, no network, no clock.
 import { parentPort, workerData } from "node:worker_threads";
-import { type Conversation, decodeConversation, encodeConversation, processMessage } from "@sotto/core";
+import { type Conversation, decodeConversation, encodeConversation, processMessage } from "@sotto/core/mls";
 import type { AheadReply, AheadRequest, AheadWorkerData } from "./decryptAheadProtocol.js";
 
 interface Chain {
