@@ -34,11 +34,15 @@ import { sanitizeHtmlField, sanitizeTextField } from "./sanitize.js";
 const EMBEDDING_ACTIVITIES: readonly ActivityType[] = ["Create", "Update"];
 const OBJECTLESS_ACTIVITIES: readonly ActivityType[] = ["IntransitiveActivity"];
 
+// One decoder for every message: fatal and not streaming, it keeps nothing between calls (one per call cost
+// about as much as parsing a short message's JSON).
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 function parse(input: unknown): Result<JsonObject, AppDataError> {
   let value = input;
   if (input instanceof Uint8Array) {
     try {
-      value = new TextDecoder("utf-8", { fatal: true }).decode(input);
+      value = utf8.decode(input);
     } catch {
       return err(new AppDataError("invalid_utf8", "application data is not UTF-8"));
     }
